@@ -1,0 +1,54 @@
+"""Command line: run a study's sweep without Jupyter (e.g. on a GPU box).
+
+    python -m gobig run mnist --profile full
+    python -m gobig run mnist --params my.yaml --set SEEDS=[0] --device cuda
+
+It writes the same result records the chapter loads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import yaml
+
+from gobig import mnist
+from gobig.params import ParameterError, load_yaml
+
+STUDIES = {"mnist": mnist}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m gobig", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="load or compute every config of a study")
+    run.add_argument("study", choices=sorted(STUDIES))
+    source = run.add_mutually_exclusive_group()
+    source.add_argument("--profile", default=None, help="a profile in lib/gobig/profiles (smoke, cpu, full)")
+    source.add_argument("--params", default=None, help="a YAML file of NAME: value (as for papermill -f)")
+    run.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="override one parameter (YAML value)")
+    run.add_argument("--device", default=None, help="auto, cpu or cuda")
+    run.add_argument("--results-dir", default=None)
+    run.add_argument("--data-dir", default=None)
+    args = parser.parse_args(argv)
+
+    study = STUDIES[args.study]
+    try:
+        values = load_yaml(args.params) if args.params else study.load_profile(args.profile or "full")
+        for item in args.set:
+            name, _, text = item.partition("=")
+            values[name] = yaml.safe_load(text)
+        for name, value in (("DEVICE", args.device), ("RESULTS_DIR", args.results_dir), ("DATA_DIR", args.data_dir)):
+            if value is not None:
+                values[name] = value
+        records = study.run(values)
+    except (ParameterError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"{len(records)} records in {study.STUDY}: devices {', '.join(study.devices(records))}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

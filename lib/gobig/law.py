@@ -1,0 +1,33 @@
+"""The universal law of robustness as small pure functions.
+
+Bubeck & Sellke, "A Universal Law of Robustness via Isoperimetry",
+NeurIPS 2021 (arXiv 2105.12806), Theorem 1 (informal): a model with ``p``
+parameters that fits ``n`` noisy points in dimension ``d`` below the noise
+level has Lipschitz constant at least on the order of ``sqrt(n * d / p)``.
+Constants and log factors (their Theorem 3) are dropped, as in the paper's
+own MNIST and ImageNet arithmetic.
+"""
+
+from __future__ import annotations
+
+import math
+
+#: MNIST training set size and input dimension (Bubeck & Sellke, Sec. 1.1).
+MNIST_N = 60_000
+MNIST_D = 28 * 28
+
+
+def lipschitz_lower_bound(num_params: float, n: float = MNIST_N, d: float = MNIST_D) -> float:
+    """Smallest Lipschitz constant the law allows: ``sqrt(n * d / p)``."""
+    if num_params <= 0 or n <= 0 or d <= 0:
+        raise ValueError("num_params, n and d must be positive")
+    return math.sqrt(n * d / num_params)
+
+
+def params_for_lipschitz(target_lipschitz: float, n: float = MNIST_N, d: float = MNIST_D) -> float:
+    """Parameters the law requires for a given Lipschitz constant:
+    ``p >= n * d / L**2`` (``L = 1`` gives the smooth-interpolation count
+    ``n * d``)."""
+    if target_lipschitz <= 0:
+        raise ValueError("target_lipschitz must be positive")
+    return n * d / target_lipschitz**2

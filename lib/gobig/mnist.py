@@ -1,0 +1,303 @@
+"""Chapter 1's study: MNIST capacity against robustness and Lipschitz
+constants.
+
+``run(values)`` validates the chapter's parameters, expands them into one
+config per (model, training mode, seed), loads each config's record or
+computes it, and returns the records; the ``*_frame`` helpers turn records
+into tidy tables for plots and the claims table.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from gobig import law, paths
+from gobig.attacks import accuracy, predict, robust_accuracy
+from gobig.lipschitz import local_gradient_norms, spectral_norm_bound
+from gobig.models import CAPACITY_SCALES, build_model, num_params
+from gobig.params import Spec, validate
+from gobig.runtime import DEVICE_CHOICES, provenance, resolve_device, set_seed
+from gobig.store import ResultStore
+from gobig.sweep import EXECUTORS, run_sweep
+from gobig.train import TRAINING_MODES, TrainingSetup, train_model
+
+STUDY = "mnist"
+#: Bump when a change alters what a record means; old records then no
+#: longer match any key and are recomputed.
+VERSION = 1
+PROFILES_DIR = Path(__file__).parent / "profiles"
+#: The profile whose values are the chapter's defaults, and whose records
+#: are committed (see the note in the chapter on why it is not yet "full").
+DEFAULT_PROFILE = "cpu"
+
+PARAMETERS = {
+    "CAPACITY_SCALES": Spec(int, "Madry capacity scales s", is_list=True, allowed=CAPACITY_SCALES),
+    "MLP_WIDTHS": Spec(int, "hidden widths of the 2-layer MLP family ([] skips it)", is_list=True, minimum=1, maximum=8192, allow_empty=True),
+    "TRAINING_MODES": Spec(str, "natural and/or pgd training", is_list=True, allowed=TRAINING_MODES),
+    "SEEDS": Spec(int, "one run per seed", is_list=True, minimum=0),
+    "EPOCHS": Spec(int, "training epochs", minimum=1, maximum=1000),
+    "BATCH_SIZE": Spec(int, "training batch size", minimum=1, maximum=60_000),
+    "LEARNING_RATE": Spec(float, "Adam learning rate (cosine-decayed)", above=0, maximum=1),
+    "TRAIN_SUBSET": Spec(int, "train on the first N images (None: all 60,000)", minimum=1, maximum=60_000, optional=True),
+    "TRAIN_EPS": Spec(float, "l-inf radius of PGD training", above=0, maximum=1),
+    "TRAIN_PGD_STEPS": Spec(int, "PGD steps during training", minimum=1, maximum=1000),
+    "TRAIN_PGD_STEP_SIZE": Spec(float, "PGD step size during training", above=0, maximum=1),
+    "EPS_LIST": Spec(float, "l-inf radii for robust accuracy", is_list=True, above=0, maximum=1),
+    "PGD_STEPS": Spec(int, "PGD steps at evaluation", minimum=1, maximum=10_000),
+    "PGD_STEP_SIZE": Spec(float, "PGD step size at evaluation (l-inf)", above=0, maximum=1),
+    "PGD_RESTARTS": Spec(int, "random restarts at evaluation", minimum=1, maximum=100),
+    "L2_EPS_LIST": Spec(float, "l2 radii for robust accuracy ([] skips l2)", is_list=True, above=0, maximum=28, allow_empty=True),
+    "ROBUST_EVAL_SUBSET": Spec(int, "attack the first N test images (None: all 10,000)", minimum=1, maximum=10_000, optional=True),
+    "LIPSCHITZ_POINTS": Spec(int, "test points for local gradient norms", minimum=1, maximum=10_000),
+    "BLOG_MODEL": Spec(bool, "also train the blog's 688K CNN"),
+    "BLOG_EPOCHS": Spec(int, "epochs for the blog's model", minimum=1, maximum=1000),
+    "BLOG_BATCH_SIZE": Spec(int, "batch size for the blog's model", minimum=1, maximum=60_000),
+    "CROSSCHECK": Spec(bool, "cross-check our PGD with torchattacks on the largest PGD-trained model"),
+    "DEVICE": Spec(str, "where to compute", allowed=DEVICE_CHOICES),
+    "DATA_DIR": Spec(str, "folder with MNIST (None: gobig.paths.data_dir())", optional=True),
+    "RESULTS_DIR": Spec(str, "folder for result records (None: gobig.paths.results_dir())", optional=True),
+    "DOWNLOAD": Spec(bool, "let torchvision download MNIST if it is missing"),
+    "COMPUTE_MISSING": Spec(bool, "compute configs without a record (False: error instead)"),
+    "EXECUTOR": Spec(str, "how to run the sweep", allowed=EXECUTORS),
+}
+
+
+def load_profile(name: str) -> dict:
+    from gobig.params import load_yaml
+
+    path = PROFILES_DIR / f"{STUDY}_{name}.yaml"
+    if not path.is_file():
+        available = sorted(p.stem.removeprefix(f"{STUDY}_") for p in PROFILES_DIR.glob(f"{STUDY}_*.yaml"))
+        raise ValueError(f"profile {name!r} does not exist; available profiles: {', '.join(available)}")
+    return load_yaml(path)
+
+
+def validate_parameters(values: dict) -> dict:
+    """Every chapter parameter checked; machine-specific ones default to
+    None/auto when absent so profiles stay portable."""
+    portable = {"DEVICE": "auto", "DATA_DIR": None, "RESULTS_DIR": None, "DOWNLOAD": False, "COMPUTE_MISSING": True, "EXECUTOR": "local"}
+    return validate(PARAMETERS, {**portable, **values})
+
+
+def expand_configs(params: dict) -> list[dict]:
+    """One config per (model, mode, seed). Configs hold only what changes
+    the result (not the device, paths or executor)."""
+    training = {
+        "epochs": params["EPOCHS"],
+        "batch_size": params["BATCH_SIZE"],
+        "learning_rate": params["LEARNING_RATE"],
+        "train_subset": params["TRAIN_SUBSET"],
+    }
+    adversary = {"eps": params["TRAIN_EPS"], "pgd_steps": params["TRAIN_PGD_STEPS"], "pgd_step_size": params["TRAIN_PGD_STEP_SIZE"]}
+    evaluation = {
+        "eps_list": params["EPS_LIST"],
+        "pgd_steps": params["PGD_STEPS"],
+        "pgd_step_size": params["PGD_STEP_SIZE"],
+        "pgd_restarts": params["PGD_RESTARTS"],
+        "l2_eps_list": params["L2_EPS_LIST"],
+        "robust_eval_subset": params["ROBUST_EVAL_SUBSET"],
+        "lipschitz_points": params["LIPSCHITZ_POINTS"],
+    }
+    models = [("madry", s) for s in params["CAPACITY_SCALES"]] + [("mlp", w) for w in params["MLP_WIDTHS"]]
+    largest_scale = max(params["CAPACITY_SCALES"])
+    configs = []
+    for family, size in models:
+        for mode in params["TRAINING_MODES"]:
+            for seed in params["SEEDS"]:
+                config = {"family": family, "size": size, "mode": mode, "seed": seed, "training": {**training, **(adversary if mode == "pgd" else {})}, "evaluation": evaluation}
+                if params["CROSSCHECK"] and family == "madry" and size == largest_scale and mode == "pgd" and seed == params["SEEDS"][0]:
+                    config["crosscheck"] = True
+                configs.append(config)
+    if params["BLOG_MODEL"]:
+        # The blog's claim is about clean accuracy of a naturally trained
+        # model, so it gets clean accuracy, its history and Lipschitz
+        # estimates, and no attack.
+        blog_training = {**training, "epochs": params["BLOG_EPOCHS"], "batch_size": params["BLOG_BATCH_SIZE"]}
+        blog_evaluation = {**evaluation, "eps_list": [], "l2_eps_list": []}
+        configs.append({"family": "blog", "size": 0, "mode": "natural", "seed": params["SEEDS"][0], "training": blog_training, "evaluation": blog_evaluation})
+    return configs
+
+
+class _Computer:
+    """Computes one config; loads MNIST once, and only if something is missing."""
+
+    def __init__(self, params: dict, progress: bool):
+        self.params = params
+        self.progress = progress
+        self.device = resolve_device(params["DEVICE"])
+        self._data = None
+
+    def data(self):
+        if self._data is None:
+            from gobig.data.mnist import load_mnist
+
+            self._data = load_mnist(self.params["DATA_DIR"], self.device, download=self.params["DOWNLOAD"])
+        return self._data
+
+    def __call__(self, config: dict) -> tuple[dict, dict]:
+        data = self.data()
+        set_seed(config["seed"])
+        training = config["training"]
+        subset = training["train_subset"] or len(data.train_images)
+        model = build_model(config["family"], config["size"]).to(self.device)
+        setup = TrainingSetup(
+            mode=config["mode"],
+            epochs=training["epochs"],
+            batch_size=training["batch_size"],
+            learning_rate=training["learning_rate"],
+            **{k: training[k] for k in ("eps", "pgd_steps", "pgd_step_size") if k in training},
+        )
+        history = train_model(model, data.train_images[:subset], data.train_labels[:subset], setup, config["seed"], data.test_images, data.test_labels, self.progress)
+        start = time.perf_counter()
+        result = evaluate(model, data.test_images, data.test_labels, config["evaluation"], config["seed"])
+        if config.get("crosscheck"):
+            result["crosscheck"] = crosscheck_with_torchattacks(model, data.test_images, data.test_labels, config["evaluation"], config["seed"])
+        result.update(
+            family=config["family"],
+            size=config["size"],
+            mode=config["mode"],
+            seed=config["seed"],
+            num_params=num_params(model),
+            history=history,
+            train_time_s=history[-1]["train_time_s"],
+            eval_time_s=round(time.perf_counter() - start, 3),
+        )
+        return result, provenance(self.device)
+
+
+def evaluate(model, test_images, test_labels, evaluation: dict, seed: int) -> dict:
+    """Clean accuracy on all test images; PGD robust accuracy on the first
+    ``robust_eval_subset`` of them; Lipschitz estimates."""
+    model.eval()
+    for parameter in model.parameters():
+        parameter.requires_grad_(False)  # only input gradients are needed from here on
+    predictions = predict(model, test_images)
+    robust_count = evaluation["robust_eval_subset"] or len(test_images)
+    attack_images, attack_labels = test_images[:robust_count], test_labels[:robust_count]
+    steps = evaluation["pgd_steps"]
+    robust = [
+        {"norm": "linf", "eps": eps, "accuracy": robust_accuracy(model, attack_images, attack_labels, eps, steps, evaluation["pgd_step_size"], "linf", evaluation["pgd_restarts"], seed=seed)}
+        for eps in evaluation["eps_list"]
+    ]
+    robust += [
+        # l2 step size 2.5 * eps / steps, the usual choice (Madry et al.'s robustness library).
+        {"norm": "l2", "eps": eps, "accuracy": robust_accuracy(model, attack_images, attack_labels, eps, steps, 2.5 * eps / steps, "l2", evaluation["pgd_restarts"], seed=seed)}
+        for eps in evaluation["l2_eps_list"]
+    ]
+    points = evaluation["lipschitz_points"]
+    norms = local_gradient_norms(model, test_images[:points], test_labels[:points])
+    return {
+        "clean_accuracy": (predictions == test_labels).float().mean().item(),
+        "majority_class_share": torch.bincount(predictions, minlength=10).max().item() / len(predictions),
+        "robust_eval_images": robust_count,
+        # Robust accuracy is measured on the first robust_eval_images only;
+        # this is the clean accuracy on those same images (its upper bound).
+        "robust_subset_clean_accuracy": (predictions[:robust_count] == attack_labels).float().mean().item(),
+        "robust": robust,
+        "lipschitz": {
+            "points": points,
+            "local_mean": norms.mean().item(),
+            "local_median": norms.median().item(),
+            "local_max": norms.max().item(),
+            "spectral_bound": spectral_norm_bound(model),
+        },
+    }
+
+
+def crosscheck_with_torchattacks(model, test_images, test_labels, evaluation: dict, seed: int) -> dict:
+    """Our PGD next to torchattacks' PGD and APGD (AutoAttack's step-size-free
+    PGD) at the l-inf eps nearest 0.3: an independent check that our attack
+    is not weak."""
+    import torchattacks
+
+    eps = min(evaluation["eps_list"], key=lambda value: abs(value - 0.3))  # Madry's radius when present
+    steps = evaluation["pgd_steps"]
+    count = evaluation["robust_eval_subset"] or len(test_images)
+    images, labels = test_images[:count], test_labels[:count]
+    model = model.float()
+
+    def attacked_accuracy(attack) -> float:
+        correct = 0
+        for start in range(0, count, 1000):
+            adversarial = attack(images[start : start + 1000], labels[start : start + 1000])
+            correct += (predict(model, adversarial) == labels[start : start + 1000]).sum().item()
+        return correct / count
+
+    torch.manual_seed(seed)
+    return {
+        "eps": eps,
+        "steps": steps,
+        "images": count,
+        "gobig_pgd": robust_accuracy(model, images, labels, eps, steps, evaluation["pgd_step_size"], "linf", 1, seed=seed),
+        "torchattacks_pgd": attacked_accuracy(torchattacks.PGD(model, eps=eps, alpha=evaluation["pgd_step_size"], steps=steps, random_start=True)),
+        "torchattacks_apgd_ce": attacked_accuracy(torchattacks.APGD(model, norm="Linf", eps=eps, steps=steps, loss="ce", seed=seed)),
+    }
+
+
+def run(values: dict, progress: bool = True) -> list[dict]:
+    """Validate, then load or compute every config's record."""
+    params = validate_parameters(values)
+    store = ResultStore(STUDY, VERSION, params["RESULTS_DIR"] or paths.results_dir())
+    configs = expand_configs(params)
+    computer = _Computer(params, progress)
+    return run_sweep(configs, computer, store, params["EXECUTOR"], params["COMPUTE_MISSING"], progress)
+
+
+# ---- tables for the chapter ------------------------------------------------
+
+
+def runs_frame(records: list[dict]) -> pd.DataFrame:
+    """One row per trained model."""
+    rows = []
+    for record in records:
+        result = record["result"]
+        first_linf = next((r for r in result["robust"] if r["norm"] == "linf"), None)
+        rows.append(
+            {
+                "family": result["family"],
+                "size": result["size"],
+                "mode": result["mode"],
+                "seed": result["seed"],
+                "num_params": result["num_params"],
+                "clean_accuracy": result["clean_accuracy"],
+                "robust_accuracy": first_linf["accuracy"] if first_linf else np.nan,
+                "robust_eps": first_linf["eps"] if first_linf else np.nan,
+                "majority_class_share": result["majority_class_share"],
+                "local_lipschitz_mean": result["lipschitz"]["local_mean"],
+                "local_lipschitz_max": result["lipschitz"]["local_max"],
+                "spectral_bound": result["lipschitz"]["spectral_bound"],
+                "law_lower_bound": law.lipschitz_lower_bound(result["num_params"]),
+                "train_time_s": result["train_time_s"],
+                "device_name": record["provenance"]["device_name"],
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def robust_frame(records: list[dict]) -> pd.DataFrame:
+    """One row per (model, norm, eps), including eps = 0 (clean accuracy)."""
+    rows = []
+    for record in records:
+        result = record["result"]
+        base = {k: result[k] for k in ("family", "size", "mode", "seed", "num_params")}
+        for norm in sorted({r["norm"] for r in result["robust"]}):
+            rows.append({**base, "norm": norm, "eps": 0.0, "accuracy": result["robust_subset_clean_accuracy"]})
+        rows += [{**base, "norm": r["norm"], "eps": r["eps"], "accuracy": r["accuracy"]} for r in result["robust"]]
+    return pd.DataFrame(rows)
+
+
+def history_frame(records: list[dict]) -> pd.DataFrame:
+    rows = []
+    for record in records:
+        result = record["result"]
+        rows += [{"family": result["family"], "size": result["size"], "mode": result["mode"], "seed": result["seed"], **row} for row in result["history"]]
+    return pd.DataFrame(rows)
+
+
+def devices(records: list[dict]) -> list[str]:
+    return sorted({record["provenance"]["device_name"] for record in records})

@@ -1,0 +1,110 @@
+"""Typed parameter validation for the chapters' papermill parameters.
+
+Each study declares a table of ``Spec``s keyed by the notebook's parameter
+names. ``validate`` checks every value before any compute and stops at the
+first bad one with an error that names the parameter and what is allowed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+import yaml
+
+
+class ParameterError(ValueError):
+    """A chapter parameter has a wrong name, type or value."""
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One parameter: its element type, and what values it may take."""
+
+    kind: type  # int, float, str or bool: the type of the value, or of each list element
+    help: str
+    is_list: bool = False
+    allowed: tuple | None = None  # an explicit set of values
+    minimum: float | None = None  # inclusive
+    maximum: float | None = None  # inclusive
+    above: float | None = None  # exclusive lower bound
+    optional: bool = False  # None allowed
+    allow_empty: bool = False  # for lists
+
+    def describe(self) -> str:
+        if self.allowed is not None:
+            text = "one of " + ", ".join(repr(v) for v in self.allowed)
+        else:
+            text = {int: "an integer", float: "a number", str: "a string", bool: "True or False"}[self.kind]
+            bounds = []
+            if self.above is not None:
+                bounds.append(f"> {self.above}")
+            if self.minimum is not None:
+                bounds.append(f">= {self.minimum}")
+            if self.maximum is not None:
+                bounds.append(f"<= {self.maximum}")
+            if bounds:
+                text += " " + " and ".join(bounds)
+        if self.is_list:
+            text = ("a list" if self.allow_empty else "a non-empty list") + f" of {text}"
+        if self.optional:
+            text += ", or None"
+        return text
+
+    def check(self, name: str, value: Any) -> Any:
+        if value is None and self.optional:
+            return None
+        if self.is_list:
+            if isinstance(value, tuple):
+                value = list(value)
+            if not isinstance(value, list):
+                raise ParameterError(f"{name}: got {value!r}; expected {self.describe()}")
+            if not value and not self.allow_empty:
+                raise ParameterError(f"{name}: the list is empty; expected {self.describe()}")
+            return [self._check_scalar(name, item) for item in value]
+        return self._check_scalar(name, value)
+
+    def _check_scalar(self, name: str, value: Any) -> Any:
+        fail = ParameterError(f"{name}: got {value!r}; expected {self.describe()}")
+        # bool is a subclass of int in Python; a flag is never a number here.
+        if self.kind is bool:
+            if not isinstance(value, bool):
+                raise fail
+        elif self.kind is int:
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise fail
+        elif self.kind is float:
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise fail
+            value = float(value)
+        elif not isinstance(value, self.kind):
+            raise fail
+        if self.allowed is not None and value not in self.allowed:
+            raise fail
+        if self.minimum is not None and value < self.minimum:
+            raise fail
+        if self.maximum is not None and value > self.maximum:
+            raise fail
+        if self.above is not None and not value > self.above:
+            raise fail
+        return value
+
+
+def validate(specs: Mapping[str, Spec], values: Mapping[str, Any]) -> dict:
+    """Check ``values`` against ``specs``: unknown names, missing names and
+    bad values all raise ``ParameterError`` naming the parameter."""
+    unknown = sorted(set(values) - set(specs))
+    if unknown:
+        raise ParameterError(f"unknown parameter(s) {', '.join(unknown)}; known parameters: {', '.join(specs)}")
+    missing = [name for name in specs if name not in values]
+    if missing:
+        raise ParameterError(f"missing parameter(s) {', '.join(missing)}")
+    return {name: spec.check(name, values[name]) for name, spec in specs.items()}
+
+
+def load_yaml(path) -> dict:
+    with open(path) as handle:
+        values = yaml.safe_load(handle) or {}
+    if not isinstance(values, dict):
+        raise ParameterError(f"{path}: a parameters file must be a mapping of NAME: value")
+    return values
