@@ -47,6 +47,7 @@ PARAMETERS = {
     "TRAIN_EPS": Spec(float, "l-inf radius of PGD training", above=0, maximum=1),
     "TRAIN_PGD_STEPS": Spec(int, "PGD steps during training", minimum=1, maximum=1000),
     "TRAIN_PGD_STEP_SIZE": Spec(float, "PGD step size during training", above=0, maximum=1),
+    "TRAIN_EPS_WARMUP": Spec(float, "share of training over which the PGD radius ramps up from 0", minimum=0, maximum=1),
     "EPS_LIST": Spec(float, "l-inf radii for robust accuracy", is_list=True, above=0, maximum=1),
     "PGD_STEPS": Spec(int, "PGD steps at evaluation", minimum=1, maximum=10_000),
     "PGD_STEP_SIZE": Spec(float, "PGD step size at evaluation (l-inf)", above=0, maximum=1),
@@ -93,7 +94,7 @@ def expand_configs(params: dict) -> list[dict]:
         "learning_rate": params["LEARNING_RATE"],
         "train_subset": params["TRAIN_SUBSET"],
     }
-    adversary = {"eps": params["TRAIN_EPS"], "pgd_steps": params["TRAIN_PGD_STEPS"], "pgd_step_size": params["TRAIN_PGD_STEP_SIZE"]}
+    adversary = {"eps": params["TRAIN_EPS"], "pgd_steps": params["TRAIN_PGD_STEPS"], "pgd_step_size": params["TRAIN_PGD_STEP_SIZE"], "eps_warmup": params["TRAIN_EPS_WARMUP"]}
     evaluation = {
         "eps_list": params["EPS_LIST"],
         "pgd_steps": params["PGD_STEPS"],
@@ -150,7 +151,7 @@ class _Computer:
             epochs=training["epochs"],
             batch_size=training["batch_size"],
             learning_rate=training["learning_rate"],
-            **{k: training[k] for k in ("eps", "pgd_steps", "pgd_step_size") if k in training},
+            **{k: training[k] for k in ("eps", "pgd_steps", "pgd_step_size", "eps_warmup") if k in training},
         )
         history = train_model(model, data.train_images[:subset], data.train_labels[:subset], setup, config["seed"], data.test_images, data.test_labels, self.progress)
         start = time.perf_counter()
@@ -256,7 +257,9 @@ def runs_frame(records: list[dict]) -> pd.DataFrame:
     rows = []
     for record in records:
         result = record["result"]
-        first_linf = next((r for r in result["robust"] if r["norm"] == "linf"), None)
+        # The headline robust accuracy is at Madry's eps 0.3, or the nearest measured radius.
+        linf = [r for r in result["robust"] if r["norm"] == "linf"]
+        first_linf = min(linf, key=lambda r: abs(r["eps"] - CLAIM_EPS)) if linf else None
         rows.append(
             {
                 "family": result["family"],
@@ -301,3 +304,99 @@ def history_frame(records: list[dict]) -> pd.DataFrame:
 
 def devices(records: list[dict]) -> list[str]:
     return sorted({record["provenance"]["device_name"] for record in records})
+
+
+# ---- claims -----------------------------------------------------------------
+
+CLAIM_EPS = 0.3  # Madry's l-inf radius, the one every robustness claim uses
+
+
+def _mean_by_model(runs: pd.DataFrame, family: str, mode: str) -> pd.DataFrame:
+    subset = runs[(runs["family"] == family) & (runs["mode"] == mode)]
+    return subset.groupby(["size", "num_params"], as_index=False)[["clean_accuracy", "robust_accuracy", "majority_class_share", "local_lipschitz_max", "spectral_bound", "law_lower_bound"]].mean().sort_values("num_params")
+
+
+def _threshold_claim(runs: pd.DataFrame, level: float, claimed_params: float) -> tuple[str, str, str]:
+    """Smallest PGD-trained Madry model whose seed-mean robust accuracy at
+    eps 0.3 reaches ``level``; supported if within half a decade of the
+    claimed count."""
+    models = _mean_by_model(runs, "madry", "pgd")
+    if models.empty or "robust_eps" not in runs or not np.isclose(runs["robust_eps"].dropna(), CLAIM_EPS).all():
+        return "not measured", "pending", "needs PGD-trained Madry models evaluated at eps 0.3"
+    reached = models[models["robust_accuracy"] >= level]
+    best = models.loc[models["robust_accuracy"].idxmax()]
+    if reached.empty:
+        return (
+            f"not reached; best {best.robust_accuracy:.1%} at {best.num_params:,.0f} params",
+            "inconclusive",
+            f"no model in this sweep (up to {models.num_params.max():,.0f} params, at this training budget) reaches {level:.0%}",
+        )
+    first = reached.iloc[0]
+    measured = f"{first.robust_accuracy:.1%} first at {first.num_params:,.0f} params (scale {first['size']})"
+    if abs(np.log10(first.num_params) - np.log10(claimed_params)) <= 0.5:
+        return measured, "supported", "the threshold falls within half a decade of the claim"
+    return measured, "not supported", "the threshold is more than half a decade from the claim"
+
+
+def claims_table(records: list[dict]) -> pd.DataFrame:
+    """Every claim of REFERENCES.md section 1 this chapter can test, with the
+    measured value and a verdict computed from the records."""
+    runs = runs_frame(records)
+    rows = []
+
+    def add(claim, source, measured, verdict, why):
+        rows.append({"claim": claim, "source": source, "measured": measured, "verdict": verdict, "why": why})
+
+    nd = law.MNIST_N * law.MNIST_D
+    add("n*d for MNIST is 4.7e7", "Bubeck & Sellke 2021, Sec. 1.1", f"{nd:.3g} (n = {law.MNIST_N:,}, d = {law.MNIST_D})", "supported", "arithmetic, gobig.law")
+    add("10^5 parameters reach 90% robust accuracy", "blog; B&S reading Madry (2e5 at s=4)", *_threshold_claim(runs, 0.90, 1e5))
+    add("10^6 parameters reach 95% robust accuracy", "blog; B&S reading Madry (3e6)", *_threshold_claim(runs, 0.95, 1e6))
+
+    natural = _mean_by_model(runs, "madry", "natural")
+    if natural.empty or runs["robust_eps"].isna().all():
+        add("natural training gives ~0% PGD accuracy at eps 0.3", "Madry et al. 2018", "not measured", "pending", "no naturally trained Madry model")
+    else:
+        largest = natural.iloc[-1]
+        verdict = "supported" if largest.robust_accuracy < 0.05 else "not supported"
+        add("natural training gives ~0% PGD accuracy at eps 0.3", "Madry et al. 2018", f"{largest.robust_accuracy:.1%} at {largest.num_params:,.0f} params (clean {largest.clean_accuracy:.1%})", verdict, "an attack that works drives a non-robust model to ~0%")
+
+    adversarial = _mean_by_model(runs, "madry", "pgd")
+    if adversarial.empty:
+        add("small PGD-trained networks collapse to a constant class", "Madry et al. 2018", "not measured", "pending", "no PGD-trained Madry model")
+    else:
+        smallest = adversarial.iloc[0]
+        verdict = "supported" if smallest.majority_class_share >= 0.9 else "not supported"
+        add("small PGD-trained networks collapse to a constant class", "Madry et al. 2018", f"scale {smallest['size']}: {smallest.majority_class_share:.0%} of test predictions are one class", verdict, "share of the most frequent predicted class")
+
+    madry16 = adversarial[adversarial["size"] == 16] if not adversarial.empty else adversarial
+    if madry16.empty:
+        add("s=16 PGD-trained: 98.8% clean, 93.2% PGD-40", "Madry et al. 2018, Table 1", "not measured", "pending", "scale 16 is in the full (GPU) profile, not in this run")
+    else:
+        row = madry16.iloc[0]
+        verdict = "supported" if row.robust_accuracy >= 0.90 and row.clean_accuracy >= 0.98 else "not supported"
+        add("s=16 PGD-trained: 98.8% clean, 93.2% PGD-40", "Madry et al. 2018, Table 1", f"{row.clean_accuracy:.1%} clean, {row.robust_accuracy:.1%} PGD", verdict, "within ~3 points of the paper counts as reproduced")
+
+    blog = runs[runs["family"] == "blog"]
+    if blog.empty:
+        add("a 688K model reaches 99.2% after 15 epochs at batch 5", "blog", "not measured", "pending", "BLOG_MODEL is off")
+    else:
+        record = next(r for r in records if r["result"]["family"] == "blog")
+        training = record["config"]["training"]
+        accuracy_value = blog["clean_accuracy"].mean()
+        data_note = f"{training['train_subset']:,} training images" if training["train_subset"] else "all 60,000 training images"
+        verdict = "supported" if accuracy_value >= 0.990 else ("partly" if accuracy_value >= 0.98 else "not supported")
+        add("a 688K model reaches 99.2% after 15 epochs at batch 5", "blog", f"{accuracy_value:.2%} ({blog.num_params.iloc[0]:,} params, {training['epochs']} epochs at batch {training['batch_size']}, {data_note})", verdict, "99.0% or more counts as supported (seed noise ~0.1-0.2 points)")
+
+    if adversarial.empty:
+        add("Lipschitz >= sqrt(n d / p) for models that fit noisy data", "Bubeck & Sellke 2021, Thm 1", "not measured", "pending", "no PGD-trained model")
+    else:
+        below = (adversarial["spectral_bound"] < adversarial["law_lower_bound"]).sum()
+        largest = adversarial.iloc[-1]
+        add(
+            "Lipschitz >= sqrt(n d / p) for models that fit noisy data",
+            "Bubeck & Sellke 2021, Thm 1",
+            f"largest PGD model: local {largest.local_lipschitz_max:.3g}, upper bound {largest.spectral_bound:.3g}, law {largest.law_lower_bound:.3g}; {below} of {len(adversarial)} PGD-trained sizes have an upper bound below the law",
+            "inconclusive",
+            "the law covers models that fit noisy labels below the noise level; MNIST labels are clean and these models do not interpolate, so the comparison is a scale check, not a test",
+        )
+    return pd.DataFrame(rows)

@@ -46,12 +46,21 @@ def device_name(device: torch.device) -> str:
     return f"CPU ({platform.processor() or platform.machine()}, {os.cpu_count()} cores)"
 
 
-def git_commit() -> str | None:
+def _git(*args: str) -> str | None:
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=5)
+        out = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=5)
     except (OSError, subprocess.TimeoutExpired):
         return None
-    return out.stdout.strip() or None if out.returncode == 0 else None
+    return out.stdout.strip() if out.returncode == 0 else None
+
+
+def git_commit() -> str | None:
+    """HEAD, with "-dirty" when lib/ has uncommitted changes (the code that
+    made the record is then not exactly that commit)."""
+    commit = _git("rev-parse", "HEAD")
+    if commit and _git("status", "--porcelain", "--", "lib"):
+        commit += "-dirty"
+    return commit or None
 
 
 def provenance(device: torch.device) -> dict:

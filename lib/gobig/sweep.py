@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Callable, Iterable
 
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from gobig.store import ResultStore
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from gobig.attacks import accuracy, pgd_attack
 from gobig.runtime import autocast
@@ -31,6 +31,10 @@ class TrainingSetup:
     eps: float = 0.3  # l-inf radius of the training attack
     pgd_steps: int = 7
     pgd_step_size: float = 0.1
+    # Ramp the training radius linearly from 0 to eps over this share of all
+    # steps (the step size scales with it). Small budgets at eps 0.3 from a
+    # random start otherwise often collapse to predicting one class.
+    eps_warmup: float = 0.0
 
 
 def train_model(
@@ -52,6 +56,9 @@ def train_model(
     optimizer = torch.optim.Adam(model.parameters(), lr=setup.learning_rate, **({"fused": True} if device.type == "cuda" else {}))
     steps_per_epoch = math.ceil(len(train_images) / setup.batch_size)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=setup.epochs * steps_per_epoch)
+    total_steps = setup.epochs * steps_per_epoch
+    warmup_steps = setup.eps_warmup * total_steps
+    step = 0
     history = []
     elapsed = 0.0
     for epoch in range(1, setup.epochs + 1):
@@ -63,7 +70,9 @@ def train_model(
             index = order[first : first + setup.batch_size]
             images, labels = train_images[index], train_labels[index]
             if setup.mode == "pgd":
-                images = pgd_attack(model, images, labels, setup.eps, setup.pgd_steps, setup.pgd_step_size, generator=generator)
+                ramp = min(1.0, (step + 1) / warmup_steps) if warmup_steps > 0 else 1.0
+                images = pgd_attack(model, images, labels, setup.eps * ramp, setup.pgd_steps, setup.pgd_step_size * ramp, generator=generator)
+            step += 1
             with autocast(device):
                 loss = F.cross_entropy(model(images), labels)
             optimizer.zero_grad(set_to_none=True)

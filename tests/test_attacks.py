@@ -1,0 +1,58 @@
+"""PGD validity: a weak attack makes every robustness number meaningless."""
+
+import pytest
+import torch
+
+from gobig.attacks import accuracy, pgd_attack, robust_accuracy
+
+pytestmark = pytest.mark.unit
+
+COUNT = 500  # one batch: restarts then reuse the same random stream, see below
+
+
+@pytest.fixture(scope="module")
+def victim(trained_mlp, mnist_cpu):
+    return trained_mlp, mnist_cpu.test_images[:COUNT], mnist_cpu.test_labels[:COUNT]
+
+
+def robust(victim, eps, steps=40, step_size=0.01, norm="linf", restarts=1):
+    model, images, labels = victim
+    return robust_accuracy(model, images, labels, eps, steps, step_size, norm, restarts, batch_size=COUNT, seed=0)
+
+
+def test_naturally_trained_model_falls_to_near_zero_at_eps_03(victim):
+    model, images, labels = victim
+    assert accuracy(model, images, labels) > 0.9
+    assert robust(victim, 0.3) < 0.02
+
+
+def test_robust_accuracy_never_rises_with_eps(victim):
+    values = [robust(victim, eps) for eps in (0.02, 0.05, 0.1, 0.2)]
+    assert values == sorted(values, reverse=True)
+    assert values[0] < accuracy(*victim)  # even a small radius finds some adversarial examples
+
+
+def test_more_steps_never_help_the_model(victim):
+    assert robust(victim, 0.05, steps=40, step_size=0.01) <= robust(victim, 0.05, steps=5, step_size=0.01)
+
+
+def test_more_restarts_never_help_the_model(victim):
+    # One batch and one seed: the first restart of the 3-restart run is the
+    # 1-restart run exactly, so the worst case over 3 can only be lower.
+    assert robust(victim, 0.05, restarts=3) <= robust(victim, 0.05, restarts=1)
+
+
+def test_l2_attack_works_and_never_rises_with_eps(victim):
+    values = [robust(victim, eps, step_size=eps / 16, norm="l2") for eps in (0.5, 1.0, 2.0)]
+    assert values == sorted(values, reverse=True)
+    assert values[-1] < 0.2
+
+
+@pytest.mark.parametrize("norm,eps", [("linf", 0.1), ("l2", 1.5)])
+def test_adversarial_images_stay_in_the_ball_and_in_pixel_range(victim, norm, eps):
+    model, images, labels = victim
+    adversarial = pgd_attack(model, images[:64], labels[:64], eps, steps=10, step_size=eps / 4, norm=norm, generator=torch.Generator().manual_seed(0))
+    delta = (adversarial - images[:64]).flatten(1)
+    size = delta.abs().max(dim=1).values if norm == "linf" else delta.norm(dim=1)
+    assert (size <= eps + 1e-5).all()
+    assert adversarial.min() >= 0 and adversarial.max() <= 1

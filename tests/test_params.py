@@ -1,0 +1,69 @@
+"""Bad parameters stop with an error naming the parameter and what is
+allowed, before any data is read or anything is computed."""
+
+import pytest
+
+from gobig import mnist
+from gobig.__main__ import main
+from gobig.params import ParameterError
+
+
+@pytest.fixture
+def smoke_values():
+    return mnist.load_profile("smoke")
+
+
+BAD_VALUES = [
+    ("EPS_LIST", [-1], "EPS_LIST", "> 0"),
+    ("EPS_LIST", [], "EPS_LIST", "non-empty list"),
+    ("EPS_LIST", 0.3, "EPS_LIST", "list"),
+    ("CAPACITY_SCALES", [3], "CAPACITY_SCALES", "1, 2, 4, 8, 16, 32"),
+    ("DEVICE", "tpu", "DEVICE", "'auto', 'cpu', 'cuda'"),
+    ("TRAINING_MODES", ["fgsm"], "TRAINING_MODES", "'natural', 'pgd'"),
+    ("SEEDS", [], "SEEDS", "non-empty"),
+    ("EPOCHS", 0, "EPOCHS", ">= 1"),
+    ("EPOCHS", 2.5, "EPOCHS", "an integer"),
+    ("EPOCHS", True, "EPOCHS", "an integer"),
+    ("BLOG_MODEL", 1, "BLOG_MODEL", "True or False"),
+    ("LEARNING_RATE", "fast", "LEARNING_RATE", "a number"),
+    ("PGD_RESTARTS", 0, "PGD_RESTARTS", ">= 1"),
+    ("TRAIN_SUBSET", 70_000, "TRAIN_SUBSET", "<= 60000"),
+]
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("name,value,named,allowed", BAD_VALUES)
+def test_bad_value_names_the_parameter_and_the_allowed_values(smoke_values, name, value, named, allowed):
+    with pytest.raises(ParameterError) as error:
+        mnist.validate_parameters({**smoke_values, name: value})
+    message = str(error.value)
+    assert message.startswith(f"{named}:")
+    assert allowed in message
+
+
+@pytest.mark.unit
+def test_unknown_parameter_is_named_with_the_known_ones(smoke_values):
+    with pytest.raises(ParameterError, match=r"unknown parameter\(s\) EPSILON; known parameters: CAPACITY_SCALES"):
+        mnist.validate_parameters({**smoke_values, "EPSILON": 0.3})
+
+
+@pytest.mark.unit
+def test_valid_profiles_pass(smoke_values):
+    for name in ("smoke", "cpu", "full"):
+        params = mnist.validate_parameters(mnist.load_profile(name))
+        assert params["EPS_LIST"] and all(isinstance(e, float) for e in params["EPS_LIST"])
+
+
+@pytest.mark.unit
+def test_unknown_profile_lists_the_available_ones():
+    with pytest.raises(ValueError, match="available profiles: cpu, full, smoke"):
+        mnist.load_profile("huge")
+
+
+@pytest.mark.unit
+def test_cli_refuses_bad_parameters_before_any_compute(tmp_path, capsys):
+    results = tmp_path / "results"
+    code = main(["run", "mnist", "--profile", "smoke", "--set", "EPS_LIST=[-1]", "--results-dir", str(results), "--data-dir", str(tmp_path / "nowhere")])
+    assert code == 2
+    assert "EPS_LIST" in capsys.readouterr().err
+    assert not results.exists()  # nothing was computed or written
