@@ -1,0 +1,65 @@
+# Build, test and benchmark the book from a fresh clone.
+#   make book   HTML book in _build/html (creates .venv from the pinned spec)
+#   make test   the whole test suite (installs chromium via apt if missing)
+SHELL := /bin/bash
+.DEFAULT_GOAL := book
+
+VENV   ?= .venv
+PYTHON := $(VENV)/bin/python
+STAMP  := $(VENV)/.stamp
+PYTEST_ARGS ?=
+
+# Notebook kernels must not inherit MPLBACKEND: ipykernel selects its inline
+# backend only when it is unset, and without it figures never reach the book.
+KERNEL_ENV := env -u MPLBACKEND
+# The offline data mirror beside the checkout, when there is one; users with
+# internet need nothing (torchvision downloads MNIST into data/).
+SHARED_DATA := $(abspath ../shared/data)
+ifneq ($(wildcard $(SHARED_DATA)/.),)
+export GOBIG_DATA_DIR ?= $(SHARED_DATA)
+endif
+# Notebook kernels and tools resolve to the project's environment.
+export PATH := $(abspath $(VENV))/bin:$(PATH)
+
+.PHONY: venv book test browser notebooks bench clean
+
+venv: $(STAMP)
+
+# Reinstall only when the spec changed since the last install.
+$(STAMP): pyproject.toml
+	@test -x $(PYTHON) || python3 -m venv $(VENV)
+	$(PYTHON) -m pip install -e ".[pinned,book,test]"
+	@touch $@
+
+book: venv
+	$(KERNEL_ENV) $(VENV)/bin/jupyter-book build . -W -n --keep-going
+
+# Chromium renders the built book for the book test tier.
+browser:
+	@if command -v chromium >/dev/null 2>&1; then \
+	  :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "make browser: installing chromium with apt-get"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get update && apt-get install -y chromium; \
+	else \
+	  echo "make browser: chromium is not installed and this is not a root Debian/Ubuntu shell;" >&2; \
+	  echo "  install it (e.g. 'sudo apt-get install -y chromium'); the book tests fail without it." >&2; \
+	fi
+
+test: venv browser
+	$(PYTHON) -m pytest $(PYTEST_ARGS)
+
+# Refresh the outputs stored in the chapters (what the nbval tier compares to).
+# The same nbclient engine as jupyter-book and papermill; cwd is chapters/.
+notebooks: venv
+	$(KERNEL_ENV) $(VENV)/bin/jupyter execute --inplace --timeout=600 chapters/*.ipynb
+
+bench: venv
+	@set -e; for script in $(sort $(wildcard benchmarks/*.py)); do \
+	  echo "== $$script"; $(PYTHON) $$script; \
+	done
+
+clean:
+	rm -rf _build .pytest_cache
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +

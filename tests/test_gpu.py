@@ -1,0 +1,37 @@
+"""GPU tier: skipped without CUDA. A GPU job sets GOBIG_REQUIRE_GPU=1 so a
+machine without a visible GPU fails instead of silently skipping."""
+
+import os
+
+import pytest
+import torch
+
+from gobig.attacks import robust_accuracy
+from gobig.models import build_model
+from gobig.runtime import resolve_device
+from gobig.train import TrainingSetup, train_model
+
+pytestmark = pytest.mark.gpu
+
+if os.environ.get("GOBIG_REQUIRE_GPU") == "1":
+    assert torch.cuda.is_available(), "GOBIG_REQUIRE_GPU=1 but torch sees no CUDA device"
+requires_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+
+
+def test_cuda_without_a_gpu_is_an_error_not_a_fallback():
+    if torch.cuda.is_available():
+        assert resolve_device("auto").type == "cuda"
+    else:
+        with pytest.raises(RuntimeError, match="DEVICE: 'cuda'"):
+            resolve_device("cuda")
+
+
+@requires_cuda
+def test_bf16_training_and_pgd_run_on_the_gpu(mnist_cpu):
+    device = torch.device("cuda")
+    images, labels = mnist_cpu.train_images[:4096].to(device), mnist_cpu.train_labels[:4096].to(device)
+    model = build_model("madry", 2).to(device)
+    history = train_model(model, images, labels, TrainingSetup(mode="pgd", epochs=1, batch_size=512, pgd_steps=3, eps_warmup=0.5), seed=0, progress=False)
+    assert all(parameter.is_cuda for parameter in model.parameters())
+    assert history[0]["train_loss"] > 0
+    assert 0 <= robust_accuracy(model.eval(), images[:512], labels[:512], 0.3, 5, 0.1) <= 1

@@ -1,0 +1,84 @@
+"""Smoke tier: papermill runs chapter 1 with the tiny CPU profile into a
+temporary results folder, then the glued values are checked against the
+records it wrote, and a second run reuses them."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from gobig import mnist, paths
+
+pytestmark = pytest.mark.smoke
+
+CHAPTER = paths.ROOT / "chapters" / "01_mnist_capacity.ipynb"
+PARAMS = paths.ROOT / "tests" / "params" / "01_mnist_capacity.yaml"
+
+
+def run_chapter(output: Path, results: Path) -> dict:
+    command = [sys.executable, "-m", "papermill", str(CHAPTER), str(output), "-f", str(PARAMS), "-p", "RESULTS_DIR", str(results), "--cwd", str(CHAPTER.parent)]
+    environment = {key: value for key, value in os.environ.items() if key != "MPLBACKEND"}
+    completed = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=900)
+    assert completed.returncode == 0, completed.stderr[-4000:]
+    return glued_values(json.loads(output.read_text()))
+
+
+def glued_values(notebook: dict) -> dict:
+    """Values glued with myst_nb.glue, by name (their text/plain repr)."""
+    values = {}
+    for cell in notebook["cells"]:
+        for output in cell.get("outputs", []):
+            name = output.get("metadata", {}).get("scrapbook", {}).get("name")
+            if name:
+                values[name] = output["data"]["text/plain"]
+    return values
+
+
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("smoke")
+    results = folder / "results"
+    glued = run_chapter(folder / "first.ipynb", results)
+    records = [json.loads(p.read_text()) for p in sorted((results / "mnist").glob("*.json"))]
+    return folder, results, glued, records
+
+
+def test_records_cover_the_smoke_configs(smoke_run):
+    _, _, glued, records = smoke_run
+    profile = mnist.validate_parameters(mnist.load_profile("smoke"))
+    assert len(records) == len(mnist.expand_configs(profile)) == int(glued["num_runs"])
+    assert all(r["provenance"]["device"] == "cpu" for r in records)
+    assert glued["devices"].strip("'") == "CPU" or "CPU" in glued["devices"]
+
+
+def test_glued_values_match_the_records(smoke_run):
+    _, _, glued, records = smoke_run
+    assert float(glued["n_times_d"]) == 47_040_000
+    blog = next(r for r in records if r["result"]["family"] == "blog")
+    assert float(glued["blog_accuracy"]) == pytest.approx(blog["result"]["history"][-1]["test_accuracy"])
+    claims = mnist.claims_table(records)
+    assert int(glued["claims_total"]) == len(claims) == 8
+    assert int(glued["claims_supported"]) == (claims["verdict"] == "supported").sum()
+
+
+def test_attacks_in_the_records_are_valid(smoke_run):
+    _, _, _, records = smoke_run
+    for record in records:
+        result = record["result"]
+        linf = sorted((r for r in result["robust"] if r["norm"] == "linf"), key=lambda r: r["eps"])
+        accuracies = [result["robust_subset_clean_accuracy"]] + [r["accuracy"] for r in linf]
+        assert accuracies == sorted(accuracies, reverse=True), f"robust accuracy rose with eps: {result['family']} {result['size']}"
+        assert result["lipschitz"]["local_max"] <= result["lipschitz"]["spectral_bound"]
+    crosscheck = next(r["result"]["crosscheck"] for r in records if "crosscheck" in r["result"])
+    assert crosscheck["eps"] == 0.3
+
+
+def test_a_second_run_reuses_every_record(smoke_run):
+    folder, results, glued, _ = smoke_run
+    before = {p.name: p.stat().st_mtime_ns for p in (results / "mnist").glob("*.json")}
+    again = run_chapter(folder / "second.ipynb", results)
+    assert {p.name: p.stat().st_mtime_ns for p in (results / "mnist").glob("*.json")} == before
+    assert again == glued
