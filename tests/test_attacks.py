@@ -7,7 +7,7 @@ from gobig.attacks import accuracy, pgd_attack, robust_accuracy
 
 pytestmark = pytest.mark.unit
 
-COUNT = 500  # one batch: restarts then reuse the same random stream, see below
+COUNT = 300  # one batch: restarts then reuse the same random stream, see below
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +27,7 @@ def test_naturally_trained_model_falls_to_near_zero_at_eps_03(victim):
 
 
 def test_robust_accuracy_never_rises_with_eps(victim):
-    values = [robust(victim, eps) for eps in (0.02, 0.05, 0.1, 0.2)]
+    values = [robust(victim, eps, steps=20, step_size=eps / 8) for eps in (0.02, 0.05, 0.1, 0.2)]
     assert values == sorted(values, reverse=True)
     assert values[0] < accuracy(*victim)  # even a small radius finds some adversarial examples
 
