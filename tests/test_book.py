@@ -159,3 +159,15 @@ def test_chapter_renders_figures_and_no_errors(html_dir, chromium, tmp_path, cha
         assert not parts.output_text[kind], f"{chapter} has an `output {kind}` cell: {''.join(parts.output_text[kind])[:2000]}"
     stderr = "".join(parts.output_text["stderr"])
     assert not re.search(r"\b\w*Error\b", stderr), f"{chapter} printed an error to stderr: {stderr[:2000]}"
+
+
+def test_chapter_names_the_device_of_its_records(html_dir, chromium, tmp_path):
+    """Every number says where it came from: the page names each device in
+    the committed records."""
+    import json
+
+    devices = {json.loads(p.read_text())["provenance"]["device_name"] for p in (ROOT / "results" / "mnist").glob("*.json")}
+    assert devices, "no committed mnist records"
+    dom = dump_dom(chromium, html_dir / "chapters/01_mnist_capacity.html", tmp_path / "profile")
+    for device in devices:
+        assert device in dom, f"the chapter does not name the device {device!r}"

@@ -67,3 +67,14 @@ def test_cli_refuses_bad_parameters_before_any_compute(tmp_path, capsys):
     assert code == 2
     assert "EPS_LIST" in capsys.readouterr().err
     assert not results.exists()  # nothing was computed or written
+
+
+@pytest.mark.unit
+def test_crosscheck_without_torchattacks_fails_before_training(smoke_values, tmp_path, monkeypatch):
+    import importlib.util
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "torchattacks" else real_find_spec(name, *a))
+    with pytest.raises(ParameterError, match="CROSSCHECK"):
+        mnist.run({**smoke_values, "RESULTS_DIR": str(tmp_path), "DATA_DIR": str(tmp_path / "nowhere")}, progress=False)
+    assert not (tmp_path / "mnist").exists()

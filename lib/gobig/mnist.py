@@ -20,7 +20,7 @@ from gobig import law, paths
 from gobig.attacks import accuracy, predict, robust_accuracy
 from gobig.lipschitz import local_gradient_norms, spectral_norm_bound
 from gobig.models import CAPACITY_SCALES, build_model, num_params
-from gobig.params import Spec, validate
+from gobig.params import ParameterError, Spec, validate
 from gobig.runtime import DEVICE_CHOICES, provenance, resolve_device, set_seed
 from gobig.store import ResultStore
 from gobig.sweep import EXECUTORS, run_sweep
@@ -245,6 +245,12 @@ def run(values: dict, progress: bool = True) -> list[dict]:
     params = validate_parameters(values)
     store = ResultStore(STUDY, VERSION, params["RESULTS_DIR"] or paths.results_dir())
     configs = expand_configs(params)
+    if params["CROSSCHECK"] and any(c.get("crosscheck") and not store.exists(c) for c in configs):
+        # Fail now, not after training the largest model (e.g. on a GPU box without it).
+        import importlib.util
+
+        if importlib.util.find_spec("torchattacks") is None:
+            raise ParameterError("CROSSCHECK: True needs the torchattacks package (pip install torchattacks); install it or set CROSSCHECK=False")
     computer = _Computer(params, progress)
     return run_sweep(configs, computer, store, params["EXECUTOR"], params["COMPUTE_MISSING"], progress)
 

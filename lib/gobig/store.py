@@ -78,9 +78,6 @@ class ResultStore:
         result, provenance = compute(config)
         return self.save(config, result, provenance, time.perf_counter() - start)
 
-    def all_records(self) -> list[dict]:
-        return [json.loads(p.read_text()) for p in sorted(self.folder.glob("*.json"))]
-
 
 def _atomic_write_json(path: Path, payload: Any) -> None:
     descriptor, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
