@@ -13,10 +13,10 @@ import sys
 
 import yaml
 
-from gobig import mnist
+from gobig import gpt3, mnist
 from gobig.params import ParameterError, load_yaml
 
-STUDIES = {"mnist": mnist}
+STUDIES = {"gpt3": gpt3, "mnist": mnist}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     run = commands.add_parser("run", help="load or compute every config of a study")
     run.add_argument("study", choices=sorted(STUDIES))
     source = run.add_mutually_exclusive_group()
-    source.add_argument("--profile", default=None, help="a profile in lib/gobig/profiles (smoke, cpu, full)")
+    source.add_argument("--profile", default=None, help="a profile in lib/gobig/profiles (<study>_<profile>.yaml: smoke, full, ...)")
     source.add_argument("--params", default=None, help="a YAML file of NAME: value (as for papermill -f)")
     run.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="override one parameter (YAML value)")
     run.add_argument("--device", default=None, help="auto, cpu or cuda")
@@ -42,11 +42,13 @@ def main(argv: list[str] | None = None) -> int:
         for name, value in (("DEVICE", args.device), ("RESULTS_DIR", args.results_dir), ("DATA_DIR", args.data_dir)):
             if value is not None:
                 values[name] = value
-        records = study.run(values)
+        outcome = study.run(values)
     except (ParameterError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    print(f"{len(records)} records in {study.STUDY}: devices {', '.join(study.devices(records))}")
+    records = outcome if isinstance(outcome, list) else [outcome]  # gpt3's run is one record
+    devices = sorted({record["provenance"]["device_name"] for record in records})
+    print(f"{len(records)} record(s) in {study.STUDY}: devices {', '.join(devices)}")
     return 0
 
 

@@ -31,3 +31,28 @@ def params_for_lipschitz(target_lipschitz: float, n: float = MNIST_N, d: float =
     if target_lipschitz <= 0:
         raise ValueError("target_lipschitz must be positive")
     return n * d / target_lipschitz**2
+
+
+def smooth_interpolation_params(n: float, d: float) -> float:
+    """Parameters for O(1)-Lipschitz interpolation of ``n`` points in
+    dimension ``d``: ``n * d`` (the law with ``L = 1``)."""
+    return params_for_lipschitz(1.0, n, d)
+
+
+def params_equal_equations(n: float, outputs_per_example: float = 1) -> float:
+    """The classical count "parameters = equations": one equation per
+    training output, so ``n * outputs_per_example`` parameters suffice to
+    interpolate (Bubeck & Sellke's "mere interpolation", ``p ~ n``)."""
+    if n <= 0 or outputs_per_example <= 0:
+        raise ValueError("n and outputs_per_example must be positive")
+    return n * outputs_per_example
+
+
+#: The blog's own inputs for the MNIST arithmetic ("Go big or go home for
+#: robust DNNs"): n ~ 1e4 examples, an image space of ~1e5, or an
+#: effective dimension of ~1e3.
+BLOG_MNIST_N = 1e4
+BLOG_MNIST_D = 1e5
+BLOG_MNIST_EFFECTIVE_D = 1e3
+#: Bubeck & Sellke's effective-dimension range for MNIST (Sec. 1.1).
+MNIST_EFFECTIVE_D_RANGE = (15, 150)

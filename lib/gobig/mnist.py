@@ -308,6 +308,17 @@ def history_frame(records: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def default_records(results_dir=None) -> list[dict] | None:
+    """The committed records of the chapter's default parameters, or None
+    when any is missing (claims are never computed from part of a sweep)."""
+    params = validate_parameters({**load_profile(DEFAULT_PROFILE), "RESULTS_DIR": str(results_dir) if results_dir else None})
+    store = ResultStore(STUDY, VERSION, params["RESULTS_DIR"] or paths.results_dir())
+    configs = expand_configs(params)
+    if not all(store.exists(config) for config in configs):
+        return None
+    return [store.load(config) for config in configs]
+
+
 def devices(records: list[dict]) -> list[str]:
     return sorted({record["provenance"]["device_name"] for record in records})
 
@@ -328,7 +339,7 @@ def _threshold_claim(runs: pd.DataFrame, level: float, claimed_params: float) ->
     claimed count."""
     models = _mean_by_model(runs, "madry", "pgd")
     if models.empty or "robust_eps" not in runs or not np.isclose(runs["robust_eps"].dropna(), CLAIM_EPS).all():
-        return "not measured", "pending", "needs PGD-trained Madry models evaluated at eps 0.3"
+        return "", "pending", "needs PGD-trained Madry models evaluated at eps 0.3"
     reached = models[models["robust_accuracy"] >= level]
     best = models.loc[models["robust_accuracy"].idxmax()]
     if reached.empty:
@@ -353,14 +364,14 @@ def claims_table(records: list[dict]) -> pd.DataFrame:
     def add(claim, source, measured, verdict, why):
         rows.append({"claim": claim, "source": source, "measured": measured, "verdict": verdict, "why": why})
 
-    nd = law.MNIST_N * law.MNIST_D
+    nd = law.smooth_interpolation_params(law.MNIST_N, law.MNIST_D)
     add("n*d for MNIST is 4.7e7", "Bubeck & Sellke 2021, Sec. 1.1", f"{nd:.3g} (n = {law.MNIST_N:,}, d = {law.MNIST_D})", "supported", "arithmetic, gobig.law")
     add("10^5 parameters reach 90% robust accuracy", "blog; B&S reading Madry (2e5 at s=4)", *_threshold_claim(runs, 0.90, 1e5))
     add("10^6 parameters reach 95% robust accuracy", "blog; B&S reading Madry (3e6)", *_threshold_claim(runs, 0.95, 1e6))
 
     natural = _mean_by_model(runs, "madry", "natural")
     if natural.empty or runs["robust_eps"].isna().all():
-        add("natural training gives ~0% PGD accuracy at eps 0.3", "Madry et al. 2018", "not measured", "pending", "no naturally trained Madry model")
+        add("natural training gives ~0% PGD accuracy at eps 0.3", "Madry et al. 2018", "", "pending", "no naturally trained Madry model")
     else:
         largest = natural.iloc[-1]
         verdict = "supported" if largest.robust_accuracy < 0.05 else "not supported"
@@ -368,7 +379,7 @@ def claims_table(records: list[dict]) -> pd.DataFrame:
 
     adversarial = _mean_by_model(runs, "madry", "pgd")
     if adversarial.empty:
-        add("small PGD-trained networks collapse to a constant class", "Madry et al. 2018", "not measured", "pending", "no PGD-trained Madry model")
+        add("small PGD-trained networks collapse to a constant class", "Madry et al. 2018", "", "pending", "no PGD-trained Madry model")
     else:
         smallest = adversarial.iloc[0]
         verdict = "supported" if smallest.majority_class_share >= 0.9 else "not supported"
@@ -376,7 +387,7 @@ def claims_table(records: list[dict]) -> pd.DataFrame:
 
     madry16 = adversarial[adversarial["size"] == 16] if not adversarial.empty else adversarial
     if madry16.empty:
-        add("s=16 PGD-trained: 98.8% clean, 93.2% PGD-40", "Madry et al. 2018, Table 1", "not measured", "pending", "scale 16 is in the full (GPU) profile, not in this run")
+        add("s=16 PGD-trained: 98.8% clean, 93.2% PGD-40", "Madry et al. 2018, Table 1", "", "pending", "scale 16 is in the full (GPU) profile, not in this run")
     else:
         row = madry16.iloc[0]
         verdict = "supported" if row.robust_accuracy >= 0.90 and row.clean_accuracy >= 0.98 else "not supported"
@@ -384,7 +395,7 @@ def claims_table(records: list[dict]) -> pd.DataFrame:
 
     blog = runs[runs["family"] == "blog"]
     if blog.empty:
-        add("a 688K model reaches 99.2% after 15 epochs at batch 5", "blog", "not measured", "pending", "BLOG_MODEL is off")
+        add("a 688K model reaches 99.2% after 15 epochs at batch 5", "blog", "", "pending", "BLOG_MODEL is off")
     else:
         record = next(r for r in records if r["result"]["family"] == "blog")
         training = record["config"]["training"]
@@ -394,7 +405,7 @@ def claims_table(records: list[dict]) -> pd.DataFrame:
         add("a 688K model reaches 99.2% after 15 epochs at batch 5", "blog", f"{accuracy_value:.2%} ({blog.num_params.iloc[0]:,} params, {training['epochs']} epochs at batch {training['batch_size']}, {data_note})", verdict, "99.0% or more counts as supported (seed noise ~0.1-0.2 points)")
 
     if adversarial.empty:
-        add("Lipschitz >= sqrt(n d / p) for models that fit noisy data", "Bubeck & Sellke 2021, Thm 1", "not measured", "pending", "no PGD-trained model")
+        add("Lipschitz >= sqrt(n d / p) for models that fit noisy data", "Bubeck & Sellke 2021, Thm 1", "", "pending", "no PGD-trained model")
     else:
         below = (adversarial["spectral_bound"] < adversarial["law_lower_bound"]).sum()
         largest = adversarial.iloc[-1]
