@@ -276,14 +276,14 @@ def test_run_stores_one_record_and_reuses_it(tmp_path, smoke_values):
     fits = gpt3.fits_frame(record)
     assert len(fits) == 2 * 2 * 2  # benchmarks x settings x kinds
     assert set(fits.kind) == set(gpt3.FIT_KINDS) and (fits.dof == 1).all()
-    assert (fits.target == 90).all() and (fits.params_low <= fits.params_needed).all()
+    assert (fits.target == smoke_values["TARGET_ACCURACY"]).all() and (fits.params_low <= fits.params_needed).all()
     # The stored numbers are those of a direct fit.
     table = gpt3.load_accuracies()
     rows = table[(table.benchmark == "TriviaQA") & (table.setting == "zero-shot")].sort_values("params")
     direct = gpt3.fit_log_linear(rows.params, rows.accuracy)
     stored = fits[(fits.benchmark == "TriviaQA") & (fits.setting == "zero-shot") & (fits.kind == "log-linear")].iloc[0]
     assert (stored.intercept, stored.slope) == pytest.approx(tuple(direct.coef))
-    expected = gpt3.params_for_accuracy(direct, 90.0, n_samples=2000, seed=0, level=0.9)
+    expected = gpt3.params_for_accuracy(direct, smoke_values["TARGET_ACCURACY"], n_samples=smoke_values["UNCERTAINTY_SAMPLES"], seed=0, level=0.9)
     assert (stored.params_needed, stored.params_low, stored.params_high) == pytest.approx((expected["point"], expected["low"], expected["high"]))
     np.testing.assert_allclose(gpt3.fit_from_record(record, "TriviaQA", "zero-shot", "log-linear").coef, direct.coef)
 

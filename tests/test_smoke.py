@@ -3,12 +3,9 @@ temporary results folder, then the glued values are checked against the
 records it wrote, and a second run reuses them."""
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
+from notebook_runs import run_chapter
 
 from gobig import mnist, paths
 
@@ -18,31 +15,11 @@ CHAPTER = paths.ROOT / "chapters" / "01_mnist_capacity.ipynb"
 PARAMS = paths.ROOT / "tests" / "params" / "01_mnist_capacity.yaml"
 
 
-def run_chapter(output: Path, results: Path) -> dict:
-    command = [sys.executable, "-m", "papermill", str(CHAPTER), str(output), "-f", str(PARAMS), "-p", "RESULTS_DIR", str(results), "--cwd", str(CHAPTER.parent)]
-    environment = {key: value for key, value in os.environ.items() if key != "MPLBACKEND"}
-    completed = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=900)
-    assert completed.returncode == 0, completed.stderr[-4000:]
-    return glued_values(json.loads(output.read_text()))
-
-
-def glued_values(notebook: dict) -> dict:
-    """Values glued with myst_nb.glue, by name (their text/plain repr; glue
-    stores it under a papermill-record mime type when display=False)."""
-    values = {}
-    for cell in notebook["cells"]:
-        for output in cell.get("outputs", []):
-            name = output.get("metadata", {}).get("scrapbook", {}).get("name")
-            if name:
-                values[name] = next(text for mime, text in output["data"].items() if mime.endswith("text/plain"))
-    return values
-
-
 @pytest.fixture(scope="module")
 def smoke_run(tmp_path_factory):
     folder = tmp_path_factory.mktemp("smoke")
     results = folder / "results"
-    glued = run_chapter(folder / "first.ipynb", results)
+    glued = run_chapter(CHAPTER, PARAMS, folder / "first.ipynb", results)
     records = [json.loads(p.read_text()) for p in sorted((results / "mnist").glob("*.json"))]
     return folder, results, glued, records
 
@@ -80,6 +57,6 @@ def test_attacks_in_the_records_are_valid(smoke_run):
 def test_a_second_run_reuses_every_record(smoke_run):
     folder, results, glued, _ = smoke_run
     before = {p.name: p.stat().st_mtime_ns for p in (results / "mnist").glob("*.json")}
-    again = run_chapter(folder / "second.ipynb", results)
+    again = run_chapter(CHAPTER, PARAMS, folder / "second.ipynb", results)
     assert {p.name: p.stat().st_mtime_ns for p in (results / "mnist").glob("*.json")} == before
     assert again == glued

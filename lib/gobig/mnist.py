@@ -349,7 +349,7 @@ def _threshold_claim(runs: pd.DataFrame, level: float, claimed_params: float) ->
             f"no model in this sweep (up to {models.num_params.max():,.0f} params, at this training budget) reaches {level:.0%}",
         )
     first = reached.iloc[0]
-    measured = f"{first.robust_accuracy:.1%} first at {first.num_params:,.0f} params (scale {first['size']})"
+    measured = f"{first.robust_accuracy:.1%} first at {first.num_params:,.0f} params (scale {int(first['size'])})"
     if abs(np.log10(first.num_params) - np.log10(claimed_params)) <= 0.5:
         return measured, "supported", "the threshold falls within half a decade of the claim"
     return measured, "not supported", "the threshold is more than half a decade from the claim"
@@ -383,7 +383,7 @@ def claims_table(records: list[dict]) -> pd.DataFrame:
     else:
         smallest = adversarial.iloc[0]
         verdict = "supported" if smallest.majority_class_share >= 0.9 else "not supported"
-        add("small PGD-trained networks collapse to a constant class", "Madry et al. 2018", f"scale {smallest['size']}: {smallest.majority_class_share:.0%} of test predictions are one class", verdict, "share of the most frequent predicted class")
+        add("small PGD-trained networks collapse to a constant class", "Madry et al. 2018", f"scale {int(smallest['size'])}: {smallest.majority_class_share:.0%} of test predictions are one class", verdict, "share of the most frequent predicted class")
 
     madry16 = adversarial[adversarial["size"] == 16] if not adversarial.empty else adversarial
     if madry16.empty:

@@ -89,3 +89,52 @@ def table(frame: pd.DataFrame, formats: dict | None = None, name: str = "table")
 
     styler = frame.style.format(formats or {}, na_rep="–").hide(axis="index").set_uuid(name)
     return HTML(styler.to_html())
+
+
+def required_params_vs_dimension(requirements: pd.DataFrame, mnist_n: float, gpt3_params: float):
+    """The law's n*d against the effective dimension d, for GPT-3's token
+    counts and for MNIST, with GPT-3's 175B and the blog's 175T marked."""
+    dimensions = np.geomspace(1, max(1e3, requirements["effective_dimension"].max()), 50)
+    figure, axis = plt.subplots(figsize=(6.4, 4.0))
+    for tokens in sorted(requirements["tokens"].unique()):
+        axis.plot(dimensions, tokens * dimensions, label=f"GPT-3, n = {tokens / 1e9:.0f}B tokens")
+        points = requirements[requirements["tokens"] == tokens]
+        axis.scatter(points["effective_dimension"], points["required_params"], s=18, zorder=3)
+    axis.plot(dimensions, mnist_n * dimensions, color="grey", label=f"MNIST, n = {mnist_n:,.0f}")
+    for value, text in ((gpt3_params, "GPT-3: 175B"), (1000 * gpt3_params, "blog: 175T")):
+        axis.axhline(value, color="black", lw=0.8, ls=":")
+        axis.annotate(text, (dimensions[0], value), textcoords="offset points", xytext=(2, 3), fontsize="small")
+    axis.set(xscale="log", yscale="log", xlabel="effective dimension d", ylabel="parameters for smooth interpolation, n*d")
+    axis.legend(fontsize="small", loc="lower right")
+    return figure
+
+
+def accuracy_fits(observations: pd.DataFrame, bands: pd.DataFrame, target: float, gpt3_params: float):
+    """GPT-3's published accuracies with the log-linear and logistic fits
+    and their extrapolation bands, one panel per benchmark and setting."""
+    series = observations[["benchmark", "setting"]].drop_duplicates().sort_values(["benchmark", "setting"])
+    columns = 4
+    rows = int(np.ceil(len(series) / columns))
+    figure, axes = plt.subplots(rows, columns, figsize=(3.2 * columns, 2.7 * rows), sharex=True, squeeze=False)
+    colors = dict(zip(["log-linear", "logistic"], sns.color_palette("colorblind", 2)))
+    for axis, (benchmark, setting) in zip(axes.flat, series.itertuples(index=False)):
+        for kind, band in bands[(bands["benchmark"] == benchmark) & (bands["setting"] == setting)].groupby("kind"):
+            axis.plot(band["params"], band["point"], color=colors[kind], label=kind)
+            axis.fill_between(band["params"], band["low"].clip(0, 100), band["high"].clip(0, 100), color=colors[kind], alpha=0.2, lw=0)
+        points = observations[(observations["benchmark"] == benchmark) & (observations["setting"] == setting)]
+        axis.scatter(points["params"], points["accuracy"], color="black", s=16, zorder=3)
+        axis.axhline(target, color="grey", lw=0.8, ls=":")
+        for value in (gpt3_params, 1000 * gpt3_params):
+            axis.axvline(value, color="grey", lw=0.6, ls="--")
+        axis.set(xscale="log", ylim=(0, 100), title=f"{benchmark}, {setting}")
+        axis.title.set_fontsize("small")
+    for axis in axes.flat[len(series):]:
+        axis.set_visible(False)
+    for axis in axes.flat[: len(series)]:
+        axis.tick_params(labelbottom=True)  # panels above a hidden one need their own ticks
+        axis.set_xlabel("parameters")
+    for axis in axes[:, 0]:
+        axis.set_ylabel("accuracy (%)")
+    axes.flat[0].legend(fontsize="x-small", loc="lower right")
+    figure.tight_layout()
+    return figure

@@ -1,0 +1,35 @@
+"""Smoke tier for chapter 2: papermill with the smoke parameters into a
+temporary results folder; glued numbers equal the law's arithmetic and the
+record's fits."""
+
+import json
+
+import pytest
+from notebook_runs import run_chapter
+
+from gobig import gpt3, paths
+
+pytestmark = pytest.mark.smoke
+
+CHAPTER = paths.ROOT / "chapters" / "02_gpt3_extrapolation.ipynb"
+PARAMS = paths.ROOT / "tests" / "params" / "02_gpt3_extrapolation.yaml"
+
+
+def test_chapter_2_smoke_run(tmp_path):
+    glued = run_chapter(CHAPTER, PARAMS, tmp_path / "out.ipynb", tmp_path / "results")
+    records = [json.loads(p.read_text()) for p in (tmp_path / "results" / "gpt3").glob("*.json")]
+    assert len(records) == 1
+    record = records[0]
+    # The blog's and the corrected arithmetic (REFERENCES.md sections 1-2).
+    assert float(glued["blog_mnist"]) == pytest.approx(1e9)
+    assert float(glued["mnist_nd"]) == pytest.approx(4.704e7)
+    assert float(glued["gpt3_d1"]) == pytest.approx(3e11)
+    assert float(glued["blog_dimension"]) == pytest.approx(583.333, rel=1e-5)
+    # The counts quoted in the prose come from the record's fits.
+    fits = gpt3.fits_frame(record)
+    observed = gpt3.observations_frame(record)
+    below = observed[(observed.params == 175e9) & (observed.accuracy < float(glued["target_accuracy"]))]
+    assert int(glued["lacking_count"]) == len(below) == len(gpt3.lacking_fits(record)[["benchmark", "setting"]].drop_duplicates())
+    assert int(glued["series_count"]) == len(fits[["benchmark", "setting"]].drop_duplicates()) == 2 * 2
+    assert int(glued["claims_total"]) == len(gpt3.claims_table(record))
+    assert glued["device"].strip("'") == record["provenance"]["device_name"]
