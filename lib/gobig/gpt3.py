@@ -22,12 +22,12 @@ import hashlib
 import math
 from dataclasses import dataclass, field
 from importlib import resources
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from gobig import law, paths
+from gobig import params as params_module
 from gobig.params import ParameterError, Spec, validate
 
 # ---- the paper's numbers -----------------------------------------------------
@@ -384,7 +384,6 @@ def from_json_number(value) -> float:
 STUDY = "gpt3"
 #: Bump when a change alters what a record means.
 VERSION = 1
-PROFILES_DIR = Path(__file__).parent / "profiles"
 #: The profile whose values are the chapter's defaults.
 DEFAULT_PROFILE = "full"
 #: GPT-3's size and training tokens (Table 2.1), the yardstick of the claims.
@@ -411,13 +410,7 @@ PARAMETERS = {
 
 
 def load_profile(name: str) -> dict:
-    from gobig.params import load_yaml
-
-    path = PROFILES_DIR / f"{STUDY}_{name}.yaml"
-    if not path.is_file():
-        available = sorted(p.stem.removeprefix(f"{STUDY}_") for p in PROFILES_DIR.glob(f"{STUDY}_*.yaml"))
-        raise ValueError(f"profile {name!r} does not exist; available profiles: {', '.join(available)}")
-    return load_yaml(path)
+    return params_module.load_profile(STUDY, name)
 
 
 def _unique(values: list) -> list:

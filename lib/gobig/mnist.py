@@ -10,16 +10,16 @@ into tidy tables for plots and the claims table.
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
 
 from gobig import law, paths
-from gobig.attacks import accuracy, predict, robust_accuracy
+from gobig.attacks import predict, robust_accuracy
 from gobig.lipschitz import local_gradient_norms, spectral_norm_bound
 from gobig.models import CAPACITY_SCALES, build_model, num_params
+from gobig import params as params_module
 from gobig.params import ParameterError, Spec, validate
 from gobig.runtime import DEVICE_CHOICES, provenance, resolve_device, set_seed
 from gobig.store import ResultStore
@@ -30,7 +30,6 @@ STUDY = "mnist"
 #: Bump when a change alters what a record means; old records then no
 #: longer match any key and are recomputed.
 VERSION = 1
-PROFILES_DIR = Path(__file__).parent / "profiles"
 #: The profile whose values are the chapter's defaults, and whose records
 #: are committed (see the note in the chapter on why it is not yet "full").
 DEFAULT_PROFILE = "cpu"
@@ -69,13 +68,7 @@ PARAMETERS = {
 
 
 def load_profile(name: str) -> dict:
-    from gobig.params import load_yaml
-
-    path = PROFILES_DIR / f"{STUDY}_{name}.yaml"
-    if not path.is_file():
-        available = sorted(p.stem.removeprefix(f"{STUDY}_") for p in PROFILES_DIR.glob(f"{STUDY}_*.yaml"))
-        raise ValueError(f"profile {name!r} does not exist; available profiles: {', '.join(available)}")
-    return load_yaml(path)
+    return params_module.load_profile(STUDY, name)
 
 
 def validate_parameters(values: dict) -> dict:

@@ -8,6 +8,7 @@ first bad one with an error that names the parameter and what is allowed.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Mapping
 
 import yaml
@@ -108,3 +109,16 @@ def load_yaml(path) -> dict:
     if not isinstance(values, dict):
         raise ParameterError(f"{path}: a parameters file must be a mapping of NAME: value")
     return values
+
+
+#: Named parameter sets, ``<study>_<profile>.yaml`` (usable with papermill -f).
+PROFILES_DIR = Path(__file__).parent / "profiles"
+
+
+def load_profile(study: str, name: str) -> dict:
+    """A study's named profile; an unknown name lists the available ones."""
+    path = PROFILES_DIR / f"{study}_{name}.yaml"
+    if not path.is_file():
+        available = sorted(p.stem.removeprefix(f"{study}_") for p in PROFILES_DIR.glob(f"{study}_*.yaml"))
+        raise ValueError(f"profile {name!r} does not exist; available profiles: {', '.join(available)}")
+    return load_yaml(path)
