@@ -78,3 +78,28 @@ def test_crosscheck_without_torchattacks_fails_before_training(smoke_values, tmp
     with pytest.raises(ParameterError, match="CROSSCHECK"):
         mnist.run({**smoke_values, "RESULTS_DIR": str(tmp_path), "DATA_DIR": str(tmp_path / "nowhere")}, progress=False)
     assert not (tmp_path / "mnist").exists()
+
+
+GPT3_BAD_VALUES = [
+    ("BENCHMARKS", ["MMLU"], "BENCHMARKS"),
+    ("BENCHMARKS", [], "BENCHMARKS"),
+    ("SETTINGS", ["one-shot"], "SETTINGS"),
+    ("MODEL_SIZES", [1300000000, 175000000000], "MODEL_SIZES"),
+    ("TARGET_ACCURACY", 120.0, "TARGET_ACCURACY"),
+    ("TARGET_ACCURACY", "high", "TARGET_ACCURACY"),
+    ("CONFIDENCE_LEVEL", 1.5, "CONFIDENCE_LEVEL"),
+    ("TOKEN_COUNTS", [-300e9], "TOKEN_COUNTS"),
+    ("EFFECTIVE_DIMENSIONS", [], "EFFECTIVE_DIMENSIONS"),
+    ("UNCERTAINTY_SAMPLES", 10, "UNCERTAINTY_SAMPLES"),
+    ("SEED", -1, "SEED"),
+]
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("name,value,named", GPT3_BAD_VALUES)
+def test_gpt3_bad_value_names_the_parameter(name, value, named):
+    from gobig import gpt3
+
+    with pytest.raises(ParameterError) as error:
+        gpt3.validate_parameters({**gpt3.load_profile("smoke"), name: value})
+    assert str(error.value).startswith(f"{named}:")

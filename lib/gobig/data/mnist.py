@@ -70,8 +70,12 @@ def prepare_from_mirror(mirror: Path, root: Path) -> Path:
         if target.is_file() and _md5(target) == expected:
             continue
         partial = target.with_suffix(".partial")
-        with gzip.open(mirror / f"{name}.gz", "rb") as source, open(partial, "wb") as sink:
-            shutil.copyfileobj(source, sink)
+        try:
+            with gzip.open(mirror / f"{name}.gz", "rb") as source, open(partial, "wb") as sink:
+                shutil.copyfileobj(source, sink)
+        except (OSError, EOFError) as error:  # truncated or not gzip at all
+            partial.unlink(missing_ok=True)
+            raise MnistChecksumError(f"{mirror / (name + '.gz')}: cannot be decompressed ({error}); the file is damaged") from error
         actual = _md5(partial)
         if actual != expected:
             partial.unlink()

@@ -1,0 +1,116 @@
+"""Faults injected on purpose: a sweep killed mid-run, two writers on one
+results folder, damaged inputs. Each must end in complete, correct records
+or a clear error naming the file, never a silent wrong number."""
+
+import gzip
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import yaml
+
+from gobig import mnist, paths
+from gobig.data.mnist import UNCOMPRESSED_MD5, MnistChecksumError, mirror_folder, prepare_from_mirror
+
+pytestmark = pytest.mark.reliability
+
+#: A sweep of four small CPU configs (two models x two modes), a few seconds each.
+TINY = {
+    **mnist.load_profile("smoke"),
+    "CAPACITY_SCALES": [1],
+    "MLP_WIDTHS": [16],
+    "TRAIN_SUBSET": 1000,
+    "ROBUST_EVAL_SUBSET": 100,
+    "LIPSCHITZ_POINTS": 100,
+    "BLOG_MODEL": False,
+    "CROSSCHECK": False,
+}
+TIMING_FIELDS = {"train_time_s", "eval_time_s"}
+
+
+def sweep_command(params_file, results):
+    return [sys.executable, "-m", "gobig", "run", "mnist", "--params", str(params_file), "--results-dir", str(results)]
+
+
+def results_without_timing(folder):
+    """Each record's result, minus wall-clock fields (provenance is left out)."""
+    records = {}
+    for path in sorted((folder / "mnist").glob("*.json")):
+        result = json.loads(path.read_text())["result"]
+        result = {k: v for k, v in result.items() if k not in TIMING_FIELDS}
+        result["history"] = [{k: v for k, v in row.items() if k != "train_time_s"} for row in result["history"]]
+        records[path.name] = result
+    return records
+
+
+@pytest.fixture(scope="module")
+def tiny_params(tmp_path_factory):
+    path = tmp_path_factory.mktemp("params") / "tiny.yaml"
+    path.write_text(yaml.safe_dump(TINY))
+    return path
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory, tiny_params):
+    folder = tmp_path_factory.mktemp("uninterrupted")
+    subprocess.run(sweep_command(tiny_params, folder), check=True, capture_output=True, timeout=600)
+    return folder
+
+
+def test_sigkill_mid_sweep_then_resume_gives_the_uninterrupted_records(tmp_path, tiny_params, uninterrupted):
+    folder = tmp_path / "results"
+    process = subprocess.Popen(sweep_command(tiny_params, folder), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while not list((folder / "mnist").glob("*.json")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    finished = {p.name: p.stat().st_mtime_ns for p in (folder / "mnist").glob("*.json")}
+    assert 1 <= len(finished) < 4, "the kill should land mid-sweep"
+    for path in (folder / "mnist").glob("*.json"):
+        json.loads(path.read_text())  # nothing half-written under a record's name
+
+    subprocess.run(sweep_command(tiny_params, folder), check=True, capture_output=True, timeout=600)
+    after = {p.name: p.stat().st_mtime_ns for p in (folder / "mnist").glob("*.json")}
+    assert {name: after[name] for name in finished} == finished, "finished configs were recomputed"
+    assert len(after) == 4
+    # Same configs and seeds on CPU: bit-identical results to a run never interrupted.
+    assert results_without_timing(folder) == results_without_timing(uninterrupted)
+
+
+def test_two_concurrent_sweeps_into_one_folder_leave_valid_records(tmp_path, tiny_params, uninterrupted):
+    folder = tmp_path / "results"
+    processes = [subprocess.Popen(sweep_command(tiny_params, folder), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for _ in range(2)]
+    for process in processes:
+        assert process.wait(timeout=600) == 0, process.stderr.read().decode()[-2000:]
+    assert results_without_timing(folder) == results_without_timing(uninterrupted)
+    assert not [p for p in (folder / "mnist").iterdir() if p.suffix != ".json"], "temporary files left behind"
+
+
+def test_truncated_mnist_file_is_an_error_naming_it(tmp_path):
+    mirror = mirror_folder(paths.data_dir())
+    damaged = tmp_path / "mirror"
+    damaged.mkdir()
+    for name in UNCOMPRESSED_MD5:
+        shutil.copy(mirror / f"{name}.gz", damaged / f"{name}.gz")
+    target = damaged / "t10k-images-idx3-ubyte.gz"
+    target.write_bytes(target.read_bytes()[: target.stat().st_size // 2])
+    with pytest.raises(MnistChecksumError, match="t10k-images-idx3-ubyte.gz: cannot be decompressed"):
+        prepare_from_mirror(damaged, tmp_path / "cache")
+    assert not list((tmp_path / "cache").rglob("*.partial"))
+
+
+def test_mnist_file_that_is_not_gzip_is_an_error_naming_it(tmp_path):
+    mirror = mirror_folder(paths.data_dir())
+    damaged = tmp_path / "mirror"
+    damaged.mkdir()
+    for name in UNCOMPRESSED_MD5:
+        shutil.copy(mirror / f"{name}.gz", damaged / f"{name}.gz")
+    (damaged / "train-labels-idx1-ubyte.gz").write_bytes(b"not a gzip file")
+    with pytest.raises(MnistChecksumError, match="train-labels-idx1-ubyte.gz"):
+        prepare_from_mirror(damaged, tmp_path / "cache")
