@@ -114,3 +114,15 @@ def test_mnist_file_that_is_not_gzip_is_an_error_naming_it(tmp_path):
     (damaged / "train-labels-idx1-ubyte.gz").write_bytes(b"not a gzip file")
     with pytest.raises(MnistChecksumError, match="train-labels-idx1-ubyte.gz"):
         prepare_from_mirror(damaged, tmp_path / "cache")
+
+
+def test_a_ray_sweep_gives_the_local_records(tmp_path, tiny_params, uninterrupted):
+    """The Ray executor on a local Ray instance (CPU): same keys, same
+    results as the in-process sweep, apart from timing and provenance."""
+    pytest.importorskip("ray", reason="ray is pinned in the test extra; `make test` installs it")
+    folder = tmp_path / "results"
+    command = sweep_command(tiny_params, folder) + ["--set", "EXECUTOR=ray"]
+    environment = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=600, env=environment)
+    assert completed.returncode == 0, completed.stderr[-4000:]
+    assert results_without_timing(folder) == results_without_timing(uninterrupted)

@@ -63,7 +63,8 @@ PARAMETERS = {
     "RESULTS_DIR": Spec(str, "folder for result records (None: gobig.paths.results_dir())", optional=True),
     "DOWNLOAD": Spec(bool, "let torchvision download MNIST if it is missing"),
     "COMPUTE_MISSING": Spec(bool, "compute configs without a record (False: error instead)"),
-    "EXECUTOR": Spec(str, "how to run the sweep", allowed=EXECUTORS),
+    "EXECUTOR": Spec(str, "how to run the sweep: in this process, or as Ray tasks", allowed=EXECUTORS),
+    "RAY_ADDRESS": Spec(str, "Ray cluster address for EXECUTOR='ray' (None: a local Ray instance)", optional=True),
 }
 
 
@@ -74,7 +75,7 @@ def load_profile(name: str) -> dict:
 def validate_parameters(values: dict) -> dict:
     """Every chapter parameter checked; machine-specific ones default to
     None/auto when absent so profiles stay portable."""
-    portable = {"DEVICE": "auto", "DATA_DIR": None, "RESULTS_DIR": None, "DOWNLOAD": False, "COMPUTE_MISSING": True, "EXECUTOR": "local"}
+    portable = {"DEVICE": "auto", "DATA_DIR": None, "RESULTS_DIR": None, "DOWNLOAD": False, "COMPUTE_MISSING": True, "EXECUTOR": "local", "RAY_ADDRESS": None}
     return validate(PARAMETERS, {**portable, **values})
 
 
@@ -245,7 +246,8 @@ def run(values: dict, progress: bool = True) -> list[dict]:
         if importlib.util.find_spec("torchattacks") is None:
             raise ParameterError("CROSSCHECK: True needs the torchattacks package (pip install torchattacks); install it or set CROSSCHECK=False")
     computer = _Computer(params, progress)
-    return run_sweep(configs, computer, store, params["EXECUTOR"], params["COMPUTE_MISSING"], progress)
+    gpus_per_task = 1 if computer.device.type == "cuda" else 0
+    return run_sweep(configs, computer, store, params["EXECUTOR"], params["COMPUTE_MISSING"], progress, params["RAY_ADDRESS"], gpus_per_task)
 
 
 # ---- tables for the chapter ------------------------------------------------
