@@ -36,3 +36,19 @@ def trained_mlp(mnist_cpu):
     for parameter in model.parameters():
         parameter.requires_grad_(False)
     return model
+
+
+@pytest.fixture
+def mirror_copy(tmp_path):
+    """A private copy of the MNIST mirror's four .gz files, to damage."""
+    import shutil
+
+    from gobig import paths
+    from gobig.data.mnist import UNCOMPRESSED_MD5, mirror_folder
+
+    mirror = mirror_folder(paths.data_dir())
+    copy = tmp_path / "mirror"
+    copy.mkdir()
+    for name in UNCOMPRESSED_MD5:
+        shutil.copy(mirror / f"{name}.gz", copy / f"{name}.gz")
+    return copy

@@ -2,10 +2,8 @@
 results folder, damaged inputs. Each must end in complete, correct records
 or a clear error naming the file, never a silent wrong number."""
 
-import gzip
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -14,8 +12,8 @@ import time
 import pytest
 import yaml
 
-from gobig import mnist, paths
-from gobig.data.mnist import UNCOMPRESSED_MD5, MnistChecksumError, mirror_folder, prepare_from_mirror
+from gobig import mnist
+from gobig.data.mnist import MnistChecksumError, prepare_from_mirror
 
 pytestmark = pytest.mark.reliability
 
@@ -92,12 +90,8 @@ def test_two_concurrent_sweeps_into_one_folder_leave_valid_records(tmp_path, tin
     assert not [p for p in (folder / "mnist").iterdir() if p.suffix != ".json"], "temporary files left behind"
 
 
-def test_truncated_mnist_file_is_an_error_naming_it(tmp_path):
-    mirror = mirror_folder(paths.data_dir())
-    damaged = tmp_path / "mirror"
-    damaged.mkdir()
-    for name in UNCOMPRESSED_MD5:
-        shutil.copy(mirror / f"{name}.gz", damaged / f"{name}.gz")
+def test_truncated_mnist_file_is_an_error_naming_it(tmp_path, mirror_copy):
+    damaged = mirror_copy
     target = damaged / "t10k-images-idx3-ubyte.gz"
     target.write_bytes(target.read_bytes()[: target.stat().st_size // 2])
     with pytest.raises(MnistChecksumError, match="t10k-images-idx3-ubyte.gz: cannot be decompressed"):
@@ -105,12 +99,8 @@ def test_truncated_mnist_file_is_an_error_naming_it(tmp_path):
     assert not list((tmp_path / "cache").rglob("*.partial"))
 
 
-def test_mnist_file_that_is_not_gzip_is_an_error_naming_it(tmp_path):
-    mirror = mirror_folder(paths.data_dir())
-    damaged = tmp_path / "mirror"
-    damaged.mkdir()
-    for name in UNCOMPRESSED_MD5:
-        shutil.copy(mirror / f"{name}.gz", damaged / f"{name}.gz")
+def test_mnist_file_that_is_not_gzip_is_an_error_naming_it(tmp_path, mirror_copy):
+    damaged = mirror_copy
     (damaged / "train-labels-idx1-ubyte.gz").write_bytes(b"not a gzip file")
     with pytest.raises(MnistChecksumError, match="train-labels-idx1-ubyte.gz"):
         prepare_from_mirror(damaged, tmp_path / "cache")
