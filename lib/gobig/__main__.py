@@ -31,7 +31,14 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--device", default=None, help="auto, cpu or cuda")
     run.add_argument("--results-dir", default=None)
     run.add_argument("--data-dir", default=None)
+    commands.add_parser("reliability-report", help="run the fault-injection and bad-input tests; write results/reliability/report.json")
     args = parser.parse_args(argv)
+    if args.command == "reliability-report":
+        from gobig import reliability
+
+        report = reliability.run_suite()
+        print(reliability.summary_frame(report).to_string(index=False))
+        return 0
 
     study = STUDIES[args.study]
     try:
