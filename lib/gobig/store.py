@@ -87,6 +87,7 @@ def _atomic_write_json(path: Path, payload: Any) -> None:
             handle.write("\n")
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(temp_name, 0o644)  # mkstemp makes it owner-only; records are for every reader
         os.replace(temp_name, path)
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)
