@@ -11,7 +11,7 @@ from gobig import paths
 
 pytestmark = pytest.mark.notebooks
 
-CHAPTERS = sorted((paths.ROOT / "chapters").glob("*.ipynb")) + [paths.ROOT / "ledger.ipynb"]
+CHAPTERS = sorted((paths.ROOT / "chapters").glob("*.ipynb")) + [paths.ROOT / "ledger.ipynb", paths.ROOT / "reliability.ipynb"]
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.name)
