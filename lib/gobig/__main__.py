@@ -2,6 +2,7 @@
 
     python -m gobig run mnist --profile full
     python -m gobig run mnist --params my.yaml --set SEEDS=[0] --device cuda
+    python -m gobig run alphacode --profile cpu
 
 It writes the same result records the chapter loads.
 """
@@ -13,10 +14,10 @@ import sys
 
 import yaml
 
-from gobig import gpt3, mnist
+from gobig import alphacode, gpt3, mnist
 from gobig.params import ParameterError, load_yaml
 
-STUDIES = {"gpt3": gpt3, "mnist": mnist}
+STUDIES = {"alphacode": alphacode, "gpt3": gpt3, "mnist": mnist}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -3,23 +3,16 @@ recomputed, the chapter that shows it, the device it ran on and a verdict.
 
 Rows are built from the committed result records of each chapter's default
 parameters, never typed by hand. A chapter whose records are missing, or
-that is not written yet, contributes rows marked pending, with no number.
+contributes rows marked pending, with no number.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-from gobig import gpt3, mnist
+from gobig import alphacode, gpt3, mnist
 
 COLUMNS = ["claim", "source", "chapter", "measured", "verdict", "why", "device", "records"]
-
-#: Claims of chapter 3, which is not written yet (REFERENCES.md section 3).
-ALPHACODE_CLAIMS = [
-    ("submitting training solutions solves 4.1% of validation problems on a random split, 0% on a temporal split", "Li et al. 2022, App. B.3"),
-    ("a 1B model solves 0.8% (13k samples per problem) on a random split, 0% on a temporal split", "Li et al. 2022, App. B.3; blog"),
-]
-
 
 def _pending(claim: str, source: str, chapter: str, why: str) -> dict:
     return {"claim": claim, "source": source, "chapter": chapter, "measured": "", "verdict": "pending", "why": why, "device": "", "records": []}
@@ -48,11 +41,17 @@ def gpt3_rows(results_dir=None) -> list[dict]:
     return [{**claim, "chapter": chapter, "device": device, "records": [record["key"]]} for claim in gpt3.claims_table(record).to_dict("records")]
 
 
-def alphacode_rows() -> list[dict]:
-    return [_pending(claim, source, "3. AlphaCode split", "chapter 3 is not written yet") for claim, source in ALPHACODE_CLAIMS]
+def alphacode_rows(results_dir=None) -> list[dict]:
+    chapter = "3. AlphaCode split"
+    records = alphacode.default_records(results_dir)
+    if records is None:
+        return [_pending("chapter 3's claims", "Li et al. 2022, App. B.3; blog", chapter, "the default splits' records are not all committed")]
+    device = ", ".join(sorted({r["provenance"]["device_name"] for r in records}))
+    keys = [r["key"] for r in records]
+    return [{**claim, "chapter": chapter, "device": device, "records": keys} for claim in alphacode.claims_table(records).to_dict("records")]
 
 
 def build(results_dir=None) -> pd.DataFrame:
     """The whole ledger, one row per claim, in book order."""
-    rows = mnist_rows(results_dir) + gpt3_rows(results_dir) + alphacode_rows()
+    rows = mnist_rows(results_dir) + gpt3_rows(results_dir) + alphacode_rows(results_dir)
     return pd.DataFrame(rows, columns=COLUMNS)

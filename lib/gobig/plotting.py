@@ -138,3 +138,67 @@ def accuracy_fits(observations: pd.DataFrame, bands: pd.DataFrame, target: float
     axes.flat[0].legend(fontsize="x-small", loc="lower right")
     figure.tight_layout()
     return figure
+
+
+# ---- chapter 3 ----------------------------------------------------------------
+
+SPLIT_KINDS = ["temporal", "random"]
+
+
+def leakage_by_split(splits: pd.DataFrame, nearest: pd.DataFrame, threshold: float):
+    """Left: share of validation problems with a near duplicate in training,
+    per split. Right: every validation problem's nearest-statement
+    similarity, twins that cross the split marked."""
+    figure, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6), gridspec_kw={"width_ratios": [1, 1.6]})
+    sns.barplot(data=splits, x="split", y="near_duplicate_share", hue="kind", hue_order=SPLIT_KINDS, dodge=False, ax=left)
+    left.set(ylabel=f"valid problems with a near duplicate (%)\n(statement similarity >= {threshold:g})", xlabel="")
+    left.tick_params(axis="x", rotation=30)
+    sns.stripplot(data=nearest, x="split", y="statement_similarity", hue="twin_in_train", hue_order=[False, True], jitter=0.25, size=3.5, ax=right)
+    right.axhline(threshold, color="grey", lw=0.8, ls=":")
+    right.set(ylabel="similarity to the nearest\ntraining statement", xlabel="", ylim=(0, 1.05))
+    right.legend(title="twin in training", fontsize="small", title_fontsize="small")
+    right.tick_params(axis="x", rotation=30)
+    figure.tight_layout()
+    return figure
+
+
+def solve_rates_by_split(splits: pd.DataFrame):
+    """Baseline and model solve rates per split with 90% bootstrap intervals."""
+    rows = []
+    for row in splits.itertuples(index=False):
+        for method, prefix in (("submit training solutions", "baseline"), ("model, 1@k", "model")):
+            rows.append({"split": row.split, "method": method, "rate": getattr(row, f"{prefix}_rate"), "low": getattr(row, f"{prefix}_low"), "high": getattr(row, f"{prefix}_high")})
+    frame = pd.DataFrame(rows)
+    figure, axis = plt.subplots(figsize=(8, 3.6))
+    methods = list(dict.fromkeys(frame["method"]))
+    colors = dict(zip(methods, sns.color_palette("colorblind", len(methods))))
+    positions = {split: i for i, split in enumerate(dict.fromkeys(frame["split"]))}
+    for offset, method in zip((-0.15, 0.15), methods):
+        part = frame[frame["method"] == method]
+        x = [positions[s] + offset for s in part["split"]]
+        axis.errorbar(x, part["rate"], yerr=[part["rate"] - part["low"], part["high"] - part["rate"]], fmt="o", capsize=4, color=colors[method], label=method)
+    axis.set_xticks(list(positions.values()), list(positions))
+    axis.set(ylabel="validation problems solved (%)", ylim=(-0.5, None))
+    axis.legend(fontsize="small")
+    figure.tight_layout()
+    return figure
+
+
+def validation_loss_by_split(nearest: pd.DataFrame):
+    """Per-problem validation loss of the fine-tuned model, per split, with
+    problems whose twin is in training marked."""
+    figure, axis = plt.subplots(figsize=(8, 3.6))
+    data = nearest.dropna(subset=["valid_loss"])
+    sns.boxplot(data=data, x="split", y="valid_loss", color="0.9", showfliers=False, ax=axis)
+    sns.stripplot(data=data, x="split", y="valid_loss", hue="twin_in_train", hue_order=[False, True], jitter=0.25, size=3.5, ax=axis)
+    axis.set(ylabel="validation loss per token\n(reference solution | statement)", xlabel="")
+    axis.legend(title="twin in training", fontsize="small", title_fontsize="small")
+    figure.tight_layout()
+    return figure
+
+
+def solve_rate_vs_k(curves: pd.DataFrame):
+    """n@k and pass@k against k, one line per split."""
+    grid = sns.relplot(data=curves, x="k", y="solve_rate", hue="split", style="kind", col="metric", kind="line", marker="o", height=3.2, aspect=1.1)
+    grid.set(xscale="log", ylabel="solved (%)")
+    return grid.figure

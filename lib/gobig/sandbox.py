@@ -46,6 +46,9 @@ VERDICTS = ("passed", "wrong_answer", "ok", "runtime_error", "timeout", "memory_
 COMPARE_MODES = ("exact", "tokens")
 #: Untrusted programs run as these uids (one per parallel slot) when we are root.
 SANDBOX_UID_BASE = 61000
+#: Isolated mode (no user site, no PYTHON* variables), no .pyc files. Not -S:
+#: solutions call exit(), which the site module defines.
+PYTHON_FLAGS = ("-I", "-B")
 #: The program's directory inside bubblewrap (under its private /tmp).
 SANDBOX_DIR = "/tmp/sandbox"
 #: How much of stdout/stderr a result keeps (the comparison sees all stdout up to the limit).
@@ -130,7 +133,7 @@ def _bwrap_command(workdir: str, python: str, env: dict) -> list[str]:
     ]
     for key, value in env.items():
         command += ["--setenv", key, value]
-    return command + ["--", python, "-I", "-S", "-B", "program.py"]
+    return command + ["--", python, *PYTHON_FLAGS, "program.py"]
 
 
 @lru_cache(maxsize=None)
@@ -288,12 +291,18 @@ def run_program(
         if isolation == "bwrap":
             command = _bwrap_command(workdir, python, env)
         else:
-            command = [python, "-I", "-S", "-B", "program.py"]
+            command = [python, *PYTHON_FLAGS, "program.py"]
         start = time.monotonic()
-        process = subprocess.Popen(
-            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=workdir,
-            env=env, preexec_fn=_preexec(limits, uid), start_new_session=True, close_fds=True,
-        )
+        # stdin is a file, as on Codeforces: a pipe would hand os.read(0, n)
+        # partial input, and a program may close it early without harm.
+        input_file = tempfile.TemporaryFile()
+        input_file.write(stdin.encode())
+        input_file.seek(0)
+        with input_file:
+            process = subprocess.Popen(
+                command, stdin=input_file, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=workdir,
+                env=env, preexec_fn=_preexec(limits, uid), start_new_session=True, close_fds=True,
+            )
         _started.add(process.pid)
         stdout, stderr = bytearray(), bytearray()
         too_much, ignored = threading.Event(), threading.Event()
@@ -303,15 +312,6 @@ def run_program(
         ]
         for reader in readers:
             reader.start()
-        try:
-            process.stdin.write(stdin.encode())
-        except (BrokenPipeError, OSError):
-            pass  # the program exited or closed stdin before reading it all
-        finally:
-            try:
-                process.stdin.close()
-            except OSError:
-                pass
         timed_out = False
         try:
             process.wait(timeout=limits.wall_seconds)
