@@ -103,3 +103,56 @@ def test_gpt3_bad_value_names_the_parameter(name, value, named):
     with pytest.raises(ParameterError) as error:
         gpt3.validate_parameters({**gpt3.load_profile("smoke"), name: value})
     assert str(error.value).startswith(f"{named}:")
+
+
+ALPHACODE_BAD_VALUES = [
+    ("VALID_FRACTION", 0.9, "VALID_FRACTION", "<= 0.5"),
+    ("VALID_FRACTION", 0, "VALID_FRACTION", "> 0"),
+    ("SPLIT_SEEDS", [], "SPLIT_SEEDS", "non-empty list"),
+    ("SPLIT_SEEDS", 3, "SPLIT_SEEDS", "list"),
+    ("TEMPORAL_TWINS", "all", "TEMPORAL_TWINS", "'simultaneous', 'none'"),
+    ("COMPARE", "fuzzy", "COMPARE", "'exact', 'tokens'"),
+    ("TIME_LIMIT_S", 0, "TIME_LIMIT_S", "> 0"),
+    ("MEMORY_MB", 10, "MEMORY_MB", ">= 64"),
+    ("BASELINE_NEAREST", -1, "BASELINE_NEAREST", ">= 0"),
+    ("SAMPLES_PER_PROBLEM", 0, "SAMPLES_PER_PROBLEM", ">= 1"),
+    ("SAMPLES_PER_PROBLEM", 2.5, "SAMPLES_PER_PROBLEM", "an integer"),
+    ("TEMPERATURE", "hot", "TEMPERATURE", "a number"),
+    ("SUBMISSIONS", [0], "SUBMISSIONS", ">= 1"),
+    ("MODEL_DIM", 33, "MODEL_DIM", "multiple of MODEL_HEADS"),
+    ("MAX_NEW_TOKENS", 256, "MAX_NEW_TOKENS", "no room for a statement"),
+    ("CORPUS_CUTOFF", "last year", "CORPUS_CUTOFF", "YYYY-MM-DD"),
+    ("PROBLEMS", "codecontests_maxi", "PROBLEMS", "codecontests_mini"),
+    ("DEVICE", "tpu", "DEVICE", "'auto', 'cpu', 'cuda'"),
+    ("EXECUTOR", "dask", "EXECUTOR", "'local', 'ray'"),
+]
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("name,value,named,allowed", ALPHACODE_BAD_VALUES)
+def test_alphacode_bad_value_names_the_parameter(name, value, named, allowed):
+    from gobig import alphacode
+
+    with pytest.raises(ParameterError) as error:
+        alphacode.validate_parameters({**alphacode.load_profile("smoke"), name: value})
+    message = str(error.value)
+    assert message.startswith(f"{named}:") and allowed in message
+
+
+@pytest.mark.unit
+def test_alphacode_profiles_pass_and_unknown_names_fail():
+    from gobig import alphacode
+
+    for name in ("smoke", "cpu", "full"):
+        alphacode.validate_parameters(alphacode.load_profile(name))
+    with pytest.raises(ParameterError, match=r"unknown parameter\(s\) SAMPLES"):
+        alphacode.validate_parameters({**alphacode.load_profile("smoke"), "SAMPLES": 3})
+
+
+@pytest.mark.unit
+def test_alphacode_cli_refuses_bad_parameters_before_any_compute(tmp_path, capsys):
+    results = tmp_path / "results"
+    code = main(["run", "alphacode", "--profile", "smoke", "--set", "COMPARE=fuzzy", "--results-dir", str(results)])
+    assert code == 2
+    assert "COMPARE" in capsys.readouterr().err
+    assert not results.exists()

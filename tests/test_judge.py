@@ -1,0 +1,77 @@
+"""The judge on toy problems: reference checks, the training-solutions
+baseline with a planted duplicate, and sample counting for n@k."""
+
+from __future__ import annotations
+
+import pytest
+
+from gobig import judge, leakage
+from gobig.data.codecontests import Problem
+
+pytestmark = pytest.mark.unit
+
+LIMITS = judge.limits_for(2.0, 256)
+DOUBLE = "print(2 * int(input()))\n"
+SQUARE = "x = int(input())\nprint(x * x)\n"
+
+
+def _problem(key: str, text: str, solution: str | None, tests: list[tuple[str, str]]) -> Problem:
+    contest, index = key.split("_")
+    return Problem(
+        f"{key}. toy", text, tuple(tests[:1]), tuple(tests), (), (solution,) if solution else (), int(contest), index, 7, (), None
+    )
+
+
+DOUBLING = [("1\n", "2\n"), ("5\n", "10\n"), ("21\n", "42\n")]
+SQUARING = [("3\n", "9\n"), ("4\n", "16\n"), ("2\n", "4\n")]
+
+
+def test_references_are_trusted_only_when_they_pass_their_tests():
+    problems = [
+        _problem("1_A", "double the number", DOUBLE, DOUBLING),
+        _problem("2_A", "double the number (wrong reference)", SQUARE, DOUBLING),
+        _problem("3_A", "no solution", None, DOUBLING),
+    ]
+    report = judge.verify_references(problems, LIMITS, "tokens")
+    assert report["1_A"] == {"trusted": True, "reason": ""}
+    assert not report["2_A"]["trusted"] and "wrong_answer" in report["2_A"]["reason"]
+    assert report["3_A"] == {"trusted": False, "reason": "no Python 3 solution"}
+
+
+def test_rounds_stop_a_program_at_its_first_failure():
+    # The second program fails test 1 (2 -> 4 is right for both; 1 -> 1 vs 2 is not).
+    outcomes = judge.run_rounds([(DOUBLE, tuple(DOUBLING)), ("print(int(input()) ** 2)\n", (("2\n", "4\n"), ("1\n", "2\n"), ("3\n", "6\n")))], LIMITS, "tokens")
+    assert outcomes == [(True, "passed"), (False, "wrong_answer")]
+    assert judge.run_rounds([("print(\n", tuple(DOUBLING))], LIMITS, "tokens") == [(False, "syntax_error")]
+
+
+def test_baseline_solves_the_problem_whose_duplicate_is_in_training():
+    statement = "given an integer n print twice its value on a single line of output please"
+    train = [
+        _problem("10_A", statement, DOUBLE, [("7\n", "14\n")]),
+        _problem("11_A", "given an integer print its square value", SQUARE, [("3\n", "9\n")]),
+    ]
+    valid = [
+        _problem("12_A", statement + " now", "print(int(input()) * 2)\n", DOUBLING),
+        _problem("13_A", "print the sum of two integers a and b", "print(sum(map(int, input().split())))\n", [("1 2\n", "3\n")]),
+    ]
+    index = leakage.Index(train + valid)
+    outcomes = {o.valid: o for o in judge.submit_training_solutions(valid, train, index, 0, LIMITS, "tokens")}
+    assert outcomes["12_A"].solved and outcomes["12_A"].solved_by == "10_A" and outcomes["12_A"].candidates == 2
+    assert not outcomes["13_A"].solved and outcomes["13_A"].solved_by is None
+    # With one candidate, the nearest statement is tried: the duplicate.
+    nearest_only = judge.submit_training_solutions(valid[:1], train, index, 1, LIMITS, "tokens")
+    assert nearest_only[0].solved and nearest_only[0].candidates == 1
+
+
+def test_samples_are_deduplicated_filtered_and_counted_with_multiplicity():
+    problem = _problem("20_A", "double", DOUBLE, DOUBLING)
+    samples = [
+        DOUBLE, DOUBLE + "\n\n",  # the same program twice (whitespace at the end differs)
+        "print(int(input()) + 1)\n",  # passes the public test 1 -> 2, fails the others
+        "print(",  # does not compile
+        SQUARE,  # fails the public test
+    ]
+    outcome = judge.judge_samples(problem, samples, LIMITS, "tokens")
+    assert outcome.samples == 5 and outcome.syntax_ok == 4 and outcome.unique == 3
+    assert outcome.public_passing == 3 and outcome.correct == 2
