@@ -25,7 +25,7 @@ pytestmark = pytest.mark.book
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
 #: Chapter pages (relative to _build/html) and the fewest figures each must show.
-CHAPTER_FIGURES = {"chapters/01_mnist_capacity.html": 4, "chapters/02_gpt3_extrapolation.html": 2}
+CHAPTER_FIGURES = {"chapters/01_mnist_capacity.html": 4, "chapters/02_gpt3_extrapolation.html": 2, "chapters/03_alphacode_split.html": 4}
 BUILD_TIMEOUT_S = 3600
 BROWSER_TIMEOUT_S = 120
 
@@ -166,8 +166,9 @@ def test_chapter_names_the_device_of_its_records(html_dir, chromium, tmp_path):
     the committed records."""
     import json
 
-    devices = {json.loads(p.read_text())["provenance"]["device_name"] for p in (ROOT / "results" / "mnist").glob("*.json")}
-    assert devices, "no committed mnist records"
-    dom = dump_dom(chromium, html_dir / "chapters/01_mnist_capacity.html", tmp_path / "profile")
-    for device in devices:
-        assert device in dom, f"the chapter does not name the device {device!r}"
+    for study, chapter in (("mnist", "01_mnist_capacity"), ("alphacode", "03_alphacode_split")):
+        devices = {json.loads(p.read_text())["provenance"]["device_name"] for p in (ROOT / "results" / study).glob("*.json")}
+        assert devices, f"no committed {study} records"
+        dom = dump_dom(chromium, html_dir / f"chapters/{chapter}.html", tmp_path / f"profile-{study}")
+        for device in devices:
+            assert device in dom, f"{chapter} does not name the device {device!r}"

@@ -6,7 +6,7 @@ import ast
 import pytest
 from papermill import inspect_notebook
 
-from gobig import gpt3, mnist, paths
+from gobig import alphacode, gpt3, mnist, paths
 from gobig.store import ResultStore
 
 pytestmark = pytest.mark.unit
@@ -14,6 +14,7 @@ pytestmark = pytest.mark.unit
 CHAPTERS = {
     "01_mnist_capacity.ipynb": mnist,
     "02_gpt3_extrapolation.ipynb": gpt3,
+    "03_alphacode_split.ipynb": alphacode,
 }
 
 
@@ -52,3 +53,12 @@ def test_the_gpt3_default_config_has_a_committed_record():
     config = gpt3.make_config(params)
     assert store.exists(config), "run `python -m gobig run gpt3 --profile full` and commit the record"
     assert store.load(config)["provenance"]["device_name"]
+
+
+def test_every_alphacode_default_split_has_a_committed_record():
+    params = alphacode.validate_parameters(notebook_defaults("03_alphacode_split.ipynb"))
+    store = ResultStore(alphacode.STUDY, alphacode.VERSION, paths.ROOT / "results")
+    configs = alphacode.expand_configs(params)
+    missing = [config for config in configs if not store.exists(config)]
+    assert not missing, f"{len(missing)} default splits have no record; run `python -m gobig run alphacode --profile {alphacode.DEFAULT_PROFILE}`"
+    assert all(store.load(config)["provenance"]["device_name"] for config in configs), "every record names its device"
