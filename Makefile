@@ -21,7 +21,7 @@ endif
 # Notebook kernels and tools resolve to the project's environment.
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: venv book test browser notebooks bench clean
+.PHONY: venv book test browser sandbox notebooks bench clean
 
 venv: $(STAMP)
 
@@ -31,7 +31,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m pip install -e ".[pinned,book,test]"
 	@touch $@
 
-book: venv
+book: venv sandbox
 	$(KERNEL_ENV) $(VENV)/bin/jupyter-book build . -W -n --keep-going
 
 # Chromium renders the built book for the book test tier.
@@ -47,7 +47,21 @@ browser:
 	  echo "  install it (e.g. 'sudo apt-get install -y chromium'); the book tests fail without it." >&2; \
 	fi
 
-test: venv browser
+# Bubblewrap isolates the untrusted programs chapter 3 runs (gobig.sandbox).
+sandbox:
+	@if command -v bwrap >/dev/null 2>&1; then \
+	  :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "make sandbox: installing bubblewrap with apt-get"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get update && apt-get install -y bubblewrap; \
+	else \
+	  echo "make sandbox: bubblewrap (bwrap) is not installed and this is not a root Debian/Ubuntu shell;" >&2; \
+	  echo "  untrusted programs then run rlimits-only, without network or file-system isolation" >&2; \
+	  echo "  (install it with e.g. 'sudo apt-get install -y bubblewrap')." >&2; \
+	fi
+
+test: venv browser sandbox
 	$(PYTHON) -m pytest $(PYTEST_ARGS)
 
 # Refresh the outputs stored in the chapters (what the nbval tier compares to).
