@@ -62,7 +62,7 @@ PARAMETERS = {
     "LEAK_THRESHOLD": Spec(float, "similarity at which a validation problem has a near duplicate in training", above=0, maximum=1),
     "TIME_LIMIT_S": Spec(float, "CPU seconds per test in the sandbox", above=0, maximum=60),
     "MEMORY_MB": Spec(int, "address-space limit per program in the sandbox", minimum=64, maximum=16384),
-    "COMPARE": Spec(str, "output check: exact lines, or Codeforces-style tokens (floats to 1e-6)", allowed=("exact", "tokens")),
+    "COMPARE": Spec(str, "output check: exact lines, or Codeforces-style tokens (integers exact, floats to 1e-6)", allowed=("exact", "tokens")),
     "BASELINE_NEAREST": Spec(int, "training solutions tried per validation problem, most similar statements first (0: all)", minimum=0),
     "CORPUS_CUTOFF": Spec(str, "pre-training uses corpus files added before this date (YYYY-MM-DD)"),
     "VOCAB_SIZE": Spec(int, "BPE vocabulary size", minimum=300, maximum=100_000),
