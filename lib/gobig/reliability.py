@@ -47,7 +47,10 @@ def run_suite(output: Path | None = None) -> dict:
             cwd=paths.ROOT, check=False, stdout=subprocess.DEVNULL,
         )
         tests = _parse_junit(junit)
-    record = {"suite": SUITE, "tests": tests, "provenance": provenance(torch.device("cpu"))}
+    from gobig.sandbox import isolation_available
+
+    # The hostile-program tests are only as strong as the isolation they ran under.
+    record = {"suite": SUITE, "tests": tests, "sandbox_isolation": isolation_available(), "provenance": provenance(torch.device("cpu"))}
     output.parent.mkdir(parents=True, exist_ok=True)
     _atomic_write_json(output, record)
     return record
