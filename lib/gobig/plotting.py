@@ -200,5 +200,6 @@ def validation_loss_by_split(nearest: pd.DataFrame):
 def solve_rate_vs_k(curves: pd.DataFrame):
     """n@k and pass@k against k, one line per split."""
     grid = sns.relplot(data=curves, x="k", y="solve_rate", hue="split", style="kind", col="metric", kind="line", marker="o", height=3.2, aspect=1.1)
-    grid.set(xscale="log", ylabel="solved (%)")
+    # A fixed floor and a visible range even when nothing is solved.
+    grid.set(xscale="log", ylabel="solved (%)", ylim=(-0.5, max(5.0, 1.1 * float(curves["solve_rate"].max()))))
     return grid.figure
