@@ -37,7 +37,7 @@ from gobig.data import codecontests, python_corpus
 from gobig.params import ParameterError, Spec, validate
 from gobig.runtime import DEVICE_CHOICES, provenance, resolve_device, set_seed
 from gobig.store import ResultStore
-from gobig.sweep import EXECUTORS, run_sweep
+from gobig.sweep import SWEEP_DEFAULTS, SWEEP_PARAMETERS, run_sweep
 
 STUDY = "alphacode"
 VERSION = 1
@@ -81,10 +81,7 @@ PARAMETERS = {
     "MODEL_SEED": Spec(int, "seed of initialisation, batches and sampling", minimum=0),
     "DEVICE": Spec(str, "where to train and sample", allowed=DEVICE_CHOICES),
     "DATA_DIR": Spec(str, "data folder (None: gobig.paths.data_dir())", optional=True),
-    "RESULTS_DIR": Spec(str, "folder for result records (None: gobig.paths.results_dir())", optional=True),
-    "COMPUTE_MISSING": Spec(bool, "compute splits without a record (False: error instead)"),
-    "EXECUTOR": Spec(str, "run the splits in this process, or as Ray tasks", allowed=EXECUTORS),
-    "RAY_ADDRESS": Spec(str, "Ray cluster address for EXECUTOR='ray' (None: a local Ray instance)", optional=True),
+    **SWEEP_PARAMETERS,
 }
 
 
@@ -95,7 +92,7 @@ def load_profile(name: str) -> dict:
 def validate_parameters(values: dict) -> dict:
     """Every parameter checked before any compute, plus the checks that
     involve two parameters."""
-    portable = {"DEVICE": "auto", "DATA_DIR": None, "RESULTS_DIR": None, "COMPUTE_MISSING": True, "EXECUTOR": "local", "RAY_ADDRESS": None}
+    portable = {"DEVICE": "auto", "DATA_DIR": None, **SWEEP_DEFAULTS}
     params = validate(PARAMETERS, {**portable, **values})
     if params["MODEL_DIM"] % params["MODEL_HEADS"]:
         raise ParameterError(f"MODEL_DIM: {params['MODEL_DIM']} is not a multiple of MODEL_HEADS={params['MODEL_HEADS']}")

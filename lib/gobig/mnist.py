@@ -23,7 +23,7 @@ from gobig import params as params_module
 from gobig.params import ParameterError, Spec, validate
 from gobig.runtime import DEVICE_CHOICES, provenance, resolve_device, set_seed
 from gobig.store import ResultStore
-from gobig.sweep import EXECUTORS, run_sweep
+from gobig.sweep import SWEEP_DEFAULTS, SWEEP_PARAMETERS, run_sweep
 from gobig.train import TRAINING_MODES, TrainingSetup, train_model
 
 STUDY = "mnist"
@@ -60,11 +60,8 @@ PARAMETERS = {
     "CROSSCHECK": Spec(bool, "cross-check our PGD with torchattacks on the largest PGD-trained model"),
     "DEVICE": Spec(str, "where to compute", allowed=DEVICE_CHOICES),
     "DATA_DIR": Spec(str, "folder with MNIST (None: gobig.paths.data_dir())", optional=True),
-    "RESULTS_DIR": Spec(str, "folder for result records (None: gobig.paths.results_dir())", optional=True),
     "DOWNLOAD": Spec(bool, "let torchvision download MNIST if it is missing"),
-    "COMPUTE_MISSING": Spec(bool, "compute configs without a record (False: error instead)"),
-    "EXECUTOR": Spec(str, "how to run the sweep: in this process, or as Ray tasks", allowed=EXECUTORS),
-    "RAY_ADDRESS": Spec(str, "Ray cluster address for EXECUTOR='ray' (None: a local Ray instance)", optional=True),
+    **SWEEP_PARAMETERS,
 }
 
 
@@ -75,7 +72,7 @@ def load_profile(name: str) -> dict:
 def validate_parameters(values: dict) -> dict:
     """Every chapter parameter checked; machine-specific ones default to
     None/auto when absent so profiles stay portable."""
-    portable = {"DEVICE": "auto", "DATA_DIR": None, "RESULTS_DIR": None, "DOWNLOAD": False, "COMPUTE_MISSING": True, "EXECUTOR": "local", "RAY_ADDRESS": None}
+    portable = {"DEVICE": "auto", "DATA_DIR": None, "DOWNLOAD": False, **SWEEP_DEFAULTS}
     return validate(PARAMETERS, {**portable, **values})
 
 

@@ -19,9 +19,21 @@ from typing import Callable, Iterable
 
 from tqdm import tqdm
 
+from gobig.params import Spec
 from gobig.store import ResultStore
 
 EXECUTORS = ("local", "ray")
+
+#: Parameters every sweeping study shares: where records go, whether
+#: missing ones may be computed, and how the sweep runs.
+SWEEP_PARAMETERS = {
+    "RESULTS_DIR": Spec(str, "folder for result records (None: gobig.paths.results_dir())", optional=True),
+    "COMPUTE_MISSING": Spec(bool, "compute configs without a record (False: error instead)"),
+    "EXECUTOR": Spec(str, "how to run the sweep: in this process, or as Ray tasks", allowed=EXECUTORS),
+    "RAY_ADDRESS": Spec(str, "Ray cluster address for EXECUTOR='ray' (None: a local Ray instance)", optional=True),
+}
+#: Their values when a profile leaves them out (profiles stay portable).
+SWEEP_DEFAULTS = {"RESULTS_DIR": None, "COMPUTE_MISSING": True, "EXECUTOR": "local", "RAY_ADDRESS": None}
 
 
 def run_sweep(
