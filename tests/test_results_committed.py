@@ -38,12 +38,13 @@ def test_chapter_defaults_are_the_default_profile(chapter, study):
     assert {k: defaults[k] for k in profile if k not in machine_specific} == {k: v for k, v in profile.items() if k not in machine_specific}
 
 
-def test_every_mnist_default_config_has_a_committed_record():
-    params = mnist.validate_parameters(notebook_defaults("01_mnist_capacity.ipynb"))
-    store = ResultStore(mnist.STUDY, mnist.VERSION, paths.ROOT / "results")
-    configs = mnist.expand_configs(params)
+@pytest.mark.parametrize("chapter,study", [("01_mnist_capacity.ipynb", mnist), ("03_alphacode_split.ipynb", alphacode)])
+def test_every_default_config_of_a_sweep_has_a_committed_record(chapter, study):
+    params = study.validate_parameters(notebook_defaults(chapter))
+    store = ResultStore(study.STUDY, study.VERSION, paths.ROOT / "results")
+    configs = study.expand_configs(params)
     missing = [config for config in configs if not store.exists(config)]
-    assert not missing, f"{len(missing)} default configs have no record; run `python -m gobig run mnist --profile {mnist.DEFAULT_PROFILE}`"
+    assert not missing, f"{len(missing)} default configs have no record; run `python -m gobig run {study.STUDY} --profile {study.DEFAULT_PROFILE}`"
     assert all(store.load(config)["provenance"]["device_name"] for config in configs), "every record names its device"
 
 
@@ -53,12 +54,3 @@ def test_the_gpt3_default_config_has_a_committed_record():
     config = gpt3.make_config(params)
     assert store.exists(config), "run `python -m gobig run gpt3 --profile full` and commit the record"
     assert store.load(config)["provenance"]["device_name"]
-
-
-def test_every_alphacode_default_split_has_a_committed_record():
-    params = alphacode.validate_parameters(notebook_defaults("03_alphacode_split.ipynb"))
-    store = ResultStore(alphacode.STUDY, alphacode.VERSION, paths.ROOT / "results")
-    configs = alphacode.expand_configs(params)
-    missing = [config for config in configs if not store.exists(config)]
-    assert not missing, f"{len(missing)} default splits have no record; run `python -m gobig run alphacode --profile {alphacode.DEFAULT_PROFILE}`"
-    assert all(store.load(config)["provenance"]["device_name"] for config in configs), "every record names its device"

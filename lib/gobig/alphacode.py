@@ -249,7 +249,9 @@ class _Computer:
         timings["finetune_s"] = time.perf_counter() - start
         # Per-problem validation loss (one example each), to compare twins with the rest.
         per_problem_loss = {key: codemodel.evaluate_loss(model, [example], 1, self.device) for key, example in zip(valid_keys, valid_examples)}
-        loss_after = codemodel.evaluate_loss(model, valid_examples, params["BATCH_SIZE"], self.device)
+        # The split's loss is token-weighted, as evaluate_loss weighs it: no second pass.
+        targets = {key: sum(example.mask) for key, example in zip(valid_keys, valid_examples)}
+        loss_after = sum(per_problem_loss[k] * targets[k] for k in valid_keys) / max(1, sum(targets.values()))
 
         start = time.perf_counter()
         samples = {}
@@ -369,10 +371,7 @@ def default_records(results_dir=None) -> list[dict] | None:
     when any is missing."""
     params = validate_parameters({**load_profile(DEFAULT_PROFILE), "RESULTS_DIR": str(results_dir) if results_dir else None})
     store = ResultStore(STUDY, VERSION, params["RESULTS_DIR"] or paths.results_dir())
-    configs = expand_configs(params)
-    if not all(store.exists(c) for c in configs):
-        return None
-    return [store.load(c) for c in configs]
+    return store.load_all(expand_configs(params))
 
 
 # ---- tables for the chapter ---------------------------------------------------

@@ -47,29 +47,26 @@ def run_rounds(
             outcome[i] = (False, "no_tests")
         elif not sandbox.check_syntax(source):
             outcome[i] = (False, "syntax_error")
+    source_keys = [_digest(source) for source, _ in programs]  # hashed once, not per round
     test_number = 0
     while True:
         alive = [i for i, o in enumerate(outcome) if o is None]
         if not alive:
             break
-        todo, jobs = [], []
+        keys = {}
         for i in alive:
-            source, tests = programs[i]
-            test_input, expected = tests[test_number]
-            memo_key = (_digest(source), _digest(test_input), _digest(expected), limits, compare)
-            if memo_key in _MEMO:
-                continue
-            todo.append(memo_key)
-            jobs.append((source, test_input, expected))
-        for memo_key, result in zip(todo, sandbox.run_many(jobs, limits=limits, compare=compare)):
-            _MEMO[memo_key] = result.verdict
+            test_input, expected = programs[i][1][test_number]
+            keys[i] = (source_keys[i], _digest(test_input), _digest(expected), limits, compare)
+        # Each (program, test) runs once: not again if memoised, nor twice in a round.
+        todo = {key: i for i, key in keys.items() if key not in _MEMO}
+        jobs = [(programs[i][0], *programs[i][1][test_number]) for i in todo.values()]
+        for key, result in zip(todo, sandbox.run_many(jobs, limits=limits, compare=compare)):
+            _MEMO[key] = result.verdict
         for i in alive:
-            source, tests = programs[i]
-            test_input, expected = tests[test_number]
-            verdict = _MEMO[(_digest(source), _digest(test_input), _digest(expected), limits, compare)]
+            verdict = _MEMO[keys[i]]
             if verdict != "passed":
                 outcome[i] = (False, verdict)
-            elif test_number + 1 == len(tests):
+            elif test_number + 1 == len(programs[i][1]):
                 outcome[i] = (True, "passed")
         test_number += 1
     return outcome  # type: ignore[return-value]

@@ -305,10 +305,7 @@ def default_records(results_dir=None) -> list[dict] | None:
     when any is missing (claims are never computed from part of a sweep)."""
     params = validate_parameters({**load_profile(DEFAULT_PROFILE), "RESULTS_DIR": str(results_dir) if results_dir else None})
     store = ResultStore(STUDY, VERSION, params["RESULTS_DIR"] or paths.results_dir())
-    configs = expand_configs(params)
-    if not all(store.exists(config) for config in configs):
-        return None
-    return [store.load(config) for config in configs]
+    return store.load_all(expand_configs(params))
 
 
 def devices(records: list[dict]) -> list[str]:

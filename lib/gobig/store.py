@@ -56,6 +56,13 @@ class ResultStore:
             raise CorruptRecordError(f"result record {path} does not match its config key; delete it to recompute")
         return record
 
+    def load_all(self, configs: list[dict]) -> list[dict] | None:
+        """Every config's record, or None when any is missing (tables are
+        never computed from part of a sweep)."""
+        if not all(self.exists(config) for config in configs):
+            return None
+        return [self.load(config) for config in configs]
+
     def save(self, config: dict, result: dict, provenance: dict, wall_time_s: float) -> dict:
         record = {
             "key": self.key(config),

@@ -206,7 +206,7 @@ def _files(path: Path) -> list[Path]:
     return [path]
 
 
-def _verify_checksum(path: Path) -> None:
+def verify_checksum(path: Path) -> None:
     """Check a file against ``SHA256SUMS`` beside it, when it is listed there."""
     sums = path.parent / "SHA256SUMS"
     if not sums.is_file():
@@ -229,7 +229,7 @@ def load(path: str | Path) -> list[Problem]:
         if file.suffix == ".parquet":
             records = _parquet_records(file)
         else:
-            _verify_checksum(file)
+            verify_checksum(file)
             records = _jsonl_records(file)
         problems.extend(check_record(record, where) for where, record in records)
     keys = [p.key for p in problems]

@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from gobig import paths
-from gobig.data.codecontests import _verify_checksum
+from gobig.data.codecontests import verify_checksum
 
 
 class CorpusFormatError(ValueError):
@@ -44,7 +44,7 @@ def load(path: str | Path | None = None) -> list[CorpusFile]:
     path = Path(path) if path else default_path()
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such corpus file (set GOBIG_DATA_DIR to the data folder)")
-    _verify_checksum(path)
+    verify_checksum(path)
     files = []
     try:
         with gzip.open(path, "rt", encoding="utf-8") as handle:
