@@ -17,9 +17,11 @@ from gobig.data.mnist import MnistChecksumError, prepare_from_mirror
 
 pytestmark = pytest.mark.reliability
 
-#: A sweep of four small CPU configs (two models x two modes), a few seconds each.
+#: A sweep of eight small CPU configs (two models x two modes x two seeds,
+#: the seeds of a model trained as one stacked model), a few seconds each.
 TINY = {
     **mnist.load_profile("smoke"),
+    "SEEDS": [0, 1],
     "CAPACITY_SCALES": [1],
     "MLP_WIDTHS": [16],
     "TRAIN_SUBSET": 1000,
@@ -69,14 +71,14 @@ def test_sigkill_mid_sweep_then_resume_gives_the_uninterrupted_records(tmp_path,
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
     finished = {p.name: p.stat().st_mtime_ns for p in (folder / "mnist").glob("*.json")}
-    assert 1 <= len(finished) < 4, "the kill should land mid-sweep"
+    assert 1 <= len(finished) < 8, "the kill should land mid-sweep"
     for path in (folder / "mnist").glob("*.json"):
         json.loads(path.read_text())  # nothing half-written under a record's name
 
     subprocess.run(sweep_command(tiny_params, folder), check=True, capture_output=True, timeout=600)
     after = {p.name: p.stat().st_mtime_ns for p in (folder / "mnist").glob("*.json")}
     assert {name: after[name] for name in finished} == finished, "finished configs were recomputed"
-    assert len(after) == 4
+    assert len(after) == 8
     # Same configs and seeds on CPU: bit-identical results to a run never interrupted.
     assert results_without_timing(folder) == results_without_timing(uninterrupted)
 

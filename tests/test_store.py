@@ -92,3 +92,24 @@ def test_failed_write_leaves_no_file(tmp_path, monkeypatch):
     with pytest.raises(OSError, match="disk full"):
         store.load_or_compute({"x": 1}, compute)
     assert list(store.folder.iterdir()) == []
+
+
+def test_configs_computed_together_are_one_unit_with_their_own_records(tmp_path):
+    store = ResultStore("demo", 1, tmp_path)
+    units = []
+
+    def together_compute(configs):
+        units.append([c["x"] for c in configs])
+        return [compute(c) for c in configs]
+
+    configs = [{"x": x, "group": min(x, 2)} for x in range(5)]  # groups {0}, {1}, {2, 3, 4}
+    store.save(configs[0], *compute(configs[0]), 0.0)  # a finished group is not recomputed
+    store.save(configs[2], *compute(configs[2]), 0.0)  # a partial one is, whole, for the same bits
+    before = store.path(configs[2]).read_text()
+    records = run_sweep(configs, compute, store, progress=False, together=lambda c: c["group"], compute_together=together_compute)
+    assert units == [[1], [2, 3, 4]]
+    assert [r["result"]["square"] for r in records] == [0, 1, 4, 9, 16]
+    assert store.path(configs[2]).read_text() == before  # an existing record is never rewritten
+    assert [r["provenance"].get("computed_together") for r in records] == [None, None, None, 3, 3]
+    with pytest.raises(ValueError, match="both together and compute_together"):
+        run_sweep(configs, compute, store, progress=False, together=lambda c: c["group"])

@@ -4,9 +4,15 @@ robust accuracy over a whole test set in large batches.
 An example counts as robust only if the model is right on the clean image
 and on the adversarial image of every restart: more steps or restarts can
 only lower robust accuracy, never raise it.
+
+``pgd_attack`` also attacks K stacked models at once (``gobig.train``'s
+``StackedModels``): images ``[K, B, ...]``, labels ``[K, B]``, one random
+generator per model, so each model sees the noise it would see alone.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
@@ -17,8 +23,22 @@ from gobig.runtime import autocast
 NORMS = ("linf", "l2")
 
 
-def _per_example_l2(tensor: torch.Tensor) -> torch.Tensor:
-    return tensor.flatten(1).norm(dim=1).clamp_min(1e-12).view(-1, *([1] * (tensor.dim() - 1)))
+Generators = torch.Generator | Sequence[torch.Generator] | None
+
+
+def _per_example_l2(tensor: torch.Tensor, batch_dims: int) -> torch.Tensor:
+    norms = tensor.flatten(batch_dims).norm(dim=-1).clamp_min(1e-12)
+    return norms.view(*norms.shape, *([1] * (tensor.dim() - batch_dims)))
+
+
+def _draw(sample, shape: torch.Size, device: torch.device, generator: Generators) -> torch.Tensor:
+    """``sample(shape)`` from one generator, or slice k of dim 0 from the
+    k-th of a list of generators (stacked models)."""
+    if generator is None or isinstance(generator, torch.Generator):
+        return sample(shape, generator=generator, device=device)
+    if len(generator) != shape[0]:
+        raise ValueError(f"{len(generator)} generators for {shape[0]} stacked models")
+    return torch.stack([sample(shape[1:], generator=g, device=device) for g in generator])
 
 
 def pgd_attack(
@@ -30,37 +50,42 @@ def pgd_attack(
     step_size: float,
     norm: str = "linf",
     random_start: bool = True,
-    generator: torch.Generator | None = None,
+    generator: Generators = None,
 ) -> torch.Tensor:
     """Adversarial images within the ``eps`` ball (pixels stay in [0, 1])
-    that maximise the cross-entropy loss."""
+    that maximise the cross-entropy loss. ``labels`` has the images' batch
+    dimensions (``[B]``, or ``[K, B]`` for K stacked models)."""
     if norm not in NORMS:
         raise ValueError(f"norm {norm!r} is not one of {NORMS}")
     images = images.detach()
+    batch_dims = labels.dim()
     if random_start:
-        # The generator must live on the images' device (see robust_accuracy).
-        noise = torch.rand(images.shape, generator=generator, device=images.device)
+        # Generators must live on the images' device (see robust_accuracy).
+        noise = _draw(torch.rand, images.shape, images.device, generator)
         if norm == "linf":
             delta = (2 * noise - 1) * eps
         else:
             # A random direction at a random radius inside the l2 ball.
-            direction = torch.randn_like(images)
-            radius = noise.flatten(1)[:, :1].view(-1, *([1] * (images.dim() - 1))) * eps
-            delta = direction / _per_example_l2(direction) * radius
+            direction = _draw(torch.randn, images.shape, images.device, generator)
+            radius = noise.flatten(batch_dims)[..., 0].view(*labels.shape, *([1] * (images.dim() - batch_dims))) * eps
+            delta = direction / _per_example_l2(direction, batch_dims) * radius
     else:
         delta = torch.zeros_like(images)
     delta = (images + delta).clamp(0, 1) - images
     for _ in range(steps):
         delta.requires_grad_(True)
         with autocast(images.device):
-            loss = F.cross_entropy(model(images + delta), labels, reduction="sum")
+            logits = model(images + delta)
+            loss = F.cross_entropy(logits.flatten(0, -2), labels.flatten(), reduction="sum")
+        # Stacked models' losses are independent, so the gradient of their
+        # sum is each model's own gradient.
         (gradient,) = torch.autograd.grad(loss, delta)
         with torch.no_grad():
             if norm == "linf":
                 delta = (delta + step_size * gradient.sign()).clamp(-eps, eps)
             else:
-                delta = delta + step_size * gradient / _per_example_l2(gradient)
-                delta = delta * (eps / _per_example_l2(delta)).clamp(max=1.0)
+                delta = delta + step_size * gradient / _per_example_l2(gradient, batch_dims)
+                delta = delta * (eps / _per_example_l2(delta, batch_dims)).clamp(max=1.0)
             delta = (images + delta).clamp(0, 1) - images
     return (images + delta).detach()
 

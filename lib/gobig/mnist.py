@@ -9,6 +9,7 @@ into tidy tables for plots and the claims table.
 
 from __future__ import annotations
 
+import json
 import time
 
 import numpy as np
@@ -24,7 +25,7 @@ from gobig.params import ParameterError, Spec, validate
 from gobig.runtime import DEVICE_CHOICES, provenance, resolve_device, set_seed
 from gobig.store import ResultStore
 from gobig.sweep import SWEEP_DEFAULTS, SWEEP_PARAMETERS, run_sweep
-from gobig.train import TRAINING_MODES, TrainingSetup, train_model
+from gobig.train import TRAINING_MODES, TrainingSetup, train_models
 
 STUDY = "mnist"
 #: Bump when a change alters what a record means; old records then no
@@ -57,6 +58,7 @@ PARAMETERS = {
     "BLOG_MODEL": Spec(bool, "also train the blog's 688K CNN"),
     "BLOG_EPOCHS": Spec(int, "epochs for the blog's model", minimum=1, maximum=1000),
     "BLOG_BATCH_SIZE": Spec(int, "batch size for the blog's model", minimum=1, maximum=60_000),
+    "STACK_SEEDS": Spec(bool, "train a model's seeds together as one stacked model (torch.func); False: one at a time"),
     "CROSSCHECK": Spec(bool, "cross-check our PGD with torchattacks on the largest PGD-trained model"),
     "DEVICE": Spec(str, "where to compute", allowed=DEVICE_CHOICES),
     "DATA_DIR": Spec(str, "folder with MNIST (None: gobig.paths.data_dir())", optional=True),
@@ -72,7 +74,7 @@ def load_profile(name: str) -> dict:
 def validate_parameters(values: dict) -> dict:
     """Every chapter parameter checked; machine-specific ones default to
     None/auto when absent so profiles stay portable."""
-    portable = {"DEVICE": "auto", "DATA_DIR": None, "DOWNLOAD": False, **SWEEP_DEFAULTS}
+    portable = {"DEVICE": "auto", "DATA_DIR": None, "DOWNLOAD": False, "STACK_SEEDS": True, **SWEEP_DEFAULTS}
     return validate(PARAMETERS, {**portable, **values})
 
 
@@ -132,34 +134,55 @@ class _Computer:
         return self._data
 
     def __call__(self, config: dict) -> tuple[dict, dict]:
+        return self.compute_together([config])[0]
+
+    def compute_together(self, configs: list[dict]) -> list[tuple[dict, dict]]:
+        """Configs that differ only in their seed (see ``seedless``): their
+        models train together as one stacked model, then each is evaluated
+        on its own."""
+        if len({seedless(config) for config in configs}) != 1:
+            raise ValueError("compute_together: configs must differ only in their seed")
         data = self.data()
-        set_seed(config["seed"])
-        training = config["training"]
+        first = configs[0]
+        training = first["training"]
         subset = training["train_subset"] or len(data.train_images)
-        model = build_model(config["family"], config["size"]).to(self.device)
+        models = []
+        for config in configs:
+            set_seed(config["seed"])  # each model's initial weights are those it gets alone
+            models.append(build_model(config["family"], config["size"]).to(self.device))
         setup = TrainingSetup(
-            mode=config["mode"],
+            mode=first["mode"],
             epochs=training["epochs"],
             batch_size=training["batch_size"],
             learning_rate=training["learning_rate"],
             **{k: training[k] for k in ("eps", "pgd_steps", "pgd_step_size", "eps_warmup") if k in training},
         )
-        history = train_model(model, data.train_images[:subset], data.train_labels[:subset], setup, config["seed"], data.test_images, data.test_labels, self.progress)
-        start = time.perf_counter()
-        result = evaluate(model, data.test_images, data.test_labels, config["evaluation"], config["seed"])
-        if config.get("crosscheck"):
-            result["crosscheck"] = crosscheck_with_torchattacks(model, data.test_images, data.test_labels, config["evaluation"], config["seed"])
-        result.update(
-            family=config["family"],
-            size=config["size"],
-            mode=config["mode"],
-            seed=config["seed"],
-            num_params=num_params(model),
-            history=history,
-            train_time_s=history[-1]["train_time_s"],
-            eval_time_s=round(time.perf_counter() - start, 3),
-        )
-        return result, provenance(self.device)
+        seeds = [config["seed"] for config in configs]
+        histories = train_models(models, data.train_images[:subset], data.train_labels[:subset], setup, seeds, data.test_images, data.test_labels, self.progress)
+        outputs = []
+        for config, model, history in zip(configs, models, histories):
+            start = time.perf_counter()
+            result = evaluate(model, data.test_images, data.test_labels, config["evaluation"], config["seed"])
+            if config.get("crosscheck"):
+                result["crosscheck"] = crosscheck_with_torchattacks(model, data.test_images, data.test_labels, config["evaluation"], config["seed"])
+            result.update(
+                family=config["family"],
+                size=config["size"],
+                mode=config["mode"],
+                seed=config["seed"],
+                num_params=num_params(model),
+                history=history,
+                train_time_s=history[-1]["train_time_s"],
+                eval_time_s=round(time.perf_counter() - start, 3),
+            )
+            outputs.append((result, provenance(self.device)))
+        return outputs
+
+
+def seedless(config: dict) -> str:
+    """What a config is apart from its seed (and the cross-check, which only
+    adds an evaluation): configs equal here can train as one stacked model."""
+    return json.dumps({k: v for k, v in config.items() if k not in ("seed", "crosscheck")}, sort_keys=True)
 
 
 def evaluate(model, test_images, test_labels, evaluation: dict, seed: int) -> dict:
@@ -244,7 +267,8 @@ def run(values: dict, progress: bool = True) -> list[dict]:
             raise ParameterError("CROSSCHECK: True needs the torchattacks package (pip install torchattacks); install it or set CROSSCHECK=False")
     computer = _Computer(params, progress)
     gpus_per_task = 1 if computer.device.type == "cuda" else 0
-    return run_sweep(configs, computer, store, params["EXECUTOR"], params["COMPUTE_MISSING"], progress, params["RAY_ADDRESS"], gpus_per_task)
+    stacking = {"together": seedless, "compute_together": computer.compute_together} if params["STACK_SEEDS"] else {}
+    return run_sweep(configs, computer, store, params["EXECUTOR"], params["COMPUTE_MISSING"], progress, params["RAY_ADDRESS"], gpus_per_task, **stacking)
 
 
 # ---- tables for the chapter ------------------------------------------------

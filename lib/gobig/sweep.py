@@ -10,12 +10,24 @@ Two executors give the same records:
 
 Either way every finished config is on disk before the sweep moves on, so an
 interrupted sweep resumes where it stopped.
+
+A study may compute several configs in one go (chapter 1 trains a model's
+seeds as one stacked model): it passes ``together(config)``, a key that is
+equal for configs that can share a computation, and ``compute_together``,
+which takes such a group and returns one ``(result, provenance)`` per config.
+A group with any record missing is then one unit of work (one Ray task); its
+missing records are written when the unit finishes, each with the unit's
+wall time shared equally and ``computed_together`` (the group size) in its
+provenance. The whole group is recomputed even when only some of it is
+missing, because stacked computations differ in their last bits with the
+group's size: a record's numbers must not depend on which other records
+happened to exist (a resumed sweep gives an uninterrupted one's bits).
 """
 
 from __future__ import annotations
 
 import time
-from typing import Callable, Iterable
+from typing import Callable, Hashable, Iterable
 
 from tqdm import tqdm
 
@@ -45,12 +57,16 @@ def run_sweep(
     progress: bool = True,
     ray_address: str | None = None,
     gpus_per_task: float = 0,
+    together: Callable[[dict], Hashable] | None = None,
+    compute_together: Callable[[list[dict]], list[tuple[dict, dict]]] | None = None,
 ) -> list[dict]:
     """Load or compute every config; return their records in order.
 
     With ``compute_missing=False`` a missing record is an error that lists
     what is missing, so building the book never trains anything by accident.
     """
+    if (together is None) != (compute_together is None):
+        raise ValueError("run_sweep: give both together and compute_together, or neither")
     if executor not in EXECUTORS:
         raise ValueError(f"EXECUTOR: {executor!r} is not allowed; allowed values: {', '.join(EXECUTORS)}")
     configs = list(configs)
@@ -61,27 +77,53 @@ def run_sweep(
             f"{len(missing)} of {len(configs)} configs have no record under {store.folder} and "
             f"COMPUTE_MISSING is False:\n  {listing}\nRun them with `python -m gobig run {store.study}` or set COMPUTE_MISSING=True."
         )
-    if executor == "ray" and missing:
-        _run_on_ray(missing, compute, store, ray_address, gpus_per_task, progress)
-    records = []
-    bar = tqdm(configs, desc=f"{store.study} sweep", disable=not progress or not missing, leave=False)
-    for config in bar:
-        records.append(store.load_or_compute(config, compute))
-    return records
+    units = _units(configs, missing, together)
+    compute_unit = compute_together or (lambda unit: [compute(unit[0])])
+    if executor == "ray" and units:
+        _run_on_ray(units, compute_unit, store, ray_address, gpus_per_task, progress)
+    for unit in tqdm(units, desc=f"{store.study} sweep", disable=not progress or executor == "ray", leave=False):
+        if not all(store.exists(config) for config in unit):  # another process may have finished it
+            _save_unit(store, unit, *_timed(compute_unit, unit, None))
+    return [store.load(config) for config in configs]
 
 
-def _timed(compute: Callable[[dict], tuple[dict, dict]], config: dict, cpu_threads: int) -> tuple[dict, dict, float]:
-    import torch
+def _units(configs: list[dict], missing: list[dict], together: Callable[[dict], Hashable] | None) -> list[list[dict]]:
+    """The groups (by ``together``, in first-seen order) with a missing
+    member, whole; without ``together``, one missing config per unit."""
+    if together is None:
+        return [[config] for config in missing]
+    groups: dict[Hashable, list[dict]] = {}
+    for config in configs:
+        groups.setdefault(together(config), []).append(config)
+    incomplete = {together(config) for config in missing}
+    return [group for key, group in groups.items() if key in incomplete]
 
-    # Ray starts workers with one thread; CPU float sums depend on the
-    # thread count, so use the driver's to get bit-identical records.
-    torch.set_num_threads(cpu_threads)
+
+def _timed(compute_unit, unit: list[dict], cpu_threads: int | None) -> tuple[list[tuple[dict, dict]], float]:
+    if cpu_threads is not None:
+        import torch
+
+        # Ray starts workers with one thread; CPU float sums depend on the
+        # thread count, so use the driver's to get bit-identical records.
+        torch.set_num_threads(cpu_threads)
     start = time.perf_counter()
-    result, provenance = compute(config)
-    return result, provenance, time.perf_counter() - start
+    outputs = compute_unit(unit)
+    if len(outputs) != len(unit):
+        raise RuntimeError(f"computing {len(unit)} configs together returned {len(outputs)} results")
+    return outputs, time.perf_counter() - start
 
 
-def _run_on_ray(missing: list[dict], compute, store: ResultStore, address: str | None, gpus_per_task: float, progress: bool) -> None:
+def _save_unit(store: ResultStore, unit: list[dict], outputs: list[tuple[dict, dict]], wall_time: float) -> None:
+    """Write the unit's missing records (existing ones stay untouched)."""
+    for config, (result, provenance) in zip(unit, outputs):
+        if store.exists(config):
+            continue
+        if len(unit) > 1:
+            provenance = {**provenance, "computed_together": len(unit)}
+        store.save(config, result, provenance, wall_time / len(unit))
+
+
+def _run_on_ray(units: list[list[dict]], compute_unit, store: ResultStore, address: str | None, gpus_per_task: float, progress: bool) -> None:
     import ray
 
     if not ray.is_initialized():
@@ -92,12 +134,11 @@ def _run_on_ray(missing: list[dict], compute, store: ResultStore, address: str |
     cpu_threads = torch.get_num_threads()
     # A CPU task takes the cores its threads use; a GPU task needs one core.
     task = ray.remote(num_gpus=gpus_per_task, num_cpus=1 if gpus_per_task else cpu_threads)(_timed)
-    shared_compute = ray.put(compute)
-    pending = {task.remote(shared_compute, config, cpu_threads): config for config in missing}
+    shared_compute = ray.put(compute_unit)
+    pending = {task.remote(shared_compute, unit, cpu_threads): unit for unit in units}
     with tqdm(total=len(pending), desc=f"{store.study} on ray", disable=not progress, leave=False) as bar:
         while pending:
             done, _ = ray.wait(list(pending), num_returns=1)
-            config = pending.pop(done[0])
-            result, provenance, wall_time = ray.get(done[0])
-            store.save(config, result, provenance, wall_time)
+            unit = pending.pop(done[0])
+            _save_unit(store, unit, *ray.get(done[0]))
             bar.update()

@@ -3,10 +3,21 @@
 No DataLoader: the whole training set already sits on the device, so a
 batch is an index into it. Adam with a cosine-decayed learning rate; bf16
 autocast on CUDA.
+
+Models of one architecture (a sweep's seeds) train together as one stacked
+model: their parameters are stacked along a new first dimension
+(``torch.func.stack_module_state``) and one ``vmap``-ed ``functional_call``
+runs all of them, so a small model no longer pays a whole GPU pass (and the
+Python overhead of a step) on its own. Training stays what it would be one
+model at a time: each model has its own seed, data order and attack noise;
+the losses are independent, so the gradient of their sum is each model's own
+gradient; and Adam and the schedule act elementwise. ``train_models([m], ...)``
+with one model runs the plain module, no vmap.
 """
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 from dataclasses import dataclass
@@ -14,6 +25,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.func import functional_call, stack_module_state, vmap
 from tqdm import tqdm
 
 from gobig.attacks import accuracy, pgd_attack
@@ -37,6 +49,54 @@ class TrainingSetup:
     eps_warmup: float = 0.0
 
 
+class StackedModels:
+    """K models of one architecture as one function ``[K, B, ...] -> [K, B, C]``.
+
+    ``parameters`` are the stacked leaves the optimizer updates;
+    ``write_back()`` copies them into the original modules.
+    """
+
+    def __init__(self, models: list[nn.Module]):
+        if not models:
+            raise ValueError("StackedModels needs at least one model")
+        shapes = {tuple((name, tuple(p.shape)) for name, p in m.named_parameters()) for m in models}
+        if len(shapes) != 1:
+            raise ValueError("stacked models must share one architecture (same parameter names and shapes)")
+        self.models = models
+        if len(models) == 1:
+            self.parameters = list(models[0].parameters())
+            return
+        self._params, self._buffers = stack_module_state(models)
+        self.parameters = list(self._params.values())
+        # A stateless copy on the meta device supplies only the architecture.
+        skeleton = copy.deepcopy(models[0]).to("meta")
+
+        def one(params, buffers, x):
+            return functional_call(skeleton, (params, buffers), (x,))
+
+        self._forward = vmap(one)
+
+    def __len__(self) -> int:
+        return len(self.models)
+
+    def __call__(self, images: torch.Tensor) -> torch.Tensor:
+        if len(self.models) == 1:
+            return self.models[0](images[0])[None]
+        return self._forward(self._params, self._buffers, images)
+
+    def train(self, mode: bool = True) -> None:
+        for model in self.models:
+            model.train(mode)
+
+    @torch.no_grad()
+    def write_back(self) -> None:
+        if len(self.models) == 1:
+            return
+        for k, model in enumerate(self.models):
+            for name, parameter in model.named_parameters():
+                parameter.copy_(self._params[name][k])
+
+
 def train_model(
     model: nn.Module,
     train_images: torch.Tensor,
@@ -47,44 +107,68 @@ def train_model(
     test_labels: torch.Tensor | None = None,
     progress: bool = True,
 ) -> list[dict]:
-    """Train in place; return one history row per epoch (loss, time and, when
-    test data is given, clean test accuracy)."""
+    """Train one model in place; return one history row per epoch."""
+    return train_models([model], train_images, train_labels, setup, [seed], test_images, test_labels, progress)[0]
+
+
+def train_models(
+    models: list[nn.Module],
+    train_images: torch.Tensor,
+    train_labels: torch.Tensor,
+    setup: TrainingSetup,
+    seeds: list[int],
+    test_images: torch.Tensor | None = None,
+    test_labels: torch.Tensor | None = None,
+    progress: bool = True,
+) -> list[list[dict]]:
+    """Train models of one architecture together, in place, model k with
+    ``seeds[k]``; return each model's history (one row per epoch: loss, time
+    and, when test data is given, clean test accuracy). ``train_time_s`` is
+    the time the whole stack trained."""
     if setup.mode not in TRAINING_MODES:
         raise ValueError(f"TRAINING_MODES: {setup.mode!r} is not one of {TRAINING_MODES}")
+    if len(seeds) != len(models):
+        raise ValueError(f"{len(seeds)} seeds for {len(models)} models")
     device = train_images.device
-    generator = torch.Generator(device=device).manual_seed(seed)
-    optimizer = torch.optim.Adam(model.parameters(), lr=setup.learning_rate, **({"fused": True} if device.type == "cuda" else {}))
+    stack = StackedModels(models)
+    count = len(models)
+    generators = [torch.Generator(device=device).manual_seed(seed) for seed in seeds]
+    optimizer = torch.optim.Adam(stack.parameters, lr=setup.learning_rate, **({"fused": True} if device.type == "cuda" else {}))
     steps_per_epoch = math.ceil(len(train_images) / setup.batch_size)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=setup.epochs * steps_per_epoch)
     total_steps = setup.epochs * steps_per_epoch
     warmup_steps = setup.eps_warmup * total_steps
     step = 0
-    history = []
+    histories = [[] for _ in models]
     elapsed = 0.0
     for epoch in range(1, setup.epochs + 1):
         start = time.perf_counter()
-        model.train()
-        order = torch.randperm(len(train_images), generator=generator, device=device)
-        total_loss = torch.zeros((), device=device)
-        for first in tqdm(range(0, len(order), setup.batch_size), desc=f"epoch {epoch}", disable=not progress, leave=False):
-            index = order[first : first + setup.batch_size]
+        stack.train()
+        # Each model its own data order, from its own generator.
+        orders = torch.stack([torch.randperm(len(train_images), generator=g, device=device) for g in generators])
+        total_loss = torch.zeros(count, device=device)
+        for first in tqdm(range(0, orders.shape[1], setup.batch_size), desc=f"epoch {epoch}", disable=not progress, leave=False):
+            index = orders[:, first : first + setup.batch_size]
             images, labels = train_images[index], train_labels[index]
             if setup.mode == "pgd":
                 ramp = min(1.0, (step + 1) / warmup_steps) if warmup_steps > 0 else 1.0
-                images = pgd_attack(model, images, labels, setup.eps * ramp, setup.pgd_steps, setup.pgd_step_size * ramp, generator=generator)
+                images = pgd_attack(stack, images, labels, setup.eps * ramp, setup.pgd_steps, setup.pgd_step_size * ramp, generator=generators if count > 1 else generators[0])
             step += 1
             with autocast(device):
-                loss = F.cross_entropy(model(images), labels)
+                logits = stack(images)
+                losses = F.cross_entropy(logits.flatten(0, 1), labels.flatten(), reduction="none").view(count, -1).mean(dim=1)
             optimizer.zero_grad(set_to_none=True)
-            loss.backward()
+            losses.sum().backward()
             optimizer.step()
             schedule.step()
-            total_loss += loss.detach() * len(index)
+            total_loss += losses.detach() * index.shape[1]
         if device.type == "cuda":
             torch.cuda.synchronize(device)
         elapsed += time.perf_counter() - start
-        row = {"epoch": epoch, "train_loss": total_loss.item() / len(order), "train_time_s": round(elapsed, 3)}
-        if test_images is not None:
-            row["test_accuracy"] = accuracy(model, test_images, test_labels)
-        history.append(row)
-    return history
+        stack.write_back()
+        for k, model in enumerate(models):
+            row = {"epoch": epoch, "train_loss": total_loss[k].item() / orders.shape[1], "train_time_s": round(elapsed, 3)}
+            if test_images is not None:
+                row["test_accuracy"] = accuracy(model, test_images, test_labels)
+            histories[k].append(row)
+    return histories

@@ -1,0 +1,57 @@
+"""Stacked training: a sweep's seeds trained together as one vmapped model
+must end where each would end alone (up to float summation order)."""
+
+import pytest
+import torch
+
+from gobig.attacks import pgd_attack
+from gobig.models import build_model
+from gobig.runtime import set_seed
+from gobig.train import StackedModels, TrainingSetup, train_models
+
+pytestmark = pytest.mark.unit
+
+SEEDS = [0, 1, 2]
+
+
+def fresh(family, size, seeds=SEEDS):
+    models = []
+    for seed in seeds:
+        set_seed(seed)
+        models.append(build_model(family, size))
+    return models
+
+
+@pytest.mark.parametrize("family,size,mode", [("madry", 1, "natural"), ("madry", 1, "pgd"), ("mlp", 32, "pgd")])
+def test_stacked_training_equals_training_each_model_alone(mnist_cpu, family, size, mode):
+    images, labels = mnist_cpu.train_images[:1024], mnist_cpu.train_labels[:1024]
+    setup = TrainingSetup(mode=mode, epochs=2, batch_size=128, learning_rate=2e-3, pgd_steps=3, eps_warmup=0.5)
+    alone = fresh(family, size)
+    alone_histories = [train_models([model], images, labels, setup, [seed], progress=False)[0] for model, seed in zip(alone, SEEDS)]
+    stacked = fresh(family, size)
+    stacked_histories = train_models(stacked, images, labels, setup, SEEDS, mnist_cpu.test_images[:500], mnist_cpu.test_labels[:500], progress=False)
+    for one, together in zip(alone, stacked):
+        for p, q in zip(one.parameters(), together.parameters()):
+            torch.testing.assert_close(q, p, rtol=1e-4, atol=1e-4)
+    for one, together in zip(alone_histories, stacked_histories):
+        assert [row["train_loss"] for row in together] == pytest.approx([row["train_loss"] for row in one], rel=1e-4)
+        assert all(0 <= row["test_accuracy"] <= 1 for row in together)
+    # The seeds really differ: the three models did not collapse into one.
+    assert not torch.allclose(next(stacked[0].parameters()), next(stacked[1].parameters()))
+
+
+def test_stacked_pgd_gives_each_model_its_own_attack(mnist_cpu):
+    models = fresh("mlp", 16, [0, 1])
+    images, labels = mnist_cpu.test_images[:64], mnist_cpu.test_labels[:64]
+    generators = [torch.Generator().manual_seed(s) for s in (10, 11)]
+    together = pgd_attack(StackedModels(models), images.expand(2, *images.shape), labels.expand(2, -1), 0.1, 5, 0.03, generator=generators)
+    for k, model in enumerate(models):
+        alone = pgd_attack(model, images, labels, 0.1, 5, 0.03, generator=torch.Generator().manual_seed(10 + k))
+        torch.testing.assert_close(together[k], alone, rtol=0, atol=1e-5)
+
+
+def test_stacking_refuses_mixed_architectures_and_miscounted_seeds(mnist_cpu):
+    with pytest.raises(ValueError, match="one architecture"):
+        StackedModels([build_model("mlp", 8), build_model("mlp", 16)])
+    with pytest.raises(ValueError, match="2 seeds for 3 models"):
+        train_models(fresh("mlp", 8), mnist_cpu.train_images[:256], mnist_cpu.train_labels[:256], TrainingSetup(), [0, 1], progress=False)
