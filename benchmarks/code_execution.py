@@ -25,21 +25,16 @@ record with the provenance goes to ``benchmarks/results/``.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import sys
 import time
-from datetime import datetime, timezone
-from pathlib import Path
 
 import torch
 
-from gobig import judge, sandbox
+from gobig import benchmarking, judge, sandbox
 from gobig.data import codecontests
-from gobig.runtime import provenance
-
-RESULTS_DIR = Path(__file__).resolve().parent / "results"
+from gobig.runtime import device_name
 
 
 def sample_pool(problems: list, copies: int, seed: int) -> dict[str, list[str]]:
@@ -93,24 +88,18 @@ def main(argv: list[str] | None = None) -> int:
     started_ours = len(judge._MEMO)
 
     agree = [b[0] for b in baseline] == [o.correct for o in ours]
+    device = torch.device("cpu")  # programs run on the host's cores
     rows = [
-        {"stage": "baseline: every sample, every test, 1 worker", "seconds": baseline_s, "programs_started": sum(b[1] for b in baseline), "samples_per_s": samples / baseline_s},
-        {"stage": f"ours: dedup + compile check + public filter, {os.cpu_count()} workers", "seconds": ours_s, "programs_started": started_ours, "samples_per_s": samples / ours_s},
+        benchmarking.stage("baseline: every sample, every test, 1 worker", baseline_s, samples, "samples/s", baseline_s, programs_started=sum(b[1] for b in baseline)),
+        benchmarking.stage(f"ours: dedup + compile check + public filter, {os.cpu_count()} workers", ours_s, samples, "samples/s", baseline_s, programs_started=started_ours),
     ]
-    record = {
-        "benchmark": "code_execution", "provenance": provenance(torch.device("cpu")), "args": vars(args),
-        "isolation": sandbox.isolation_available(), "problems": [p.key for p in problems], "samples": samples,
-        "correct_samples": [o.correct for o in ours], "results_agree": agree, "stages": rows, "ratio": baseline_s / ours_s,
-    }
-    print(f"device: {record['provenance']['device_name']}  isolation: {record['isolation']}  samples: {samples} on {len(problems)} problems")
-    print(f"{'stage':<60} {'seconds':>9} {'programs':>9} {'samples/s':>10}")
-    for row in rows:
-        print(f"{row['stage']:<60} {row['seconds']:>9.2f} {row['programs_started']:>9} {row['samples_per_s']:>10.1f}")
-    print(f"ratio baseline / ours: {record['ratio']:.1f}x   same correct samples: {agree}")
-    RESULTS_DIR.mkdir(exist_ok=True)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    path = RESULTS_DIR / f"code_execution-cpu-{stamp}.json"
-    path.write_text(json.dumps(record, indent=2) + "\n")
+    print(f"device: {device_name(device)}  isolation: {sandbox.isolation_available()}  samples: {samples} on {len(problems)} problems")
+    benchmarking.print_table("Judging sampled programs", rows)
+    print(f"same correct samples: {agree}")
+    path = benchmarking.write_record(
+        "code_execution", device, vars(args), rows, isolation=sandbox.isolation_available(), problems=[p.key for p in problems],
+        samples=samples, correct_samples=[o.correct for o in ours], results_agree=agree, ratio=baseline_s / ours_s,
+    )
     print(f"record: {path}")
     return 0 if agree else 1
 

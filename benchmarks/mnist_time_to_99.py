@@ -62,8 +62,6 @@ with ``gobig.runtime.provenance``, the arguments, and every number printed.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import json
 import math
 import statistics
 import sys
@@ -74,17 +72,16 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gobig import paths
+from gobig import benchmarking, paths
 from gobig.attacks import accuracy
 from gobig.data import mnist as mnist_data
 from gobig.models import build_model, num_params
-from gobig.runtime import DEVICE_CHOICES, autocast, provenance, resolve_device, set_seed
+from gobig.runtime import DEVICE_CHOICES, autocast, device_name, resolve_device, set_seed
 from gobig.train import TrainingSetup, train_model
 
 TARGET_ACCURACY = 0.99
 TARGET_SPEEDUP = 20.0  # baseline time / ours time, on one H100
 TARGET_OURS_SECONDS = 2.0
-RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
 # The pytorch/examples recipe.
 BASELINE_BATCH = 64
@@ -414,6 +411,24 @@ def compare(baseline: dict, ours: dict, device: torch.device) -> dict:
     return comparison
 
 
+def stages(results: list[dict]) -> list[dict]:
+    """The standard stage table (gobig.benchmarking): training time to 99%
+    (or, not reached, of every epoch run; then no ratio), images/s."""
+    baseline = results[0] if len(results) == 2 else None
+    rows = []
+    for result in results:
+        comparable = baseline is not None and baseline["reached_target"] and result["reached_target"]
+        rows.append(
+            benchmarking.stage(
+                result["stage"] + ("" if result["reached_target"] else f" (did not reach {TARGET_ACCURACY:.0%})"),
+                result["train_s"], result["images_per_s"] * result["train_s"], "images/s",
+                baseline["train_s"] if comparable else None,
+                reached_target=result["reached_target"], epochs_to_target=result["epochs_to_target"], compile_s=result.get("compile_s"),
+            )
+        )
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--device", choices=DEVICE_CHOICES, default="auto")
@@ -434,8 +449,8 @@ def main(argv: list[str] | None = None) -> int:
     baseline_epochs = args.baseline_max_epochs or args.max_epochs or BASELINE_DEFAULT_EPOCHS
     ours_epochs = args.ours_max_epochs or args.max_epochs or OURS_DEFAULT_EPOCHS
     batch_size = args.batch_size or (512 if device.type == "cuda" else 128)
-    record = {"benchmark": "mnist_time_to_99", "provenance": provenance(device), "args": vars(args), "target_accuracy": TARGET_ACCURACY}
-    print(f"device: {record['provenance']['device_name']}  torch {torch.__version__}")
+    record = {}
+    print(f"device: {device_name(device)}  torch {torch.__version__}")
 
     start = time.perf_counter()
     root, download = torchvision_root(args.download)
@@ -450,14 +465,11 @@ def main(argv: list[str] | None = None) -> int:
     results.append(run_ours(device, args.download, args.model, batch_size, args.lr, args.train_subset, ours_epochs, args.seed, args.compile))
 
     print_table(results, device)
-    record["results"] = results
-    if not args.skip_baseline:
-        record["comparison"] = compare(results[0], results[1], device)
-
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    path = RESULTS_DIR / f"mnist_time_to_99-{device.type}-{stamp}.json"
-    path.write_text(json.dumps(record, indent=2, default=str) + "\n")
+    comparison = compare(results[0], results[1], device) if not args.skip_baseline else None
+    path = benchmarking.write_record(
+        "mnist_time_to_99", device, vars(args), stages(results), target_accuracy=TARGET_ACCURACY,
+        prepare_data_s=record["prepare_data_s"], results=results, comparison=comparison,
+    )
     print(f"\nrecord: {path.relative_to(paths.ROOT) if path.is_relative_to(paths.ROOT) else path}")
     return 0
 

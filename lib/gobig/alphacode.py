@@ -35,7 +35,7 @@ from gobig import codemodel, judge, leakage, passk, paths, splits
 from gobig import params as params_module
 from gobig.data import codecontests, python_corpus
 from gobig.params import ParameterError, Spec, validate
-from gobig.runtime import DEVICE_CHOICES, provenance, resolve_device, set_seed
+from gobig.runtime import DEVICE_CHOICES, peak_bf16_flops, provenance, resolve_device, set_seed
 from gobig.store import ResultStore
 from gobig.sweep import SWEEP_DEFAULTS, SWEEP_PARAMETERS, run_sweep
 
@@ -244,7 +244,7 @@ class _Computer:
         sampler = codemodel.example_sampler(train_examples, params["BATCH_SIZE"], generator, pad_to=params["CONTEXT"] if self.device.type == "cuda" else None)
         training = codemodel.train_lm(
             model, sampler, params["FINETUNE_STEPS"], params["LEARNING_RATE"], warmup=max(1, params["FINETUNE_STEPS"] // 20),
-            weight_decay=0.1, device=self.device, peak_flops=_peak_flops(self.device),
+            weight_decay=0.1, device=self.device, peak_flops=peak_bf16_flops(self.device),
         )
         timings["finetune_s"] = time.perf_counter() - start
         # Per-problem validation loss (one example each), to compare twins with the rest.
@@ -297,13 +297,6 @@ def _gpt_config(params: dict, tokenizer) -> codemodel.GPTConfig:
     )
 
 
-def _peak_flops(device: torch.device) -> float | None:
-    """Dense bf16 peak for MFU: only known for the H100 here."""
-    if device.type == "cuda" and "H100" in torch.cuda.get_device_name(device):
-        return 989e12
-    return None
-
-
 def _sample_batch(device: torch.device) -> int:
     return 512 if device.type == "cuda" else 32
 
@@ -341,7 +334,7 @@ def _pretrain(params: dict, device: torch.device, data_root: Path) -> tuple[obje
         blocks = codemodel.pack_blocks(tokenizer, texts, params["CONTEXT"])
         training = codemodel.train_lm(
             model, codemodel.block_sampler(blocks, params["BATCH_SIZE"], generator), params["PRETRAIN_STEPS"], params["LEARNING_RATE"],
-            warmup=max(1, params["PRETRAIN_STEPS"] // 20), weight_decay=0.1, device=device, peak_flops=_peak_flops(device),
+            warmup=max(1, params["PRETRAIN_STEPS"] // 20), weight_decay=0.1, device=device, peak_flops=peak_bf16_flops(device),
         )
         stats.update(corpus_tokens=int(blocks[:, 1:].numel()), history=training["history"], tokens_per_s=training["tokens_per_s"], mfu=training["mfu"])
     stats["seconds"] = time.perf_counter() - start

@@ -46,6 +46,19 @@ def device_name(device: torch.device) -> str:
     return f"CPU ({platform.processor() or platform.machine()}, {os.cpu_count()} cores)"
 
 
+#: Dense bf16 tensor-core peaks (NVIDIA's data sheets, without sparsity), for
+#: model FLOPs utilization. The H200 has the H100 SXM's compute, more memory.
+PEAK_BF16_FLOPS = {"H100": 989e12, "H200": 989e12}
+
+
+def peak_bf16_flops(device: torch.device) -> float | None:
+    """The GPU's dense bf16 peak, or None where it is not known here."""
+    if device.type != "cuda":
+        return None
+    name = torch.cuda.get_device_name(device)
+    return next((flops for model, flops in PEAK_BF16_FLOPS.items() if model in name), None)
+
+
 def _git(*args: str) -> str | None:
     try:
         out = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=5)
@@ -56,11 +69,12 @@ def _git(*args: str) -> str | None:
 
 def git_commit() -> str | None:
     """HEAD, with "-dirty" when lib/ has uncommitted changes (the code that
-    made the record is then not exactly that commit)."""
+    made the record is then not exactly that commit). A copy of the tree
+    without .git (a GPU machine's) names it in GOBIG_GIT_COMMIT instead."""
     commit = _git("rev-parse", "HEAD")
     if commit and _git("status", "--porcelain", "--", "lib"):
         commit += "-dirty"
-    return commit or None
+    return commit or os.environ.get("GOBIG_GIT_COMMIT") or None
 
 
 def provenance(device: torch.device) -> dict:

@@ -1,0 +1,187 @@
+"""Chapter 3's code model: training tokens/s and MFU, and sampling
+samples/s, each against a plain baseline in the same process.
+
+What is measured
+----------------
+A ``gobig.codemodel.GPT`` of the given size (default on CUDA: the full
+profile's 12 layers, 12 heads, width 768, context 1536, batch 64; on CPU a
+small one) on random token ids: throughput does not depend on what the
+tokens say, and random ids need no tokenizer or corpus.
+
+Training, ``--steps`` steps after one untimed step:
+
+* **baseline**: a plain fp32 loop: forward, loss, backward, ``AdamW``
+  (not fused), no autocast, no compile;
+* **ours**: ``gobig.codemodel.train_lm``, what chapter 3 runs: bf16
+  autocast, fused AdamW on CUDA, gradient clipping, schedule; with
+  ``--compile`` also ``torch.compile`` (compile time is the untimed first
+  step, reported apart).
+
+Throughput is tokens/s (padding included: none here); MFU is training
+FLOPs per token (``GPT.flops_per_token``, PaLM's 6N + 12·L·d·T) times
+tokens/s over the GPU's dense bf16 peak (``gobig.runtime.PEAK_BF16_FLOPS``,
+989 TFLOP/s for the H100 and H200), on CUDA only.
+
+Sampling ``--samples`` continuations of ``--new-tokens`` tokens from one
+prompt of ``--prompt-tokens`` (no end token, so every row runs to full
+length):
+
+* **baseline**: no cache: every step reruns the model over the whole
+  sequence so far, for all rows at once;
+* **ours**: ``gobig.codemodel.generate``: the prompt once, then one token
+  per step with a preallocated KV cache.
+
+Run it
+------
+``make bench``, or::
+
+    .venv/bin/python benchmarks/code_model.py                 # auto: CUDA if present
+    .venv/bin/python benchmarks/code_model.py --compile
+    .venv/bin/python benchmarks/code_model.py --layers 2 --dim 128 --context 256 --batch 8   # quick
+
+Each run writes ``benchmarks/results/code_model-<device>-<UTC time>.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+import torch
+
+from gobig import benchmarking, codemodel
+from gobig.runtime import DEVICE_CHOICES, autocast, peak_bf16_flops, resolve_device
+
+NO_EOS = -1  # never sampled: every row runs to full length
+
+
+def synchronized(device: torch.device) -> float:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    return time.perf_counter()
+
+
+def random_batches(vocab: int, batch: int, context: int, device: torch.device, seed: int):
+    generator = torch.Generator(device=device).manual_seed(seed)
+
+    def sample(step: int):
+        ids = torch.randint(0, vocab, (batch, context + 1), generator=generator, device=device)
+        return ids[:, :-1], ids[:, 1:], torch.ones(batch, context, device=device)
+
+    return sample
+
+
+def train_baseline(model: codemodel.GPT, batches, steps: int, device: torch.device) -> float:
+    """Plain fp32 training; seconds for steps 2..steps (the first is untimed)."""
+    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-4)
+    model.train()
+    start = None
+    for step in range(steps):
+        ids, targets, _ = batches(step)
+        _, loss = model(ids, targets)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        if step == 0:
+            start = synchronized(device)
+    return synchronized(device) - start
+
+
+@torch.no_grad()
+def sample_without_cache(model: codemodel.GPT, prompt: list[int], rows: int, new_tokens: int, generator: torch.Generator) -> torch.Tensor:
+    device = next(model.parameters()).device
+    model.eval()
+    ids = torch.tensor([prompt], device=device).expand(rows, -1)
+    with autocast(device):
+        for _ in range(new_tokens):
+            logits = model(ids)[0][:, -1]
+            token = codemodel.sample_next(logits, 0.8, generator)
+            ids = torch.cat([ids, token[:, None]], dim=1)
+    return ids
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--device", choices=DEVICE_CHOICES, default="auto")
+    parser.add_argument("--layers", type=int, default=None, help="default 12 on CUDA, 4 on CPU")
+    parser.add_argument("--heads", type=int, default=None, help="default 12 on CUDA, 4 on CPU")
+    parser.add_argument("--dim", type=int, default=None, help="default 768 on CUDA, 256 on CPU")
+    parser.add_argument("--context", type=int, default=None, help="default 1536 on CUDA, 256 on CPU")
+    parser.add_argument("--batch", type=int, default=None, help="training sequences per step (default 64 on CUDA, 8 on CPU)")
+    parser.add_argument("--vocab", type=int, default=8192)
+    parser.add_argument("--steps", type=int, default=None, help="training steps per side (default 30 on CUDA, 6 on CPU)")
+    parser.add_argument("--samples", type=int, default=None, help="default 512 on CUDA, 32 on CPU")
+    parser.add_argument("--prompt-tokens", type=int, default=None, help="default 512 on CUDA, 64 on CPU")
+    parser.add_argument("--new-tokens", type=int, default=None, help="default 256 on CUDA, 64 on CPU")
+    parser.add_argument("--compile", action="store_true", help="torch.compile our training step")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+
+    device = resolve_device(args.device)
+    cuda = device.type == "cuda"
+    layers, heads, dim = args.layers or (12 if cuda else 4), args.heads or (12 if cuda else 4), args.dim or (768 if cuda else 256)
+    context, batch, steps = args.context or (1536 if cuda else 256), args.batch or (64 if cuda else 8), args.steps or (30 if cuda else 6)
+    samples, prompt_tokens, new_tokens = args.samples or (512 if cuda else 32), args.prompt_tokens or (512 if cuda else 64), args.new_tokens or (256 if cuda else 64)
+    config = codemodel.GPTConfig(vocab_size=args.vocab, n_layer=layers, n_head=heads, d_model=dim, max_seq_len=context)
+    peak = peak_bf16_flops(device)
+
+    def fresh() -> codemodel.GPT:
+        torch.manual_seed(args.seed)
+        return codemodel.GPT(config).to(device)
+
+    model = fresh()
+    parameters = model.num_parameters()
+    flops_per_token = model.flops_per_token(context)
+    tokens = (steps - 1) * batch * context
+
+    def mfu(tokens_per_s: float) -> float | None:
+        return flops_per_token * tokens_per_s / peak if peak else None
+
+    baseline_s = train_baseline(model, random_batches(args.vocab, batch, context, device, args.seed), steps, device)
+    stages = [benchmarking.stage("training: fp32, plain AdamW", baseline_s, tokens, "tokens/s", baseline_s, mfu=mfu(tokens / baseline_s))]
+
+    model = fresh()
+    start = synchronized(device)
+    trained = codemodel.train_lm(
+        model, random_batches(args.vocab, batch, context, device, args.seed), steps, lr=3e-4, warmup=1, weight_decay=0.1,
+        device=device, log_every=steps, peak_flops=peak, compile=args.compile,
+    )
+    first_step_s = synchronized(device) - start - trained["timed_seconds"]
+    label = "training: gobig train_lm" + (", bf16 autocast, fused AdamW" if cuda else " (fp32 on CPU)") + (", torch.compile" if args.compile else "")
+    stages.append(benchmarking.stage(label, trained["timed_seconds"], tokens, "tokens/s", baseline_s, mfu=trained["mfu"], first_step_s=first_step_s))
+
+    prompt = torch.randint(5, args.vocab, (prompt_tokens,), generator=torch.Generator().manual_seed(args.seed)).tolist()
+    model = fresh()
+    generator = torch.Generator(device=device).manual_seed(args.seed)
+    sample_without_cache(model, prompt, min(samples, 4), 2, generator)  # untimed warm-up
+    start = synchronized(device)
+    sample_without_cache(model, prompt, samples, new_tokens, generator)
+    no_cache_s = synchronized(device) - start
+    stages.append(benchmarking.stage(f"sampling: no KV cache, {samples} rows at once", no_cache_s, samples, "samples/s", no_cache_s))
+    codemodel.generate(model, prompt, min(samples, 4), 2, 0.8, generator, batch_size=samples, eos_id=NO_EOS)  # untimed warm-up
+    start = synchronized(device)
+    codemodel.generate(model, prompt, samples, new_tokens, 0.8, generator, batch_size=samples, eos_id=NO_EOS)
+    cached_s = synchronized(device) - start
+    stages.append(benchmarking.stage(f"sampling: gobig generate, KV cache, {samples} rows at once", cached_s, samples, "samples/s", no_cache_s))
+
+    title = (
+        f"Code model: {layers} layers, {heads} heads, width {dim}, {parameters / 1e6:.1f}M params, context {context}, batch {batch}; "
+        f"sampling {samples} x {new_tokens} new tokens after {prompt_tokens} on {device.type.upper()}"
+    )
+    benchmarking.print_table(title, stages)
+    for row in stages:
+        if row.get("mfu") is not None:
+            print(f"MFU {row['stage']}: {row['mfu']:.1%} of {peak / 1e12:.0f} TFLOP/s")
+    if not cuda:
+        print("CPU run: no bf16, no fused optimizer, no MFU; these numbers check the script, not the GPU targets.")
+    path = benchmarking.write_record(
+        "code_model", device, vars(args), stages, parameters=parameters, flops_per_token=flops_per_token, peak_flops=peak,
+        model={"layers": layers, "heads": heads, "dim": dim, "context": context, "batch": batch, "vocab": args.vocab},
+    )
+    print(f"\nrecord: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

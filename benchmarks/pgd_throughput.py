@@ -1,0 +1,117 @@
+"""PGD evaluation throughput: the whole test set in large batches against
+the usual small-batch loop.
+
+What is measured
+----------------
+Robust accuracy under l-inf PGD (eps 0.3, step 0.01, ``--steps`` 40, one
+random start: chapter 1's attack) on the first ``--images`` MNIST test
+images, for a model trained naturally for one epoch first (so the attack
+has something to break; the training is not timed):
+
+* **baseline**: ``torchattacks.PGD`` over the images in batches of 128 with
+  the model in fp32, the way attack libraries are usually driven;
+* **ours**: ``gobig.attacks.robust_accuracy`` in batches of
+  ``--batch-sizes`` (default 2048, chapter 1's, and 10,000: the whole test
+  set at once), bf16 autocast on CUDA.
+
+Throughput is images x attack steps per second; the ratio is baseline time
+over our time for the same images and steps. Both robust accuracies are
+printed: the attacks draw different random starts, so they agree only
+roughly (a gap of more than 2 points would say one attack is weaker).
+
+Run it
+------
+``make bench``, or::
+
+    .venv/bin/python benchmarks/pgd_throughput.py                 # auto: CUDA if present
+    .venv/bin/python benchmarks/pgd_throughput.py --model madry:32 --images 10000
+
+Each run writes ``benchmarks/results/pgd_throughput-<device>-<UTC time>.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+import torch
+
+from gobig import benchmarking
+from gobig.attacks import accuracy, predict, robust_accuracy
+from gobig.data.mnist import load_mnist
+from gobig.models import build_model, num_params
+from gobig.runtime import DEVICE_CHOICES, resolve_device, set_seed
+from gobig.train import TrainingSetup, train_model
+
+EPS, STEP_SIZE = 0.3, 0.01
+BASELINE_BATCH = 128
+
+
+def synchronized(device: torch.device) -> float:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    return time.perf_counter()
+
+
+def torchattacks_robust_accuracy(model, images, labels, steps: int, seed: int) -> float:
+    import torchattacks
+
+    torch.manual_seed(seed)
+    attack = torchattacks.PGD(model, eps=EPS, alpha=STEP_SIZE, steps=steps, random_start=True)
+    correct = 0
+    for start in range(0, len(images), BASELINE_BATCH):
+        x, y = images[start : start + BASELINE_BATCH], labels[start : start + BASELINE_BATCH]
+        clean = predict(model, x) == y
+        correct += (clean & (predict(model, attack(x, y)) == y)).sum().item()
+    return correct / len(images)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--device", choices=DEVICE_CHOICES, default="auto")
+    parser.add_argument("--model", default="madry:4", help="family:size (default %(default)s)")
+    parser.add_argument("--images", type=int, default=None, help="test images attacked (default 10,000 on CUDA, 1,000 on CPU)")
+    parser.add_argument("--steps", type=int, default=40)
+    parser.add_argument("--batch-sizes", default="2048,10000", help="our batch sizes, comma-separated (default %(default)s)")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+
+    device = resolve_device(args.device)
+    count = args.images or (10_000 if device.type == "cuda" else 1_000)
+    data = load_mnist(device=device)
+    images, labels = data.test_images[:count], data.test_labels[:count]
+    family, _, size = args.model.partition(":")
+    set_seed(args.seed)
+    model = build_model(family, int(size or 0)).to(device)
+    train_model(model, data.train_images, data.train_labels, TrainingSetup(epochs=1, batch_size=256, learning_rate=2e-3), args.seed, progress=False)
+    model.eval()
+    for parameter in model.parameters():
+        parameter.requires_grad_(False)
+    clean = accuracy(model, images, labels)
+    # Untimed warm-up of both (CUDA context, cuDNN autotuning).
+    robust_accuracy(model, images[:256], labels[:256], EPS, 2, STEP_SIZE, batch_size=256)
+    torchattacks_robust_accuracy(model, images[:BASELINE_BATCH], labels[:BASELINE_BATCH], 2, args.seed)
+
+    work = count * args.steps
+    start = synchronized(device)
+    baseline_accuracy = torchattacks_robust_accuracy(model, images, labels, args.steps, args.seed)
+    baseline_s = synchronized(device) - start
+    stages = [benchmarking.stage(f"torchattacks.PGD, batch {BASELINE_BATCH}, fp32", baseline_s, work, "image-steps/s", baseline_s, robust_accuracy=baseline_accuracy, batch_size=BASELINE_BATCH)]
+    for batch_size in sorted({min(int(b), count) for b in args.batch_sizes.split(",")}):
+        start = synchronized(device)
+        ours_accuracy = robust_accuracy(model, images, labels, EPS, args.steps, STEP_SIZE, batch_size=batch_size, seed=args.seed)
+        ours_s = synchronized(device) - start
+        precision = "bf16 autocast" if device.type == "cuda" else "fp32"
+        stages.append(benchmarking.stage(f"gobig robust_accuracy, batch {batch_size}, {precision}", ours_s, work, "image-steps/s", baseline_s, robust_accuracy=ours_accuracy, batch_size=batch_size))
+
+    title = f"PGD-{args.steps} (l-inf eps {EPS}) on {count} test images, {args.model} ({num_params(model):,} params, clean {clean:.4f}) on {device.type.upper()}"
+    benchmarking.print_table(title, stages)
+    print("robust accuracy: " + ", ".join(f"{row['stage']}: {row['robust_accuracy']:.4f}" for row in stages))
+    path = benchmarking.write_record("pgd_throughput", device, vars(args), stages, images=count, clean_accuracy=clean, num_params=num_params(model))
+    print(f"\nrecord: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

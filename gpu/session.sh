@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# One device call on a GPU machine (its own torch, no Jupyter, no network):
+# the GPU test tier, the benchmarks, then chapter 1's and chapter 3's full
+# profiles until the wall-clock budget runs out. Sweeps resume from the
+# records already in results/, so a later call continues where this stopped.
+# Every new record is copied to $OUT with its path (results/..., benchmarks/results/...).
+#   bash gpu/session.sh [budget_seconds, default 540] [stages, default "test bench mnist alphacode"]
+set -u
+cd "$(dirname "$0")/.."
+budget=${1:-540}
+stages=${2:-test bench mnist alphacode}
+start=$(date +%s)
+out=${OUT:-/tmp/gobig-out}
+mkdir -p "$out"
+stamp=$(mktemp) && touch "$stamp"
+if [ -d .whl ] && ls .whl/*.whl >/dev/null 2>&1; then
+  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl || exit
+  export PYTHONPATH=/tmp/site
+fi
+export PYTHONPATH=$PWD/lib${PYTHONPATH:+:$PYTHONPATH} PYTHONUNBUFFERED=1 GOBIG_REQUIRE_GPU=1
+export GOBIG_DATA_DIR=${GOBIG_DATA_DIR:-$PWD/.carry/data}
+[ -f .carry/commit ] && export GOBIG_GIT_COMMIT=$(cat .carry/commit)
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
+python3 -c "import torch; print('torch', torch.__version__, 'cuda', torch.version.cuda)"
+
+left() { echo $(( budget - ($(date +%s) - start) )); }
+step() {  # step NAME SECONDS COMMAND...: run with a timeout capped by what is left
+  local name=$1 limit=$2; shift 2
+  local remaining; remaining=$(left)
+  (( remaining < 20 )) && { echo "== $name: skipped, ${remaining}s left"; return; }
+  (( limit > remaining )) && limit=$remaining
+  echo "== $name (at most ${limit}s)"
+  local t0; t0=$(date +%s)
+  timeout --signal=INT --kill-after=10 "$limit" "$@" 2>&1 | tee "$out/$name.log"
+  echo "== $name: exit ${PIPESTATUS[0]} after $(( $(date +%s) - t0 ))s"
+}
+
+for stage in $stages; do
+  case $stage in
+    test) step gpu-tests 120 python3 -m pytest -q -p no:cacheprovider tests/test_gpu.py tests/test_train.py ;;
+    bench)
+      step bench-stacked 90 python3 benchmarks/stacked_training.py --device cuda
+      step bench-pgd 60 python3 benchmarks/pgd_throughput.py --device cuda
+      step bench-code-model 90 python3 benchmarks/code_model.py --device cuda
+      step bench-mnist-99 120 python3 benchmarks/mnist_time_to_99.py --device cuda --baseline-max-epochs 4 ;;
+    mnist) step mnist-full 100000 python3 -m gobig run mnist --profile full ;;
+    alphacode) step alphacode-full 100000 python3 -m gobig run alphacode --profile full ;;
+    *) echo "unknown stage $stage (allowed: test bench mnist alphacode)"; exit 2 ;;
+  esac
+done
+# New records, with their paths, for committing here.
+find results benchmarks/results -name '*.json' -newer "$stamp" -exec cp --parents {} "$out/" \;
+echo "== new records:"; (cd "$out" && find . -name '*.json' | sort)
+echo "== total $(( $(date +%s) - start ))s"

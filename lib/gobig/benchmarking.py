@@ -1,0 +1,175 @@
+"""Benchmark records: one table of stages per run, with provenance.
+
+Every script in ``benchmarks/`` measures a baseline and our way side by side
+in one process and calls ``write_record``. A record's ``stages`` are rows of
+``stage``, ``seconds``, ``throughput`` (with its ``unit``) and ``ratio``:
+the baseline's time over this stage's time for the same work (1.0 for the
+baseline itself; None where the stage has no baseline). ``performance_table``
+reads the newest record of each benchmark and device type for the book's
+Performance page, so every number there names the hardware it ran on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from pathlib import Path
+
+import pandas as pd
+import torch
+
+from gobig import paths
+from gobig.runtime import provenance
+
+#: Where records go and are read from; GOBIG_BENCHMARK_RESULTS_DIR moves it
+#: (the tests' quick runs write to a temporary folder).
+RESULTS_DIR = Path(os.environ.get("GOBIG_BENCHMARK_RESULTS_DIR") or paths.ROOT / "benchmarks" / "results")
+STAGE_FIELDS = ("stage", "seconds", "throughput", "unit", "ratio")
+
+
+def stage(name: str, seconds: float, work: float | None, unit: str, baseline_seconds: float | None = None, **extra) -> dict:
+    """One row: ``work`` units done in ``seconds`` (throughput = work /
+    seconds); ``ratio`` = baseline_seconds / seconds for the same work."""
+    return {
+        "stage": name,
+        "seconds": seconds,
+        "throughput": work / seconds if work is not None and seconds > 0 else None,
+        "unit": unit,
+        "ratio": baseline_seconds / seconds if baseline_seconds is not None and seconds > 0 else None,
+        **extra,
+    }
+
+
+def print_table(title: str, stages: list[dict]) -> None:
+    header = ["stage", "seconds", "throughput", "unit", "ratio to baseline"]
+    rows = [
+        [
+            row["stage"],
+            f"{row['seconds']:.3f}",
+            "-" if row["throughput"] is None else f"{row['throughput']:,.1f}",
+            row["unit"],
+            "-" if row["ratio"] is None else f"{row['ratio']:.2f}x",
+        ]
+        for row in stages
+    ]
+    widths = [max(len(header[i]), *(len(r[i]) for r in rows)) for i in range(len(header))]
+    print(f"\n{title}")
+    print("  ".join(h.ljust(w) for h, w in zip(header, widths)))
+    print("  ".join("-" * w for w in widths))
+    for row in rows:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)))
+
+
+def write_record(benchmark: str, device: torch.device, args: dict, stages: list[dict], results_dir: Path | None = None, **extra) -> Path:
+    """``benchmarks/results/<benchmark>-<device type>-<UTC time>.json``."""
+    missing = [field for row in stages for field in STAGE_FIELDS if field not in row]
+    if missing:
+        raise ValueError(f"benchmark stages lack the fields {sorted(set(missing))}")
+    folder = Path(results_dir or RESULTS_DIR)
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    path = folder / f"{benchmark}-{device.type}-{stamp}.json"
+    record = {"benchmark": benchmark, "provenance": provenance(device), "args": args, "stages": stages, **extra}
+    path.write_text(json.dumps(record, indent=2, default=str) + "\n")
+    return path
+
+
+def load_records(results_dir: Path | None = None) -> list[dict]:
+    """Every record with a stage table, newest first within each benchmark."""
+    records = []
+    for path in sorted(Path(results_dir or RESULTS_DIR).glob("*.json")):
+        record = json.loads(path.read_text())
+        if "stages" in record and all(field in row for row in record["stages"] for field in STAGE_FIELDS):
+            records.append({**record, "file": path.name})
+    return sorted(records, key=lambda r: (r["benchmark"], r["provenance"]["timestamp"]), reverse=True)
+
+
+def performance_table(results_dir: Path | None = None) -> pd.DataFrame:
+    """The newest record per (benchmark, device type), one row per stage."""
+    rows, seen = [], set()
+    for record in load_records(results_dir):
+        origin = (record["benchmark"], record["provenance"]["device"])
+        if origin in seen:
+            continue
+        seen.add(origin)
+        for row in record["stages"]:
+            rows.append(
+                {
+                    "benchmark": record["benchmark"],
+                    **{field: row[field] for field in STAGE_FIELDS},
+                    "device": record["provenance"]["device_name"],
+                    "measured": record["provenance"]["timestamp"][:10],
+                    "record": record["file"],
+                }
+            )
+    columns = ["benchmark", *STAGE_FIELDS, "device", "measured", "record"]
+    return pd.DataFrame(rows, columns=columns).sort_values(["benchmark", "device"], kind="stable").reset_index(drop=True)
+
+
+# ---- targets (issue "Fast on GPU") -------------------------------------------
+
+#: Wall-clock budgets on one GPU, in seconds.
+SWEEP_BUDGET_S = {"mnist": 600}
+BOOK_BUDGET_S = 1200
+MNIST_SPEEDUP, MNIST_SECONDS, MFU_TARGET = 20.0, 2.0, 0.30
+
+
+def study_wall_time(study, profile: str, results_dir: Path | None = None) -> dict | None:
+    """The summed wall time of a study's records for one profile, or None
+    when any record is missing (a partial sum would flatter the target)."""
+    from gobig.store import ResultStore
+
+    params = study.validate_parameters({**study.load_profile(profile), "RESULTS_DIR": str(results_dir) if results_dir else None})
+    store = ResultStore(study.STUDY, study.VERSION, params["RESULTS_DIR"] or paths.results_dir())
+    records = store.load_all(study.expand_configs(params))
+    if records is None:
+        return None
+    return {
+        "seconds": sum(r["provenance"]["wall_time_s"] for r in records),
+        "devices": sorted({r["provenance"]["device_name"] for r in records}),
+        "on_gpu": all(r["provenance"]["device"] == "cuda" for r in records),
+        "records": len(records),
+    }
+
+
+def _gpu_record(benchmark: str, results_dir: Path | None) -> dict | None:
+    return next((r for r in load_records(results_dir) if r["benchmark"] == benchmark and r["provenance"]["device"] == "cuda"), None)
+
+
+def targets_table(results_dir: Path | None = None, study_results_dir: Path | None = None) -> pd.DataFrame:
+    """Each speed target, what the newest GPU records measured, and whether
+    it is met. CPU records never count: the targets are about one GPU."""
+    from gobig import alphacode, mnist
+
+    rows = []
+
+    def add(target: str, measured: str | None, met: bool | None, device: str | None) -> None:
+        status = "not measured on a GPU" if measured is None else ("met" if met else "not met")
+        rows.append({"target": target, "measured": measured or "–", "status": status, "device": device or "–"})
+
+    record = _gpu_record("mnist_time_to_99", results_dir)
+    ours = record["stages"][-1] if record else None
+    if ours is not None and ours["ratio"] is not None:
+        add(f"MNIST to 99%: >= {MNIST_SPEEDUP:.0f}x the pytorch/examples recipe, < {MNIST_SECONDS:.0f} s of training",
+            f"{ours['ratio']:.1f}x, {ours['seconds']:.2f} s", ours["ratio"] >= MNIST_SPEEDUP and ours["seconds"] < MNIST_SECONDS, record["provenance"]["device_name"])
+    else:
+        add(f"MNIST to 99%: >= {MNIST_SPEEDUP:.0f}x the pytorch/examples recipe, < {MNIST_SECONDS:.0f} s of training", None, None, None)
+
+    sweep = study_wall_time(mnist, "full", study_results_dir)
+    sweep_ok = sweep is not None and sweep["on_gpu"]
+    add(f"Chapter 1 full sweep: < {SWEEP_BUDGET_S['mnist'] / 60:.0f} min",
+        f"{sweep['seconds'] / 60:.1f} min ({sweep['records']} records)" if sweep_ok else None,
+        sweep_ok and sweep["seconds"] < SWEEP_BUDGET_S["mnist"], ", ".join(sweep["devices"]) if sweep_ok else None)
+
+    record = _gpu_record("code_model", results_dir)
+    mfu = max((row.get("mfu") or 0 for row in record["stages"]), default=0) if record else None
+    add(f"Code model training: >= {MFU_TARGET:.0%} MFU", f"{mfu:.1%}" if record else None, record is not None and mfu >= MFU_TARGET,
+        record["provenance"]["device_name"] if record else None)
+
+    book = [study_wall_time(study, "full", study_results_dir) for study in (mnist, alphacode)]
+    book_ok = all(part is not None and part["on_gpu"] for part in book)
+    total = sum(part["seconds"] for part in book) if book_ok else None
+    add(f"Every chapter's full profile: < {BOOK_BUDGET_S / 60:.0f} min", f"{total / 60:.1f} min" if book_ok else None,
+        book_ok and total < BOOK_BUDGET_S, ", ".join(sorted({d for part in book for d in part["devices"]})) if book_ok else None)
+    return pd.DataFrame(rows)

@@ -1,0 +1,99 @@
+"""Benchmark records and the Performance page's tables; and every script in
+benchmarks/ still runs (tiny sizes, records in a temporary folder)."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from gobig import benchmarking, paths
+
+
+def fake_record(folder, benchmark, device, timestamp, stages, name=None):
+    record = {
+        "benchmark": benchmark,
+        "provenance": {"device": device, "device_name": "NVIDIA H100 80GB HBM3" if device == "cuda" else "CPU (x86_64, 2 cores)", "timestamp": timestamp},
+        "stages": stages,
+    }
+    (folder / (name or f"{benchmark}-{device}-{timestamp}.json")).write_text(json.dumps(record))
+
+
+@pytest.mark.unit
+def test_stage_computes_throughput_and_ratio():
+    row = benchmarking.stage("ours", 2.0, 1000, "images/s", 10.0)
+    assert (row["throughput"], row["ratio"]) == (500.0, 5.0)
+    assert benchmarking.stage("no baseline", 2.0, None, "-")["ratio"] is None
+
+
+@pytest.mark.unit
+def test_a_record_without_the_stage_fields_is_refused(tmp_path):
+    import torch
+
+    with pytest.raises(ValueError, match="ratio"):
+        benchmarking.write_record("x", torch.device("cpu"), {}, [{"stage": "a", "seconds": 1, "throughput": 1, "unit": "u"}], tmp_path)
+    path = benchmarking.write_record("x", torch.device("cpu"), {"n": 1}, [benchmarking.stage("a", 1.0, 5, "u")], tmp_path)
+    assert json.loads(path.read_text())["provenance"]["device"] == "cpu"
+
+
+@pytest.mark.unit
+def test_performance_table_keeps_the_newest_record_per_benchmark_and_device(tmp_path):
+    old = [benchmarking.stage("base", 4.0, 8, "u", 4.0), benchmarking.stage("ours", 2.0, 8, "u", 4.0)]
+    new = [benchmarking.stage("base", 4.0, 8, "u", 4.0), benchmarking.stage("ours", 1.0, 8, "u", 4.0)]
+    fake_record(tmp_path, "b", "cpu", "2026-01-01T00:00:00+00:00", old)
+    fake_record(tmp_path, "b", "cpu", "2026-02-01T00:00:00+00:00", new)
+    fake_record(tmp_path, "b", "cuda", "2026-01-15T00:00:00+00:00", old)
+    (tmp_path / "legacy.json").write_text(json.dumps({"benchmark": "b", "results": []}))  # no stage table: skipped
+    table = benchmarking.performance_table(tmp_path)
+    assert len(table) == 4
+    assert table[(table.device.str.startswith("CPU")) & (table.stage == "ours")].ratio.tolist() == [4.0]
+    assert table[(table.device.str.startswith("NVIDIA")) & (table.stage == "ours")].ratio.tolist() == [2.0]
+
+
+@pytest.mark.unit
+def test_targets_count_gpu_records_only(tmp_path):
+    studies = tmp_path / "no-study-records"
+    fast = [benchmarking.stage("baseline", 30.0, 1, "u", 30.0), benchmarking.stage("ours", 1.0, 1, "u", 30.0)]
+    fake_record(tmp_path, "mnist_time_to_99", "cpu", "2026-01-01T00:00:00+00:00", fast)
+    table = benchmarking.targets_table(tmp_path, studies).set_index("target")
+    assert set(table.status) == {"not measured on a GPU"}, "a CPU record must never meet a GPU target"
+
+    fake_record(tmp_path, "mnist_time_to_99", "cuda", "2026-01-01T00:00:00+00:00", fast)
+    slow_mfu = [benchmarking.stage("baseline", 1.0, 1, "u", 1.0, mfu=0.1), benchmarking.stage("ours", 1.0, 1, "u", 1.0, mfu=0.25)]
+    fake_record(tmp_path, "code_model", "cuda", "2026-01-01T00:00:00+00:00", slow_mfu)
+    table = benchmarking.targets_table(tmp_path, studies)
+    status = dict(zip(table.target.str.split(":").str[0], table.status))
+    assert status["MNIST to 99%"] == "met"
+    assert status["Code model training"] == "not met"
+    assert status["Chapter 1 full sweep"] == "not measured on a GPU"  # no full-profile records there
+
+
+SCRIPTS = {
+    "stacked_training.py": ["--models", "mlp:8", "--train-subset", "512", "--pgd-steps", "2"],
+    "pgd_throughput.py": ["--model", "mlp:16", "--images", "256", "--steps", "3"],
+    "code_model.py": ["--layers", "1", "--heads", "2", "--dim", "32", "--context", "32", "--batch", "2", "--steps", "3", "--samples", "4", "--prompt-tokens", "8", "--new-tokens", "8"],
+    "mnist_time_to_99.py": ["--train-subset", "512", "--max-epochs", "1", "--model", "mlp:16"],
+    "code_execution.py": ["--problems", "2", "--copies", "1"],
+}
+
+
+@pytest.mark.smoke
+def test_every_benchmark_script_is_exercised_here():
+    assert set(SCRIPTS) == {p.name for p in (paths.ROOT / "benchmarks").glob("*.py")}
+
+
+@pytest.mark.smoke
+@pytest.mark.parametrize("script", sorted(SCRIPTS))
+def test_benchmark_runs_and_writes_a_stage_table(tmp_path, script):
+    environment = {**os.environ, "GOBIG_BENCHMARK_RESULTS_DIR": str(tmp_path)}
+    command = [sys.executable, str(paths.ROOT / "benchmarks" / script), "--device", "cpu", *SCRIPTS[script]]
+    if script == "code_execution.py":
+        command.remove("--device"), command.remove("cpu")  # it always runs on the host's cores
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=600, env=environment)
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
+    (path,) = tmp_path.glob("*.json")
+    record = json.loads(path.read_text())
+    assert record["provenance"]["device"] == "cpu"
+    assert record["stages"] and all(set(benchmarking.STAGE_FIELDS) <= set(row) for row in record["stages"])
+    assert record["stages"][0]["ratio"] == pytest.approx(1.0) or record["stages"][0]["ratio"] is None
