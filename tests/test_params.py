@@ -28,6 +28,7 @@ BAD_VALUES = [
     ("LEARNING_RATE", "fast", "LEARNING_RATE", "a number"),
     ("PGD_RESTARTS", 0, "PGD_RESTARTS", ">= 1"),
     ("TRAIN_SUBSET", 70_000, "TRAIN_SUBSET", "<= 60000"),
+    ("STACK_SEEDS", "sometimes", "STACK_SEEDS", "'auto', 'always', 'never'"),
 ]
 
 

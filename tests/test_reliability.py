@@ -22,6 +22,7 @@ pytestmark = pytest.mark.reliability
 TINY = {
     **mnist.load_profile("smoke"),
     "SEEDS": [0, 1],
+    "STACK_SEEDS": "always",  # the stacked path, though this is a CPU
     "CAPACITY_SCALES": [1],
     "MLP_WIDTHS": [16],
     "TRAIN_SUBSET": 1000,

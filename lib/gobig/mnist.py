@@ -34,6 +34,8 @@ VERSION = 1
 #: The profile whose values are the chapter's defaults, and whose records
 #: are committed (see the note in the chapter on why it is not yet "full").
 DEFAULT_PROFILE = "cpu"
+#: When a model's seeds train as one stacked model (parameter STACK_SEEDS).
+STACKING = ("auto", "always", "never")
 
 PARAMETERS = {
     "CAPACITY_SCALES": Spec(int, "Madry capacity scales s", is_list=True, allowed=CAPACITY_SCALES),
@@ -58,7 +60,7 @@ PARAMETERS = {
     "BLOG_MODEL": Spec(bool, "also train the blog's 688K CNN"),
     "BLOG_EPOCHS": Spec(int, "epochs for the blog's model", minimum=1, maximum=1000),
     "BLOG_BATCH_SIZE": Spec(int, "batch size for the blog's model", minimum=1, maximum=60_000),
-    "STACK_SEEDS": Spec(bool, "train a model's seeds together as one stacked model (torch.func); False: one at a time"),
+    "STACK_SEEDS": Spec(str, "train a model's seeds together as one stacked model (torch.func): auto (on CUDA only), always or never", allowed=STACKING),
     "CROSSCHECK": Spec(bool, "cross-check our PGD with torchattacks on the largest PGD-trained model"),
     "DEVICE": Spec(str, "where to compute", allowed=DEVICE_CHOICES),
     "DATA_DIR": Spec(str, "folder with MNIST (None: gobig.paths.data_dir())", optional=True),
@@ -74,7 +76,7 @@ def load_profile(name: str) -> dict:
 def validate_parameters(values: dict) -> dict:
     """Every chapter parameter checked; machine-specific ones default to
     None/auto when absent so profiles stay portable."""
-    portable = {"DEVICE": "auto", "DATA_DIR": None, "DOWNLOAD": False, "STACK_SEEDS": True, **SWEEP_DEFAULTS}
+    portable = {"DEVICE": "auto", "DATA_DIR": None, "DOWNLOAD": False, "STACK_SEEDS": "auto", **SWEEP_DEFAULTS}
     return validate(PARAMETERS, {**portable, **values})
 
 
@@ -267,7 +269,10 @@ def run(values: dict, progress: bool = True) -> list[dict]:
             raise ParameterError("CROSSCHECK: True needs the torchattacks package (pip install torchattacks); install it or set CROSSCHECK=False")
     computer = _Computer(params, progress)
     gpus_per_task = 1 if computer.device.type == "cuda" else 0
-    stacking = {"together": seedless, "compute_together": computer.compute_together} if params["STACK_SEEDS"] else {}
+    # Stacking pays on a GPU, where a small model alone leaves it idle; on a
+    # CPU (already busy with one model) it costs 20-30% (benchmarks/stacked_training.py).
+    stack = params["STACK_SEEDS"] == "always" or (params["STACK_SEEDS"] == "auto" and computer.device.type == "cuda")
+    stacking = {"together": seedless, "compute_together": computer.compute_together} if stack else {}
     return run_sweep(configs, computer, store, params["EXECUTOR"], params["COMPUTE_MISSING"], progress, params["RAY_ADDRESS"], gpus_per_task, **stacking)
 
 
