@@ -3,10 +3,11 @@ samples/s, each against a plain baseline in the same process.
 
 What is measured
 ----------------
-A ``gobig.codemodel.GPT`` of the given size (default on CUDA: the full
-profile's 12 layers, 12 heads, width 768, context 1536, batch 64; on CPU a
-small one) on random token ids: throughput does not depend on what the
-tokens say, and random ids need no tokenizer or corpus.
+A ``gobig.codemodel.GPT`` of the given size (default on CUDA: chapter 3's
+full profile, ``lib/gobig/profiles/alphacode_full.yaml``: its layers, heads,
+width, context, batch, vocabulary, samples per problem and new tokens; on
+CPU a small one) on random token ids: throughput does not depend on what
+the tokens say, and random ids need no tokenizer or corpus.
 
 Training, ``--steps`` steps after one untimed step:
 
@@ -50,7 +51,7 @@ import time
 
 import torch
 
-from gobig import benchmarking, codemodel
+from gobig import alphacode, benchmarking, codemodel
 from gobig.runtime import DEVICE_CHOICES, autocast, peak_bf16_flops, resolve_device
 
 NO_EOS = -1  # never sampled: every row runs to full length
@@ -104,25 +105,29 @@ def sample_without_cache(model: codemodel.GPT, prompt: list[int], rows: int, new
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--device", choices=DEVICE_CHOICES, default="auto")
-    parser.add_argument("--layers", type=int, default=None, help="default 12 on CUDA, 4 on CPU")
-    parser.add_argument("--heads", type=int, default=None, help="default 12 on CUDA, 4 on CPU")
-    parser.add_argument("--dim", type=int, default=None, help="default 768 on CUDA, 256 on CPU")
-    parser.add_argument("--context", type=int, default=None, help="default 1536 on CUDA, 256 on CPU")
-    parser.add_argument("--batch", type=int, default=None, help="training sequences per step (default 64 on CUDA, 8 on CPU)")
-    parser.add_argument("--vocab", type=int, default=8192)
+    parser.add_argument("--layers", type=int, default=None, help="default: the full profile's on CUDA, 4 on CPU")
+    parser.add_argument("--heads", type=int, default=None, help="default: the full profile's on CUDA, 4 on CPU")
+    parser.add_argument("--dim", type=int, default=None, help="default: the full profile's on CUDA, 256 on CPU")
+    parser.add_argument("--context", type=int, default=None, help="default: the full profile's on CUDA, 256 on CPU")
+    parser.add_argument("--batch", type=int, default=None, help="training sequences per step (default: the full profile's on CUDA, 8 on CPU)")
+    parser.add_argument("--vocab", type=int, default=None, help="default: the full profile's VOCAB_SIZE")
     parser.add_argument("--steps", type=int, default=None, help="training steps per side (default 30 on CUDA, 6 on CPU)")
-    parser.add_argument("--samples", type=int, default=None, help="default 512 on CUDA, 32 on CPU")
-    parser.add_argument("--prompt-tokens", type=int, default=None, help="default 512 on CUDA, 64 on CPU")
-    parser.add_argument("--new-tokens", type=int, default=None, help="default 256 on CUDA, 64 on CPU")
+    parser.add_argument("--samples", type=int, default=None, help="default: the full profile's samples per problem on CUDA, 32 on CPU")
+    parser.add_argument("--prompt-tokens", type=int, default=None, help="default: the context less the new tokens on CUDA, 64 on CPU")
+    parser.add_argument("--new-tokens", type=int, default=None, help="default: the full profile's MAX_NEW_TOKENS on CUDA, 64 on CPU")
     parser.add_argument("--compile", action="store_true", help="torch.compile our training step")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--profile", action="store_true", help="also profile 3 training steps and 16 sampling steps of ours (torch.profiler)")
     args = parser.parse_args(argv)
 
     device = resolve_device(args.device)
     cuda = device.type == "cuda"
-    layers, heads, dim = args.layers or (12 if cuda else 4), args.heads or (12 if cuda else 4), args.dim or (768 if cuda else 256)
-    context, batch, steps = args.context or (1536 if cuda else 256), args.batch or (64 if cuda else 8), args.steps or (30 if cuda else 6)
-    samples, prompt_tokens, new_tokens = args.samples or (512 if cuda else 32), args.prompt_tokens or (512 if cuda else 64), args.new_tokens or (256 if cuda else 64)
+    full = alphacode.load_profile("full")
+    layers, heads, dim = args.layers or (full["MODEL_LAYERS"] if cuda else 4), args.heads or (full["MODEL_HEADS"] if cuda else 4), args.dim or (full["MODEL_DIM"] if cuda else 256)
+    context, batch, steps = args.context or (full["CONTEXT"] if cuda else 256), args.batch or (full["BATCH_SIZE"] if cuda else 8), args.steps or (30 if cuda else 6)
+    new_tokens = args.new_tokens or (full["MAX_NEW_TOKENS"] if cuda else 64)
+    samples, prompt_tokens = args.samples or (full["SAMPLES_PER_PROBLEM"] if cuda else 32), args.prompt_tokens or (context - new_tokens if cuda else 64)
+    args.vocab = args.vocab or full["VOCAB_SIZE"]
     config = codemodel.GPTConfig(vocab_size=args.vocab, n_layer=layers, n_head=heads, d_model=dim, max_seq_len=context)
     peak = peak_bf16_flops(device)
 
@@ -164,6 +169,14 @@ def main(argv: list[str] | None = None) -> int:
     codemodel.generate(model, prompt, samples, new_tokens, 0.8, generator, batch_size=samples, eos_id=NO_EOS)
     cached_s = synchronized(device) - start
     stages.append(benchmarking.stage(f"sampling: gobig generate, KV cache, {samples} rows at once", cached_s, samples, "samples/s", no_cache_s))
+
+    if args.profile:
+        stages[1]["profile"] = benchmarking.profile_top(
+            lambda: codemodel.train_lm(fresh(), random_batches(args.vocab, batch, context, device, args.seed), 3, lr=3e-4, warmup=1, weight_decay=0.1, device=device, log_every=3, compile=args.compile), device
+        )
+        stages[3]["profile"] = benchmarking.profile_top(lambda: codemodel.generate(model, prompt, samples, 16, 0.8, generator, batch_size=samples, eos_id=NO_EOS), device)
+        for row in (stages[1], stages[3]):
+            benchmarking.print_profile(row["stage"], row["profile"])
 
     title = (
         f"Code model: {layers} layers, {heads} heads, width {dim}, {parameters / 1e6:.1f}M params, context {context}, batch {batch}; "

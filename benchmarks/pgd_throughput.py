@@ -75,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=40)
     parser.add_argument("--batch-sizes", default="2048,10000", help="our batch sizes, comma-separated (default %(default)s)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--profile", action="store_true", help="also profile 5 attack steps of each stage (torch.profiler) and record what bounds it")
     args = parser.parse_args(argv)
 
     device = resolve_device(args.device)
@@ -104,6 +105,16 @@ def main(argv: list[str] | None = None) -> int:
         ours_s = synchronized(device) - start
         precision = "bf16 autocast" if device.type == "cuda" else "fp32"
         stages.append(benchmarking.stage(f"gobig robust_accuracy, batch {batch_size}, {precision}", ours_s, work, "image-steps/s", baseline_s, robust_accuracy=ours_accuracy, batch_size=batch_size))
+
+    if args.profile:
+        for row in stages:
+            batch = row["batch_size"]
+            if row is stages[0]:
+                run = lambda b=batch: torchattacks_robust_accuracy(model, images[:b], labels[:b], 5, args.seed)  # noqa: E731
+            else:
+                run = lambda b=batch: robust_accuracy(model, images[:b], labels[:b], EPS, 5, STEP_SIZE, batch_size=b, seed=args.seed)  # noqa: E731
+            row["profile"] = benchmarking.profile_top(run, device)
+            benchmarking.print_profile(row["stage"], row["profile"])
 
     title = f"PGD-{args.steps} (l-inf eps {EPS}) on {count} test images, {args.model} ({num_params(model):,} params, clean {clean:.4f}) on {device.type.upper()}"
     benchmarking.print_table(title, stages)

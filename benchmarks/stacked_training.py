@@ -15,10 +15,15 @@ dominates), ``--seeds`` models of that architecture are trained for
   per step.
 
 Both start from the same initial weights and draw the same data orders and
-attack noise, so they must end with the same weights up to float summation
-order: the script reports the largest weight difference and fails (exit 1)
-above 1e-3 (bf16 on CUDA) or 1e-4 (fp32 on CPU). A warm-up step of each
-runs first, untimed (CUDA context, cuDNN autotuning). Throughput is training
+attack noise, and compute the same function with the same update; only the
+kernels' summation order differs (a grouped convolution, a batched matmul).
+That is float noise, but training amplifies it: Adam scales tiny gradients
+up to a full step and PGD takes their sign, so two such runs drift apart the
+way runs on two GPUs do (on CPU: 1e-6 after 16 steps, which
+``tests/test_train.py`` checks; up to 1e-2 after 40). The script therefore
+reports, not asserts, the largest weight difference at the end and each
+side's mean final training loss. A warm-up step of each runs first, untimed
+(CUDA context, cuDNN autotuning). Throughput is training
 images per second summed over the models; the ratio is baseline time over
 stacked time.
 
@@ -61,6 +66,13 @@ def fresh_models(family: str, size: int, seeds: list[int], device: torch.device)
     return models
 
 
+@torch.no_grad()
+def loss_of(models: list[torch.nn.Module], images: torch.Tensor, labels: torch.Tensor) -> float:
+    """Mean clean training loss of the trained models (on the training images)."""
+    losses = [torch.nn.functional.cross_entropy(model.eval()(images[:4096]).float(), labels[:4096]).item() for model in models]
+    return sum(losses) / len(losses)
+
+
 def timed(device: torch.device, function, *args) -> float:
     if device.type == "cuda":
         torch.cuda.synchronize(device)
@@ -69,6 +81,48 @@ def timed(device: torch.device, function, *args) -> float:
     if device.type == "cuda":
         torch.cuda.synchronize(device)
     return time.perf_counter() - start
+
+
+def one_at_a_time(models, images, labels, setup, seeds) -> None:
+    for model, seed in zip(models, seeds):
+        train_models([model], images, labels, setup, [seed], progress=False)
+
+
+def together(models, images, labels, setup, seeds) -> None:
+    train_models(models, images, labels, setup, seeds, progress=False)
+
+
+def measure(family: str, size: int, mode: str, images, labels, seeds: list[int], batch_size: int, args, device: torch.device) -> list[dict]:
+    """The two stages (one at a time, stacked) for one model and mode."""
+    label = f"{family}:{size}" if family != "blog" else "blog"
+    setup = TrainingSetup(mode=mode, epochs=args.epochs, batch_size=batch_size, learning_rate=1e-3, pgd_steps=args.pgd_steps, eps_warmup=0.3)
+    warm_setup = TrainingSetup(mode=mode, epochs=1, batch_size=batch_size, pgd_steps=1)
+    # Untimed warm-up of both paths on one batch.
+    one_at_a_time(fresh_models(family, size, seeds[:1], device), images[:batch_size], labels[:batch_size], warm_setup, seeds[:1])
+    together(fresh_models(family, size, seeds, device), images[:batch_size], labels[:batch_size], warm_setup, seeds)
+
+    alone = fresh_models(family, size, seeds, device)
+    baseline_s = timed(device, one_at_a_time, alone, images, labels, setup, seeds)
+    stacked = fresh_models(family, size, seeds, device)
+    stacked_s = timed(device, together, stacked, images, labels, setup, seeds)
+    alone_loss, stacked_loss = loss_of(alone, images, labels), loss_of(stacked, images, labels)
+    difference = max((p.float() - q.float()).abs().max().item() for a, b in zip(alone, stacked) for p, q in zip(a.parameters(), b.parameters()))
+    work = len(seeds) * len(images) * args.epochs
+    params = num_params(alone[0])
+    name = f"{mode} {label} ({params:,} params) x{len(seeds)}"
+    rows = [
+        benchmarking.stage(f"{name}, one at a time", baseline_s, work, "images/s", baseline_s, mode=mode, model=label, num_params=params, final_loss=alone_loss),
+        benchmarking.stage(f"{name}, stacked", stacked_s, work, "images/s", baseline_s, mode=mode, model=label, num_params=params, final_loss=stacked_loss, max_weight_difference=difference),
+    ]
+    print(f"{name}: final training loss {alone_loss:.4f} one at a time, {stacked_loss:.4f} stacked; largest weight difference {difference:.1e}", flush=True)
+    if args.profile:
+        short = images[: 20 * batch_size], labels[: 20 * batch_size]
+        short_setup = TrainingSetup(mode=mode, epochs=1, batch_size=batch_size, pgd_steps=args.pgd_steps)
+        for row, train in zip(rows, (one_at_a_time, together)):
+            models = fresh_models(family, size, seeds, device)
+            row["profile"] = benchmarking.profile_top(lambda: train(models, *short, short_setup, seeds), device)  # noqa: B023 (called at once)
+            benchmarking.print_profile(row["stage"], row["profile"])
+    return rows
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -81,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=None, help="default 256 on CUDA (the full profile's), 128 on CPU")
     parser.add_argument("--train-subset", type=int, default=None, help="default all 60,000 on CUDA, 5,000 on CPU")
     parser.add_argument("--pgd-steps", type=int, default=7)
+    parser.add_argument("--profile", action="store_true", help="also profile 20 batches of each side (torch.profiler) and record what bounds it")
     args = parser.parse_args(argv)
 
     device = resolve_device(args.device)
@@ -89,42 +144,18 @@ def main(argv: list[str] | None = None) -> int:
     data = load_mnist(device=device)
     images, labels = data.train_images[:subset], data.train_labels[:subset]
     seeds = list(range(args.seeds))
-    tolerance = 1e-3 if device.type == "cuda" else 1e-4
 
-    stages, checks = [], []
-    for mode, text in ((m, t) for m in args.modes.split(",") for t in args.models.split(",")):
-        family, size = parse_model(text)
-        label = f"{family}:{size}" if family != "blog" else "blog"
-        setup = TrainingSetup(mode=mode, epochs=args.epochs, batch_size=batch_size, learning_rate=1e-3, pgd_steps=args.pgd_steps, eps_warmup=0.3)
-        warm_setup = TrainingSetup(mode=mode, epochs=1, batch_size=batch_size, pgd_steps=1)
-        # Untimed warm-up of both paths on one batch.
-        train_models(fresh_models(family, size, seeds[:1], device), images[:batch_size], labels[:batch_size], warm_setup, seeds[:1], progress=False)
-        train_models(fresh_models(family, size, seeds, device), images[:batch_size], labels[:batch_size], warm_setup, seeds, progress=False)
-
-        def one_at_a_time(models):
-            for model, seed in zip(models, seeds):
-                train_models([model], images, labels, setup, [seed], progress=False)
-
-        alone = fresh_models(family, size, seeds, device)
-        baseline_s = timed(device, one_at_a_time, alone)
-        stacked = fresh_models(family, size, seeds, device)
-        stacked_s = timed(device, train_models, stacked, images, labels, setup, seeds, None, None, False)
-        difference = max((p.float() - q.float()).abs().max().item() for a, b in zip(alone, stacked) for p, q in zip(a.parameters(), b.parameters()))
-        work = args.seeds * subset * args.epochs
-        params = num_params(alone[0])
-        name = f"{mode} {label} ({params:,} params) x{args.seeds}"
-        stages.append(benchmarking.stage(f"{name}, one at a time", baseline_s, work, "images/s", baseline_s, mode=mode, model=label, num_params=params))
-        stages.append(benchmarking.stage(f"{name}, stacked", stacked_s, work, "images/s", baseline_s, mode=mode, model=label, num_params=params, max_weight_difference=difference))
-        checks.append((f"{mode} {label}", difference))
+    stages = []
+    for mode in args.modes.split(","):
+        for text in args.models.split(","):
+            family, size = parse_model(text)
+            stages += measure(family, size, mode, images, labels, seeds, batch_size, args, device)
 
     pgd = f", PGD-{args.pgd_steps} training" if "pgd" in args.modes else ""
     benchmarking.print_table(f"Training {args.seeds} seeds: one at a time vs stacked ({subset} images x {args.epochs} epoch(s), batch {batch_size}{pgd}) on {device.type.upper()}", stages)
-    path = benchmarking.write_record("stacked_training", device, vars(args), stages, batch_size=batch_size, train_subset=subset, tolerance=tolerance)
+    path = benchmarking.write_record("stacked_training", device, vars(args), stages, batch_size=batch_size, train_subset=subset)
     print(f"\nrecord: {path}")
-    bad = [(label, difference) for label, difference in checks if difference > tolerance]
-    for label, difference in bad:
-        print(f"{label}: stacked and one-at-a-time weights differ by {difference:.2e} > {tolerance:.0e}", file=sys.stderr)
-    return 1 if bad else 0
+    return 0
 
 
 if __name__ == "__main__":

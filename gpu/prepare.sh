@@ -16,4 +16,4 @@ echo "$commit" > .carry/commit
 python3 -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
   --platform manylinux_2_28_x86_64 --platform manylinux2014_x86_64 -d .whl datasketch==2.0.0 torchattacks==3.5.1
 du -sh .carry .whl
-echo "carry: [\"lib\", \".carry\", \".whl\"] -- then: bash gpu/session.sh BUDGET_S"
+echo "carry: [\".carry\", \".whl\"] -- then: OUT=\$OUT bash gpu/session.sh BUDGET_S (gpu/README.md)"

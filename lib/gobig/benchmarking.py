@@ -173,3 +173,43 @@ def targets_table(results_dir: Path | None = None, study_results_dir: Path | Non
     add(f"Every chapter's full profile: < {BOOK_BUDGET_S / 60:.0f} min", f"{total / 60:.1f} min" if book_ok else None,
         book_ok and total < BOOK_BUDGET_S, ", ".join(sorted({d for part in book for d in part["devices"]})) if book_ok else None)
     return pd.DataFrame(rows)
+
+
+# ---- what bounds a stage ---------------------------------------------------------
+
+
+def profile_top(function, device: torch.device, rows: int = 8) -> dict:
+    """Run ``function()`` under torch.profiler; return its wall time, the
+    ops with the most self time (device time on CUDA, CPU time otherwise)
+    and, on CUDA, the share of the wall time the GPU was busy: well below 1
+    means the stage is bound by the host (Python, kernel launches), not by
+    the GPU's arithmetic or memory."""
+    import time
+
+    from torch.profiler import ProfilerActivity, profile
+
+    cuda = device.type == "cuda"
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if cuda else [])
+    with profile(activities=activities) as profiler:
+        start = time.perf_counter()
+        function()
+        if cuda:
+            torch.cuda.synchronize(device)
+        wall = time.perf_counter() - start
+    field = "self_device_time_total" if cuda else "self_cpu_time_total"
+    events = [event for event in profiler.key_averages() if getattr(event, field) > 0]
+    total_us = sum(getattr(event, field) for event in events)
+    top = sorted(events, key=lambda event: getattr(event, field), reverse=True)[:rows]
+    return {
+        "wall_s": wall,
+        "time_field": field,
+        "busy_share": total_us / 1e6 / wall if cuda and wall > 0 else None,
+        "top_ops": [{"op": e.key, "self_ms": getattr(e, field) / 1e3, "share": getattr(e, field) / total_us, "calls": e.count} for e in top],
+    }
+
+
+def print_profile(name: str, summary: dict) -> None:
+    busy = "" if summary["busy_share"] is None else f", GPU busy {summary['busy_share']:.0%} of it"
+    print(f"\nprofile of {name}: {summary['wall_s'] * 1e3:.1f} ms wall{busy}; top ops by {summary['time_field']}:")
+    for op in summary["top_ops"]:
+        print(f"  {op['share']:6.1%}  {op['self_ms']:9.2f} ms  {op['calls']:6d} calls  {op['op']}")
