@@ -11,7 +11,7 @@ from gobig import paths
 
 pytestmark = pytest.mark.notebooks
 
-CHAPTERS = sorted((paths.ROOT / "chapters").glob("*.ipynb")) + [paths.ROOT / "ledger.ipynb", paths.ROOT / "reliability.ipynb"]
+CHAPTERS = sorted((paths.ROOT / "chapters").glob("*.ipynb")) + [paths.ROOT / "ledger.ipynb", paths.ROOT / "reliability.ipynb", paths.ROOT / "performance.ipynb"]
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.name)
