@@ -11,8 +11,9 @@ has something to break; the training is not timed):
 * **baseline**: ``torchattacks.PGD`` over the images in batches of 128 with
   the model in fp32, the way attack libraries are usually driven;
 * **ours**: ``gobig.attacks.robust_accuracy`` in batches of
-  ``--batch-sizes`` (default 2048, chapter 1's, and 10,000: the whole test
-  set at once), bf16 autocast on CUDA.
+  ``--batch-sizes`` (default 128, the baseline's, which tells our
+  implementation from the batching; 2048, chapter 1's; and 10,000, the whole
+  test set at once), bf16 autocast on CUDA.
 
 Throughput is images x attack steps per second; the ratio is baseline time
 over our time for the same images and steps. Both robust accuracies are
@@ -73,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", default="madry:4", help="family:size (default %(default)s)")
     parser.add_argument("--images", type=int, default=None, help="test images attacked (default 10,000 on CUDA, 1,000 on CPU)")
     parser.add_argument("--steps", type=int, default=40)
-    parser.add_argument("--batch-sizes", default="2048,10000", help="our batch sizes, comma-separated (default %(default)s)")
+    parser.add_argument("--batch-sizes", default="128,2048,10000", help="our batch sizes, comma-separated (default %(default)s; 128 is the baseline's, to tell the implementation from the batching)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--profile", action="store_true", help="also profile 5 attack steps of each stage (torch.profiler) and record what bounds it")
     args = parser.parse_args(argv)

@@ -33,7 +33,7 @@ Run it
 
     .venv/bin/python benchmarks/stacked_training.py                      # auto: CUDA if present
     .venv/bin/python benchmarks/stacked_training.py --modes pgd --models madry:1,mlp:32
-    .venv/bin/python benchmarks/stacked_training.py --train-subset 60000 --epochs 1   # the GPU run
+    .venv/bin/python benchmarks/stacked_training.py --train-subset 60000 --epochs 1   # a whole epoch
 
 Each run writes ``benchmarks/results/stacked_training-<device>-<UTC time>.json``.
 """
@@ -133,14 +133,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--modes", default="natural,pgd", help="training modes, comma-separated (default %(default)s)")
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--batch-size", type=int, default=None, help="default 256 on CUDA (the full profile's), 128 on CPU")
-    parser.add_argument("--train-subset", type=int, default=None, help="default all 60,000 on CUDA, 5,000 on CPU")
+    parser.add_argument("--train-subset", type=int, default=None, help="default 20,000 on CUDA, 5,000 on CPU")
     parser.add_argument("--pgd-steps", type=int, default=7)
     parser.add_argument("--profile", action="store_true", help="also profile 20 batches of each side (torch.profiler) and record what bounds it")
     args = parser.parse_args(argv)
 
     device = resolve_device(args.device)
     batch_size = args.batch_size or (256 if device.type == "cuda" else 128)
-    subset = args.train_subset or (60_000 if device.type == "cuda" else 5_000)
+    subset = args.train_subset or (20_000 if device.type == "cuda" else 5_000)
     data = load_mnist(device=device)
     images, labels = data.train_images[:subset], data.train_labels[:subset]
     seeds = list(range(args.seeds))

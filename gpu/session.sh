@@ -39,9 +39,9 @@ for stage in $stages; do
   case $stage in
     test) step gpu-tests 120 python3 -m pytest -q -p no:cacheprovider tests/test_gpu.py tests/test_train.py ;;
     bench)
-      step bench-stacked 90 python3 benchmarks/stacked_training.py --device cuda
-      step bench-pgd 60 python3 benchmarks/pgd_throughput.py --device cuda
-      step bench-code-model 90 python3 benchmarks/code_model.py --device cuda
+      step bench-stacked 90 python3 benchmarks/stacked_training.py --device cuda --profile
+      step bench-pgd 60 python3 benchmarks/pgd_throughput.py --device cuda --profile
+      step bench-code-model 90 python3 benchmarks/code_model.py --device cuda --profile
       step bench-mnist-99 120 python3 benchmarks/mnist_time_to_99.py --device cuda --baseline-max-epochs 4 ;;
     mnist) step mnist-full 100000 python3 -m gobig run mnist --profile full ;;
     alphacode) step alphacode-full 100000 python3 -m gobig run alphacode --profile full ;;

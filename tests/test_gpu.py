@@ -35,3 +35,26 @@ def test_bf16_training_and_pgd_run_on_the_gpu(mnist_cpu):
     assert all(parameter.is_cuda for parameter in model.parameters())
     assert history[0]["train_loss"] > 0
     assert 0 <= robust_accuracy(model.eval(), images[:512], labels[:512], 0.3, 5, 0.1) <= 1
+
+
+@requires_cuda
+def test_stacked_training_on_the_gpu_tracks_one_model_at_a_time(mnist_cpu):
+    """bf16 on CUDA: the stacked seeds' first-epoch losses match training
+    each alone to bf16 noise (the CPU test checks the weights to 1e-4)."""
+    from gobig.runtime import set_seed
+    from gobig.train import train_models
+
+    device = torch.device("cuda")
+    images, labels = mnist_cpu.train_images[:2048].to(device), mnist_cpu.train_labels[:2048].to(device)
+    setup = TrainingSetup(mode="pgd", epochs=1, batch_size=256, pgd_steps=3, eps_warmup=0.5)
+
+    def fresh():
+        models = []
+        for seed in (0, 1, 2):
+            set_seed(seed)
+            models.append(build_model("madry", 1).to(device))
+        return models
+
+    alone = [train_models([m], images, labels, setup, [seed], progress=False)[0][0]["train_loss"] for seed, m in enumerate(fresh())]
+    together = [history[0]["train_loss"] for history in train_models(fresh(), images, labels, setup, [0, 1, 2], progress=False)]
+    assert together == pytest.approx(alone, rel=2e-2)
