@@ -14,6 +14,12 @@ dominates), ``--seeds`` models of that architecture are trained for
   ``torch.func.stack_module_state``, one ``vmap``-ed ``functional_call``
   per step.
 
+With ``--eval-images`` (default on) the trained models are then attacked
+the way chapter 1 evaluates them (PGD, l-inf eps 0.3, step 0.01), one at a
+time and as one stack (``gobig.attacks.robust_accuracy`` on a
+``gobig.stacking.StackedModels``); throughput is images x steps per second
+over all seeds.
+
 Both start from the same initial weights and draw the same data orders and
 attack noise, and compute the same function with the same update; only the
 kernels' summation order differs (a grouped convolution, a batched matmul).
@@ -50,6 +56,8 @@ from gobig import benchmarking
 from gobig.data.mnist import load_mnist
 from gobig.models import build_model, num_params
 from gobig.runtime import DEVICE_CHOICES, resolve_device, set_seed
+from gobig.attacks import robust_accuracy
+from gobig.stacking import StackedModels
 from gobig.train import TrainingSetup, train_models
 
 
@@ -73,14 +81,15 @@ def loss_of(models: list[torch.nn.Module], images: torch.Tensor, labels: torch.T
     return sum(losses) / len(losses)
 
 
-def timed(device: torch.device, function, *args) -> float:
+def timed(device: torch.device, function, *args) -> tuple[object, float]:
+    """``function(*args)`` and its wall time, the device synchronized."""
     if device.type == "cuda":
         torch.cuda.synchronize(device)
     start = time.perf_counter()
-    function(*args)
+    result = function(*args)
     if device.type == "cuda":
         torch.cuda.synchronize(device)
-    return time.perf_counter() - start
+    return result, time.perf_counter() - start
 
 
 def one_at_a_time(models, images, labels, setup, seeds) -> None:
@@ -102,9 +111,9 @@ def measure(family: str, size: int, mode: str, images, labels, seeds: list[int],
     together(fresh_models(family, size, seeds, device), images[:batch_size], labels[:batch_size], warm_setup, seeds)
 
     alone = fresh_models(family, size, seeds, device)
-    baseline_s = timed(device, one_at_a_time, alone, images, labels, setup, seeds)
+    _, baseline_s = timed(device, one_at_a_time, alone, images, labels, setup, seeds)
     stacked = fresh_models(family, size, seeds, device)
-    stacked_s = timed(device, together, stacked, images, labels, setup, seeds)
+    _, stacked_s = timed(device, together, stacked, images, labels, setup, seeds)
     alone_loss, stacked_loss = loss_of(alone, images, labels), loss_of(stacked, images, labels)
     difference = max((p.float() - q.float()).abs().max().item() for a, b in zip(alone, stacked) for p, q in zip(a.parameters(), b.parameters()))
     work = len(seeds) * len(images) * args.epochs
@@ -114,6 +123,8 @@ def measure(family: str, size: int, mode: str, images, labels, seeds: list[int],
         benchmarking.stage(f"{name}, one at a time", baseline_s, work, "images/s", baseline_s, mode=mode, model=label, num_params=params, final_loss=alone_loss),
         benchmarking.stage(f"{name}, stacked", stacked_s, work, "images/s", baseline_s, mode=mode, model=label, num_params=params, final_loss=stacked_loss, max_weight_difference=difference),
     ]
+    if args.eval_images:
+        rows += measure_attack(alone, seeds, name, args, device)
     print(f"{name}: final training loss {alone_loss:.4f} one at a time, {stacked_loss:.4f} stacked; largest weight difference {difference:.1e}", flush=True)
     if args.profile:
         short = images[: 20 * batch_size], labels[: 20 * batch_size]
@@ -123,6 +134,31 @@ def measure(family: str, size: int, mode: str, images, labels, seeds: list[int],
             row["profile"] = benchmarking.profile_top(lambda: train(models, *short, short_setup, seeds), device)  # noqa: B023 (called at once)
             benchmarking.print_profile(row["stage"], row["profile"])
     return rows
+
+
+def measure_attack(models: list, seeds: list[int], name: str, args, device: torch.device) -> list[dict]:
+    """PGD (l-inf, eps 0.3, chapter 1's step 0.01) on the first --eval-images
+    test images for each trained model, one at a time and as one stack."""
+    data = load_mnist(device=device)
+    images, labels = data.test_images[: args.eval_images], data.test_labels[: args.eval_images]
+    for model in models:
+        model.eval().requires_grad_(False)
+    stack = StackedModels(models).requires_grad_(False)
+    robust_accuracy(models[0], images[:256], labels[:256], 0.3, 1, 0.01, seed=0)  # untimed warm-up
+    robust_accuracy(stack, images[:256], labels[:256], 0.3, 1, 0.01, seed=seeds)
+
+    def each_alone() -> list[float]:
+        return [robust_accuracy(model, images, labels, 0.3, args.eval_steps, 0.01, seed=seed) for model, seed in zip(models, seeds)]
+
+    alone, alone_s = timed(device, each_alone)
+    together, together_s = timed(device, robust_accuracy, stack, images, labels, 0.3, args.eval_steps, 0.01, "linf", 1, 2048, seeds)
+    work = len(models) * len(images) * args.eval_steps
+    label = f"PGD-{args.eval_steps} on {len(images)} test images, {name.split(' ', 1)[1]}"
+    print(f"{label}: robust accuracy {[round(a, 4) for a in alone]} one at a time, {[round(a, 4) for a in together]} stacked", flush=True)
+    return [
+        benchmarking.stage(f"{label}, one at a time", alone_s, work, "image-steps/s", alone_s, robust_accuracy=alone),
+        benchmarking.stage(f"{label}, stacked", together_s, work, "image-steps/s", alone_s, robust_accuracy=together),
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -135,10 +171,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=None, help="default 256 on CUDA (the full profile's), 128 on CPU")
     parser.add_argument("--train-subset", type=int, default=None, help="default 20,000 on CUDA, 5,000 on CPU")
     parser.add_argument("--pgd-steps", type=int, default=7)
+    parser.add_argument("--eval-images", type=int, default=None, help="also attack the trained models on this many test images, one at a time and stacked (default 10,000 on CUDA, 1,000 on CPU; 0: no attack)")
+    parser.add_argument("--eval-steps", type=int, default=None, help="PGD steps of that attack (default 40 on CUDA, 10 on CPU)")
     parser.add_argument("--profile", action="store_true", help="also profile 20 batches of each side (torch.profiler) and record what bounds it")
     args = parser.parse_args(argv)
 
     device = resolve_device(args.device)
+    cuda = device.type == "cuda"
+    args.eval_images = (10_000 if cuda else 1_000) if args.eval_images is None else args.eval_images
+    args.eval_steps = args.eval_steps or (40 if cuda else 10)
     batch_size = args.batch_size or (256 if device.type == "cuda" else 128)
     subset = args.train_subset or (20_000 if device.type == "cuda" else 5_000)
     data = load_mnist(device=device)

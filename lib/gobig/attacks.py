@@ -5,9 +5,11 @@ An example counts as robust only if the model is right on the clean image
 and on the adversarial image of every restart: more steps or restarts can
 only lower robust accuracy, never raise it.
 
-``pgd_attack`` also attacks K stacked models at once (``gobig.train``'s
-``StackedModels``): images ``[K, B, ...]``, labels ``[K, B]``, one random
-generator per model, so each model sees the noise it would see alone.
+``pgd_attack`` also attacks K stacked models at once
+(``gobig.stacking.StackedModels``): images ``[K, B, ...]``, labels
+``[K, B]``, one random generator per model, so each model sees the noise it
+would see alone. ``predict`` and ``robust_accuracy`` take a stack too, with
+one seed per model, and return one answer per model.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from gobig.runtime import autocast
+from gobig.stacking import StackedModels
 
 NORMS = ("linf", "l2")
 
@@ -91,12 +94,16 @@ def pgd_attack(
 
 
 @torch.no_grad()
-def predict(model: nn.Module, images: torch.Tensor, batch_size: int = 4096) -> torch.Tensor:
+def predict(model: nn.Module | StackedModels, images: torch.Tensor, batch_size: int = 4096) -> torch.Tensor:
+    """Predicted classes, ``[N]``; for a stack of K models ``[K, N]``."""
     outputs = []
     for start in range(0, len(images), batch_size):
+        batch = images[start : start + batch_size]
+        if isinstance(model, StackedModels):
+            batch = batch.expand(len(model), *batch.shape)
         with autocast(images.device):
-            outputs.append(model(images[start : start + batch_size]).argmax(dim=1))
-    return torch.cat(outputs)
+            outputs.append(model(batch).argmax(dim=-1))
+    return torch.cat(outputs, dim=-1)
 
 
 def accuracy(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 4096) -> float:
@@ -104,7 +111,7 @@ def accuracy(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch
 
 
 def robust_accuracy(
-    model: nn.Module,
+    model: nn.Module | StackedModels,
     images: torch.Tensor,
     labels: torch.Tensor,
     eps: float,
@@ -113,18 +120,27 @@ def robust_accuracy(
     norm: str = "linf",
     restarts: int = 1,
     batch_size: int = 2048,
-    seed: int = 0,
-) -> float:
+    seed: int | Sequence[int] = 0,
+) -> float | list[float]:
     """Share of examples the model still classifies right under PGD with
-    ``restarts`` random starts (worst case over restarts)."""
+    ``restarts`` random starts (worst case over restarts). For a stack of K
+    models, ``seed`` holds one seed per model and the answer is a list."""
+    stacked = isinstance(model, StackedModels)
+    seeds = list(seed) if stacked else [seed]
+    if stacked and len(seeds) != len(model):
+        raise ValueError(f"{len(seeds)} seeds for {len(model)} stacked models")
     model.eval()
-    generator = torch.Generator(device=images.device).manual_seed(seed)
-    robust = torch.empty(len(images), dtype=torch.bool, device=images.device)
+    generators = [torch.Generator(device=images.device).manual_seed(s) for s in seeds]
+    robust = torch.empty((len(seeds), len(images)), dtype=torch.bool, device=images.device)
     for start in range(0, len(images), batch_size):
         x, y = images[start : start + batch_size], labels[start : start + batch_size]
-        correct = predict(model, x) == y
+        correct = predict(model, x, batch_size).view(len(seeds), -1) == y
+        if stacked:
+            x, y = x.expand(len(seeds), *x.shape), y.expand(len(seeds), -1)
         for _ in range(restarts):
-            adversarial = pgd_attack(model, x, y, eps, steps, step_size, norm, random_start=True, generator=generator)
-            correct &= predict(model, adversarial) == y
-        robust[start : start + batch_size] = correct
-    return robust.float().mean().item()
+            adversarial = pgd_attack(model, x, y, eps, steps, step_size, norm, random_start=True, generator=generators if stacked else generators[0])
+            with torch.no_grad(), autocast(images.device):
+                correct &= model(adversarial).argmax(dim=-1).view(len(seeds), -1) == y.reshape(len(seeds), -1)
+        robust[:, start : start + batch_size] = correct
+    shares = robust.float().mean(dim=1).tolist()
+    return shares if stacked else shares[0]

@@ -23,6 +23,7 @@ from gobig.models import CAPACITY_SCALES, build_model, num_params
 from gobig import params as params_module
 from gobig.params import ParameterError, Spec, validate
 from gobig.runtime import DEVICE_CHOICES, provenance, resolve_device, set_seed
+from gobig.stacking import StackedModels
 from gobig.store import ResultStore
 from gobig.sweep import SWEEP_DEFAULTS, SWEEP_PARAMETERS, run_sweep
 from gobig.train import TRAINING_MODES, TrainingSetup, train_models
@@ -140,8 +141,8 @@ class _Computer:
 
     def compute_together(self, configs: list[dict]) -> list[tuple[dict, dict]]:
         """Configs that differ only in their seed (see ``seedless``): their
-        models train together as one stacked model, then each is evaluated
-        on its own."""
+        models train together as one stacked model and are attacked together
+        (the cross-check, when asked for, runs on its model alone)."""
         if len({seedless(config) for config in configs}) != 1:
             raise ValueError("compute_together: configs must differ only in their seed")
         data = self.data()
@@ -161,10 +162,11 @@ class _Computer:
         )
         seeds = [config["seed"] for config in configs]
         histories = train_models(models, data.train_images[:subset], data.train_labels[:subset], setup, seeds, data.test_images, data.test_labels, self.progress)
+        start = time.perf_counter()
+        results = evaluate(models, data.test_images, data.test_labels, first["evaluation"], seeds)
+        eval_time_s = round(time.perf_counter() - start, 3)  # of the whole stack, like train_time_s
         outputs = []
-        for config, model, history in zip(configs, models, histories):
-            start = time.perf_counter()
-            result = evaluate(model, data.test_images, data.test_labels, config["evaluation"], config["seed"])
+        for config, model, history, result in zip(configs, models, histories, results):
             if config.get("crosscheck"):
                 result["crosscheck"] = crosscheck_with_torchattacks(model, data.test_images, data.test_labels, config["evaluation"], config["seed"])
             result.update(
@@ -175,7 +177,7 @@ class _Computer:
                 num_params=num_params(model),
                 history=history,
                 train_time_s=history[-1]["train_time_s"],
-                eval_time_s=round(time.perf_counter() - start, 3),
+                eval_time_s=eval_time_s,
             )
             outputs.append((result, provenance(self.device)))
         return outputs
@@ -187,43 +189,55 @@ def seedless(config: dict) -> str:
     return json.dumps({k: v for k, v in config.items() if k not in ("seed", "crosscheck")}, sort_keys=True)
 
 
-def evaluate(model, test_images, test_labels, evaluation: dict, seed: int) -> dict:
+def evaluate(models: list, test_images, test_labels, evaluation: dict, seeds: list[int]) -> list[dict]:
     """Clean accuracy on all test images; PGD robust accuracy on the first
-    ``robust_eval_subset`` of them; Lipschitz estimates."""
-    model.eval()
-    for parameter in model.parameters():
-        parameter.requires_grad_(False)  # only input gradients are needed from here on
-    predictions = predict(model, test_images)
+    ``robust_eval_subset`` of them; Lipschitz estimates. One result per
+    model; several models are attacked together as one stack (each with its
+    own seed), so small models share every GPU pass."""
+    for model in models:
+        model.eval()
+        for parameter in model.parameters():
+            parameter.requires_grad_(False)  # only input gradients are needed from here on
+    target = StackedModels(models).requires_grad_(False) if len(models) > 1 else models[0]
+    attack_seeds = seeds if len(models) > 1 else seeds[0]
+
+    def per_model(value) -> list:
+        return value if len(models) > 1 else [value]
+
+    predictions = predict(target, test_images).view(len(models), -1)
     robust_count = evaluation["robust_eval_subset"] or len(test_images)
     attack_images, attack_labels = test_images[:robust_count], test_labels[:robust_count]
     steps = evaluation["pgd_steps"]
+    attacks = [("linf", eps, evaluation["pgd_step_size"]) for eps in evaluation["eps_list"]]
+    # l2 step size 2.5 * eps / steps, the usual choice (Madry et al.'s robustness library).
+    attacks += [("l2", eps, 2.5 * eps / steps) for eps in evaluation["l2_eps_list"]]
     robust = [
-        {"norm": "linf", "eps": eps, "accuracy": robust_accuracy(model, attack_images, attack_labels, eps, steps, evaluation["pgd_step_size"], "linf", evaluation["pgd_restarts"], seed=seed)}
-        for eps in evaluation["eps_list"]
-    ]
-    robust += [
-        # l2 step size 2.5 * eps / steps, the usual choice (Madry et al.'s robustness library).
-        {"norm": "l2", "eps": eps, "accuracy": robust_accuracy(model, attack_images, attack_labels, eps, steps, 2.5 * eps / steps, "l2", evaluation["pgd_restarts"], seed=seed)}
-        for eps in evaluation["l2_eps_list"]
+        (norm, eps, per_model(robust_accuracy(target, attack_images, attack_labels, eps, steps, step_size, norm, evaluation["pgd_restarts"], seed=attack_seeds)))
+        for norm, eps, step_size in attacks
     ]
     points = evaluation["lipschitz_points"]
-    norms = local_gradient_norms(model, test_images[:points], test_labels[:points])
-    return {
-        "clean_accuracy": (predictions == test_labels).float().mean().item(),
-        "majority_class_share": torch.bincount(predictions, minlength=10).max().item() / len(predictions),
-        "robust_eval_images": robust_count,
-        # Robust accuracy is measured on the first robust_eval_images only;
-        # this is the clean accuracy on those same images (its upper bound).
-        "robust_subset_clean_accuracy": (predictions[:robust_count] == attack_labels).float().mean().item(),
-        "robust": robust,
-        "lipschitz": {
-            "points": points,
-            "local_mean": norms.mean().item(),
-            "local_median": norms.median().item(),
-            "local_max": norms.max().item(),
-            "spectral_bound": spectral_norm_bound(model),
-        },
-    }
+    results = []
+    for k, model in enumerate(models):
+        norms = local_gradient_norms(model, test_images[:points], test_labels[:points])
+        results.append(
+            {
+                "clean_accuracy": (predictions[k] == test_labels).float().mean().item(),
+                "majority_class_share": torch.bincount(predictions[k], minlength=10).max().item() / predictions.shape[1],
+                "robust_eval_images": robust_count,
+                # Robust accuracy is measured on the first robust_eval_images only;
+                # this is the clean accuracy on those same images (its upper bound).
+                "robust_subset_clean_accuracy": (predictions[k, :robust_count] == attack_labels).float().mean().item(),
+                "robust": [{"norm": norm, "eps": eps, "accuracy": shares[k]} for norm, eps, shares in robust],
+                "lipschitz": {
+                    "points": points,
+                    "local_mean": norms.mean().item(),
+                    "local_median": norms.median().item(),
+                    "local_max": norms.max().item(),
+                    "spectral_bound": spectral_norm_bound(model),
+                },
+            }
+        )
+    return results
 
 
 def crosscheck_with_torchattacks(model, test_images, test_labels, evaluation: dict, seed: int) -> dict:

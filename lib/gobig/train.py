@@ -5,11 +5,9 @@ batch is an index into it. Adam with a cosine-decayed learning rate; bf16
 autocast on CUDA.
 
 Models of one architecture (a sweep's seeds) train together as one stacked
-model: their parameters are stacked along a new first dimension
-(``torch.func.stack_module_state``) and one ``vmap``-ed ``functional_call``
-runs all of them, so a small model no longer pays a whole GPU pass (and the
-Python overhead of a step) on its own. Training stays what it would be one
-model at a time: each model has its own seed, data order and attack noise;
+model (``gobig.stacking``), so a small model no longer pays a whole GPU pass
+(and the Python overhead of a step) on its own. Training stays what it
+would be one model at a time: each model has its own seed, data order and attack noise;
 the losses are independent, so the gradient of their sum is each model's own
 gradient; and Adam and the schedule act elementwise. ``train_models([m], ...)``
 with one model runs the plain module, no vmap.
@@ -17,7 +15,6 @@ with one model runs the plain module, no vmap.
 
 from __future__ import annotations
 
-import copy
 import math
 import time
 from dataclasses import dataclass
@@ -25,11 +22,11 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.func import functional_call, stack_module_state, vmap
 from tqdm import tqdm
 
 from gobig.attacks import accuracy, pgd_attack
 from gobig.runtime import autocast
+from gobig.stacking import StackedModels
 
 TRAINING_MODES = ("natural", "pgd")
 
@@ -47,54 +44,6 @@ class TrainingSetup:
     # steps (the step size scales with it). Small budgets at eps 0.3 from a
     # random start otherwise often collapse to predicting one class.
     eps_warmup: float = 0.0
-
-
-class StackedModels:
-    """K models of one architecture as one function ``[K, B, ...] -> [K, B, C]``.
-
-    ``parameters`` are the stacked leaves the optimizer updates;
-    ``write_back()`` copies them into the original modules.
-    """
-
-    def __init__(self, models: list[nn.Module]):
-        if not models:
-            raise ValueError("StackedModels needs at least one model")
-        shapes = {tuple((name, tuple(p.shape)) for name, p in m.named_parameters()) for m in models}
-        if len(shapes) != 1:
-            raise ValueError("stacked models must share one architecture (same parameter names and shapes)")
-        self.models = models
-        if len(models) == 1:
-            self.parameters = list(models[0].parameters())
-            return
-        self._params, self._buffers = stack_module_state(models)
-        self.parameters = list(self._params.values())
-        # A stateless copy on the meta device supplies only the architecture.
-        skeleton = copy.deepcopy(models[0]).to("meta")
-
-        def one(params, buffers, x):
-            return functional_call(skeleton, (params, buffers), (x,))
-
-        self._forward = vmap(one)
-
-    def __len__(self) -> int:
-        return len(self.models)
-
-    def __call__(self, images: torch.Tensor) -> torch.Tensor:
-        if len(self.models) == 1:
-            return self.models[0](images[0])[None]
-        return self._forward(self._params, self._buffers, images)
-
-    def train(self, mode: bool = True) -> None:
-        for model in self.models:
-            model.train(mode)
-
-    @torch.no_grad()
-    def write_back(self) -> None:
-        if len(self.models) == 1:
-            return
-        for k, model in enumerate(self.models):
-            for name, parameter in model.named_parameters():
-                parameter.copy_(self._params[name][k])
 
 
 def train_model(

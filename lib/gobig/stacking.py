@@ -1,0 +1,75 @@
+"""Several models of one architecture as one function.
+
+Their parameters are stacked along a new first dimension
+(``torch.func.stack_module_state``) and one ``vmap``-ed ``functional_call``
+runs them all: images ``[K, B, ...]`` give logits ``[K, B, C]``, model k
+seeing slice k. Training (``gobig.train``) and attacks (``gobig.attacks``)
+take such a stack wherever they take a model, so a sweep's seeds share every
+GPU pass.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import torch
+from torch import nn
+from torch.func import functional_call, stack_module_state, vmap
+
+
+class StackedModels:
+    """K models of one architecture as one function ``[K, B, ...] -> [K, B, C]``.
+
+    ``parameters`` are the stacked leaves the optimizer updates;
+    ``write_back()`` copies them into the original modules.
+    """
+
+    def __init__(self, models: list[nn.Module]):
+        if not models:
+            raise ValueError("StackedModels needs at least one model")
+        shapes = {tuple((name, tuple(p.shape)) for name, p in m.named_parameters()) for m in models}
+        if len(shapes) != 1:
+            raise ValueError("stacked models must share one architecture (same parameter names and shapes)")
+        self.models = models
+        if len(models) == 1:
+            self.parameters = list(models[0].parameters())
+            return
+        self._params, self._buffers = stack_module_state(models)
+        self.parameters = list(self._params.values())
+        # A stateless copy on the meta device supplies only the architecture.
+        skeleton = copy.deepcopy(models[0]).to("meta")
+
+        def one(params, buffers, x):
+            return functional_call(skeleton, (params, buffers), (x,))
+
+        self._forward = vmap(one)
+
+    def __len__(self) -> int:
+        return len(self.models)
+
+    def __call__(self, images: torch.Tensor) -> torch.Tensor:
+        if len(self.models) == 1:
+            return self.models[0](images[0])[None]
+        return self._forward(self._params, self._buffers, images)
+
+    def train(self, mode: bool = True) -> StackedModels:
+        for model in self.models:
+            model.train(mode)
+        return self
+
+    def eval(self) -> StackedModels:
+        return self.train(False)
+
+    def requires_grad_(self, flag: bool = True) -> StackedModels:
+        """Evaluation needs only input gradients: freeze the stacked leaves."""
+        for parameter in self.parameters:
+            parameter.requires_grad_(flag)
+        return self
+
+    @torch.no_grad()
+    def write_back(self) -> None:
+        if len(self.models) == 1:
+            return
+        for k, model in enumerate(self.models):
+            for name, parameter in model.named_parameters():
+                parameter.copy_(self._params[name][k])
