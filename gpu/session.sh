@@ -5,6 +5,7 @@
 # records already in results/, so a later call continues where this stopped.
 # Every new record is copied to $OUT with its path (results/..., benchmarks/results/...).
 #   bash gpu/session.sh [budget_seconds, default 540] [stages, default "test bench mnist alphacode"]
+# GOBIG_SESSION_DEVICE=cpu runs the same steps on a CPU (a dry run of this script).
 set -u
 cd "$(dirname "$0")/.."
 budget=${1:-540}
@@ -17,10 +18,12 @@ if [ -d .whl ] && ls .whl/*.whl >/dev/null 2>&1; then
   python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl || exit
   export PYTHONPATH=/tmp/site
 fi
-export PYTHONPATH=$PWD/lib${PYTHONPATH:+:$PYTHONPATH} PYTHONUNBUFFERED=1 GOBIG_REQUIRE_GPU=1
+device=${GOBIG_SESSION_DEVICE:-cuda}
+export PYTHONPATH=$PWD/lib${PYTHONPATH:+:$PYTHONPATH} PYTHONUNBUFFERED=1
+[ "$device" = cuda ] && export GOBIG_REQUIRE_GPU=1
 export GOBIG_DATA_DIR=${GOBIG_DATA_DIR:-$PWD/.carry/data}
 [ -f .carry/commit ] && export GOBIG_GIT_COMMIT=$(cat .carry/commit)
-nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
+[ "$device" = cuda ] && nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
 python3 -c "import torch; print('torch', torch.__version__, 'cuda', torch.version.cuda)"
 
 left() { echo $(( budget - ($(date +%s) - start) )); }
@@ -39,12 +42,12 @@ for stage in $stages; do
   case $stage in
     test) step gpu-tests 120 python3 -m pytest -q -p no:cacheprovider tests/test_gpu.py tests/test_train.py ;;
     bench)
-      step bench-stacked 90 python3 benchmarks/stacked_training.py --device cuda --profile
-      step bench-pgd 60 python3 benchmarks/pgd_throughput.py --device cuda --profile
-      step bench-code-model 90 python3 benchmarks/code_model.py --device cuda --profile
-      step bench-mnist-99 120 python3 benchmarks/mnist_time_to_99.py --device cuda --baseline-max-epochs 4 ;;
-    mnist) step mnist-full 100000 python3 -m gobig run mnist --profile full ;;
-    alphacode) step alphacode-full 100000 python3 -m gobig run alphacode --profile full ;;
+      step bench-stacked 150 python3 benchmarks/stacked_training.py --device $device --profile
+      step bench-pgd 60 python3 benchmarks/pgd_throughput.py --device $device --profile
+      step bench-code-model 90 python3 benchmarks/code_model.py --device $device --profile
+      step bench-mnist-99 120 python3 benchmarks/mnist_time_to_99.py --device $device --baseline-max-epochs 4 ;;
+    mnist) step mnist-full 100000 python3 -m gobig run mnist --profile full --device $device ;;
+    alphacode) step alphacode-full 100000 python3 -m gobig run alphacode --profile full --device $device ;;
     *) echo "unknown stage $stage (allowed: test bench mnist alphacode)"; exit 2 ;;
   esac
 done
