@@ -145,15 +145,27 @@ def accuracy_fits(observations: pd.DataFrame, bands: pd.DataFrame, target: float
 SPLIT_KINDS = ["temporal", "random"]
 
 
+def _stripplot(**kwargs):
+    """seaborn's stripplot with the same jitter every time: it draws jitter
+    from NumPy's global generator, so the stored figure would change on each
+    run (and nbval compare a different picture). The caller's state is kept."""
+    state = np.random.get_state()
+    np.random.seed(0)
+    try:
+        return sns.stripplot(**kwargs)
+    finally:
+        np.random.set_state(state)
+
+
 def leakage_by_split(splits: pd.DataFrame, nearest: pd.DataFrame, threshold: float):
     """Left: share of validation problems with a near duplicate in training,
     per split. Right: every validation problem's nearest-statement
     similarity, twins that cross the split marked."""
     figure, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6), gridspec_kw={"width_ratios": [1, 1.6]})
-    sns.barplot(data=splits, x="split", y="near_duplicate_share", hue="kind", hue_order=SPLIT_KINDS, dodge=False, ax=left)
+    sns.barplot(data=splits, x="split", y="near_duplicate_share", hue="kind", hue_order=SPLIT_KINDS, dodge=False, errorbar=None, ax=left)
     left.set(ylabel=f"valid problems with a near duplicate (%)\n(statement similarity >= {threshold:g})", xlabel="")
     left.tick_params(axis="x", rotation=30)
-    sns.stripplot(data=nearest, x="split", y="statement_similarity", hue="twin_in_train", hue_order=[False, True], jitter=0.25, size=3.5, ax=right)
+    _stripplot(data=nearest, x="split", y="statement_similarity", hue="twin_in_train", hue_order=[False, True], jitter=0.25, size=3.5, ax=right)
     right.axhline(threshold, color="grey", lw=0.8, ls=":")
     right.set(ylabel="similarity to the nearest\ntraining statement", xlabel="", ylim=(0, 1.05))
     right.legend(title="twin in training", fontsize="small", title_fontsize="small")
@@ -190,7 +202,7 @@ def validation_loss_by_split(nearest: pd.DataFrame):
     figure, axis = plt.subplots(figsize=(8, 3.6))
     data = nearest.dropna(subset=["valid_loss"])
     sns.boxplot(data=data, x="split", y="valid_loss", color="0.9", showfliers=False, ax=axis)
-    sns.stripplot(data=data, x="split", y="valid_loss", hue="twin_in_train", hue_order=[False, True], jitter=0.25, size=3.5, ax=axis)
+    _stripplot(data=data, x="split", y="valid_loss", hue="twin_in_train", hue_order=[False, True], jitter=0.25, size=3.5, ax=axis)
     axis.set(ylabel="validation loss per token\n(reference solution | statement)", xlabel="")
     axis.legend(title="twin in training", fontsize="small", title_fontsize="small")
     figure.tight_layout()
