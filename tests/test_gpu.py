@@ -55,6 +55,11 @@ def test_stacked_training_on_the_gpu_tracks_one_model_at_a_time(mnist_cpu):
             models.append(build_model("madry", 1).to(device))
         return models
 
+    from gobig.runtime import autocast
+    from gobig.stacking import StackedModels
+
+    with autocast(device):
+        assert StackedModels(fresh())(images[:64].expand(3, -1, -1, -1, -1)).dtype == torch.bfloat16  # the stack runs in bf16 too
     alone = [train_models([m], images, labels, setup, [seed], progress=False)[0][0]["train_loss"] for seed, m in enumerate(fresh())]
     together = [history[0]["train_loss"] for history in train_models(fresh(), images, labels, setup, [0, 1, 2], progress=False)]
     assert together == pytest.approx(alone, rel=2e-2)

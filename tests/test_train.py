@@ -78,3 +78,18 @@ def test_a_stacked_sweep_gives_the_records_of_one_model_at_a_time(tmp_path):
         assert a["clean_accuracy"] == pytest.approx(b["clean_accuracy"], abs=1e-3)
         assert [r["accuracy"] for r in a["robust"]] == pytest.approx([r["accuracy"] for r in b["robust"]], abs=2 / 200)
         assert a["lipschitz"]["local_mean"] == pytest.approx(b["lipschitz"]["local_mean"], rel=1e-3)
+
+
+def test_a_stack_computes_in_the_autocast_dtype_like_one_model():
+    """Autocast does not reach inside vmap; the stack casts by hand, so a
+    stack in bf16 autocast (what CUDA runs) computes in bf16 like each model."""
+    models = fresh("madry", 1, [0, 1])
+    images = torch.rand(2, 16, 1, 28, 28)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        alone = torch.stack([model(images[k]) for k, model in enumerate(models)])
+        stack = StackedModels(models)
+        together = stack(images)
+    assert alone.dtype == together.dtype == torch.bfloat16
+    torch.testing.assert_close(together.float(), alone.float(), rtol=0.05, atol=0.05)
+    together.float().sum().backward()
+    assert all(p.grad is not None and p.grad.dtype == torch.float32 for p in stack.parameters)  # fp32 leaves still learn

@@ -50,6 +50,16 @@ class StackedModels:
     def __call__(self, images: torch.Tensor) -> torch.Tensor:
         if len(self.models) == 1:
             return self.models[0](images[0])[None]
+        device_type = images.device.type
+        if torch.is_autocast_enabled(device_type):
+            # Autocast does not reach the ops inside vmap (seen on CPU, and
+            # nothing promises it on CUDA), which would leave a stack in fp32
+            # where one model runs in bf16. So cast by hand what autocast
+            # would: weights and inputs of the convolutions and matmuls.
+            dtype = torch.get_autocast_dtype(device_type)
+            params = {name: value.to(dtype) for name, value in self._params.items()}
+            with torch.autocast(device_type, enabled=False):
+                return self._forward(params, self._buffers, images.to(dtype))
         return self._forward(self._params, self._buffers, images)
 
     def train(self, mode: bool = True) -> StackedModels:
