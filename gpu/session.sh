@@ -10,6 +10,9 @@ set -u
 cd "$(dirname "$0")/.."
 budget=${1:-540}
 stages=${2:-test bench mnist alphacode}
+for stage in $stages; do  # bad input stops here, before any compute
+  case $stage in test|bench|mnist|alphacode) ;; *) echo "unknown stage '$stage' (allowed: test bench mnist alphacode)" >&2; exit 2 ;; esac
+done
 start=$(date +%s)
 out=${OUT:-/tmp/gobig-out}
 mkdir -p "$out"
@@ -45,10 +48,9 @@ for stage in $stages; do
       step bench-stacked 150 python3 benchmarks/stacked_training.py --device $device --profile
       step bench-pgd 60 python3 benchmarks/pgd_throughput.py --device $device --profile
       step bench-code-model 90 python3 benchmarks/code_model.py --device $device --profile
-      step bench-mnist-99 120 python3 benchmarks/mnist_time_to_99.py --device $device --baseline-max-epochs 4 ;;
+      step bench-mnist-99 120 python3 benchmarks/mnist_time_to_99.py --device $device --baseline-max-epochs 8 ;;
     mnist) step mnist-full 100000 python3 -m gobig run mnist --profile full --device $device ;;
     alphacode) step alphacode-full 100000 python3 -m gobig run alphacode --profile full --device $device ;;
-    *) echo "unknown stage $stage (allowed: test bench mnist alphacode)"; exit 2 ;;
   esac
 done
 # New records, with their paths, for committing here.
