@@ -47,7 +47,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 
 import torch
 
@@ -55,12 +54,6 @@ from gobig import alphacode, benchmarking, codemodel
 from gobig.runtime import DEVICE_CHOICES, autocast, peak_bf16_flops, resolve_device
 
 NO_EOS = -1  # never sampled: every row runs to full length
-
-
-def synchronized(device: torch.device) -> float:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    return time.perf_counter()
 
 
 def random_batches(vocab: int, batch: int, context: int, device: torch.device, seed: int):
@@ -85,8 +78,8 @@ def train_baseline(model: codemodel.GPT, batches, steps: int, device: torch.devi
         loss.backward()
         optimizer.step()
         if step == 0:
-            start = synchronized(device)
-    return synchronized(device) - start
+            start = benchmarking.clock(device)
+    return benchmarking.clock(device) - start
 
 
 @torch.no_grad()
@@ -147,12 +140,12 @@ def main(argv: list[str] | None = None) -> int:
     stages = [benchmarking.stage("training: fp32, plain AdamW", baseline_s, tokens, "tokens/s", baseline_s, mfu=mfu(tokens / baseline_s))]
 
     model = fresh()
-    start = synchronized(device)
+    start = benchmarking.clock(device)
     trained = codemodel.train_lm(
         model, random_batches(args.vocab, batch, context, device, args.seed), steps, lr=3e-4, warmup=1, weight_decay=0.1,
         device=device, log_every=steps, peak_flops=peak, compile=args.compile,
     )
-    first_step_s = synchronized(device) - start - trained["timed_seconds"]
+    first_step_s = benchmarking.clock(device) - start - trained["timed_seconds"]
     label = "training: gobig train_lm" + (", bf16 autocast, fused AdamW" if cuda else " (fp32 on CPU)") + (", torch.compile" if args.compile else "")
     stages.append(benchmarking.stage(label, trained["timed_seconds"], tokens, "tokens/s", baseline_s, mfu=trained["mfu"], first_step_s=first_step_s))
 
@@ -160,14 +153,14 @@ def main(argv: list[str] | None = None) -> int:
     model = fresh()
     generator = torch.Generator(device=device).manual_seed(args.seed)
     sample_without_cache(model, prompt, min(samples, 4), 2, generator)  # untimed warm-up
-    start = synchronized(device)
+    start = benchmarking.clock(device)
     sample_without_cache(model, prompt, samples, new_tokens, generator)
-    no_cache_s = synchronized(device) - start
+    no_cache_s = benchmarking.clock(device) - start
     stages.append(benchmarking.stage(f"sampling: no KV cache, {samples} rows at once", no_cache_s, samples, "samples/s", no_cache_s))
     codemodel.generate(model, prompt, min(samples, 4), 2, 0.8, generator, batch_size=samples, eos_id=NO_EOS)  # untimed warm-up
-    start = synchronized(device)
+    start = benchmarking.clock(device)
     codemodel.generate(model, prompt, samples, new_tokens, 0.8, generator, batch_size=samples, eos_id=NO_EOS)
-    cached_s = synchronized(device) - start
+    cached_s = benchmarking.clock(device) - start
     stages.append(benchmarking.stage(f"sampling: gobig generate, KV cache, {samples} rows at once", cached_s, samples, "samples/s", no_cache_s))
 
     if args.profile:

@@ -75,7 +75,7 @@ from torch import nn
 from gobig import benchmarking, paths
 from gobig.attacks import accuracy
 from gobig.data import mnist as mnist_data
-from gobig.models import build_model, num_params
+from gobig.models import build_model, num_params, parse_spec
 from gobig.runtime import DEVICE_CHOICES, autocast, device_name, resolve_device, set_seed
 from gobig.train import TrainingSetup, train_model
 
@@ -246,11 +246,6 @@ def run_baseline(device: torch.device, root: Path, download: bool, train_subset:
 # --------------------------------------------------------------------------
 
 
-def parse_model(spec: str) -> tuple[str, int]:
-    family, _, size = spec.partition(":")
-    return family, int(size) if size else 0
-
-
 def compile_warmup(model: nn.Module, data: mnist_data.MnistTensors, batch_size: int, num_train: int) -> None:
     """Trigger every compilation training and evaluation will need, leaving the
     weights as they were: forward and backward at each training batch shape
@@ -278,7 +273,7 @@ def run_ours(device: torch.device, download: bool, model_spec: str, batch_size: 
     num_train = len(data.train_images)
 
     set_seed(seed)
-    family, size = parse_model(model_spec)
+    family, size = parse_spec(model_spec)
     model = build_model(family, size).to(device)
     parameters = num_params(model)
     compile_s = None

@@ -34,25 +34,18 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 
 import torch
 
 from gobig import benchmarking
 from gobig.attacks import accuracy, predict, robust_accuracy
 from gobig.data.mnist import load_mnist
-from gobig.models import build_model, num_params
+from gobig.models import build_model, num_params, parse_spec
 from gobig.runtime import DEVICE_CHOICES, resolve_device, set_seed
 from gobig.train import TrainingSetup, train_model
 
 EPS, STEP_SIZE = 0.3, 0.01
 BASELINE_BATCH = 128
-
-
-def synchronized(device: torch.device) -> float:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    return time.perf_counter()
 
 
 def torchattacks_robust_accuracy(model, images, labels, steps: int, seed: int) -> float:
@@ -83,9 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     count = args.images or (10_000 if device.type == "cuda" else 1_000)
     data = load_mnist(device=device)
     images, labels = data.test_images[:count], data.test_labels[:count]
-    family, _, size = args.model.partition(":")
     set_seed(args.seed)
-    model = build_model(family, int(size or 0)).to(device)
+    model = build_model(*parse_spec(args.model)).to(device)
     train_model(model, data.train_images, data.train_labels, TrainingSetup(epochs=1, batch_size=256, learning_rate=2e-3), args.seed, progress=False)
     model.eval()
     for parameter in model.parameters():
@@ -96,14 +88,14 @@ def main(argv: list[str] | None = None) -> int:
     torchattacks_robust_accuracy(model, images[:BASELINE_BATCH], labels[:BASELINE_BATCH], 2, args.seed)
 
     work = count * args.steps
-    start = synchronized(device)
+    start = benchmarking.clock(device)
     baseline_accuracy = torchattacks_robust_accuracy(model, images, labels, args.steps, args.seed)
-    baseline_s = synchronized(device) - start
+    baseline_s = benchmarking.clock(device) - start
     stages = [benchmarking.stage(f"torchattacks.PGD, batch {BASELINE_BATCH}, fp32", baseline_s, work, "image-steps/s", baseline_s, robust_accuracy=baseline_accuracy, batch_size=BASELINE_BATCH)]
     for batch_size in sorted({min(int(b), count) for b in args.batch_sizes.split(",")}):
-        start = synchronized(device)
+        start = benchmarking.clock(device)
         ours_accuracy = robust_accuracy(model, images, labels, EPS, args.steps, STEP_SIZE, batch_size=batch_size, seed=args.seed)
-        ours_s = synchronized(device) - start
+        ours_s = benchmarking.clock(device) - start
         precision = "bf16 autocast" if device.type == "cuda" else "fp32"
         stages.append(benchmarking.stage(f"gobig robust_accuracy, batch {batch_size}, {precision}", ours_s, work, "image-steps/s", baseline_s, robust_accuracy=ours_accuracy, batch_size=batch_size))
 

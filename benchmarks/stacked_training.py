@@ -48,22 +48,16 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 
 import torch
 
 from gobig import benchmarking
 from gobig.data.mnist import load_mnist
-from gobig.models import build_model, num_params
+from gobig.models import build_model, num_params, parse_spec
 from gobig.runtime import DEVICE_CHOICES, resolve_device, set_seed
 from gobig.attacks import robust_accuracy
 from gobig.stacking import StackedModels
 from gobig.train import TrainingSetup, train_models
-
-
-def parse_model(text: str) -> tuple[str, int]:
-    family, _, size = text.partition(":")
-    return family, int(size or 0)
 
 
 def fresh_models(family: str, size: int, seeds: list[int], device: torch.device) -> list[torch.nn.Module]:
@@ -79,17 +73,6 @@ def loss_of(models: list[torch.nn.Module], images: torch.Tensor, labels: torch.T
     """Mean clean training loss of the trained models (on the training images)."""
     losses = [torch.nn.functional.cross_entropy(model.eval()(images[:4096]).float(), labels[:4096]).item() for model in models]
     return sum(losses) / len(losses)
-
-
-def timed(device: torch.device, function, *args) -> tuple[object, float]:
-    """``function(*args)`` and its wall time, the device synchronized."""
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    start = time.perf_counter()
-    result = function(*args)
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    return result, time.perf_counter() - start
 
 
 def one_at_a_time(models, images, labels, setup, seeds) -> None:
@@ -111,9 +94,9 @@ def measure(family: str, size: int, mode: str, images, labels, seeds: list[int],
     together(fresh_models(family, size, seeds, device), images[:batch_size], labels[:batch_size], warm_setup, seeds)
 
     alone = fresh_models(family, size, seeds, device)
-    _, baseline_s = timed(device, one_at_a_time, alone, images, labels, setup, seeds)
+    _, baseline_s = benchmarking.timed(device, one_at_a_time, alone, images, labels, setup, seeds)
     stacked = fresh_models(family, size, seeds, device)
-    _, stacked_s = timed(device, together, stacked, images, labels, setup, seeds)
+    _, stacked_s = benchmarking.timed(device, together, stacked, images, labels, setup, seeds)
     alone_loss, stacked_loss = loss_of(alone, images, labels), loss_of(stacked, images, labels)
     difference = max((p.float() - q.float()).abs().max().item() for a, b in zip(alone, stacked) for p, q in zip(a.parameters(), b.parameters()))
     work = len(seeds) * len(images) * args.epochs
@@ -150,8 +133,8 @@ def measure_attack(models: list, seeds: list[int], name: str, args, device: torc
     def each_alone() -> list[float]:
         return [robust_accuracy(model, images, labels, 0.3, args.eval_steps, 0.01, seed=seed) for model, seed in zip(models, seeds)]
 
-    alone, alone_s = timed(device, each_alone)
-    together, together_s = timed(device, robust_accuracy, stack, images, labels, 0.3, args.eval_steps, 0.01, "linf", 1, 2048, seeds)
+    alone, alone_s = benchmarking.timed(device, each_alone)
+    together, together_s = benchmarking.timed(device, robust_accuracy, stack, images, labels, 0.3, args.eval_steps, 0.01, "linf", 1, 2048, seeds)
     work = len(models) * len(images) * args.eval_steps
     label = f"PGD-{args.eval_steps} on {len(images)} test images, {name.split(' ', 1)[1]}"
     print(f"{label}: robust accuracy {[round(a, 4) for a in alone]} one at a time, {[round(a, 4) for a in together]} stacked", flush=True)
@@ -189,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     stages = []
     for mode in args.modes.split(","):
         for text in args.models.split(","):
-            family, size = parse_model(text)
+            family, size = parse_spec(text)
             stages += measure(family, size, mode, images, labels, seeds, batch_size, args, device)
 
     pgd = f", PGD-{args.pgd_steps} training" if "pgd" in args.modes else ""

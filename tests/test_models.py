@@ -34,3 +34,11 @@ def test_unknown_scale_or_family_is_refused():
     with pytest.raises(ValueError, match="resnet"):
         build_model("resnet", 1)
     assert 32 in CAPACITY_SCALES
+
+
+def test_command_line_model_names_parse_or_fail_with_the_families():
+    from gobig.models import parse_spec
+
+    assert parse_spec("madry:4") == ("madry", 4) and parse_spec("blog") == ("blog", 0)
+    with pytest.raises(ValueError, match="'madry', 'mlp', 'blog'"):
+        parse_spec("resnet:50")

@@ -165,6 +165,7 @@ class _Computer:
         start = time.perf_counter()
         results = evaluate(models, data.test_images, data.test_labels, first["evaluation"], seeds)
         eval_time_s = round(time.perf_counter() - start, 3)  # of the whole stack, like train_time_s
+        made = provenance(self.device)
         outputs = []
         for config, model, history, result in zip(configs, models, histories, results):
             if config.get("crosscheck"):
@@ -179,7 +180,7 @@ class _Computer:
                 train_time_s=history[-1]["train_time_s"],
                 eval_time_s=eval_time_s,
             )
-            outputs.append((result, provenance(self.device)))
+            outputs.append((result, made))
         return outputs
 
 
@@ -198,13 +199,8 @@ def evaluate(models: list, test_images, test_labels, evaluation: dict, seeds: li
         model.eval()
         for parameter in model.parameters():
             parameter.requires_grad_(False)  # only input gradients are needed from here on
-    target = StackedModels(models).requires_grad_(False) if len(models) > 1 else models[0]
-    attack_seeds = seeds if len(models) > 1 else seeds[0]
-
-    def per_model(value) -> list:
-        return value if len(models) > 1 else [value]
-
-    predictions = predict(target, test_images).view(len(models), -1)
+    stack = StackedModels(models).requires_grad_(False)  # one model: the plain module
+    predictions = predict(stack, test_images)
     robust_count = evaluation["robust_eval_subset"] or len(test_images)
     attack_images, attack_labels = test_images[:robust_count], test_labels[:robust_count]
     steps = evaluation["pgd_steps"]
@@ -212,7 +208,7 @@ def evaluate(models: list, test_images, test_labels, evaluation: dict, seeds: li
     # l2 step size 2.5 * eps / steps, the usual choice (Madry et al.'s robustness library).
     attacks += [("l2", eps, 2.5 * eps / steps) for eps in evaluation["l2_eps_list"]]
     robust = [
-        (norm, eps, per_model(robust_accuracy(target, attack_images, attack_labels, eps, steps, step_size, norm, evaluation["pgd_restarts"], seed=attack_seeds)))
+        (norm, eps, robust_accuracy(stack, attack_images, attack_labels, eps, steps, step_size, norm, evaluation["pgd_restarts"], seed=seeds))
         for norm, eps, step_size in attacks
     ]
     points = evaluation["lipschitz_points"]

@@ -76,5 +76,14 @@ def build_model(family: str, size: int) -> nn.Sequential:
     raise ValueError(f"model family {family!r} is not one of {FAMILIES}")
 
 
+def parse_spec(spec: str) -> tuple[str, int]:
+    """``"madry:4"`` -> ("madry", 4); ``"blog"`` -> ("blog", 0): the command
+    lines' way of naming a model for ``build_model``."""
+    family, _, size = spec.partition(":")
+    if family not in FAMILIES:
+        raise ValueError(f"model {spec!r}: family {family!r} is not one of {FAMILIES}")
+    return family, int(size) if size else 0
+
+
 def num_params(model: nn.Module) -> int:
     return sum(parameter.numel() for parameter in model.parameters())
