@@ -5,7 +5,8 @@
 # records already in results/, so a later call continues where this stopped.
 # Every new record is copied to $OUT with its path (results/..., benchmarks/results/...).
 #   bash gpu/session.sh [budget_seconds, default 540] [stages, default "test bench mnist alphacode"]
-# GOBIG_SESSION_DEVICE=cpu runs the same steps on a CPU (a dry run of this script).
+# GOBIG_SESSION_DEVICE=cpu runs the same steps on a CPU (a dry run of this script);
+# GOBIG_SESSION_WORKERS sets chapter 1's worker processes (default 4).
 set -u
 cd "$(dirname "$0")/.."
 budget=${1:-540}
@@ -22,6 +23,10 @@ if [ -d .whl ] && ls .whl/*.whl >/dev/null 2>&1; then
   export PYTHONPATH=/tmp/site
 fi
 device=${GOBIG_SESSION_DEVICE:-cuda}
+# Chapter 1's units are small models whose steps are bound by their process's
+# Python and kernel launches, so several processes share the GPU (the sweep's
+# WORKERS). 4 of the 16 cores: a first guess, not yet measured.
+workers=${GOBIG_SESSION_WORKERS:-4}
 export PYTHONPATH=$PWD/lib${PYTHONPATH:+:$PYTHONPATH} PYTHONUNBUFFERED=1
 [ "$device" = cuda ] && export GOBIG_REQUIRE_GPU=1
 export GOBIG_DATA_DIR=${GOBIG_DATA_DIR:-$PWD/.carry/data}
@@ -49,7 +54,7 @@ for stage in $stages; do
       step bench-pgd 60 python3 benchmarks/pgd_throughput.py --device $device --profile
       step bench-code-model 90 python3 benchmarks/code_model.py --device $device --profile
       step bench-mnist-99 120 python3 benchmarks/mnist_time_to_99.py --device $device --baseline-max-epochs 8 ;;
-    mnist) step mnist-full 100000 python3 -m gobig run mnist --profile full --device $device ;;
+    mnist) step mnist-full 100000 python3 -m gobig run mnist --profile full --device $device --set WORKERS=$workers ;;
     alphacode) step alphacode-full 100000 python3 -m gobig run alphacode --profile full --device $device ;;
   esac
 done

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 import yaml
@@ -91,6 +92,64 @@ def test_two_concurrent_sweeps_into_one_folder_leave_valid_records(tmp_path, tin
         assert process.wait(timeout=600) == 0, process.stderr.read().decode()[-2000:]
     assert results_without_timing(folder) == results_without_timing(uninterrupted)
     assert not [p for p in (folder / "mnist").iterdir() if p.suffix != ".json"], "temporary files left behind"
+
+
+def child_pids(pid: int) -> set[int]:
+    """The live children of ``pid`` (Linux /proc)."""
+    children = set()
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            children |= {int(c) for c in (task / "children").read_text().split()}
+        except OSError:
+            pass
+    return children
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"  # a zombie has finished; only its parent has not reaped it
+
+
+def test_a_pool_sweep_gives_the_one_process_records(tmp_path, tiny_params, uninterrupted):
+    """WORKERS=2: the units run in two spawned processes (each with the
+    driver's thread count), the driver writes the records: the same keys
+    and bits as the one-process sweep."""
+    folder = tmp_path / "results"
+    completed = subprocess.run(sweep_command(tiny_params, folder) + ["--set", "WORKERS=2"], capture_output=True, text=True, timeout=600)
+    assert completed.returncode == 0, completed.stderr[-4000:]
+    assert results_without_timing(folder) == results_without_timing(uninterrupted)
+    provenances = [json.loads(p.read_text())["provenance"] for p in (folder / "mnist").glob("*.json")]
+    assert {p["workers"] for p in provenances} == {2}
+
+
+def test_ctrl_c_stops_a_pool_sweep_keeps_its_records_and_leaves_no_worker(tmp_path, tiny_params, uninterrupted):
+    """What gpu/session.sh does when a stage's time is up: SIGINT to the
+    driver. Its workers are stopped with it (none computes on, unseen),
+    finished records stay, and a rerun completes the sweep with the
+    uninterrupted bits."""
+    folder = tmp_path / "results"
+    command = sweep_command(tiny_params, folder) + ["--set", "WORKERS=2"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 300
+    workers = set()
+    while not list((folder / "mnist").glob("*.json")) and time.monotonic() < deadline:
+        workers |= child_pids(process.pid)
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=60) != 0
+    assert workers, "the sweep never started its pool"
+    time.sleep(1)
+    assert not [pid for pid in workers if alive(pid)], "a worker outlived its sweep"
+    finished = {p.name: p.stat().st_mtime_ns for p in (folder / "mnist").glob("*.json")}
+    assert 1 <= len(finished) < 8, "the interrupt should land mid-sweep"
+
+    subprocess.run(command, check=True, capture_output=True, timeout=600)
+    after = {p.name: p.stat().st_mtime_ns for p in (folder / "mnist").glob("*.json")}
+    assert {name: after[name] for name in finished} == finished, "finished configs were recomputed"
+    assert results_without_timing(folder) == results_without_timing(uninterrupted)
 
 
 def test_truncated_mnist_file_is_an_error_naming_it(tmp_path, mirror_copy):

@@ -113,3 +113,79 @@ def test_configs_computed_together_are_one_unit_with_their_own_records(tmp_path)
     assert [r["provenance"].get("computed_together") for r in records] == [None, None, None, 3, 3]
     with pytest.raises(ValueError, match="both together and compute_together"):
         run_sweep(configs, compute, store, progress=False, together=lambda c: c["group"])
+
+
+def compute_with_pid(config):
+    """Module level, so that a pool's spawned workers can unpickle it."""
+    import os
+
+    return {"square": config["x"] ** 2, "pid": os.getpid()}, {"device": "cpu", "device_name": "test"}
+
+
+def test_a_pool_of_workers_writes_the_records_one_process_would(tmp_path):
+    configs = [{"x": x} for x in range(6)]
+    alone = run_sweep(configs, compute_with_pid, ResultStore("demo", 1, tmp_path / "alone"), progress=False)
+    pooled = run_sweep(configs, compute_with_pid, ResultStore("demo", 1, tmp_path / "pool"), progress=False, workers=2)
+    assert [r["result"]["square"] for r in pooled] == [r["result"]["square"] for r in alone]
+    assert [r["key"] for r in pooled] == [r["key"] for r in alone]
+    import os
+
+    assert {r["result"]["pid"] for r in alone} == {os.getpid()}
+    worker_pids = {r["result"]["pid"] for r in pooled}
+    assert os.getpid() not in worker_pids and 1 <= len(worker_pids) <= 2, "the units ran in the pool, not here"
+    assert {r["provenance"]["workers"] for r in pooled} == {2} and all("workers" not in r["provenance"] for r in alone)
+
+
+def test_a_failing_unit_in_a_pool_is_raised_and_finished_records_stay(tmp_path):
+    store = ResultStore("demo", 1, tmp_path)
+    with pytest.raises(ZeroDivisionError):
+        run_sweep([{"x": 1}, {"x": 0}], reciprocal, store, progress=False, workers=2)
+    assert not store.exists({"x": 0})
+    # The good unit may or may not have finished before the pool stopped; if it did, its record is whole.
+    if store.exists({"x": 1}):
+        assert store.load({"x": 1})["result"] == {"inverse": 1.0}
+
+
+def reciprocal(config):
+    return {"inverse": 1 / config["x"]}, {"device": "cpu", "device_name": "test"}
+
+
+def test_costliest_units_run_first_and_records_keep_config_order(tmp_path):
+    store = ResultStore("demo", 1, tmp_path)
+    order = []
+
+    def recording(config):
+        order.append(config["x"])
+        return compute(config)
+
+    records = run_sweep([{"x": x} for x in (1, 3, 2)], recording, store, progress=False, cost=lambda c: c["x"])
+    assert order == [3, 2, 1]
+    assert [r["result"]["square"] for r in records] == [1, 9, 4]
+
+
+@pytest.mark.parametrize("workers", [0, -1, 1.5, True])
+def test_bad_workers_value_names_the_parameter(tmp_path, workers):
+    with pytest.raises(ValueError, match="WORKERS: .* allowed values: an integer >= 1"):
+        run_sweep([{"x": 1}], compute, ResultStore("demo", 1, tmp_path), progress=False, workers=workers)
+
+
+def unit_record(started: str, unit_seconds: float, together: int = 1, workers: int = 1) -> dict:
+    provenance = {"wall_time_s": unit_seconds / together, "unit_started": started, "unit_wall_time_s": unit_seconds}
+    return {"provenance": {**provenance, **({"workers": workers} if workers > 1 else {})}}
+
+
+def test_sweep_wall_time_counts_overlapping_units_once_and_skips_gaps_between_runs():
+    from gobig.sweep import sweep_wall_time
+
+    records = [
+        unit_record("2026-01-01T00:00:00.000+00:00", 10.0, together=2, workers=2),  # one unit of two records
+        unit_record("2026-01-01T00:00:00.000+00:00", 10.0, together=2, workers=2),
+        unit_record("2026-01-01T00:00:05.000+00:00", 10.0, workers=2),  # overlaps the first by 5 s
+        unit_record("2026-01-01T01:00:00.000+00:00", 3.0),  # a resumed run an hour later
+    ]
+    measured = sweep_wall_time(records)
+    assert measured["seconds"] == pytest.approx(15.0 + 3.0)
+    assert measured["summed_s"] == pytest.approx(23.0)
+    assert measured["workers"] == 2
+    older = [{"provenance": {"wall_time_s": 4.0}}, {"provenance": {"wall_time_s": 6.0}}]  # made before unit_started
+    assert sweep_wall_time(older)["seconds"] == 10.0

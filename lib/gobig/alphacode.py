@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -340,7 +341,7 @@ def _pretrain(params: dict, device: torch.device, data_root: Path) -> tuple[obje
     stats["seconds"] = time.perf_counter() - start
     state = {k: v.detach().clone() for k, v in model.state_dict().items()}
     cache.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cache.with_suffix(".tmp")
+    tmp = cache.with_suffix(f".{os.getpid()}.tmp")  # workers of one sweep may pre-train at once
     torch.save({"tokenizer": tokenizer.to_str(), "state_dict": state, "stats": stats, "inputs": inputs}, tmp)
     tmp.replace(cache)
     return tokenizer, state, stats
@@ -354,9 +355,10 @@ def run(values: dict, progress: bool = True) -> list[dict]:
     params = validate_parameters(values)
     store = ResultStore(STUDY, VERSION, params["RESULTS_DIR"] or paths.results_dir())
     configs = expand_configs(params)
-    computer = _Computer(params, progress)
+    # Progress bars of several worker processes would interleave; the sweep shows one bar of units instead.
+    computer = _Computer(params, progress and params["WORKERS"] == 1)
     gpus_per_task = 1 if computer.device.type == "cuda" else 0
-    return run_sweep(configs, computer, store, params["EXECUTOR"], params["COMPUTE_MISSING"], progress, params["RAY_ADDRESS"], gpus_per_task)
+    return run_sweep(configs, computer, store, params["EXECUTOR"], params["COMPUTE_MISSING"], progress, params["RAY_ADDRESS"], gpus_per_task, workers=params["WORKERS"])
 
 
 def default_records(results_dir=None) -> list[dict] | None:

@@ -10,6 +10,7 @@ into tidy tables for plots and the claims table.
 from __future__ import annotations
 
 import json
+import math
 import time
 
 import numpy as np
@@ -277,13 +278,29 @@ def run(values: dict, progress: bool = True) -> list[dict]:
 
         if importlib.util.find_spec("torchattacks") is None:
             raise ParameterError("CROSSCHECK: True needs the torchattacks package (pip install torchattacks); install it or set CROSSCHECK=False")
-    computer = _Computer(params, progress)
+    # Progress bars of several worker processes would interleave; the sweep shows one bar of units instead.
+    computer = _Computer(params, progress and params["WORKERS"] == 1)
     gpus_per_task = 1 if computer.device.type == "cuda" else 0
     # Stacking pays on a GPU, where a small model alone leaves it idle; on a
     # CPU (already busy with one model) it costs 20-30% (benchmarks/stacked_training.py).
     stack = params["STACK_SEEDS"] == "always" or (params["STACK_SEEDS"] == "auto" and computer.device.type == "cuda")
     stacking = {"together": seedless, "compute_together": computer.compute_together} if stack else {}
-    return run_sweep(configs, computer, store, params["EXECUTOR"], params["COMPUTE_MISSING"], progress, params["RAY_ADDRESS"], gpus_per_task, **stacking)
+    return run_sweep(
+        configs, computer, store, params["EXECUTOR"], params["COMPUTE_MISSING"], progress, params["RAY_ADDRESS"], gpus_per_task,
+        workers=params["WORKERS"], cost=training_cost, **stacking,
+    )
+
+
+def training_cost(config: dict) -> float:
+    """A config's rough relative cost, so that a sweep starts its longest
+    units first: forward-backward passes (training steps, times one plus
+    the PGD steps of adversarial training; a small model's pass costs about
+    one pass of launches however small it is), weighted up by parameter
+    count for the large models whose passes fill the GPU."""
+    training = config["training"]
+    steps = training["epochs"] * math.ceil((training["train_subset"] or 60_000) / training["batch_size"])
+    passes = 1 + (training.get("pgd_steps", 0) if config["mode"] == "pgd" else 0)
+    return steps * passes * (1 + num_params(build_model(config["family"], config["size"])) / 1e6)
 
 
 # ---- tables for the chapter ------------------------------------------------

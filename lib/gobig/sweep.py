@@ -1,12 +1,17 @@
 """Run a list of configs through the results store.
 
 Two executors give the same records:
-- ``local`` (default): one config after another in this process.
+- ``local`` (default): on this machine; with ``workers=1`` one config after
+  another in this process, with more a pool of that many worker processes,
+  which share this machine's GPU: a small model's training step is bound
+  by the Python and kernel-launch time of its process, not by the GPU, so
+  several processes keep one GPU busier than one can.
 - ``ray``: each missing config becomes a Ray task (asking for one GPU when
   the study computes on CUDA), on a local Ray instance or a cluster
-  (``ray_address``). Workers only compute; this process writes each record
-  as its task finishes, so the results folder need not be shared and the
-  keys are the same as a local run's.
+  (``ray_address``).
+Workers (pool processes, Ray tasks) only compute; this process writes each
+record as its unit finishes, so the results folder need not be shared and
+the keys are the same as a one-process run's.
 
 Either way every finished config is on disk before the sweep moves on, so an
 interrupted sweep resumes where it stopped.
@@ -22,10 +27,18 @@ provenance. The whole group is recomputed even when only some of it is
 missing, because stacked computations differ in their last bits with the
 group's size: a record's numbers must not depend on which other records
 happened to exist (a resumed sweep gives an uninterrupted one's bits).
+
+Each record's provenance says when its unit started and how long it took
+(``unit_started``, ``unit_wall_time_s``), so the wall time of a sweep whose
+units ran at once can be read back from its records (``sweep_wall_time``).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
+import math
+import signal
 import time
 from typing import Callable, Hashable, Iterable
 
@@ -41,11 +54,12 @@ EXECUTORS = ("local", "ray")
 SWEEP_PARAMETERS = {
     "RESULTS_DIR": Spec(str, "folder for result records (None: gobig.paths.results_dir())", optional=True),
     "COMPUTE_MISSING": Spec(bool, "compute configs without a record (False: error instead)"),
-    "EXECUTOR": Spec(str, "how to run the sweep: in this process, or as Ray tasks", allowed=EXECUTORS),
+    "EXECUTOR": Spec(str, "how to run the sweep: on this machine, or as Ray tasks", allowed=EXECUTORS),
+    "WORKERS": Spec(int, "processes for EXECUTOR='local' (1: this process; more share this machine's GPU or cores)", minimum=1, maximum=64),
     "RAY_ADDRESS": Spec(str, "Ray cluster address for EXECUTOR='ray' (None: a local Ray instance)", optional=True),
 }
 #: Their values when a profile leaves them out (profiles stay portable).
-SWEEP_DEFAULTS = {"RESULTS_DIR": None, "COMPUTE_MISSING": True, "EXECUTOR": "local", "RAY_ADDRESS": None}
+SWEEP_DEFAULTS = {"RESULTS_DIR": None, "COMPUTE_MISSING": True, "EXECUTOR": "local", "WORKERS": 1, "RAY_ADDRESS": None}
 
 
 def run_sweep(
@@ -59,16 +73,24 @@ def run_sweep(
     gpus_per_task: float = 0,
     together: Callable[[dict], Hashable] | None = None,
     compute_together: Callable[[list[dict]], list[tuple[dict, dict]]] | None = None,
+    workers: int = 1,
+    cost: Callable[[dict], float] | None = None,
 ) -> list[dict]:
     """Load or compute every config; return their records in order.
 
     With ``compute_missing=False`` a missing record is an error that lists
     what is missing, so building the book never trains anything by accident.
+    ``cost`` (a config's rough relative cost) makes the costliest units
+    start first, so that with several workers the longest unit does not
+    start last and run on alone; the records do not depend on the order.
+    ``compute`` and ``compute_together`` must pickle for ``workers > 1``.
     """
     if (together is None) != (compute_together is None):
         raise ValueError("run_sweep: give both together and compute_together, or neither")
     if executor not in EXECUTORS:
         raise ValueError(f"EXECUTOR: {executor!r} is not allowed; allowed values: {', '.join(EXECUTORS)}")
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"WORKERS: {workers!r} is not allowed; allowed values: an integer >= 1")
     configs = list(configs)
     missing = [config for config in configs if not store.exists(config)]
     if missing and not compute_missing:
@@ -78,13 +100,21 @@ def run_sweep(
             f"COMPUTE_MISSING is False:\n  {listing}\nRun them with `python -m gobig run {store.study}` or set COMPUTE_MISSING=True."
         )
     units = _units(configs, missing, together)
-    compute_unit = compute_together or (lambda unit: [compute(unit[0])])
+    if cost is not None:
+        units.sort(key=lambda unit: -sum(cost(config) for config in unit))  # stable: ties keep config order
+    compute_unit = compute_together or functools.partial(_compute_one, compute)
     if executor == "ray" and units:
         _run_on_ray(units, compute_unit, store, ray_address, gpus_per_task, progress)
-    for unit in tqdm(units, desc=f"{store.study} sweep", disable=not progress or executor == "ray", leave=False):
+    elif workers > 1 and units:
+        _run_in_processes(units, compute_unit, store, workers, progress)
+    for unit in tqdm(units, desc=f"{store.study} sweep", disable=not progress or executor == "ray" or workers > 1, leave=False):
         if not all(store.exists(config) for config in unit):  # another process may have finished it
             _save_unit(store, unit, *_timed(compute_unit, unit, None))
     return [store.load(config) for config in configs]
+
+
+def _compute_one(compute: Callable[[dict], tuple[dict, dict]], unit: list[dict]) -> list[tuple[dict, dict]]:
+    return [compute(unit[0])]
 
 
 def _units(configs: list[dict], missing: list[dict], together: Callable[[dict], Hashable] | None) -> list[list[dict]]:
@@ -99,28 +129,90 @@ def _units(configs: list[dict], missing: list[dict], together: Callable[[dict], 
     return [group for key, group in groups.items() if key in incomplete]
 
 
-def _timed(compute_unit, unit: list[dict], cpu_threads: int | None) -> tuple[list[tuple[dict, dict]], float]:
+def _timed(compute_unit, unit: list[dict], cpu_threads: int | None) -> tuple[list[tuple[dict, dict]], float, str]:
     if cpu_threads is not None:
         import torch
 
-        # Ray starts workers with one thread; CPU float sums depend on the
-        # thread count, so use the driver's to get bit-identical records.
+        # Ray and pool workers start with their own thread counts; CPU float
+        # sums depend on it, so use the driver's to get bit-identical records.
         torch.set_num_threads(cpu_threads)
+    started = dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds")
     start = time.perf_counter()
     outputs = compute_unit(unit)
     if len(outputs) != len(unit):
         raise RuntimeError(f"computing {len(unit)} configs together returned {len(outputs)} results")
-    return outputs, time.perf_counter() - start
+    return outputs, time.perf_counter() - start, started
 
 
-def _save_unit(store: ResultStore, unit: list[dict], outputs: list[tuple[dict, dict]], wall_time: float) -> None:
+def _save_unit(store: ResultStore, unit: list[dict], outputs: list[tuple[dict, dict]], wall_time: float, started: str, workers: int = 1) -> None:
     """Write the unit's missing records (existing ones stay untouched)."""
     for config, (result, provenance) in zip(unit, outputs):
         if store.exists(config):
             continue
+        provenance = {**provenance, "unit_started": started, "unit_wall_time_s": round(wall_time, 3)}
         if len(unit) > 1:
-            provenance = {**provenance, "computed_together": len(unit)}
+            provenance["computed_together"] = len(unit)
+        if workers > 1:
+            provenance["workers"] = workers
         store.save(config, result, provenance, wall_time / len(unit))
+
+
+def sweep_wall_time(records: list[dict]) -> dict:
+    """How long computing these records took. ``summed_s`` adds up their
+    units' wall times, which overcounts units that ran at once (several
+    workers). ``seconds`` is the time during which at least one of their
+    units was running (the union of the units' intervals): the wall time of
+    a sweep run in one go, serial or not, without the time between the runs
+    of a resumed one. Records made before units noted their start
+    (``unit_started``) give only the sum."""
+    provenances = [r["provenance"] for r in records]
+    summed = sum(p["wall_time_s"] for p in provenances)
+    union = None
+    if provenances and all("unit_started" in p for p in provenances):
+        # Records computed together share their unit's start and wall time.
+        units = sorted({(dt.datetime.fromisoformat(p["unit_started"]).timestamp(), p["unit_wall_time_s"]) for p in provenances})
+        union, reached = 0.0, -math.inf
+        for start, seconds in units:
+            end = start + seconds
+            union += max(0.0, end - max(start, reached))
+            reached = max(reached, end)
+    return {"seconds": summed if union is None else union, "summed_s": summed, "workers": max((p.get("workers", 1) for p in provenances), default=1)}
+
+
+# Set in each pool worker by _start_worker: the unit computation, sent once.
+_worker_compute = None
+
+
+def _start_worker(compute_unit, cpu_threads: int) -> None:
+    global _worker_compute
+    _worker_compute = compute_unit
+    # The driver stops the pool on Ctrl-C; a worker must not die half-way on its own.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    import torch
+
+    torch.set_num_threads(cpu_threads)
+
+
+def _compute_in_worker(task: tuple[int, list[dict]]):
+    index, unit = task
+    return (index, *_timed(_worker_compute, unit, None))
+
+
+def _run_in_processes(units: list[list[dict]], compute_unit, store: ResultStore, workers: int, progress: bool) -> None:
+    """Units in a pool of ``workers`` processes; each record is written
+    here as soon as its unit finishes, so an interrupted pool keeps them."""
+    import multiprocessing
+
+    import torch
+
+    # spawn, not fork: a forked child cannot use CUDA, and fork copies locks held by threads.
+    context = multiprocessing.get_context("spawn")
+    tasks = list(enumerate(units))
+    # Leaving the block terminates the workers, also on an error or Ctrl-C.
+    with context.Pool(min(workers, len(units)), initializer=_start_worker, initargs=(compute_unit, torch.get_num_threads())) as pool:
+        finished = pool.imap_unordered(_compute_in_worker, tasks, chunksize=1)
+        for index, outputs, wall_time, started in tqdm(finished, total=len(tasks), desc=f"{store.study}, {workers} workers", disable=not progress, leave=False):
+            _save_unit(store, units[index], outputs, wall_time, started, workers)
 
 
 def _run_on_ray(units: list[list[dict]], compute_unit, store: ResultStore, address: str | None, gpus_per_task: float, progress: bool) -> None:
