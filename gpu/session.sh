@@ -3,7 +3,10 @@
 # the GPU test tier, the benchmarks, then chapter 1's and chapter 3's full
 # profiles until the wall-clock budget runs out. Sweeps resume from the
 # records already in results/, so a later call continues where this stopped.
-# Every new record is copied to $OUT with its path (results/..., benchmarks/results/...).
+# The device call returns at most 8 files, so every new record goes into one
+# archive, $OUT/records.tgz (paths results/..., benchmarks/results/...), rebuilt
+# after each step so that a call cut short still returns what finished, and
+# all output into $OUT/session.log.
 #   bash gpu/session.sh [budget_seconds, default 540] [stages, default "test bench mnist alphacode"]
 # GOBIG_SESSION_DEVICE=cpu runs the same steps on a CPU (a dry run of this script);
 # GOBIG_SESSION_WORKERS sets chapter 1's worker processes (default 4).
@@ -17,7 +20,11 @@ done
 start=$(date +%s)
 out=${OUT:-/tmp/gobig-out}
 mkdir -p "$out"
+exec > >(tee -a "$out/session.log") 2>&1
 stamp=$(mktemp) && touch "$stamp"
+bundle() {  # the records written since the start, as one archive
+  find results benchmarks/results -name '*.json' -newer "$stamp" -print0 | tar czf "$out/records.tgz.part" --null -T - && mv "$out/records.tgz.part" "$out/records.tgz"
+}
 if [ -d .whl ] && ls .whl/*.whl >/dev/null 2>&1; then
   python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl || exit
   export PYTHONPATH=/tmp/site
@@ -42,8 +49,9 @@ step() {  # step NAME SECONDS COMMAND...: run with a timeout capped by what is l
   (( limit > remaining )) && limit=$remaining
   echo "== $name (at most ${limit}s)"
   local t0; t0=$(date +%s)
-  timeout --signal=INT --kill-after=10 "$limit" "$@" 2>&1 | tee "$out/$name.log"
-  echo "== $name: exit ${PIPESTATUS[0]} after $(( $(date +%s) - t0 ))s"
+  timeout --signal=INT --kill-after=10 "$limit" "$@"
+  echo "== $name: exit $? after $(( $(date +%s) - t0 ))s"
+  bundle
 }
 
 for stage in $stages; do
@@ -52,13 +60,13 @@ for stage in $stages; do
     bench)
       step bench-stacked 150 python3 benchmarks/stacked_training.py --device $device --profile
       step bench-pgd 60 python3 benchmarks/pgd_throughput.py --device $device --profile
+      step bench-workers 90 python3 benchmarks/sweep_workers.py --device $device --workers 1,$workers
       step bench-code-model 90 python3 benchmarks/code_model.py --device $device --profile
       step bench-mnist-99 120 python3 benchmarks/mnist_time_to_99.py --device $device --baseline-max-epochs 8 ;;
     mnist) step mnist-full 100000 python3 -m gobig run mnist --profile full --device $device --set WORKERS=$workers ;;
     alphacode) step alphacode-full 100000 python3 -m gobig run alphacode --profile full --device $device ;;
   esac
 done
-# New records, with their paths, for committing here.
-find results benchmarks/results -name '*.json' -newer "$stamp" -exec cp --parents {} "$out/" \;
-echo "== new records:"; (cd "$out" && find . -name '*.json' | sort)
+bundle
+echo "== new records in records.tgz:"; tar tzf "$out/records.tgz" | sort
 echo "== total $(( $(date +%s) - start ))s"
