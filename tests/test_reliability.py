@@ -152,6 +152,33 @@ def test_ctrl_c_stops_a_pool_sweep_keeps_its_records_and_leaves_no_worker(tmp_pa
     assert results_without_timing(folder) == results_without_timing(uninterrupted)
 
 
+def test_a_chapter_3_pool_sweep_pretrains_once_and_samples_what_one_process_does(tmp_path):
+    """Chapter 3's splits in two worker processes that start together with
+    an empty cache: one pre-trains, the other waits for its weights (both
+    records carry the same pre-training, wall time included), and each split
+    samples the programs a one-process run samples (judging is left out:
+    its time limits depend on the load)."""
+    params = Path(__file__).parent / "params" / "03_alphacode_split.yaml"
+
+    def run(name: str, workers: int) -> list[dict]:
+        folder = tmp_path / name
+        command = [sys.executable, "-m", "gobig", "run", "alphacode", "--params", str(params), "--results-dir", str(folder), "--set", f"WORKERS={workers}"]
+        environment = {**os.environ, "GOBIG_CACHE_DIR": str(tmp_path / f"cache-{name}")}
+        completed = subprocess.run(command, capture_output=True, text=True, timeout=600, env=environment)
+        assert completed.returncode == 0, completed.stderr[-4000:]
+        records = [json.loads(p.read_text()) for p in sorted((folder / "alphacode").glob("*.json"))]
+        assert len(records) == 2
+        return records
+
+    pooled, alone = run("pool", 2), run("alone", 1)
+    assert {r["provenance"]["workers"] for r in pooled} == {2}
+    assert len({json.dumps(r["result"]["model"]["pretrain"], sort_keys=True) for r in pooled}) == 1, "pre-trained twice"
+    for mine, theirs in zip(pooled, alone):
+        assert mine["key"] == theirs["key"]
+        assert mine["result"]["model"]["examples_of_samples"] == theirs["result"]["model"]["examples_of_samples"]
+        assert mine["result"]["model"]["valid_loss"] == theirs["result"]["model"]["valid_loss"]
+
+
 def test_truncated_mnist_file_is_an_error_naming_it(tmp_path, mirror_copy):
     damaged = mirror_copy
     target = damaged / "t10k-images-idx3-ubyte.gz"

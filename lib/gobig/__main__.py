@@ -54,6 +54,10 @@ def main(argv: list[str] | None = None) -> int:
     except (ParameterError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        # Every unit that finished is already on disk; a rerun computes only the rest.
+        print(f"interrupted: the records written so far are kept; rerun the same command to resume {study.STUDY}", file=sys.stderr)
+        return 130
     records = outcome if isinstance(outcome, list) else [outcome]  # gpt3's run is one record
     devices = sorted({record["provenance"]["device_name"] for record in records})
     print(f"{len(records)} record(s) in {study.STUDY}: devices {', '.join(devices)}")

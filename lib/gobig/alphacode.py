@@ -21,9 +21,9 @@ both on real CodeContests problems, one result record per split:
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
-import os
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -314,12 +314,20 @@ def _pretrain(params: dict, device: torch.device, data_root: Path) -> tuple[obje
     inputs["device"] = device.type
     key = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()[:16]
     cache = paths.cache_dir() / "alphacode" / f"pretrain-{key}.pt"
-    if cache.is_file():
-        saved = torch.load(cache, map_location=device, weights_only=False)
-        tokenizer = Tokenizer.from_str(saved["tokenizer"])
-        codemodel.check_special_tokens(tokenizer)
-        return tokenizer, saved["state_dict"], saved["stats"]
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    # The workers of one sweep (WORKERS > 1) start together: the first to get
+    # the lock pre-trains, the others wait and load its weights.
+    with open(cache.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if cache.is_file():
+            saved = torch.load(cache, map_location=device, weights_only=False)
+            tokenizer = Tokenizer.from_str(saved["tokenizer"])
+            codemodel.check_special_tokens(tokenizer)
+            return tokenizer, saved["state_dict"], saved["stats"]
+        return _pretrain_uncached(params, device, corpus_path, inputs, cache)
 
+
+def _pretrain_uncached(params: dict, device: torch.device, corpus_path: Path, inputs: dict, cache: Path) -> tuple[object, dict, dict]:
     start = time.perf_counter()
     files = python_corpus.before(python_corpus.load(corpus_path), python_corpus.parse_date(params["CORPUS_CUTOFF"]))
     if not files:
@@ -340,8 +348,7 @@ def _pretrain(params: dict, device: torch.device, data_root: Path) -> tuple[obje
         stats.update(corpus_tokens=int(blocks[:, 1:].numel()), history=training["history"], tokens_per_s=training["tokens_per_s"], mfu=training["mfu"])
     stats["seconds"] = time.perf_counter() - start
     state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cache.with_suffix(f".{os.getpid()}.tmp")  # workers of one sweep may pre-train at once
+    tmp = cache.with_suffix(".tmp")
     torch.save({"tokenizer": tokenizer.to_str(), "state_dict": state, "stats": stats, "inputs": inputs}, tmp)
     tmp.replace(cache)
     return tokenizer, state, stats
