@@ -64,7 +64,8 @@ for stage in $stages; do
       step bench-code-model 90 python3 benchmarks/code_model.py --device $device --profile
       step bench-mnist-99 120 python3 benchmarks/mnist_time_to_99.py --device $device --baseline-max-epochs 8 ;;
     mnist) step mnist-full 100000 python3 -m gobig run mnist --profile full --device $device --set WORKERS=$workers ;;
-    alphacode) step alphacode-full 100000 python3 -m gobig run alphacode --profile full --device $device ;;
+    # Two workers: one split's judging (all cores) overlaps another's training and sampling (the GPU).
+    alphacode) step alphacode-full 100000 python3 -m gobig run alphacode --profile full --device $device --set WORKERS=2 ;;
   esac
 done
 bundle
