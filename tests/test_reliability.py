@@ -57,6 +57,19 @@ def tiny_params(tmp_path_factory):
     return path
 
 
+#: A pool of two workers splits its driver's two threads, one each; CPU float
+#: sums depend on the thread count, so its bits are those of a one-thread run.
+POOL_THREADS = {"OMP_NUM_THREADS": "2"}
+ONE_THREAD = {"OMP_NUM_THREADS": "1"}
+
+
+@pytest.fixture(scope="module")
+def uninterrupted_one_thread(tmp_path_factory, tiny_params):
+    folder = tmp_path_factory.mktemp("uninterrupted-one-thread")
+    subprocess.run(sweep_command(tiny_params, folder), check=True, capture_output=True, timeout=600, env={**os.environ, **ONE_THREAD})
+    return folder
+
+
 @pytest.fixture(scope="module")
 def uninterrupted(tmp_path_factory, tiny_params):
     folder = tmp_path_factory.mktemp("uninterrupted")
@@ -113,26 +126,27 @@ def alive(pid: int) -> bool:
     return state != "Z"  # a zombie has finished; only its parent has not reaped it
 
 
-def test_a_pool_sweep_gives_the_one_process_records(tmp_path, tiny_params, uninterrupted):
-    """WORKERS=2: the units run in two spawned processes (each with the
-    driver's thread count), the driver writes the records: the same keys
-    and bits as the one-process sweep."""
+def test_a_pool_sweep_gives_the_one_process_records(tmp_path, tiny_params, uninterrupted_one_thread):
+    """WORKERS=2: the units run in two spawned processes (one thread each),
+    the driver writes the records: the same keys and bits as a one-process
+    sweep with one thread."""
     folder = tmp_path / "results"
-    completed = subprocess.run(sweep_command(tiny_params, folder) + ["--set", "WORKERS=2"], capture_output=True, text=True, timeout=600)
+    command = sweep_command(tiny_params, folder) + ["--set", "WORKERS=2"]
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=600, env={**os.environ, **POOL_THREADS})
     assert completed.returncode == 0, completed.stderr[-4000:]
-    assert results_without_timing(folder) == results_without_timing(uninterrupted)
+    assert results_without_timing(folder) == results_without_timing(uninterrupted_one_thread)
     provenances = [json.loads(p.read_text())["provenance"] for p in (folder / "mnist").glob("*.json")]
-    assert {p["workers"] for p in provenances} == {2}
+    assert {(p["workers"], p["threads_per_worker"]) for p in provenances} == {(2, 1)}
 
 
-def test_ctrl_c_stops_a_pool_sweep_keeps_its_records_and_leaves_no_worker(tmp_path, tiny_params, uninterrupted):
+def test_ctrl_c_stops_a_pool_sweep_keeps_its_records_and_leaves_no_worker(tmp_path, tiny_params, uninterrupted_one_thread):
     """What gpu/session.sh does when a stage's time is up: SIGINT to the
     driver. Its workers are stopped with it (none computes on, unseen),
     finished records stay, and a rerun completes the sweep with the
     uninterrupted bits."""
     folder = tmp_path / "results"
     command = sweep_command(tiny_params, folder) + ["--set", "WORKERS=2"]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, **POOL_THREADS})
     deadline = time.monotonic() + 300
     workers = set()
     while not list((folder / "mnist").glob("*.json")) and time.monotonic() < deadline:
@@ -146,10 +160,10 @@ def test_ctrl_c_stops_a_pool_sweep_keeps_its_records_and_leaves_no_worker(tmp_pa
     finished = {p.name: p.stat().st_mtime_ns for p in (folder / "mnist").glob("*.json")}
     assert 1 <= len(finished) < 8, "the interrupt should land mid-sweep"
 
-    subprocess.run(command, check=True, capture_output=True, timeout=600)
+    subprocess.run(command, check=True, capture_output=True, timeout=600, env={**os.environ, **POOL_THREADS})
     after = {p.name: p.stat().st_mtime_ns for p in (folder / "mnist").glob("*.json")}
     assert {name: after[name] for name in finished} == finished, "finished configs were recomputed"
-    assert results_without_timing(folder) == results_without_timing(uninterrupted)
+    assert results_without_timing(folder) == results_without_timing(uninterrupted_one_thread)
 
 
 def test_a_chapter_3_pool_sweep_pretrains_once_and_samples_what_one_process_does(tmp_path):
@@ -163,7 +177,8 @@ def test_a_chapter_3_pool_sweep_pretrains_once_and_samples_what_one_process_does
     def run(name: str, workers: int) -> list[dict]:
         folder = tmp_path / name
         command = [sys.executable, "-m", "gobig", "run", "alphacode", "--params", str(params), "--results-dir", str(folder), "--set", f"WORKERS={workers}"]
-        environment = {**os.environ, "GOBIG_CACHE_DIR": str(tmp_path / f"cache-{name}")}
+        threads = POOL_THREADS if workers == 2 else ONE_THREAD
+        environment = {**os.environ, **threads, "GOBIG_CACHE_DIR": str(tmp_path / f"cache-{name}")}
         completed = subprocess.run(command, capture_output=True, text=True, timeout=600, env=environment)
         assert completed.returncode == 0, completed.stderr[-4000:]
         records = [json.loads(p.read_text()) for p in sorted((folder / "alphacode").glob("*.json"))]

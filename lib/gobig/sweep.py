@@ -133,8 +133,8 @@ def _timed(compute_unit, unit: list[dict], cpu_threads: int | None) -> tuple[lis
     if cpu_threads is not None:
         import torch
 
-        # Ray and pool workers start with their own thread counts; CPU float
-        # sums depend on it, so use the driver's to get bit-identical records.
+        # Ray workers start with one thread; CPU float sums depend on the
+        # thread count, so use the driver's to get bit-identical records.
         torch.set_num_threads(cpu_threads)
     started = dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds")
     start = time.perf_counter()
@@ -144,7 +144,7 @@ def _timed(compute_unit, unit: list[dict], cpu_threads: int | None) -> tuple[lis
     return outputs, time.perf_counter() - start, started
 
 
-def _save_unit(store: ResultStore, unit: list[dict], outputs: list[tuple[dict, dict]], wall_time: float, started: str, workers: int = 1) -> None:
+def _save_unit(store: ResultStore, unit: list[dict], outputs: list[tuple[dict, dict]], wall_time: float, started: str, workers: int = 1, threads: int | None = None) -> None:
     """Write the unit's missing records (existing ones stay untouched)."""
     for config, (result, provenance) in zip(unit, outputs):
         if store.exists(config):
@@ -153,7 +153,7 @@ def _save_unit(store: ResultStore, unit: list[dict], outputs: list[tuple[dict, d
         if len(unit) > 1:
             provenance["computed_together"] = len(unit)
         if workers > 1:
-            provenance["workers"] = workers
+            provenance.update(workers=workers, threads_per_worker=threads)
         store.save(config, result, provenance, wall_time / len(unit))
 
 
@@ -200,7 +200,12 @@ def _compute_in_worker(task: tuple[int, list[dict]]):
 
 def _run_in_processes(units: list[list[dict]], compute_unit, store: ResultStore, workers: int, progress: bool) -> None:
     """Units in a pool of ``workers`` processes; each record is written
-    here as soon as its unit finishes, so an interrupted pool keeps them."""
+    here as soon as its unit finishes, so an interrupted pool keeps them.
+    The workers share this process's CPU threads: with as many threads each,
+    two workers on two cores ran 3.3x slower than one process (CPU,
+    benchmarks/sweep_workers.py). CPU float sums depend on the thread
+    count, so on a CPU a pool's records equal a one-process run's bits only
+    when that run had as many threads as each worker."""
     import multiprocessing
 
     import torch
@@ -208,11 +213,13 @@ def _run_in_processes(units: list[list[dict]], compute_unit, store: ResultStore,
     # spawn, not fork: a forked child cannot use CUDA, and fork copies locks held by threads.
     context = multiprocessing.get_context("spawn")
     tasks = list(enumerate(units))
+    workers = min(workers, len(units))
+    threads = max(1, torch.get_num_threads() // workers)
     # Leaving the block terminates the workers, also on an error or Ctrl-C.
-    with context.Pool(min(workers, len(units)), initializer=_start_worker, initargs=(compute_unit, torch.get_num_threads())) as pool:
+    with context.Pool(workers, initializer=_start_worker, initargs=(compute_unit, threads)) as pool:
         finished = pool.imap_unordered(_compute_in_worker, tasks, chunksize=1)
         for index, outputs, wall_time, started in tqdm(finished, total=len(tasks), desc=f"{store.study}, {workers} workers", disable=not progress, leave=False):
-            _save_unit(store, units[index], outputs, wall_time, started, workers)
+            _save_unit(store, units[index], outputs, wall_time, started, workers, threads)
 
 
 def _run_on_ray(units: list[list[dict]], compute_unit, store: ResultStore, address: str | None, gpus_per_task: float, progress: bool) -> None:
