@@ -19,9 +19,11 @@ process start-up, imports and data loading are counted, not only the units.
 Throughput is models (records) per second; the ratio is the baseline's time
 over the pool's. Small models are bound by their process's Python and
 kernel launches, which is what extra processes hide; the costliest units
-start first in both runs. The script also reports whether the pool wrote the
-same numbers as the one-process run (bit-identical on CPU, where workers
-use the driver's thread count; on CUDA within kernel noise).
+start first in both runs. The workers split the driver's CPU threads (on
+two cores: one each), so on a CPU their float sums, and their last bits,
+differ from the one-process run's; the script reports the largest
+difference in any clean or robust accuracy between the two (on CUDA, kernel
+noise).
 
 Run it
 ------
@@ -36,7 +38,6 @@ Each run writes ``benchmarks/results/sweep_workers-<device>-<UTC time>.json``.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 import time
@@ -70,9 +71,9 @@ def sweep_values(args, device_type: str, results: Path, workers: int) -> dict:
     }
 
 
-def numbers(records: list[dict]) -> list[tuple]:
-    """What each record measured, without timing and provenance."""
-    return [(r["result"]["clean_accuracy"], json.dumps(r["result"]["robust"]), r["result"]["lipschitz"]["local_mean"]) for r in records]
+def accuracies(records: list[dict]) -> list[float]:
+    """Every clean and robust accuracy the records measured, in order."""
+    return [value for r in records for value in (r["result"]["clean_accuracy"], *(row["accuracy"] for row in r["result"]["robust"]))]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -97,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     except ParameterError as error:
         parser.error(f"{error} (from --models, --modes, --seeds, --workers or the subsets)")
 
-    stages, baseline_s, baseline_numbers = [], None, None
+    stages, baseline_s, baseline_accuracies = [], None, None
     with tempfile.TemporaryDirectory() as folder:
         for workers in counts:
             values = sweep_values(args, device.type, Path(folder) / f"workers-{workers}", workers)
@@ -105,11 +106,11 @@ def main(argv: list[str] | None = None) -> int:
             records = mnist.run(values, progress=False)
             seconds = time.perf_counter() - start
             if baseline_s is None:
-                baseline_s, baseline_numbers = seconds, numbers(records)
-            same = numbers(records) == baseline_numbers
+                baseline_s, baseline_accuracies = seconds, accuracies(records)
+            difference = max(abs(a - b) for a, b in zip(accuracies(records), baseline_accuracies))
             label = "baseline: 1 process" if workers == 1 else f"{workers} worker processes"
-            stages.append(benchmarking.stage(label, seconds, len(records), "models/s", baseline_s, workers=workers, same_numbers_as_baseline=same))
-            print(f"{label}: {len(records)} models in {seconds:.1f} s; same numbers as the baseline: {same}", flush=True)
+            stages.append(benchmarking.stage(label, seconds, len(records), "models/s", baseline_s, workers=workers, largest_accuracy_difference=difference))
+            print(f"{label}: {len(records)} models in {seconds:.1f} s; largest accuracy difference from the baseline: {difference:.4f}", flush=True)
 
     title = f"Chapter 1 sweep slice ({args.models}; {args.modes}; {args.seeds} seeds; {args.train_subset} images x 1 epoch) by worker processes on {device.type.upper()}"
     benchmarking.print_table(title, stages)
