@@ -25,7 +25,7 @@ from gobig.store import _atomic_write_json
 
 #: What each file injects: the page's groups.
 SUITE = {
-    "tests/test_reliability.py": "faults: a sweep killed with SIGKILL, two concurrent sweeps, damaged MNIST files, a Ray sweep, a sweep of worker processes and one stopped with Ctrl-C",
+    "tests/test_reliability.py": "faults: a sweep killed with SIGKILL, two concurrent sweeps, damaged MNIST files, a Ray sweep, sweeps of worker processes (chapters 1 and 3), one stopped with Ctrl-C",
     "tests/test_params.py": "bad parameters: wrong types, out-of-range values, unknown names, empty lists, per chapter",
     "tests/test_store.py": "results store: crash mid-sweep, failed writes, truncated and mismatched records",
     "tests/test_codecontests.py": "damaged chapter 3 inputs: malformed CodeContests records, truncated and altered files, a bad corpus record",
