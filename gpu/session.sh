@@ -21,6 +21,7 @@ start=$(date +%s)
 out=${OUT:-/tmp/gobig-out}
 mkdir -p "$out"
 exec > >(tee -a "$out/session.log") 2>&1
+tee_pid=$!
 stamp=$(mktemp) && touch "$stamp"
 bundle() {  # the records written since the start, as one archive
   find results benchmarks/results -name '*.json' -newer "$stamp" -print0 | tar czf "$out/records.tgz.part" --null -T - && mv "$out/records.tgz.part" "$out/records.tgz"
@@ -71,3 +72,4 @@ done
 bundle
 echo "== new records in records.tgz:"; tar tzf "$out/records.tgz" | sort
 echo "== total $(( $(date +%s) - start ))s"
+exec >&- 2>&-; wait "$tee_pid"  # session.log is complete before the call returns

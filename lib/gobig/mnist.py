@@ -9,6 +9,7 @@ into tidy tables for plots and the claims table.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import time
@@ -293,14 +294,23 @@ def run(values: dict, progress: bool = True) -> list[dict]:
 
 def training_cost(config: dict) -> float:
     """A config's rough relative cost, so that a sweep starts its longest
-    units first: forward-backward passes (training steps, times one plus
-    the PGD steps of adversarial training; a small model's pass costs about
-    one pass of launches however small it is), weighted up by parameter
-    count for the large models whose passes fill the GPU."""
+    units first. Chapter 1's models are small: a forward-backward pass costs
+    about what its process spends launching kernels, however small the
+    model, so the cost is the number of passes (training steps, times one
+    plus the PGD steps of adversarial training), weighted up a little for
+    the largest models, whose arithmetic also counts (on one GPU, a pass of
+    madry:32 at batch 256 is about as long in bf16 arithmetic as in
+    launches). The blog's model (180,000 steps at batch 5) then starts
+    first in the full profile."""
     training = config["training"]
     steps = training["epochs"] * math.ceil((training["train_subset"] or 60_000) / training["batch_size"])
     passes = 1 + (training.get("pgd_steps", 0) if config["mode"] == "pgd" else 0)
-    return steps * passes * (1 + num_params(build_model(config["family"], config["size"])) / 1e6)
+    return steps * passes * (1 + _parameter_count(config["family"], config["size"]) / 1e7)
+
+
+@functools.lru_cache(maxsize=None)
+def _parameter_count(family: str, size: int) -> int:
+    return num_params(build_model(family, size))
 
 
 # ---- tables for the chapter ------------------------------------------------
