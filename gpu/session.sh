@@ -41,6 +41,10 @@ export GOBIG_DATA_DIR=${GOBIG_DATA_DIR:-$PWD/.carry/data}
 [ -f .carry/commit ] && export GOBIG_GIT_COMMIT=$(cat .carry/commit)
 [ "$device" = cuda ] && nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
 python3 -c "import torch; print('torch', torch.__version__, 'cuda', torch.version.cuda)"
+# A pool needs working semaphores (/dev/shm); without them, one process it is.
+if (( workers > 1 )) && ! python3 -c "import multiprocessing as m; p = m.get_context('spawn').Pool(2); p.close(); p.join()"; then
+  echo "== no process pool here: WORKERS=1"; workers=1
+fi
 
 left() { echo $(( budget - ($(date +%s) - start) )); }
 step() {  # step NAME SECONDS COMMAND...: run with a timeout capped by what is left
@@ -66,7 +70,7 @@ for stage in $stages; do
       step bench-mnist-99 120 python3 benchmarks/mnist_time_to_99.py --device $device --baseline-max-epochs 8 ;;
     mnist) step mnist-full 100000 python3 -m gobig run mnist --profile full --device $device --set WORKERS=$workers ;;
     # Two workers: one split's judging (all cores) overlaps another's training and sampling (the GPU).
-    alphacode) step alphacode-full 100000 python3 -m gobig run alphacode --profile full --device $device --set WORKERS=2 ;;
+    alphacode) step alphacode-full 100000 python3 -m gobig run alphacode --profile full --device $device --set WORKERS=$(( workers > 1 ? 2 : 1 )) ;;
   esac
 done
 bundle
