@@ -166,12 +166,14 @@ def test_ctrl_c_stops_a_pool_sweep_keeps_its_records_and_leaves_no_worker(tmp_pa
     assert results_without_timing(folder) == results_without_timing(uninterrupted_one_thread)
 
 
-def test_a_chapter_3_pool_sweep_pretrains_once_and_samples_what_one_process_does(tmp_path):
+def test_a_chapter_3_pool_sweep_pretrains_once_and_trains_what_one_process_does(tmp_path):
     """Chapter 3's splits in two worker processes that start together with
     an empty cache: one pre-trains, the other waits for its weights (both
     records carry the same pre-training, wall time included), and each split
-    samples the programs a one-process run samples (judging is left out:
-    its time limits depend on the load)."""
+    fine-tunes the model a one-process run fine-tunes: same losses at every
+    logged step and after. Samples are not compared: which problems get
+    sampled depends on which reference solutions ran within their time
+    limit, and that depends on the machine's load."""
     params = Path(__file__).parent / "params" / "03_alphacode_split.yaml"
 
     def run(name: str, workers: int) -> list[dict]:
@@ -190,7 +192,8 @@ def test_a_chapter_3_pool_sweep_pretrains_once_and_samples_what_one_process_does
     assert len({json.dumps(r["result"]["model"]["pretrain"], sort_keys=True) for r in pooled}) == 1, "pre-trained twice"
     for mine, theirs in zip(pooled, alone):
         assert mine["key"] == theirs["key"]
-        assert mine["result"]["model"]["examples_of_samples"] == theirs["result"]["model"]["examples_of_samples"]
+        assert mine["result"]["split"] == theirs["result"]["split"]
+        assert mine["result"]["model"]["history"] == theirs["result"]["model"]["history"]
         assert mine["result"]["model"]["valid_loss"] == theirs["result"]["model"]["valid_loss"]
 
 
