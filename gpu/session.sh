@@ -9,7 +9,8 @@
 # all output into $OUT/session.log.
 #   bash gpu/session.sh [budget_seconds, default 540] [stages, default "test bench mnist alphacode"]
 # GOBIG_SESSION_DEVICE=cpu runs the same steps on a CPU (a dry run of this script);
-# GOBIG_SESSION_WORKERS sets chapter 1's worker processes (default 4).
+# GOBIG_SESSION_WORKERS sets chapter 1's worker processes (default 4);
+# GOBIG_SESSION_PROFILE the chapters' profile (default full; the tests use smoke).
 set -u
 cd "$(dirname "$0")/.."
 budget=${1:-540}
@@ -35,6 +36,7 @@ device=${GOBIG_SESSION_DEVICE:-cuda}
 # Python and kernel launches, so several processes share the GPU (the sweep's
 # WORKERS). 4 of the 16 cores: a first guess, not yet measured.
 workers=${GOBIG_SESSION_WORKERS:-4}
+profile=${GOBIG_SESSION_PROFILE:-full}
 export PYTHONPATH=$PWD/lib${PYTHONPATH:+:$PYTHONPATH} PYTHONUNBUFFERED=1
 [ "$device" = cuda ] && export GOBIG_REQUIRE_GPU=1
 export GOBIG_DATA_DIR=${GOBIG_DATA_DIR:-$PWD/.carry/data}
@@ -68,9 +70,9 @@ for stage in $stages; do
       step bench-workers 90 python3 benchmarks/sweep_workers.py --device $device --workers 1,$workers
       step bench-code-model 90 python3 benchmarks/code_model.py --device $device --profile
       step bench-mnist-99 120 python3 benchmarks/mnist_time_to_99.py --device $device --baseline-max-epochs 8 ;;
-    mnist) step mnist-full 100000 python3 -m gobig run mnist --profile full --device $device --set WORKERS=$workers ;;
+    mnist) step mnist-$profile 100000 python3 -m gobig run mnist --profile $profile --device $device --set WORKERS=$workers ;;
     # Two workers: one split's judging (all cores) overlaps another's training and sampling (the GPU).
-    alphacode) step alphacode-full 100000 python3 -m gobig run alphacode --profile full --device $device --set WORKERS=$(( workers > 1 ? 2 : 1 )) ;;
+    alphacode) step alphacode-$profile 100000 python3 -m gobig run alphacode --profile $profile --device $device --set WORKERS=$(( workers > 1 ? 2 : 1 )) ;;
   esac
 done
 bundle
