@@ -63,3 +63,30 @@ def test_stacked_training_on_the_gpu_tracks_one_model_at_a_time(mnist_cpu):
     alone = [train_models([m], images, labels, setup, [seed], progress=False)[0][0]["train_loss"] for seed, m in enumerate(fresh())]
     together = [history[0]["train_loss"] for history in train_models(fresh(), images, labels, setup, [0, 1, 2], progress=False)]
     assert together == pytest.approx(alone, rel=2e-2)
+
+
+@requires_cuda
+def test_a_pool_of_two_workers_shares_the_gpu(tmp_path):
+    """What gpu/session.sh runs chapter 1 with (WORKERS > 1): spawned
+    workers each start CUDA and train there; the driver writes the records."""
+    from gobig import mnist
+
+    values = {
+        **mnist.load_profile("smoke"),
+        "CAPACITY_SCALES": [1],
+        "MLP_WIDTHS": [8],
+        "TRAINING_MODES": ["natural"],
+        "SEEDS": [0, 1],
+        "TRAIN_SUBSET": 512,
+        "ROBUST_EVAL_SUBSET": 64,
+        "LIPSCHITZ_POINTS": 64,
+        "BLOG_MODEL": False,
+        "CROSSCHECK": False,
+        "DEVICE": "cuda",
+        "RESULTS_DIR": str(tmp_path),
+        "WORKERS": 2,
+    }
+    records = mnist.run(values, progress=False)
+    assert len(records) == 4
+    assert {r["provenance"]["device"] for r in records} == {"cuda"}
+    assert {r["provenance"]["workers"] for r in records} == {2}
