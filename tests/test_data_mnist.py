@@ -1,6 +1,8 @@
 """MNIST loading: checksums of the offline mirror, tensors, clear errors."""
 
 import gzip
+import hashlib
+from pathlib import Path
 
 import pytest
 import torch
@@ -42,3 +44,23 @@ def test_missing_data_says_how_to_get_it(tmp_path):
         load_mnist(tmp_path / "empty", download=False)
     message = str(error.value)
     assert str(tmp_path / "empty") in message and "DATA_DIR" in message and "DOWNLOAD=True" in message
+
+
+def _prepare(mirror: str, root: str) -> str:
+    return str(prepare_from_mirror(Path(mirror), Path(root)))
+
+
+def test_workers_that_start_together_all_get_the_canonical_files(tmp_path):
+    """A sweep's pool workers start at once on a bare machine (a GPU
+    session), each preparing the same empty cache: none may see another's
+    half-written file."""
+    import multiprocessing
+
+    mirror = mirror_folder(paths.data_dir())
+    with multiprocessing.get_context("spawn").Pool(4) as pool:
+        roots = pool.starmap(_prepare, [(str(mirror), str(tmp_path))] * 8)
+    assert set(roots) == {str(tmp_path)}
+    raw = tmp_path / "MNIST" / "raw"
+    assert sorted(p.name for p in raw.iterdir()) == sorted(UNCOMPRESSED_MD5)
+    for name, expected in UNCOMPRESSED_MD5.items():
+        assert hashlib.md5((raw / name).read_bytes()).hexdigest() == expected

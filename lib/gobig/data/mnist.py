@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import os
 import shutil
 from pathlib import Path
 from typing import NamedTuple
@@ -69,7 +70,10 @@ def prepare_from_mirror(mirror: Path, root: Path) -> Path:
         target = raw / name
         if target.is_file() and _md5(target) == expected:
             continue
-        partial = target.with_suffix(".partial")
+        # One partial file per process: a sweep's workers start at once on a
+        # bare machine and prepare the same cache; each replace is atomic and
+        # puts the same verified bytes in place.
+        partial = target.with_suffix(f".{os.getpid()}.partial")
         try:
             with gzip.open(mirror / f"{name}.gz", "rb") as source, open(partial, "wb") as sink:
                 shutil.copyfileobj(source, sink)
