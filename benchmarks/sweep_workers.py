@@ -40,7 +40,6 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from gobig import benchmarking, mnist
@@ -102,9 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as folder:
         for workers in counts:
             values = sweep_values(args, device.type, Path(folder) / f"workers-{workers}", workers)
-            start = time.perf_counter()
-            records = mnist.run(values, progress=False)
-            seconds = time.perf_counter() - start
+            records, seconds = benchmarking.timed(device, mnist.run, values, False)
             if baseline_s is None:
                 baseline_s, baseline_accuracies = seconds, accuracies(records)
             difference = max(abs(a - b) for a, b in zip(accuracies(records), baseline_accuracies))

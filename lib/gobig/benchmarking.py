@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -32,8 +33,6 @@ STAGE_FIELDS = ("stage", "seconds", "throughput", "unit", "ratio")
 def clock(device: torch.device) -> float:
     """``time.perf_counter()`` once the device has finished its queued work
     (CUDA runs asynchronously, so an unsynchronized clock times the launches)."""
-    import time
-
     if device.type == "cuda":
         torch.cuda.synchronize(device)
     return time.perf_counter()
@@ -152,8 +151,6 @@ def study_wall_time(study, profile: str, results_dir: Path | None = None) -> dic
     }
 
 
-
-
 def targets_table(results_dir: Path | None = None, study_results_dir: Path | None = None) -> pd.DataFrame:
     """Each speed target, what the newest GPU records measured, and whether
     it is met. CPU records never count: the targets are about one GPU."""
@@ -208,8 +205,6 @@ def profile_top(function, device: torch.device, rows: int = 8) -> dict:
     and, on CUDA, the share of the wall time the GPU was busy: well below 1
     means the stage is bound by the host (Python, kernel launches), not by
     the GPU's arithmetic or memory."""
-    import time
-
     from torch.profiler import ProfilerActivity, profile
 
     cuda = device.type == "cuda"

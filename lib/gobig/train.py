@@ -114,7 +114,6 @@ def train_models(
         if device.type == "cuda":
             torch.cuda.synchronize(device)
         elapsed += time.perf_counter() - start
-        stack.write_back()
         # One pass of the stack over the test set gives every model's accuracy.
         correct = (predict(stack, test_images) == test_labels).float().mean(dim=1).tolist() if test_images is not None else None
         for k in range(count):
@@ -122,4 +121,5 @@ def train_models(
             if correct is not None:
                 row["test_accuracy"] = correct[k]
             histories[k].append(row)
+    stack.write_back()  # the stack's weights into the models, once they are final
     return histories
