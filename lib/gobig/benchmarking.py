@@ -169,8 +169,9 @@ def targets_table(results_dir: Path | None = None, study_results_dir: Path | Non
         rows.append({"target": target, "measured": measured or "–", "status": status, "device": device or "–"})
 
     record = gpu_record("mnist_time_to_99")
-    ours = record["stages"][-1] if record else None
-    if ours is not None and ours["ratio"] is not None:
+    # Our fastest row that reached 99% beside the baseline (eager, or compiled with --compile).
+    ours = min((row for row in record["stages"][1:] if row["ratio"] is not None), key=lambda row: row["seconds"], default=None) if record else None
+    if ours is not None:
         add(f"MNIST to 99%: at least {MNIST_SPEEDUP:.0f}x the pytorch/examples recipe, under {MNIST_SECONDS:.0f} s of training",
             f"{ours['ratio']:.1f}x, {ours['seconds']:.2f} s", ours["ratio"] >= MNIST_SPEEDUP and ours["seconds"] < MNIST_SECONDS, record["provenance"]["device_name"])
     else:
