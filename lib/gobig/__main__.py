@@ -4,7 +4,9 @@
     python -m gobig run mnist --params my.yaml --set SEEDS=[0] --device cuda
     python -m gobig run alphacode --profile cpu
 
-It writes the same result records the chapter loads.
+It writes the same result records the chapter loads. Once every record of
+a profile is committed, ``python -m gobig promote mnist full`` makes that
+profile the chapter's defaults (gobig.promote).
 """
 
 from __future__ import annotations
@@ -33,7 +35,12 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--results-dir", default=None)
     run.add_argument("--data-dir", default=None)
     commands.add_parser("reliability-report", help="run the fault-injection and bad-input tests; write results/reliability/report.json")
+    promote = commands.add_parser("promote", help="make a profile whose records are all committed the chapter's defaults")
+    promote.add_argument("study", choices=sorted(STUDIES))
+    promote.add_argument("profile", help="a profile in lib/gobig/profiles, e.g. full")
     args = parser.parse_args(argv)
+    if args.command == "promote":
+        return _promote(STUDIES[args.study], args.profile)
     if args.command == "reliability-report":
         from gobig import reliability
 
@@ -61,6 +68,22 @@ def main(argv: list[str] | None = None) -> int:
     records = outcome if isinstance(outcome, list) else [outcome]  # gpt3's run is one record
     devices = sorted({record["provenance"]["device_name"] for record in records})
     print(f"{len(records)} record(s) in {study.STUDY}: devices {', '.join(devices)}")
+    return 0
+
+
+def _promote(study, profile: str) -> int:
+    from gobig.promote import CHAPTERS, PromotionError, promote
+
+    try:
+        outcome = promote(study, profile)
+    except (PromotionError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"{study.STUDY}: DEFAULT_PROFILE is now {profile!r}, and {CHAPTERS[study.STUDY]}'s parameters cell holds its values "
+          f"({outcome['records']} records, from {', '.join(outcome['devices'])}).")
+    for sentence in outcome["interim_prose"]:
+        print(f"  rewrite: the chapter still says \"{sentence}\"")
+    print("Then: make notebooks, make test (README and CONTRIBUTING say which profiles are the defaults).")
     return 0
 
 
