@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 
+import pandas as pd
 import pytest
 
 from gobig import benchmarking, paths
@@ -49,6 +50,29 @@ def test_performance_table_keeps_the_newest_record_per_benchmark_and_device(tmp_
     assert len(table) == 4
     assert table[(table.device.str.startswith("CPU")) & (table.stage == "ours")].ratio.tolist() == [4.0]
     assert table[(table.device.str.startswith("NVIDIA")) & (table.stage == "ours")].ratio.tolist() == [2.0]
+
+
+@pytest.mark.unit
+def test_bounds_table_says_what_bounded_each_profiled_stage(tmp_path):
+    def profile(busy, *ops):
+        return {"wall_s": 0.5, "time_field": "self_device_time_total", "busy_share": busy,
+                "top_ops": [{"op": op, "self_ms": 1.0, "share": share, "calls": 1} for op, share in ops]}
+
+    stages = [
+        benchmarking.stage("one at a time", 4.0, 8, "u", 4.0, profile=profile(0.2, ("aten::convolution", 0.4))),
+        benchmarking.stage("stacked", 1.0, 8, "u", 4.0, profile=profile(0.9, ("aten::bmm", 0.7), ("aten::add", 0.1))),
+        benchmarking.stage("not profiled", 1.0, 8, "u", 4.0),
+    ]
+    fake_record(tmp_path, "b", "cuda", "2026-02-01T00:00:00+00:00", stages)
+    fake_record(tmp_path, "b", "cuda", "2026-01-01T00:00:00+00:00", stages[:1])  # older: not shown
+    cpu = [benchmarking.stage("ours", 1.0, 8, "u", 1.0, profile={**profile(None, ("aten::mm", 0.55)), "time_field": "self_cpu_time_total"})]
+    fake_record(tmp_path, "b", "cpu", "2026-02-01T00:00:00+00:00", cpu)
+    table = benchmarking.bounds_table(tmp_path).set_index("stage")
+    assert list(table.index) == ["ours", "one at a time", "stacked"]  # by benchmark, then device name
+    assert table.loc["one at a time", "bound by"] == "the host: the GPU idles 80% of the time"
+    assert table.loc["stacked", "bound by"] == "GPU time in aten::bmm (70%)"
+    assert table.loc["stacked", "top ops"] == "aten::bmm 70%, aten::add 10%"
+    assert table.loc["ours", "bound by"] == "CPU time in aten::mm (55%)" and pd.isna(table.loc["ours", "GPU busy"])
 
 
 @pytest.mark.unit

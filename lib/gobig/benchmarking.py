@@ -102,14 +102,18 @@ def load_records(results_dir: Path | None = None) -> list[dict]:
     return sorted(records, key=lambda r: (r["benchmark"], r["provenance"]["timestamp"]), reverse=True)
 
 
+def newest_records(results_dir: Path | None = None) -> list[dict]:
+    """The newest record of each (benchmark, device type): what the page shows."""
+    newest = {}
+    for record in load_records(results_dir):  # newest first
+        newest.setdefault((record["benchmark"], record["provenance"]["device"]), record)
+    return list(newest.values())
+
+
 def performance_table(results_dir: Path | None = None) -> pd.DataFrame:
     """The newest record per (benchmark, device type), one row per stage."""
-    rows, seen = [], set()
-    for record in load_records(results_dir):
-        origin = (record["benchmark"], record["provenance"]["device"])
-        if origin in seen:
-            continue
-        seen.add(origin)
+    rows = []
+    for record in newest_records(results_dir):
         for row in record["stages"]:
             rows.append(
                 {
@@ -226,6 +230,44 @@ def profile_top(function, device: torch.device, rows: int = 8) -> dict:
         "busy_share": total_us / 1e6 / wall if cuda and wall > 0 else None,
         "top_ops": [{"op": e.key, "self_ms": getattr(e, field) / 1e3, "share": getattr(e, field) / total_us, "calls": e.count} for e in top],
     }
+
+
+#: Below this share of wall time busy, a GPU stage is bound by its host.
+HOST_BOUND_BELOW = 0.5
+
+
+def bounds_table(results_dir: Path | None = None, top: int = 3) -> pd.DataFrame:
+    """What bounded each profiled stage (scripts run with ``--profile``), from
+    the newest record per (benchmark, device type): the profiled slice's wall
+    time, on CUDA the share of it the GPU was busy, and the ops with the most
+    self time. A GPU busy less than half the time waits on its host (Python,
+    kernel launches); otherwise the top ops are what the GPU spends its time on."""
+    rows = []
+    for record in newest_records(results_dir):
+        for row in record["stages"]:
+            summary = row.get("profile")
+            if not summary:
+                continue
+            ops = summary["top_ops"]
+            busy = summary["busy_share"]
+            if busy is not None and busy < HOST_BOUND_BELOW:
+                bound = f"the host: the GPU idles {1 - busy:.0%} of the time"
+            else:
+                where = "GPU" if busy is not None else "CPU"
+                bound = f"{where} time in {ops[0]['op']} ({ops[0]['share']:.0%})" if ops else "-"
+            rows.append(
+                {
+                    "benchmark": record["benchmark"],
+                    "stage": row["stage"],
+                    "bound by": bound,
+                    "GPU busy": busy,
+                    "top ops": ", ".join(f"{op['op']} {op['share']:.0%}" for op in ops[:top]),
+                    "profiled ms": summary["wall_s"] * 1e3,
+                    "device": record["provenance"]["device_name"],
+                }
+            )
+    columns = ["benchmark", "stage", "bound by", "GPU busy", "top ops", "profiled ms", "device"]
+    return pd.DataFrame(rows, columns=columns).sort_values(["benchmark", "device"], kind="stable").reset_index(drop=True)
 
 
 def print_profile(name: str, summary: dict) -> None:
