@@ -37,7 +37,11 @@ pass; no optimizer step, so the weights are untouched). That warm-up is
 reported as compile time, never as training time; the first-epoch excess
 over the mean of the later epochs is reported too. One record then says
 whether compiling pays. The baseline is never compiled (the example does
-not).
+not). With ``--profile``, 50 training batches of each side (eager, fresh
+models) then run under torch.profiler, and each side's stage records what
+bounds it (on CUDA, how much of the time the GPU was busy: the example's
+per-image transforms in a DataLoader against our tensors resident on the
+device).
 
 Target: on one H100, ours reaches 99% at least 20x faster than the baseline
 in training time, with under 2 s of training (compile time reported
@@ -178,12 +182,12 @@ def baseline_test(model, device, loader) -> tuple[float, float]:
     return test_loss / count, correct / count
 
 
-def run_baseline(device: torch.device, root: Path, download: bool, train_subset: int | None, max_epochs: int, seed: int) -> dict:
+def baseline_loaders(device: torch.device, root: Path, download: bool, train_subset: int | None):
+    """The example's train and test DataLoaders (its transforms, batch sizes
+    and, on CUDA, its worker and pinned-memory settings)."""
     from torch.utils.data import DataLoader, Subset
     from torchvision import datasets, transforms
 
-    set_seed(seed)
-    start = time.perf_counter()
     transform = transforms.Compose([transforms.ToTensor(), transforms.Normalize((MNIST_MEAN,), (MNIST_STD,))])
     train_set = datasets.MNIST(str(root), train=True, download=download, transform=transform)
     test_set = datasets.MNIST(str(root), train=False, download=download, transform=transform)
@@ -195,8 +199,14 @@ def run_baseline(device: torch.device, root: Path, download: bool, train_subset:
         accelerator_kwargs = {"num_workers": 1, "pin_memory": True, "persistent_workers": True, "shuffle": True}
         train_kwargs.update(accelerator_kwargs)
         test_kwargs.update(accelerator_kwargs)
-    train_loader = DataLoader(train_set, **train_kwargs)
-    test_loader = DataLoader(test_set, **test_kwargs)
+    return DataLoader(train_set, **train_kwargs), DataLoader(test_set, **test_kwargs)
+
+
+def run_baseline(device: torch.device, root: Path, download: bool, train_subset: int | None, max_epochs: int, seed: int) -> dict:
+    set_seed(seed)
+    start = time.perf_counter()
+    train_loader, test_loader = baseline_loaders(device, root, download, train_subset)
+    train_set = train_loader.dataset
     data_load_s = time.perf_counter() - start
 
     model = ExampleNet().to(device)
@@ -315,6 +325,33 @@ def run_ours(device: torch.device, download: bool, model_spec: str, batch_size: 
 
 
 # --------------------------------------------------------------------------
+# What bounds each side (--profile)
+# --------------------------------------------------------------------------
+
+PROFILE_BATCHES = 50
+
+
+def profile_baseline(device: torch.device, root: Path, download: bool, seed: int) -> dict:
+    """torch.profiler over the example's first PROFILE_BATCHES training
+    batches (a fresh model; the DataLoader's start included, as each epoch pays it)."""
+    set_seed(seed)
+    train_loader, _ = baseline_loaders(device, root, download, PROFILE_BATCHES * BASELINE_BATCH)
+    model = ExampleNet().to(device)
+    optimizer = torch.optim.Adadelta(model.parameters(), lr=BASELINE_LR)
+    return benchmarking.profile_top(lambda: baseline_train_epoch(model, device, train_loader, optimizer), device)
+
+
+def profile_ours(device: torch.device, download: bool, model_spec: str, batch_size: int, learning_rate: float, seed: int) -> dict:
+    """torch.profiler over PROFILE_BATCHES of our training batches (a fresh model, eager)."""
+    data = mnist_data.load_mnist(device=device, download=download)
+    count = PROFILE_BATCHES * batch_size
+    set_seed(seed)
+    model = build_model(*parse_spec(model_spec)).to(device)
+    setup = TrainingSetup(mode="natural", epochs=1, batch_size=batch_size, learning_rate=learning_rate)
+    return benchmarking.profile_top(lambda: train_model(model, data.train_images[:count], data.train_labels[:count], setup, seed, progress=False), device)
+
+
+# --------------------------------------------------------------------------
 # Report
 # --------------------------------------------------------------------------
 
@@ -408,6 +445,7 @@ def stages(baseline: dict | None, ours: list[dict]) -> list[dict]:
                 result["train_s"], result["images_per_s"] * result["train_s"], "images/s",
                 baseline["train_s"] if comparable else None,
                 reached_target=result["reached_target"], epochs_to_target=result["epochs_to_target"], compile_s=result.get("compile_s"),
+                **({"profile": result["profile"]} if "profile" in result else {}),
             )
         )
     return rows
@@ -427,6 +465,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--download", action="store_true", help="let torchvision download MNIST when there is no offline mirror")
     parser.add_argument("--seed", type=int, default=1, help="seed for both (default 1, the example's)")
     parser.add_argument("--skip-baseline", action="store_true", help="run ours alone (no ratio)")
+    parser.add_argument("--profile", action="store_true", help=f"also profile {PROFILE_BATCHES} training batches of each side, eager (torch.profiler) and record what bounds it")
     args = parser.parse_args(argv)
 
     device = resolve_device(args.device)
@@ -449,6 +488,14 @@ def main(argv: list[str] | None = None) -> int:
     for compile_model in (False, True) if args.compile else (False,):
         print(f"ours: gobig.train.train_model, {args.model}, batch {batch_size}, {ours_epochs} epochs{', torch.compile' if compile_model else ''}")
         ours.append(run_ours(device, args.download, args.model, batch_size, args.lr, args.train_subset, ours_epochs, args.seed, compile_model))
+
+    if args.profile:
+        sides = ([(baseline, lambda: profile_baseline(device, root, download, args.seed))] if baseline else []) + [
+            (ours[0], lambda: profile_ours(device, args.download, args.model, batch_size, args.lr, args.seed))
+        ]
+        for result, profile in sides:
+            result["profile"] = profile()
+            benchmarking.print_profile(result["stage"], result["profile"])
 
     results = ([baseline] if baseline else []) + ours
     print_table(results, device)

@@ -70,7 +70,7 @@ for stage in $stages; do
       step bench-workers 90 python3 benchmarks/sweep_workers.py --device $device --workers 1,$workers
       # --compile: ours eager and compiled side by side, compile time apart (does compiling pay here?).
       step bench-code-model 150 python3 benchmarks/code_model.py --device $device --profile --compile
-      step bench-mnist-99 150 python3 benchmarks/mnist_time_to_99.py --device $device --baseline-max-epochs 8 --compile ;;
+      step bench-mnist-99 150 python3 benchmarks/mnist_time_to_99.py --device $device --baseline-max-epochs 8 --compile --profile ;;
     mnist) step mnist-$profile 100000 python3 -m gobig run mnist --profile $profile --device $device --set WORKERS=$workers ;;
     # Two workers: one split's judging (all cores) overlaps another's training and sampling (the GPU).
     alphacode) step alphacode-$profile 100000 python3 -m gobig run alphacode --profile $profile --device $device --set WORKERS=$(( workers > 1 ? 2 : 1 )) ;;

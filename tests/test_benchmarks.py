@@ -119,7 +119,7 @@ SCRIPTS = {
     "stacked_training.py": ["--models", "mlp:8", "--train-subset", "512", "--pgd-steps", "2"],
     "pgd_throughput.py": ["--model", "mlp:16", "--images", "256", "--steps", "3"],
     "code_model.py": ["--layers", "1", "--heads", "2", "--dim", "32", "--context", "32", "--batch", "2", "--steps", "3", "--samples", "4", "--prompt-tokens", "8", "--new-tokens", "8"],
-    "mnist_time_to_99.py": ["--train-subset", "512", "--max-epochs", "1", "--model", "mlp:16"],
+    "mnist_time_to_99.py": ["--train-subset", "512", "--max-epochs", "1", "--model", "mlp:16", "--profile"],
     "code_execution.py": ["--problems", "2", "--copies", "1"],
     "sweep_workers.py": ["--models", "madry:1", "--modes", "natural", "--seeds", "2", "--train-subset", "256", "--eval-images", "32", "--workers", "1,2"],
 }
@@ -144,6 +144,8 @@ def test_benchmark_runs_and_writes_a_stage_table(tmp_path, script):
     assert record["provenance"]["device"] == "cpu"
     assert record["stages"] and all(set(benchmarking.STAGE_FIELDS) <= set(row) for row in record["stages"])
     assert record["stages"][0]["ratio"] == pytest.approx(1.0) or record["stages"][0]["ratio"] is None
+    if "--profile" in SCRIPTS[script]:
+        assert not benchmarking.bounds_table(tmp_path).empty, "--profile records what bounds a stage"
 
 
 @pytest.mark.smoke
