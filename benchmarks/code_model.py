@@ -154,14 +154,16 @@ def main(argv: list[str] | None = None) -> int:
 
     ours = train_ours(False)
     stages.append(ours)
+    compile_error = None
     if args.compile:
-        compiled = train_ours(True)
-        stages.append(compiled)
-        print(
-            f"torch.compile: {ours['seconds'] / compiled['seconds']:.2f}x the eager steps' speed; "
-            f"first step {compiled['first_step_s']:.1f} s compiled (compilation included), {ours['first_step_s']:.1f} s eager",
-            flush=True,
-        )
+        compiled, compile_error = benchmarking.compiled_or_error(lambda: train_ours(True))
+        if compiled is not None:
+            stages.append(compiled)
+            print(
+                f"torch.compile: {ours['seconds'] / compiled['seconds']:.2f}x the eager steps' speed; "
+                f"first step {compiled['first_step_s']:.1f} s compiled (compilation included), {ours['first_step_s']:.1f} s eager",
+                flush=True,
+            )
 
     prompt = torch.randint(5, args.vocab, (prompt_tokens,), generator=torch.Generator().manual_seed(args.seed)).tolist()
     model = fresh()
@@ -199,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
         print("CPU run: no bf16, no fused optimizer, no MFU; these numbers check the script, not the GPU targets.")
     path = benchmarking.write_record(
         "code_model", device, vars(args), stages, parameters=parameters, flops_per_token=flops_per_token, peak_flops=peak,
-        model={"layers": layers, "heads": heads, "dim": dim, "context": context, "batch": batch, "vocab": args.vocab},
+        model={"layers": layers, "heads": heads, "dim": dim, "context": context, "batch": batch, "vocab": args.vocab}, compile_error=compile_error,
     )
     print(f"\nrecord: {path}")
     return 0

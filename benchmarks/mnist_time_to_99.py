@@ -484,10 +484,14 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_baseline:
         print(f"baseline: pytorch/examples recipe, up to {baseline_epochs} epochs")
         baseline = run_baseline(device, root, download, args.train_subset, baseline_epochs, args.seed)
-    ours = []
-    for compile_model in (False, True) if args.compile else (False,):
+    def ours_run(compile_model: bool) -> dict:
         print(f"ours: gobig.train.train_model, {args.model}, batch {batch_size}, {ours_epochs} epochs{', torch.compile' if compile_model else ''}")
-        ours.append(run_ours(device, args.download, args.model, batch_size, args.lr, args.train_subset, ours_epochs, args.seed, compile_model))
+        return run_ours(device, args.download, args.model, batch_size, args.lr, args.train_subset, ours_epochs, args.seed, compile_model)
+
+    ours, compile_error = [ours_run(False)], None
+    if args.compile:
+        compiled, compile_error = benchmarking.compiled_or_error(lambda: ours_run(True))
+        ours += [compiled] if compiled is not None else []
 
     if args.profile:
         sides = ([(baseline, lambda: profile_baseline(device, root, download, args.seed))] if baseline else []) + [
@@ -504,7 +508,7 @@ def main(argv: list[str] | None = None) -> int:
         print("CPU run: these numbers check that the benchmark works; they say nothing about the H100 target.")
     path = benchmarking.write_record(
         "mnist_time_to_99", device, vars(args), stages(baseline, ours), target_accuracy=TARGET_ACCURACY,
-        prepare_data_s=record["prepare_data_s"], results=results, comparisons=comparisons,
+        prepare_data_s=record["prepare_data_s"], results=results, comparisons=comparisons, compile_error=compile_error,
     )
     print(f"\nrecord: {path.relative_to(paths.ROOT) if path.is_relative_to(paths.ROOT) else path}")
     return 0

@@ -168,3 +168,28 @@ def test_compile_adds_a_compiled_row_beside_the_eager_one(tmp_path, script):
         assert compiled["first_step_s"] > 0 and compiled["ratio"] > 0
     else:
         assert compiled["compile_s"] > 0 and eager["compile_s"] is None
+
+
+@pytest.mark.smoke
+@pytest.mark.parametrize("script", ["code_model.py", "mnist_time_to_99.py"])
+def test_a_compiler_failure_loses_only_the_compiled_row(tmp_path, monkeypatch, script):
+    """A GPU image whose compiler fails must not cost the eager measurements
+    of the same run: the record keeps them and names the error."""
+    import importlib.util
+
+    import torch
+
+    def failing_compile(*args, **kwargs):
+        raise RuntimeError("no working compiler on this machine")
+
+    monkeypatch.setattr(torch, "compile", failing_compile)
+    monkeypatch.setattr(benchmarking, "RESULTS_DIR", tmp_path)
+    spec = importlib.util.spec_from_file_location(f"benchmark_{script[:-3]}", paths.ROOT / "benchmarks" / script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.main(["--device", "cpu", *SCRIPTS[script], "--compile"]) == 0
+    (path,) = tmp_path.glob("*.json")
+    record = json.loads(path.read_text())
+    assert record["compile_error"] == "RuntimeError: no working compiler on this machine"
+    assert not any("compile" in row["stage"] and "gobig" in row["stage"] for row in record["stages"])
+    assert any("gobig" in row["stage"] for row in record["stages"]), "the eager row is kept"

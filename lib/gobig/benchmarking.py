@@ -45,6 +45,18 @@ def timed(device: torch.device, function, *args) -> tuple[object, float]:
     return result, clock(device) - start
 
 
+def compiled_or_error(run) -> tuple[object, str | None]:
+    """``(run(), None)``, or ``(None, error)`` when it fails: for the
+    ``torch.compile`` runs beside eager ones, so that a compiler failing on
+    some machine loses only its own row and the record keeps the error."""
+    try:
+        return run(), None
+    except Exception as error:  # compiler failures share no one type (dynamo, inductor, triton)
+        message = f"{type(error).__name__}: {error}"[:4000]
+        print(f"torch.compile failed; the record keeps the eager rows and this error:\n{message[:2000]}", flush=True)
+        return None, message
+
+
 def stage(name: str, seconds: float, work: float | None, unit: str, baseline_seconds: float | None = None, **extra) -> dict:
     """One row: ``work`` units done in ``seconds`` (throughput = work /
     seconds); ``ratio`` = baseline_seconds / seconds for the same work."""
