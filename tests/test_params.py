@@ -29,6 +29,7 @@ BAD_VALUES = [
     ("PGD_RESTARTS", 0, "PGD_RESTARTS", ">= 1"),
     ("TRAIN_SUBSET", 70_000, "TRAIN_SUBSET", "<= 60000"),
     ("STACK_SEEDS", "sometimes", "STACK_SEEDS", "'auto', 'always', 'never'"),
+    ("COMPILE", "yes", "COMPILE", "True or False"),
     ("WORKERS", 0, "WORKERS", ">= 1"),
     ("WORKERS", 2.5, "WORKERS", "an integer"),
 ]

@@ -64,6 +64,7 @@ PARAMETERS = {
     "BLOG_EPOCHS": Spec(int, "epochs for the blog's model", minimum=1, maximum=1000),
     "BLOG_BATCH_SIZE": Spec(int, "batch size for the blog's model", minimum=1, maximum=60_000),
     "STACK_SEEDS": Spec(str, "train a model's seeds together as one stacked model (torch.func): auto (on CUDA only), always or never", allowed=STACKING),
+    "COMPILE": Spec(bool, "torch.compile the models' forward passes in training and attacks (fewer kernel launches on a GPU; compile time counts in each run's time)"),
     "CROSSCHECK": Spec(bool, "cross-check our PGD with torchattacks on the largest PGD-trained model"),
     "DEVICE": Spec(str, "where to compute", allowed=DEVICE_CHOICES),
     "DATA_DIR": Spec(str, "folder with MNIST (None: gobig.paths.data_dir())", optional=True),
@@ -79,7 +80,7 @@ def load_profile(name: str) -> dict:
 def validate_parameters(values: dict) -> dict:
     """Every chapter parameter checked; machine-specific ones default to
     None/auto when absent so profiles stay portable."""
-    portable = {"DEVICE": "auto", "DATA_DIR": None, "DOWNLOAD": False, "STACK_SEEDS": "auto", **SWEEP_DEFAULTS}
+    portable = {"DEVICE": "auto", "DATA_DIR": None, "DOWNLOAD": False, "STACK_SEEDS": "auto", "COMPILE": False, **SWEEP_DEFAULTS}
     return validate(PARAMETERS, {**portable, **values})
 
 
@@ -163,11 +164,13 @@ class _Computer:
             **{k: training[k] for k in ("eps", "pgd_steps", "pgd_step_size", "eps_warmup") if k in training},
         )
         seeds = [config["seed"] for config in configs]
-        histories = train_models(models, data.train_images[:subset], data.train_labels[:subset], setup, seeds, data.test_images, data.test_labels, self.progress)
+        compile_models = self.params["COMPILE"]
+        histories = train_models(models, data.train_images[:subset], data.train_labels[:subset], setup, seeds, data.test_images, data.test_labels, self.progress, compile_models)
         start = time.perf_counter()
-        results = evaluate(models, data.test_images, data.test_labels, first["evaluation"], seeds)
+        results = evaluate(models, data.test_images, data.test_labels, first["evaluation"], seeds, compile_models)
         eval_time_s = round(time.perf_counter() - start, 3)  # of the whole stack, like train_time_s
-        made = provenance(self.device)
+        # Not part of the config (like stacking, it changes at most the kernels' rounding), so the record says it.
+        made = {**provenance(self.device), "compiled": compile_models}
         outputs = []
         for config, model, history, result in zip(configs, models, histories, results):
             if config.get("crosscheck"):
@@ -192,7 +195,7 @@ def seedless(config: dict) -> str:
     return json.dumps({k: v for k, v in config.items() if k not in ("seed", "crosscheck")}, sort_keys=True)
 
 
-def evaluate(models: list, test_images, test_labels, evaluation: dict, seeds: list[int]) -> list[dict]:
+def evaluate(models: list, test_images, test_labels, evaluation: dict, seeds: list[int], compile: bool = False) -> list[dict]:
     """Clean accuracy on all test images; PGD robust accuracy on the first
     ``robust_eval_subset`` of them; Lipschitz estimates. One result per
     model; several models are attacked together as one stack (each with its
@@ -201,7 +204,7 @@ def evaluate(models: list, test_images, test_labels, evaluation: dict, seeds: li
         model.eval()
         for parameter in model.parameters():
             parameter.requires_grad_(False)  # only input gradients are needed from here on
-    stack = StackedModels(models).requires_grad_(False)  # one model: the plain module
+    stack = StackedModels(models, compile=compile).requires_grad_(False)  # one model: the plain module
     predictions = predict(stack, test_images)
     robust_count = evaluation["robust_eval_subset"] or len(test_images)
     attack_images, attack_labels = test_images[:robust_count], test_labels[:robust_count]

@@ -69,17 +69,18 @@ def train_models(
     test_images: torch.Tensor | None = None,
     test_labels: torch.Tensor | None = None,
     progress: bool = True,
+    compile: bool = False,
 ) -> list[list[dict]]:
     """Train models of one architecture together, in place, model k with
     ``seeds[k]``; return each model's history (one row per epoch: loss, time
     and, when test data is given, clean test accuracy). ``train_time_s`` is
-    the time the whole stack trained."""
+    the time the whole stack trained (with ``compile``, its compilation too)."""
     if setup.mode not in TRAINING_MODES:
         raise ValueError(f"TRAINING_MODES: {setup.mode!r} is not one of {TRAINING_MODES}")
     if len(seeds) != len(models):
         raise ValueError(f"{len(seeds)} seeds for {len(models)} models")
     device = train_images.device
-    stack = StackedModels(models)
+    stack = StackedModels(models, compile=compile)
     count = len(models)
     generators = [torch.Generator(device=device).manual_seed(seed) for seed in seeds]
     optimizer = torch.optim.Adam(stack.parameters, lr=setup.learning_rate, **({"fused": True} if device.type == "cuda" else {}))
