@@ -201,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
         print("CPU run: no bf16, no fused optimizer, no MFU; these numbers check the script, not the GPU targets.")
     path = benchmarking.write_record(
         "code_model", device, vars(args), stages, parameters=parameters, flops_per_token=flops_per_token, peak_flops=peak,
-        model={"layers": layers, "heads": heads, "dim": dim, "context": context, "batch": batch, "vocab": args.vocab}, compile_error=compile_error,
+        model={"layers": layers, "heads": heads, "dim": dim, "context": context, "batch": batch, "vocab": args.vocab}, compile_errors=[compile_error] if compile_error else [],
     )
     print(f"\nrecord: {path}")
     return 0

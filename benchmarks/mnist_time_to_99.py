@@ -508,7 +508,7 @@ def main(argv: list[str] | None = None) -> int:
         print("CPU run: these numbers check that the benchmark works; they say nothing about the H100 target.")
     path = benchmarking.write_record(
         "mnist_time_to_99", device, vars(args), stages(baseline, ours), target_accuracy=TARGET_ACCURACY,
-        prepare_data_s=record["prepare_data_s"], results=results, comparisons=comparisons, compile_error=compile_error,
+        prepare_data_s=record["prepare_data_s"], results=results, comparisons=comparisons, compile_errors=[compile_error] if compile_error else [],
     )
     print(f"\nrecord: {path.relative_to(paths.ROOT) if path.is_relative_to(paths.ROOT) else path}")
     return 0

@@ -12,7 +12,12 @@ dominates), ``--seeds`` models of that architecture are trained for
   after another (what chapter 1 did before stacking; ``STACK_SEEDS=False``);
 * **stacked**: ``train_models`` on all seeds at once: parameters stacked with
   ``torch.func.stack_module_state``, one ``vmap``-ed ``functional_call``
-  per step.
+  per step;
+* **stacked, torch.compile** (with ``--compile``; chapter 1's ``COMPILE``):
+  the same with the stack's forward pass compiled. Its compile time is an
+  untimed warm-up at the timed run's shapes (the full and the last batch),
+  reported apart as ``compile_s``, with ``calls_captured``, the graphs dynamo
+  captured (0 would mean it fell back to eager).
 
 With ``--eval-images`` (default on) the trained models are then attacked
 the way chapter 1 evaluates them (PGD, l-inf eps 0.3, step 0.01), one at a
@@ -80,8 +85,14 @@ def one_at_a_time(models, images, labels, setup, seeds) -> None:
         train_models([model], images, labels, setup, [seed], progress=False)
 
 
-def together(models, images, labels, setup, seeds) -> None:
-    train_models(models, images, labels, setup, seeds, progress=False)
+def together(models, images, labels, setup, seeds, compile_models: bool = False) -> None:
+    train_models(models, images, labels, setup, seeds, progress=False, compile=compile_models)
+
+
+def captured_graphs() -> int:
+    from torch._dynamo.utils import counters
+
+    return counters["stats"]["calls_captured"]
 
 
 def measure(family: str, size: int, mode: str, images, labels, seeds: list[int], batch_size: int, args, device: torch.device) -> list[dict]:
@@ -106,6 +117,26 @@ def measure(family: str, size: int, mode: str, images, labels, seeds: list[int],
         benchmarking.stage(f"{name}, one at a time", baseline_s, work, "images/s", baseline_s, mode=mode, model=label, num_params=params, final_loss=alone_loss),
         benchmarking.stage(f"{name}, stacked", stacked_s, work, "images/s", baseline_s, mode=mode, model=label, num_params=params, final_loss=stacked_loss, max_weight_difference=difference),
     ]
+    if args.compile:
+        # The warm-up compiles every graph the timed run needs: the full batch and the last, shorter one.
+        last = len(images) % batch_size
+        warm_count = batch_size + last if last and len(images) > batch_size else batch_size
+        warm_compile = TrainingSetup(mode=mode, epochs=1, batch_size=batch_size, pgd_steps=1)
+
+        def compiled_run() -> dict:
+            before = captured_graphs()
+            _, compile_s = benchmarking.timed(device, together, fresh_models(family, size, seeds, device), images[:warm_count], labels[:warm_count], warm_compile, seeds, True)
+            compiled = fresh_models(family, size, seeds, device)
+            _, compiled_s = benchmarking.timed(device, together, compiled, images, labels, setup, seeds, True)
+            drift = max((p.float() - q.float()).abs().max().item() for a, b in zip(alone, compiled) for p, q in zip(a.parameters(), b.parameters()))
+            return benchmarking.stage(
+                f"{name}, stacked, torch.compile", compiled_s, work, "images/s", baseline_s, mode=mode, model=label, num_params=params,
+                final_loss=loss_of(compiled, images, labels), max_weight_difference=drift, compile_s=compile_s, calls_captured=captured_graphs() - before,
+            )
+
+        row, error = benchmarking.compiled_or_error(compiled_run)
+        rows += [row] if row else []
+        args.compile_errors += [error] if error else []
     if args.eval_images:
         rows += measure_attack(alone, seeds, name, args, device)
     print(f"{name}: final training loss {alone_loss:.4f} one at a time, {stacked_loss:.4f} stacked; largest weight difference {difference:.1e}", flush=True)
@@ -138,10 +169,27 @@ def measure_attack(models: list, seeds: list[int], name: str, args, device: torc
     work = len(models) * len(images) * args.eval_steps
     label = f"PGD-{args.eval_steps} on {len(images)} test images, {name.split(' ', 1)[1]}"
     print(f"{label}: robust accuracy {[round(a, 4) for a in alone]} one at a time, {[round(a, 4) for a in together]} stacked", flush=True)
-    return [
+    rows = [
         benchmarking.stage(f"{label}, one at a time", alone_s, work, "image-steps/s", alone_s, robust_accuracy=alone),
         benchmarking.stage(f"{label}, stacked", together_s, work, "image-steps/s", alone_s, robust_accuracy=together),
     ]
+    if args.compile:
+
+        def compiled_attack() -> dict:
+            before = captured_graphs()
+            stack = StackedModels(models, compile=True).requires_grad_(False)
+            # One step over the same images compiles the shapes the timed attack meets.
+            _, compile_s = benchmarking.timed(device, robust_accuracy, stack, images, labels, 0.3, 1, 0.01, "linf", 1, 2048, seeds)
+            accuracies, compiled_s = benchmarking.timed(device, robust_accuracy, stack, images, labels, 0.3, args.eval_steps, 0.01, "linf", 1, 2048, seeds)
+            return benchmarking.stage(
+                f"{label}, stacked, torch.compile", compiled_s, work, "image-steps/s", alone_s, robust_accuracy=accuracies,
+                compile_s=compile_s, calls_captured=captured_graphs() - before,
+            )
+
+        row, error = benchmarking.compiled_or_error(compiled_attack)
+        rows += [row] if row else []
+        args.compile_errors += [error] if error else []
+    return rows
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -157,7 +205,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--eval-images", type=int, default=None, help="also attack the trained models on this many test images, one at a time and stacked (default 10,000 on CUDA, 1,000 on CPU; 0: no attack)")
     parser.add_argument("--eval-steps", type=int, default=None, help="PGD steps of that attack (default 40 on CUDA, 10 on CPU)")
     parser.add_argument("--profile", action="store_true", help="also profile 20 batches of each side (torch.profiler) and record what bounds it")
+    parser.add_argument("--compile", action="store_true", help="also train and attack the stack with torch.compile (chapter 1's COMPILE); compile time reported apart")
     args = parser.parse_args(argv)
+    args.compile_errors = []
 
     device = resolve_device(args.device)
     cuda = device.type == "cuda"
@@ -177,7 +227,9 @@ def main(argv: list[str] | None = None) -> int:
 
     pgd = f", PGD-{args.pgd_steps} training" if "pgd" in args.modes else ""
     benchmarking.print_table(f"Training {args.seeds} seeds: one at a time vs stacked ({subset} images x {args.epochs} epoch(s), batch {batch_size}{pgd}) on {device.type.upper()}", stages)
-    path = benchmarking.write_record("stacked_training", device, vars(args), stages, batch_size=batch_size, train_subset=subset)
+    errors = args.compile_errors
+    arguments = {k: v for k, v in vars(args).items() if k != "compile_errors"}
+    path = benchmarking.write_record("stacked_training", device, arguments, stages, batch_size=batch_size, train_subset=subset, compile_errors=errors)
     print(f"\nrecord: {path}")
     return 0
 

@@ -10,7 +10,8 @@
 #   bash gpu/session.sh [budget_seconds, default 540] [stages, default "test bench mnist alphacode"]
 # GOBIG_SESSION_DEVICE=cpu runs the same steps on a CPU (a dry run of this script);
 # GOBIG_SESSION_WORKERS sets chapter 1's worker processes (default 4);
-# GOBIG_SESSION_PROFILE the chapters' profile (default full; the tests use smoke).
+# GOBIG_SESSION_PROFILE the chapters' profile (default full; the tests use smoke);
+# GOBIG_SESSION_COMPILE=true runs chapter 1 with COMPILE (default false).
 set -u
 cd "$(dirname "$0")/.."
 budget=${1:-540}
@@ -37,6 +38,8 @@ device=${GOBIG_SESSION_DEVICE:-cuda}
 # WORKERS). 4 of the 16 cores: a first guess, not yet measured.
 workers=${GOBIG_SESSION_WORKERS:-4}
 profile=${GOBIG_SESSION_PROFILE:-full}
+# Chapter 1's COMPILE: off until stacked_training --compile shows it pays on this GPU.
+compile=${GOBIG_SESSION_COMPILE:-false}
 export PYTHONPATH=$PWD/lib${PYTHONPATH:+:$PYTHONPATH} PYTHONUNBUFFERED=1
 [ "$device" = cuda ] && export GOBIG_REQUIRE_GPU=1
 export GOBIG_DATA_DIR=${GOBIG_DATA_DIR:-$PWD/.carry/data}
@@ -68,10 +71,10 @@ for stage in $stages; do
       # --compile: ours eager and compiled side by side, compile time apart (does compiling pay here?).
       step bench-mnist-99 240 python3 benchmarks/mnist_time_to_99.py --device $device --baseline-max-epochs 8 --compile --profile
       step bench-code-model 150 python3 benchmarks/code_model.py --device $device --profile --compile
-      step bench-stacked 150 python3 benchmarks/stacked_training.py --device $device --profile
+      step bench-stacked 240 python3 benchmarks/stacked_training.py --device $device --profile --compile
       step bench-pgd 60 python3 benchmarks/pgd_throughput.py --device $device --profile
       step bench-workers 90 python3 benchmarks/sweep_workers.py --device $device --workers 1,$workers ;;
-    mnist) step mnist-$profile 100000 python3 -m gobig run mnist --profile $profile --device $device --set WORKERS=$workers ;;
+    mnist) step mnist-$profile 100000 python3 -m gobig run mnist --profile $profile --device $device --set WORKERS=$workers --set COMPILE=$compile ;;
     # Two workers: one split's judging (all cores) overlaps another's training and sampling (the GPU).
     alphacode) step alphacode-$profile 100000 python3 -m gobig run alphacode --profile $profile --device $device --set WORKERS=$(( workers > 1 ? 2 : 1 )) ;;
   esac

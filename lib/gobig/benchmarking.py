@@ -48,7 +48,8 @@ def timed(device: torch.device, function, *args) -> tuple[object, float]:
 def compiled_or_error(run) -> tuple[object, str | None]:
     """``(run(), None)``, or ``(None, error)`` when it fails: for the
     ``torch.compile`` runs beside eager ones, so that a compiler failing on
-    some machine loses only its own row and the record keeps the error."""
+    some machine loses only its own row and the record keeps the error
+    (in ``compile_errors``)."""
     try:
         return run(), None
     except Exception as error:  # compiler failures share no one type (dynamo, inductor, triton)
