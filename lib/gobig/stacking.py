@@ -23,6 +23,18 @@ from torch import nn
 from torch.func import functional_call, stack_module_state, vmap
 
 
+#: Compiled variants one function may hold. Dynamo's default (8) is spent
+#: by one architecture's batch shapes and gradient modes (training, attack,
+#: evaluation), after which it runs eager; a sweep meets 13 architectures.
+RECOMPILE_LIMIT = 128
+
+
+def _allow_recompiles() -> None:
+    config = torch._dynamo.config
+    name = "recompile_limit" if hasattr(config, "recompile_limit") else "cache_size_limit"  # renamed after torch 2.4
+    setattr(config, name, max(getattr(config, name), RECOMPILE_LIMIT))
+
+
 class StackedModels:
     """K models of one architecture as one function ``[K, B, ...] -> [K, B, C]``.
 
@@ -38,6 +50,8 @@ class StackedModels:
             raise ValueError("stacked models must share one architecture (same parameter names and shapes)")
         self.models = models
         self.compiled = compile
+        if compile:
+            _allow_recompiles()
         if len(models) == 1:
             self.parameters = list(models[0].parameters())
             # A compiled module shares the module's parameters.
@@ -62,6 +76,10 @@ class StackedModels:
         return len(self.models)
 
     def __call__(self, images: torch.Tensor) -> torch.Tensor:
+        if self.compiled:
+            # Evaluation expands one batch to all K models (stride 0); a compiled
+            # function would recompile for each layout, so it always gets a dense one.
+            images = images.contiguous()
         if len(self.models) == 1:
             return self._module(images[0])[None]
         device_type = images.device.type
