@@ -37,11 +37,21 @@ def test_bf16_training_and_pgd_run_on_the_gpu(mnist_cpu):
     assert 0 <= robust_accuracy(model.eval(), images[:512], labels[:512], 0.3, 5, 0.1) <= 1
 
 
+def fresh_madry_models(device: torch.device, seeds=(0, 1, 2)) -> list:
+    """One Madry s=1 model per seed, each with the initial weights it gets alone."""
+    from gobig.runtime import set_seed
+
+    models = []
+    for seed in seeds:
+        set_seed(seed)
+        models.append(build_model("madry", 1).to(device))
+    return models
+
+
 @requires_cuda
 def test_stacked_training_on_the_gpu_tracks_one_model_at_a_time(mnist_cpu):
     """bf16 on CUDA: the stacked seeds' first-epoch losses match training
     each alone to bf16 noise (the CPU test checks the weights to 1e-4)."""
-    from gobig.runtime import set_seed
     from gobig.train import train_models
 
     device = torch.device("cuda")
@@ -49,11 +59,7 @@ def test_stacked_training_on_the_gpu_tracks_one_model_at_a_time(mnist_cpu):
     setup = TrainingSetup(mode="pgd", epochs=1, batch_size=256, pgd_steps=3, eps_warmup=0.5)
 
     def fresh():
-        models = []
-        for seed in (0, 1, 2):
-            set_seed(seed)
-            models.append(build_model("madry", 1).to(device))
-        return models
+        return fresh_madry_models(device)
 
     from gobig.runtime import autocast
     from gobig.stacking import StackedModels
@@ -99,23 +105,14 @@ def test_compiled_stacked_training_compiles_on_the_gpu(mnist_cpu):
     capture nothing), and training ends near where eager training ends."""
     from torch._dynamo.utils import counters
 
-    from gobig.runtime import set_seed
     from gobig.train import train_models
 
     device = torch.device("cuda")
     images, labels = mnist_cpu.train_images[:2048].to(device), mnist_cpu.train_labels[:2048].to(device)
     setup = TrainingSetup(mode="pgd", epochs=1, batch_size=256, pgd_steps=3, eps_warmup=0.5)
-
-    def fresh():
-        models = []
-        for seed in (0, 1, 2):
-            set_seed(seed)
-            models.append(build_model("madry", 1).to(device))
-        return models
-
-    eager = [history[0]["train_loss"] for history in train_models(fresh(), images, labels, setup, [0, 1, 2], progress=False)]
+    eager = [history[0]["train_loss"] for history in train_models(fresh_madry_models(device), images, labels, setup, [0, 1, 2], progress=False)]
     torch._dynamo.reset()
     counters.clear()
-    compiled = [history[0]["train_loss"] for history in train_models(fresh(), images, labels, setup, [0, 1, 2], progress=False, compile=True)]
+    compiled = [history[0]["train_loss"] for history in train_models(fresh_madry_models(device), images, labels, setup, [0, 1, 2], progress=False, compile=True)]
     assert counters["stats"]["calls_captured"] > 0, f"torch {torch.__version__}: torch.compile captured no graph of the stack"
     assert compiled == pytest.approx(eager, rel=2e-2)
