@@ -11,7 +11,8 @@ With ``compile=True`` the forward pass (the ``vmap``-ed function, or the one
 plain module) goes through ``torch.compile``: on a GPU, fused kernels mean
 fewer launches for small models. It compiles at its first call, once per
 architecture, input shape and gradient mode in a process (a new stack of an
-architecture already seen reuses the compiled code).
+architecture already seen reuses the compiled code). torch 2.4 compiles a
+plain model but not a stack, which then runs eager, with the same results.
 """
 
 from __future__ import annotations
@@ -66,8 +67,8 @@ class StackedModels:
             return functional_call(skeleton, (params, buffers), (x,))
 
         if compile:
-            # Dynamo traces vmap only when it is called inside the compiled
-            # function (torch 2.4 refuses a vmap-ed function as the compiled one).
+            # Dynamo meets the vmap call inside the function it compiles and
+            # traces through it (torch 2.4's dynamo cannot, and runs the stack eager).
             self._forward = torch.compile(lambda params, buffers, x: vmap(one)(params, buffers, x))
         else:
             self._forward = vmap(one)
