@@ -66,7 +66,8 @@ step() {  # step NAME SECONDS COMMAND...: run with a timeout capped by what is l
 
 for stage in $stages; do
   case $stage in
-    test) step gpu-tests 120 python3 -m pytest -q -p no:cacheprovider tests/test_gpu.py tests/test_train.py ;;
+    # Not the smoke sweeps of test_train.py: CPU-only, and a minute of the budget.
+    test) step gpu-tests 120 python3 -m pytest -q -p no:cacheprovider -m 'not smoke' tests/test_gpu.py tests/test_train.py ;;
     bench)  # the targets' benchmarks first; a step stopped at its cap writes no record
       # --compile: ours eager and compiled side by side, compile time apart (does compiling pay here?).
       step bench-mnist-99 240 python3 benchmarks/mnist_time_to_99.py --device $device --baseline-max-epochs 8 --compile --profile
