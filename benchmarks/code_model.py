@@ -154,9 +154,9 @@ def main(argv: list[str] | None = None) -> int:
 
     ours = train_ours(False)
     stages.append(ours)
-    compile_error = None
+    compile_errors = []
     if args.compile:
-        compiled, compile_error = benchmarking.compiled_or_error(lambda: train_ours(True))
+        compiled = benchmarking.compiled_or_error(lambda: train_ours(True), compile_errors)
         if compiled is not None:
             stages.append(compiled)
             print(
@@ -169,15 +169,10 @@ def main(argv: list[str] | None = None) -> int:
     model = fresh()
     generator = torch.Generator(device=device).manual_seed(args.seed)
     sample_without_cache(model, prompt, min(samples, 4), 2, generator)  # untimed warm-up
-    start = benchmarking.clock(device)
-    sample_without_cache(model, prompt, samples, new_tokens, generator)
-    no_cache_s = benchmarking.clock(device) - start
-    no_cache = benchmarking.stage(f"sampling: no KV cache, {samples} rows at once", no_cache_s, samples, "samples/s", no_cache_s)
-    stages.append(no_cache)
+    _, no_cache_s = benchmarking.timed(device, sample_without_cache, model, prompt, samples, new_tokens, generator)
+    stages.append(benchmarking.stage(f"sampling: no KV cache, {samples} rows at once", no_cache_s, samples, "samples/s", no_cache_s))
     codemodel.generate(model, prompt, min(samples, 4), 2, 0.8, generator, batch_size=samples, eos_id=NO_EOS)  # untimed warm-up
-    start = benchmarking.clock(device)
-    codemodel.generate(model, prompt, samples, new_tokens, 0.8, generator, batch_size=samples, eos_id=NO_EOS)
-    cached_s = benchmarking.clock(device) - start
+    _, cached_s = benchmarking.timed(device, lambda: codemodel.generate(model, prompt, samples, new_tokens, 0.8, generator, batch_size=samples, eos_id=NO_EOS))
     cached = benchmarking.stage(f"sampling: gobig generate, KV cache, {samples} rows at once", cached_s, samples, "samples/s", no_cache_s)
     stages.append(cached)
 
@@ -201,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
         print("CPU run: no bf16, no fused optimizer, no MFU; these numbers check the script, not the GPU targets.")
     path = benchmarking.write_record(
         "code_model", device, vars(args), stages, parameters=parameters, flops_per_token=flops_per_token, peak_flops=peak,
-        model={"layers": layers, "heads": heads, "dim": dim, "context": context, "batch": batch, "vocab": args.vocab}, compile_errors=[compile_error] if compile_error else [],
+        model={"layers": layers, "heads": heads, "dim": dim, "context": context, "batch": batch, "vocab": args.vocab}, compile_errors=compile_errors,
     )
     print(f"\nrecord: {path}")
     return 0

@@ -488,9 +488,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ours: gobig.train.train_model, {args.model}, batch {batch_size}, {ours_epochs} epochs{', torch.compile' if compile_model else ''}")
         return run_ours(device, args.download, args.model, batch_size, args.lr, args.train_subset, ours_epochs, args.seed, compile_model)
 
-    ours, compile_error = [ours_run(False)], None
+    ours, compile_errors = [ours_run(False)], []
     if args.compile:
-        compiled, compile_error = benchmarking.compiled_or_error(lambda: ours_run(True))
+        compiled = benchmarking.compiled_or_error(lambda: ours_run(True), compile_errors)
         ours += [compiled] if compiled is not None else []
 
     if args.profile:
@@ -508,7 +508,7 @@ def main(argv: list[str] | None = None) -> int:
         print("CPU run: these numbers check that the benchmark works; they say nothing about the H100 target.")
     path = benchmarking.write_record(
         "mnist_time_to_99", device, vars(args), stages(baseline, ours), target_accuracy=TARGET_ACCURACY,
-        prepare_data_s=record["prepare_data_s"], results=results, comparisons=comparisons, compile_errors=[compile_error] if compile_error else [],
+        prepare_data_s=record["prepare_data_s"], results=results, comparisons=comparisons, compile_errors=compile_errors,
     )
     print(f"\nrecord: {path.relative_to(paths.ROOT) if path.is_relative_to(paths.ROOT) else path}")
     return 0

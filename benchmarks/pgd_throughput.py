@@ -88,14 +88,10 @@ def main(argv: list[str] | None = None) -> int:
     torchattacks_robust_accuracy(model, images[:BASELINE_BATCH], labels[:BASELINE_BATCH], 2, args.seed)
 
     work = count * args.steps
-    start = benchmarking.clock(device)
-    baseline_accuracy = torchattacks_robust_accuracy(model, images, labels, args.steps, args.seed)
-    baseline_s = benchmarking.clock(device) - start
+    baseline_accuracy, baseline_s = benchmarking.timed(device, torchattacks_robust_accuracy, model, images, labels, args.steps, args.seed)
     stages = [benchmarking.stage(f"torchattacks.PGD, batch {BASELINE_BATCH}, fp32", baseline_s, work, "image-steps/s", baseline_s, robust_accuracy=baseline_accuracy, batch_size=BASELINE_BATCH)]
     for batch_size in sorted({min(int(b), count) for b in args.batch_sizes.split(",")}):
-        start = benchmarking.clock(device)
-        ours_accuracy = robust_accuracy(model, images, labels, EPS, args.steps, STEP_SIZE, batch_size=batch_size, seed=args.seed)
-        ours_s = benchmarking.clock(device) - start
+        ours_accuracy, ours_s = benchmarking.timed(device, robust_accuracy, model, images, labels, EPS, args.steps, STEP_SIZE, "linf", 1, batch_size, args.seed)
         precision = "bf16 autocast" if device.type == "cuda" else "fp32"
         stages.append(benchmarking.stage(f"gobig robust_accuracy, batch {batch_size}, {precision}", ours_s, work, "image-steps/s", baseline_s, robust_accuracy=ours_accuracy, batch_size=batch_size))
 

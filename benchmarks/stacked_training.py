@@ -89,13 +89,17 @@ def together(models, images, labels, setup, seeds, compile_models: bool = False)
     train_models(models, images, labels, setup, seeds, progress=False, compile=compile_models)
 
 
+def largest_weight_difference(models: list[torch.nn.Module], others: list[torch.nn.Module]) -> float:
+    return max((p.float() - q.float()).abs().max().item() for a, b in zip(models, others) for p, q in zip(a.parameters(), b.parameters()))
+
+
 def captured_graphs() -> int:
     from torch._dynamo.utils import counters
 
     return counters["stats"]["calls_captured"]
 
 
-def measure(family: str, size: int, mode: str, images, labels, seeds: list[int], batch_size: int, args, device: torch.device) -> list[dict]:
+def measure(family: str, size: int, mode: str, images, labels, seeds: list[int], batch_size: int, args, device: torch.device, compile_errors: list[str]) -> list[dict]:
     """The two stages (one at a time, stacked) for one model and mode."""
     label = f"{family}:{size}" if family != "blog" else "blog"
     setup = TrainingSetup(mode=mode, epochs=args.epochs, batch_size=batch_size, learning_rate=1e-3, pgd_steps=args.pgd_steps, eps_warmup=0.3)
@@ -109,7 +113,7 @@ def measure(family: str, size: int, mode: str, images, labels, seeds: list[int],
     stacked = fresh_models(family, size, seeds, device)
     _, stacked_s = benchmarking.timed(device, together, stacked, images, labels, setup, seeds)
     alone_loss, stacked_loss = loss_of(alone, images, labels), loss_of(stacked, images, labels)
-    difference = max((p.float() - q.float()).abs().max().item() for a, b in zip(alone, stacked) for p, q in zip(a.parameters(), b.parameters()))
+    difference = largest_weight_difference(alone, stacked)
     work = len(seeds) * len(images) * args.epochs
     params = num_params(alone[0])
     name = f"{mode} {label} ({params:,} params) x{len(seeds)}"
@@ -128,17 +132,16 @@ def measure(family: str, size: int, mode: str, images, labels, seeds: list[int],
             _, compile_s = benchmarking.timed(device, together, fresh_models(family, size, seeds, device), images[:warm_count], labels[:warm_count], warm_compile, seeds, True)
             compiled = fresh_models(family, size, seeds, device)
             _, compiled_s = benchmarking.timed(device, together, compiled, images, labels, setup, seeds, True)
-            drift = max((p.float() - q.float()).abs().max().item() for a, b in zip(alone, compiled) for p, q in zip(a.parameters(), b.parameters()))
             return benchmarking.stage(
                 f"{name}, stacked, torch.compile", compiled_s, work, "images/s", baseline_s, mode=mode, model=label, num_params=params,
-                final_loss=loss_of(compiled, images, labels), max_weight_difference=drift, compile_s=compile_s, calls_captured=captured_graphs() - before,
+                final_loss=loss_of(compiled, images, labels), max_weight_difference=largest_weight_difference(alone, compiled),
+                compile_s=compile_s, calls_captured=captured_graphs() - before,
             )
 
-        row, error = benchmarking.compiled_or_error(compiled_run)
+        row = benchmarking.compiled_or_error(compiled_run, compile_errors)
         rows += [row] if row else []
-        args.compile_errors += [error] if error else []
     if args.eval_images:
-        rows += measure_attack(alone, seeds, name, args, device)
+        rows += measure_attack(alone, seeds, name, args, device, compile_errors)
     print(f"{name}: final training loss {alone_loss:.4f} one at a time, {stacked_loss:.4f} stacked; largest weight difference {difference:.1e}", flush=True)
     if args.profile:
         short = images[: 20 * batch_size], labels[: 20 * batch_size]
@@ -150,7 +153,7 @@ def measure(family: str, size: int, mode: str, images, labels, seeds: list[int],
     return rows
 
 
-def measure_attack(models: list, seeds: list[int], name: str, args, device: torch.device) -> list[dict]:
+def measure_attack(models: list, seeds: list[int], name: str, args, device: torch.device, compile_errors: list[str]) -> list[dict]:
     """PGD (l-inf, eps 0.3, chapter 1's step 0.01) on the first --eval-images
     test images for each trained model, one at a time and as one stack."""
     data = load_mnist(device=device)
@@ -186,9 +189,8 @@ def measure_attack(models: list, seeds: list[int], name: str, args, device: torc
                 compile_s=compile_s, calls_captured=captured_graphs() - before,
             )
 
-        row, error = benchmarking.compiled_or_error(compiled_attack)
+        row = benchmarking.compiled_or_error(compiled_attack, compile_errors)
         rows += [row] if row else []
-        args.compile_errors += [error] if error else []
     return rows
 
 
@@ -207,7 +209,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", action="store_true", help="also profile 20 batches of each side (torch.profiler) and record what bounds it")
     parser.add_argument("--compile", action="store_true", help="also train and attack the stack with torch.compile (chapter 1's COMPILE); compile time reported apart")
     args = parser.parse_args(argv)
-    args.compile_errors = []
 
     device = resolve_device(args.device)
     cuda = device.type == "cuda"
@@ -219,17 +220,15 @@ def main(argv: list[str] | None = None) -> int:
     images, labels = data.train_images[:subset], data.train_labels[:subset]
     seeds = list(range(args.seeds))
 
-    stages = []
+    stages, compile_errors = [], []
     for mode in args.modes.split(","):
         for text in args.models.split(","):
             family, size = parse_spec(text)
-            stages += measure(family, size, mode, images, labels, seeds, batch_size, args, device)
+            stages += measure(family, size, mode, images, labels, seeds, batch_size, args, device, compile_errors)
 
     pgd = f", PGD-{args.pgd_steps} training" if "pgd" in args.modes else ""
     benchmarking.print_table(f"Training {args.seeds} seeds: one at a time vs stacked ({subset} images x {args.epochs} epoch(s), batch {batch_size}{pgd}) on {device.type.upper()}", stages)
-    errors = args.compile_errors
-    arguments = {k: v for k, v in vars(args).items() if k != "compile_errors"}
-    path = benchmarking.write_record("stacked_training", device, arguments, stages, batch_size=batch_size, train_subset=subset, compile_errors=errors)
+    path = benchmarking.write_record("stacked_training", device, vars(args), stages, batch_size=batch_size, train_subset=subset, compile_errors=compile_errors)
     print(f"\nrecord: {path}")
     return 0
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
+import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -38,7 +39,7 @@ from gobig.data import codecontests, python_corpus
 from gobig.params import ParameterError, Spec, validate
 from gobig.runtime import DEVICE_CHOICES, peak_bf16_flops, provenance, resolve_device, set_seed
 from gobig.store import ResultStore
-from gobig.sweep import SWEEP_DEFAULTS, SWEEP_PARAMETERS, run_sweep
+from gobig.sweep import SWEEP_DEFAULTS, SWEEP_PARAMETERS, profile_sweep, run_sweep
 
 STUDY = "alphacode"
 VERSION = 1
@@ -371,9 +372,8 @@ def run(values: dict, progress: bool = True) -> list[dict]:
 def default_records(results_dir=None) -> list[dict] | None:
     """The committed records of the chapter's default parameters, or None
     when any is missing."""
-    params = validate_parameters({**load_profile(DEFAULT_PROFILE), "RESULTS_DIR": str(results_dir) if results_dir else None})
-    store = ResultStore(STUDY, VERSION, params["RESULTS_DIR"] or paths.results_dir())
-    return store.load_all(expand_configs(params))
+    store, configs = profile_sweep(sys.modules[__name__], DEFAULT_PROFILE, results_dir)
+    return store.load_all(configs)
 
 
 # ---- tables for the chapter ---------------------------------------------------

@@ -22,7 +22,7 @@ import torch
 
 from gobig import paths
 from gobig.runtime import provenance
-from gobig.sweep import sweep_wall_time
+from gobig.sweep import profile_sweep, sweep_wall_time
 
 #: Where records go and are read from; GOBIG_BENCHMARK_RESULTS_DIR moves it
 #: (the tests' quick runs write to a temporary folder).
@@ -45,17 +45,18 @@ def timed(device: torch.device, function, *args) -> tuple[object, float]:
     return result, clock(device) - start
 
 
-def compiled_or_error(run) -> tuple[object, str | None]:
-    """``(run(), None)``, or ``(None, error)`` when it fails: for the
-    ``torch.compile`` runs beside eager ones, so that a compiler failing on
-    some machine loses only its own row and the record keeps the error
-    (in ``compile_errors``)."""
+def compiled_or_error(run, errors: list[str]):
+    """``run()``, or None when it fails, its error appended to ``errors``:
+    for the ``torch.compile`` runs beside eager ones, so that a compiler
+    failing on some machine loses only its own row and the record keeps the
+    error (in ``compile_errors``)."""
     try:
-        return run(), None
+        return run()
     except Exception as error:  # compiler failures share no one type (dynamo, inductor, triton)
         message = f"{type(error).__name__}: {error}"[:4000]
         print(f"torch.compile failed; the record keeps the eager rows and this error:\n{message[:2000]}", flush=True)
-        return None, message
+        errors.append(message)
+        return None
 
 
 def stage(name: str, seconds: float, work: float | None, unit: str, baseline_seconds: float | None = None, **extra) -> dict:
@@ -153,11 +154,8 @@ def study_wall_time(study, profile: str, results_dir: Path | None = None) -> dic
     """The wall time of a study's records for one profile (``sweep.sweep_wall_time``:
     with several workers, not the sum), or None when any record is missing
     (a partial sweep would flatter the target)."""
-    from gobig.store import ResultStore
-
-    params = study.validate_parameters({**study.load_profile(profile), "RESULTS_DIR": str(results_dir) if results_dir else None})
-    store = ResultStore(study.STUDY, study.VERSION, params["RESULTS_DIR"] or paths.results_dir())
-    records = store.load_all(study.expand_configs(params))
+    store, configs = profile_sweep(study, profile, results_dir)
+    records = store.load_all(configs)
     if records is None:
         return None
     return {

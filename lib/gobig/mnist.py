@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
+import sys
 import math
 import time
 
@@ -27,7 +28,7 @@ from gobig.params import ParameterError, Spec, validate
 from gobig.runtime import DEVICE_CHOICES, provenance, resolve_device, set_seed
 from gobig.stacking import StackedModels
 from gobig.store import ResultStore
-from gobig.sweep import SWEEP_DEFAULTS, SWEEP_PARAMETERS, run_sweep
+from gobig.sweep import SWEEP_DEFAULTS, SWEEP_PARAMETERS, profile_sweep, run_sweep
 from gobig.train import TRAINING_MODES, TrainingSetup, train_models
 
 STUDY = "mnist"
@@ -372,9 +373,8 @@ def history_frame(records: list[dict]) -> pd.DataFrame:
 def default_records(results_dir=None) -> list[dict] | None:
     """The committed records of the chapter's default parameters, or None
     when any is missing (claims are never computed from part of a sweep)."""
-    params = validate_parameters({**load_profile(DEFAULT_PROFILE), "RESULTS_DIR": str(results_dir) if results_dir else None})
-    store = ResultStore(STUDY, VERSION, params["RESULTS_DIR"] or paths.results_dir())
-    return store.load_all(expand_configs(params))
+    store, configs = profile_sweep(sys.modules[__name__], DEFAULT_PROFILE, results_dir)
+    return store.load_all(configs)
 
 
 def devices(records: list[dict]) -> list[str]:

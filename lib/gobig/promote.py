@@ -23,7 +23,7 @@ import re
 from pathlib import Path
 
 from gobig import paths
-from gobig.store import ResultStore
+from gobig.sweep import profile_sweep
 
 #: The chapter each sweeping study's defaults live in.
 CHAPTERS = {"mnist": "chapters/01_mnist_capacity.ipynb", "alphacode": "chapters/03_alphacode_split.ipynb"}
@@ -85,9 +85,7 @@ def promote(study, profile: str, root: Path = paths.ROOT, results_dir: Path | No
     if study.STUDY not in CHAPTERS:
         raise PromotionError(f"study: {study.STUDY!r} has no sweep to promote; allowed: {', '.join(CHAPTERS)}")
     values = study.load_profile(profile)  # names the allowed profiles when there is no such file
-    params = study.validate_parameters(values)
-    store = ResultStore(study.STUDY, study.VERSION, results_dir or paths.results_dir())
-    configs = study.expand_configs(params)
+    store, configs = profile_sweep(study, profile, results_dir)
     missing = [config for config in configs if not store.exists(config)]
     if missing:
         raise PromotionError(

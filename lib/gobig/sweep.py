@@ -44,6 +44,7 @@ from typing import Callable, Hashable, Iterable
 
 from tqdm import tqdm
 
+from gobig import paths
 from gobig.params import Spec
 from gobig.store import ResultStore
 
@@ -60,6 +61,13 @@ SWEEP_PARAMETERS = {
 }
 #: Their values when a profile leaves them out (profiles stay portable).
 SWEEP_DEFAULTS = {"RESULTS_DIR": None, "COMPUTE_MISSING": True, "EXECUTOR": "local", "WORKERS": 1, "RAY_ADDRESS": None}
+
+
+def profile_sweep(study, profile: str, results_dir=None) -> tuple[ResultStore, list[dict]]:
+    """A sweeping study's result store and configs for one of its profiles
+    (records under ``results_dir``, else the default results folder)."""
+    params = study.validate_parameters({**study.load_profile(profile), "RESULTS_DIR": str(results_dir) if results_dir else None})
+    return ResultStore(study.STUDY, study.VERSION, params["RESULTS_DIR"] or paths.results_dir()), study.expand_configs(params)
 
 
 def run_sweep(
