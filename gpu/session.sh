@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # One device call on a GPU machine (its own torch, no Jupyter, no network):
-# the GPU test tier, the benchmarks, then chapter 1's and chapter 3's full
-# profiles until the wall-clock budget runs out. Sweeps resume from the
+# the GPU test tier, chapter 1's and chapter 3's full profiles, then the
+# benchmarks, until the wall-clock budget runs out. Sweeps resume from the
 # records already in results/, so a later call continues where this stopped.
 # The device call returns at most 8 files, so every new record goes into one
 # archive, $OUT/records.tgz (paths results/..., benchmarks/results/...), rebuilt
 # after each step so that a call cut short still returns what finished, and
 # all output into $OUT/session.log.
-#   bash gpu/session.sh [budget_seconds, default 540] [stages, default "test bench mnist alphacode"]
+#   bash gpu/session.sh [budget_seconds, default 540] [stages, default "test mnist alphacode bench"]
 # GOBIG_SESSION_DEVICE=cpu runs the same steps on a CPU (a dry run of this script);
 # GOBIG_SESSION_WORKERS sets chapter 1's worker processes (default 4);
 # GOBIG_SESSION_PROFILE the chapters' profile (default full; the tests use smoke);
@@ -15,7 +15,9 @@
 set -u
 cd "$(dirname "$0")/.."
 budget=${1:-540}
-stages=${2:-test bench mnist alphacode}
+# The book's records first; a chapter already complete costs seconds (its
+# records travel with the tree), so later calls reach the benchmarks.
+stages=${2:-test mnist alphacode bench}
 for stage in $stages; do  # bad input stops here, before any compute
   case $stage in test|bench|mnist|alphacode) ;; *) echo "unknown stage '$stage' (allowed: test bench mnist alphacode)" >&2; exit 2 ;; esac
 done

@@ -56,3 +56,15 @@ def test_a_bad_stage_name_stops_the_session_before_anything_runs(tmp_path):
     assert completed.returncode == 2
     assert "unknown stage 'benchmarks' (allowed: test bench mnist alphacode)" in completed.stderr
     assert not list(tmp_path.iterdir()), "nothing may run, or be written, before the stages are checked"
+
+
+def test_by_default_a_session_runs_the_chapters_before_the_benchmarks(tmp_path):
+    """Device time is rare: each call should spend its budget on the book's
+    records first. With a budget too small for any step, every step is
+    skipped, in the order a real call would run them."""
+    environment = {**os.environ, "OUT": str(tmp_path), "GOBIG_SESSION_DEVICE": "cpu", "GOBIG_SESSION_PROFILE": "smoke", "GOBIG_SESSION_WORKERS": "1"}
+    completed = subprocess.run(["bash", str(paths.ROOT / "gpu" / "session.sh"), "5"], env=environment, capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
+    skipped = [line.split()[1].rstrip(":") for line in (tmp_path / "session.log").read_text().splitlines() if line.startswith("== ") and "skipped" in line]
+    assert skipped[:3] == ["gpu-tests", "mnist-smoke", "alphacode-smoke"], skipped
+    assert skipped[3:] and all(name.startswith("bench-") for name in skipped[3:]), skipped
