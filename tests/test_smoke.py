@@ -2,12 +2,13 @@
 temporary results folder, then the glued values are checked against the
 records it wrote, and a second run reuses them."""
 
+import ast
 import json
 
 import pytest
 from notebook_runs import run_chapter
 
-from gobig import mnist, paths
+from gobig import mnist, paths, readings
 
 pytestmark = pytest.mark.smoke
 
@@ -40,6 +41,9 @@ def test_glued_values_match_the_records(smoke_run):
     claims = mnist.claims_table(records)
     assert int(glued["claims_total"]) == len(claims) == 8
     assert int(glued["claims_supported"]) == (claims["verdict"] == "supported").sum()
+    # The sentences that read the results are the records' own.
+    for name, sentence in readings.mnist_readings(records).items():
+        assert ast.literal_eval(glued[name]) == sentence
 
 
 def test_attacks_in_the_records_are_valid(smoke_run):

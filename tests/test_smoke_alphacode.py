@@ -1,12 +1,13 @@
 """Smoke tier for chapter 3: papermill with the smoke parameters on CPU
 into a temporary results folder; the glued numbers agree with the records."""
 
+import ast
 import json
 
 import pytest
 from notebook_runs import run_chapter
 
-from gobig import alphacode, paths
+from gobig import alphacode, paths, readings
 
 pytestmark = pytest.mark.smoke
 
@@ -32,3 +33,6 @@ def test_chapter_3_smoke_run(tmp_path):
     frame = alphacode.splits_frame(records)
     assert float(glued["temporal_baseline"]) == pytest.approx(frame.loc[0, "baseline_rate"])
     assert glued["device"].strip("'") == records[0]["provenance"]["device_name"]
+    # The sentences that read the results are the records' own.
+    for name, sentence in readings.alphacode_readings(records).items():
+        assert ast.literal_eval(glued[name]) == sentence

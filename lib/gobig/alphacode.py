@@ -496,8 +496,9 @@ def _rates(frame: pd.DataFrame, kind: str, column: str) -> str:
     return f"{values.mean():.1f}% (seeds {', '.join(f'{v:.1f}' for v in values)})"
 
 
-def _verdict(temporal: float, random: np.ndarray) -> tuple[str, str]:
-    """The paper's shape: random > 0 on every seed, temporal = 0."""
+def split_verdict(temporal: float, random: np.ndarray) -> tuple[str, str]:
+    """Whether solve rates have the paper's shape (random > 0 on every seed,
+    temporal = 0), and why."""
     if temporal == 0 and (random == 0).all():
         return "inconclusive", "nothing is solved on either split, so the splits cannot be told apart at this scale"
     if temporal == 0 and (random > 0).all():
@@ -527,7 +528,7 @@ def claims_table(records: list[dict]) -> pd.DataFrame:
         ("submitting training solutions", "baseline_rate", PAPER[("baseline", "random")], "Li et al. 2022, App. B.3"),
         ("a model", "model_rate", PAPER[("model", "random")], "Li et al. 2022, App. B.3; blog"),
     ):
-        verdict, why = _verdict(float(temporal[column]), random[column].to_numpy())
+        verdict, why = split_verdict(float(temporal[column]), random[column].to_numpy())
         if what == "submitting training solutions" and verdict == "supported":
             groups = len(records[0]["result"]["twin_groups"])
             problems = len(records[0]["result"]["split"]["train"]) + len(records[0]["result"]["split"]["valid"])

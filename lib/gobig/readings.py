@@ -1,0 +1,179 @@
+"""What the chapters' prose says about their records, computed from them.
+
+A sentence that reads a result ("natural training buys no robustness", "the
+leak is the twins") is true of one set of records. Typed into a chapter, it
+would outlive them when the GPU records replace the CPU ones. These
+functions return such sentences from the records; the chapters glue them
+(``{glue:text}`name```), so the prose says what the records say.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from gobig import alphacode, mnist
+
+#: A gap or a robust accuracy under this is "none" (seed noise on 10,000 images is ~0.5 points).
+NEGLIGIBLE = 0.01
+#: Natural models under this robust accuracy at eps 0.3 count as not robust (Madry et al.: ~0%).
+NOT_ROBUST = 0.05
+#: A ratio of local gradient norms within this factor of 1 counts as unchanged.
+SAME_RATIO = 1.1
+
+
+def mnist_readings(records: list[dict]) -> dict[str, str]:
+    """Chapter 1's sentences that read its results (Madry family, eps 0.3)."""
+    runs = mnist.runs_frame(records)
+    madry = runs[runs["family"] == "madry"]
+    mean = madry.groupby(["mode", "size", "num_params"], as_index=False)[["clean_accuracy", "robust_accuracy", "local_lipschitz_max"]].mean().sort_values("num_params")
+    return {
+        "threshold_reading": _thresholds(mnist.claims_table(records)),
+        "natural_reading": _natural_robustness(mean[mean["mode"] == "natural"]),
+        "capacity_reading": _capacity_trend(mean[mean["mode"] == "pgd"]),
+        "lipschitz_reading": _lipschitz_change(madry),
+        "tightness_reading": _attack_tightness(records),
+    }
+
+
+def _thresholds(claims: pd.DataFrame) -> str:
+    verdicts = claims.set_index("claim")["verdict"]
+    levels = {"90%": "10^5 parameters reach 90% robust accuracy", "95%": "10^6 parameters reach 95% robust accuracy"}
+    reached = [level for level, claim in levels.items() if verdicts[claim] in ("supported", "not supported")]
+    if reached:
+        return "some model reaches " + " and ".join(reached)
+    if all(verdicts[claim] == "pending" for claim in levels.values()):
+        return "none is tested: no PGD-trained Madry model was evaluated at ε = 0.3"
+    return "no model reaches 90% or 95%"
+
+
+def _natural_robustness(natural: pd.DataFrame) -> str:
+    if natural.empty:
+        return "No naturally trained model is in these records"
+    most = natural["robust_accuracy"].max()
+    if most < NOT_ROBUST:
+        return f"Natural training buys no robustness at ε = 0.3 at any size (at most {most:.1%})"
+    return f"Natural training leaves up to {most:.1%} robust accuracy at ε = 0.3, where Madry et al. report ~0%: a reason to doubt the attack"
+
+
+def _capacity_trend(pgd: pd.DataFrame) -> str:
+    if pgd.empty:
+        return "No PGD-trained model is in these records"
+    first, last = pgd.iloc[0], pgd.iloc[-1]
+    best = pgd.loc[pgd["robust_accuracy"].idxmax()]
+    at_best = f"{best.robust_accuracy:.1%} (clean {best.clean_accuracy:.1%}) at {best.num_params:,.0f} parameters"
+    if best.robust_accuracy < first.robust_accuracy + NEGLIGIBLE:
+        return f"Robust accuracy does not grow with capacity: {first.robust_accuracy:.1%} at the smallest scale, {last.robust_accuracy:.1%} at the largest"
+    if best.num_params == last.num_params:
+        return f"Robust accuracy grows with capacity, from {first.robust_accuracy:.1%} at the smallest scale to {at_best}, the largest"
+    return f"Robust accuracy grows with capacity from {first.robust_accuracy:.1%} at the smallest scale to {at_best}, then stops ({last.robust_accuracy:.1%} at the largest, {last.num_params:,.0f})"
+
+
+def _lipschitz_change(madry: pd.DataFrame) -> str:
+    by_mode = madry.groupby("mode")["local_lipschitz_max"].mean()
+    if not {"natural", "pgd"} <= set(by_mode.index):
+        return "With one training mode only, these records cannot compare the local gradient norms of natural and PGD training"
+    ratio = by_mode["natural"] / by_mode["pgd"]
+    if ratio > SAME_RATIO:
+        return f"PGD training lowers the largest local gradient norm of Madry's networks by a factor of {ratio:.1f} on average against natural training"
+    if ratio < 1 / SAME_RATIO:
+        return f"PGD training raises the largest local gradient norm of Madry's networks by a factor of {1 / ratio:.1f} on average against natural training"
+    return f"PGD training leaves the largest local gradient norm of Madry's networks about where natural training does (a ratio of {ratio:.2f})"
+
+
+def _attack_tightness(records: list[dict]) -> str:
+    checks = [r["result"]["crosscheck"] for r in records if "crosscheck" in r["result"]]
+    if not checks:
+        return "how tight they are is not checked in these records"
+    gap = max(c["gobig_pgd"] - c["torchattacks_apgd_ce"] for c in checks)
+    if gap > NEGLIGIBLE:
+        return f"and on the checked model not tight ones: APGD brings its robust accuracy {100 * gap:.1f} points lower"
+    return "and on the checked model tight ones: APGD finds at most one point more"
+
+
+def alphacode_readings(records: list[dict]) -> dict[str, str]:
+    """Chapter 3's sentences that read its results."""
+    frame = alphacode.splits_frame(records)
+    nearest = alphacode.nearest_frame(records)
+    temporal, random = frame[frame["kind"] == "temporal"].iloc[0], frame[frame["kind"] == "random"]
+    verdict = {column: alphacode.split_verdict(float(temporal[column]), random[column].to_numpy())[0] for column in ("baseline_rate", "model_rate")}
+    return {
+        "baseline_twins_reading": _baseline_twins(nearest[nearest["kind"] == "random"]),
+        "baseline_scale_reading": _baseline_scale(frame, records),
+        "baseline_reading": _baseline(verdict["baseline_rate"]),
+        "loss_reading": _loss_difference(nearest[nearest["kind"] == "random"]),
+        "model_reading": _model(frame, verdict["model_rate"]),
+    }
+
+
+def _baseline_twins(random_nearest: pd.DataFrame) -> str:
+    solved = random_nearest[random_nearest["baseline_solved_by"].notna()]
+    twins = int(solved["twin_in_train"].sum())
+    if solved.empty:
+        return "It solves no validation problem on the random splits"
+    if twins == len(solved):
+        return f"Of the {len(solved)} problems it solves on the random splits, all {twins} have their twin in training: the leak is the twins"
+    if 2 * twins >= len(solved):
+        return f"Of the {len(solved)} problems it solves on the random splits, {twins} have their twin in training: most of the leak is the twins"
+    return f"Of the {len(solved)} problems it solves on the random splits, only {twins} have their twin in training: most of what it solves is not a twin's copy"
+
+
+def _baseline_scale(frame: pd.DataFrame, records: list[dict]) -> str:
+    paper = alphacode.PAPER[("baseline", "random")]
+    rate = frame.loc[frame["kind"] == "random", "baseline_rate"].mean()
+    groups = len(records[0]["result"]["twin_groups"])
+    problems = len(records[0]["result"]["split"]["train"]) + len(records[0]["result"]["split"]["valid"])
+    if rate > 1.5 * paper:
+        return (
+            f"The random-split rate, {rate:.1f}% on average, is {rate / paper:.1f} times AlphaCode's {paper}% because this pool is dense in twins "
+            f"({groups} groups among {problems} problems); in CodeContests' 13k training problems a random validation problem is much less likely to have its twin on the other side"
+        )
+    if rate < paper / 1.5:
+        return f"The random-split rate, {rate:.1f}% on average, is below AlphaCode's {paper}%"
+    return f"The random-split rate, {rate:.1f}% on average, is close to AlphaCode's {paper}%"
+
+
+def _baseline(verdict: str) -> str:
+    if verdict in ("supported", "partly"):
+        return "The baseline turns that into solved problems without any model"
+    return "The baseline, submitting training solutions, does not turn that into more solved problems on the random splits here"
+
+
+def _loss_difference(random_nearest: pd.DataFrame, level: float = 0.9) -> str:
+    """Mean loss of the reference solutions whose twin is in training minus
+    the others', within the random splits (the temporal split has no such
+    problem, and its later problems are another population), with a
+    percentile bootstrap interval over problems."""
+    losses = random_nearest.dropna(subset=["valid_loss"])
+    twins = losses.loc[losses["twin_in_train"], "valid_loss"].to_numpy()
+    others = losses.loc[~losses["twin_in_train"], "valid_loss"].to_numpy()
+    if len(twins) < 2 or len(others) < 2:
+        return "Too few validation problems of the random splits have their twin in training to compare their losses"
+    interval = stats.bootstrap(
+        (twins, others), lambda a, b, axis: a.mean(axis=axis) - b.mean(axis=axis),
+        confidence_level=level, n_resamples=2000, method="percentile", rng=np.random.default_rng(0),
+    ).confidence_interval
+    difference = twins.mean() - others.mean()
+    if interval.high < 0:
+        meaning = "so the model predicts the solutions of problems whose twin it trained on better: the leak reaches it"
+    elif interval.low > 0:
+        meaning = "so the model predicts them worse, not better"
+    else:
+        meaning = "so at this scale the loss shows no effect of the leak"
+    return (
+        f"Within the random splits, the {len(twins)} validation problems whose twin is in training have a mean loss of {twins.mean():.3f} per token "
+        f"and the other {len(others)} {others.mean():.3f}: a difference of {difference:+.3f} ({level:.0%} bootstrap interval {interval.low:+.3f} to {interval.high:+.3f}), {meaning}"
+    )
+
+
+def _model(frame: pd.DataFrame, verdict: str) -> str:
+    temporal = frame.loc[frame["kind"] == "temporal", "model_rate"].iloc[0]
+    random = frame.loc[frame["kind"] == "random", "model_rate"].mean()
+    if verdict == "inconclusive":
+        return "Solving nothing on either split, it neither confirms nor refutes the 0.8% against 0%"
+    if verdict == "supported":
+        return f"It solves {random:.2f}% on the random splits on average and none on the temporal split: the paper's shape, at a much smaller scale"
+    if verdict == "partly":
+        return f"It solves {random:.2f}% on the random splits on average and {temporal:.2f}% on the temporal split: higher on random splits, but not on every seed, or not with the temporal split at 0"
+    return f"It solves {temporal:.2f}% on the temporal split and {random:.2f}% on the random splits on average: not the paper's shape"
