@@ -137,7 +137,7 @@ def test_chapter_1_readings_of_full_shaped_records(full_shaped_records):
 
 def test_chapter_1_readings_follow_the_numbers():
     peaked = readings.mnist_readings(pgd_records({1: 0.2, 2: 0.5, 4: 0.6, 8: 0.4}, natural_robust=0.2, natural_local=8.0))
-    assert peaked["capacity_reading"].endswith(f"then stops (40.0% at the largest, {parameter_count('madry', 8):,})")
+    assert peaked["capacity_reading"].endswith(f"then stops growing (40.0% at the largest, {parameter_count('madry', 8):,} parameters)")
     assert peaked["natural_reading"].startswith("Natural training leaves up to 20.0% robust accuracy")
     assert peaked["lipschitz_reading"].startswith("PGD training lowers the largest local gradient norm of Madry's networks by a factor of 4.0")
     assert peaked["threshold_reading"] == "no model reaches 90% or 95%"

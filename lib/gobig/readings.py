@@ -67,7 +67,7 @@ def _capacity_trend(pgd: pd.DataFrame) -> str:
         return f"Robust accuracy does not grow with capacity: {first.robust_accuracy:.1%} at the smallest scale, {last.robust_accuracy:.1%} at the largest"
     if best.num_params == last.num_params:
         return f"Robust accuracy grows with capacity, from {first.robust_accuracy:.1%} at the smallest scale to {at_best}, the largest"
-    return f"Robust accuracy grows with capacity from {first.robust_accuracy:.1%} at the smallest scale to {at_best}, then stops ({last.robust_accuracy:.1%} at the largest, {last.num_params:,.0f})"
+    return f"Robust accuracy grows with capacity from {first.robust_accuracy:.1%} at the smallest scale to {at_best}, then stops growing ({last.robust_accuracy:.1%} at the largest, {last.num_params:,.0f} parameters)"
 
 
 def _lipschitz_change(madry: pd.DataFrame) -> str:
