@@ -5,10 +5,11 @@ runs never reach: chapter 1 on records shaped like the full (GPU) profile's
 solves something or the loss shows the leak. These are what the chapters
 meet once the GPU records land, checked before they do."""
 
-import numpy as np
-import pytest
+import re
 
+import numpy as np
 import pandas as pd
+import pytest
 
 from gobig import alphacode, law, mnist, readings
 from gobig.models import build_model
@@ -155,20 +156,38 @@ def test_chapter_1_readings_follow_the_numbers():
 
 
 def random_nearest(twin_losses, other_losses, solved_twins=0, solved_others=0) -> pd.DataFrame:
-    rows = [{"twin_in_train": True, "valid_loss": loss, "baseline_solved_by": "x" if i < solved_twins else None} for i, loss in enumerate(twin_losses)]
-    rows += [{"twin_in_train": False, "valid_loss": loss, "baseline_solved_by": "x" if i < solved_others else None} for i, loss in enumerate(other_losses)]
+    """One random split's validation problems: some with their twin in training, others with no twin."""
+    rows = [{"valid": f"t{i}", "kind": "random", "has_twin": True, "twin_in_train": True, "valid_loss": loss, "baseline_solved_by": "x" if i < solved_twins else None} for i, loss in enumerate(twin_losses)]
+    rows += [{"valid": f"o{i}", "kind": "random", "has_twin": False, "twin_in_train": False, "valid_loss": loss, "baseline_solved_by": "x" if i < solved_others else None} for i, loss in enumerate(other_losses)]
     return pd.DataFrame(rows)
 
 
 def test_the_loss_reading_says_what_the_interval_says():
     rng = np.random.default_rng(0)
     lower = readings._loss_difference(random_nearest(2.0 + 0.1 * rng.standard_normal(20), 3.0 + 0.1 * rng.standard_normal(50)))
-    assert lower.endswith("the leak reaches it") and "a difference of -1.0" in lower
+    assert lower.endswith("the leak reaches it") and "a difference of -1.0" in lower and "too few to pair" in lower
     same = readings._loss_difference(random_nearest(3.0 + 0.5 * rng.standard_normal(20), 3.0 + 0.5 * rng.standard_normal(50)))
-    assert same.endswith("so at this scale the loss shows no effect of the leak")
+    assert same.endswith("So at this scale the loss shows no effect of the leak")
     higher = readings._loss_difference(random_nearest(4.0 + 0.1 * rng.standard_normal(20), 3.0 + 0.1 * rng.standard_normal(50)))
-    assert higher.endswith("so the model predicts them worse, not better")
+    assert higher.endswith("So the model predicts them worse, not better")
     assert readings._loss_difference(random_nearest([3.0], [3.0, 3.1])).startswith("Too few")
+
+
+def test_pairing_each_problem_with_itself_finds_what_the_spread_between_problems_hides():
+    """Problems differ by a whole nat; training on the twin lowers a
+    problem's loss by 0.05. Unpaired, the spread hides that; paired on the
+    same problem (validated with its twin in training in one split, and with
+    the twin beside it in validation in another), it shows."""
+    rng = np.random.default_rng(1)
+    difficulty = 3.0 + rng.standard_normal(12)
+    with_twin = random_nearest(difficulty - 0.05 + 0.01 * rng.standard_normal(12), 3.0 + rng.standard_normal(40))
+    without_twin = pd.DataFrame({"valid": [f"t{i}" for i in range(12)], "kind": "random", "has_twin": True, "twin_in_train": False, "valid_loss": difficulty, "baseline_solved_by": None})
+    reading = readings._loss_difference(pd.concat([with_twin, without_twin], ignore_index=True))
+    assert "Paired on the same problem, the 12 problems validated both with their twin in training and without it" in reading
+    assert "differ by -0.05" in reading
+    unpaired_low, unpaired_high = map(float, re.search(r"bootstrap interval ([-+.\d]+) to ([-+.\d]+)", reading).groups())
+    assert unpaired_low < 0 < unpaired_high, "the unpaired estimate alone should not see it"
+    assert reading.endswith("the leak reaches it")
 
 
 def test_the_baseline_readings_count_the_twins_among_the_solved():

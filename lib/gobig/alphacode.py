@@ -448,10 +448,12 @@ def nearest_frame(records: list[dict]) -> pd.DataFrame:
         result = record["result"]
         solved_by = {b["valid"]: b["solved_by"] for b in result["baseline"]}
         crossing = {k for g in result["crossing_twin_groups"] for k in g}
+        twins = {k for g in result["twin_groups"] for k in g}
         losses = result["model"]["valid_loss_per_problem"]
         for n in result["nearest"]:
             rows.append({
                 "split": result["split"]["name"], "kind": result["split"]["kind"], **n,
+                "has_twin": n["valid"] in twins,
                 "twin_in_train": n["valid"] in crossing,
                 "trusted": result["trust"][n["valid"]]["trusted"],
                 "baseline_solved_by": solved_by.get(n["valid"]),

@@ -19,6 +19,8 @@ from gobig import alphacode, mnist
 NEGLIGIBLE = 0.01
 #: Natural models under this robust accuracy at eps 0.3 count as not robust (Madry et al.: ~0%).
 NOT_ROBUST = 0.05
+#: Pairs of losses (one problem, validated with and without its twin in training) needed to read their interval.
+MIN_PAIRS = 5
 #: A ratio of local gradient norms within this factor of 1 counts as unchanged.
 SAME_RATIO = 1.1
 
@@ -102,7 +104,7 @@ def alphacode_readings(records: list[dict]) -> dict[str, str]:
         "baseline_twins_reading": _baseline_twins(nearest[nearest["kind"] == "random"]),
         "baseline_scale_reading": _baseline_scale(frame, records),
         "baseline_reading": _baseline(verdict["baseline_rate"]),
-        "loss_reading": _loss_difference(nearest[nearest["kind"] == "random"]),
+        "loss_reading": _loss_difference(nearest),
         "model_reading": _model(frame, verdict["model_rate"]),
     }
 
@@ -140,31 +142,51 @@ def _baseline(verdict: str) -> str:
     return "The baseline, submitting training solutions, does not turn that into more solved problems on the random splits here"
 
 
-def _loss_difference(random_nearest: pd.DataFrame, level: float = 0.9) -> str:
-    """Mean loss of the reference solutions whose twin is in training minus
-    the others', within the random splits (the temporal split has no such
-    problem, and its later problems are another population), with a
-    percentile bootstrap interval over problems."""
-    losses = random_nearest.dropna(subset=["valid_loss"])
-    twins = losses.loc[losses["twin_in_train"], "valid_loss"].to_numpy()
-    others = losses.loc[~losses["twin_in_train"], "valid_loss"].to_numpy()
+def _interval(samples: tuple[np.ndarray, ...], statistic, level: float):
+    """Percentile bootstrap interval over problems (seeded: the page is stable)."""
+    return stats.bootstrap(samples, statistic, confidence_level=level, n_resamples=2000, method="percentile", rng=np.random.default_rng(0)).confidence_interval
+
+
+def _loss_difference(nearest: pd.DataFrame, level: float = 0.9) -> str:
+    """Does the loss of a validation problem's reference solution fall when
+    its twin is in training? Two estimates, each with a bootstrap interval
+    over problems: unpaired within the random splits (twins against the
+    other problems; the temporal split has no twin in training, and its
+    later problems are another population), and paired on the same problem,
+    validated with its twin in training in one split and without it in
+    another, which removes the large differences between problems. The
+    reading follows the paired estimate when there are enough pairs."""
+    losses = nearest.dropna(subset=["valid_loss"])
+    random = losses[losses["kind"] == "random"]
+    twins = random.loc[random["twin_in_train"], "valid_loss"].to_numpy()
+    others = random.loc[~random["twin_in_train"], "valid_loss"].to_numpy()
     if len(twins) < 2 or len(others) < 2:
         return "Too few validation problems of the random splits have their twin in training to compare their losses"
-    interval = stats.bootstrap(
-        (twins, others), lambda a, b, axis: a.mean(axis=axis) - b.mean(axis=axis),
-        confidence_level=level, n_resamples=2000, method="percentile", rng=np.random.default_rng(0),
-    ).confidence_interval
-    difference = twins.mean() - others.mean()
-    if interval.high < 0:
-        meaning = "so the model predicts the solutions of problems whose twin it trained on better: the leak reaches it"
-    elif interval.low > 0:
-        meaning = "so the model predicts them worse, not better"
-    else:
-        meaning = "so at this scale the loss shows no effect of the leak"
-    return (
+    unpaired = _interval((twins, others), lambda a, b, axis: a.mean(axis=axis) - b.mean(axis=axis), level)
+    sentence = (
         f"Within the random splits, the {len(twins)} validation problems whose twin is in training have a mean loss of {twins.mean():.3f} per token "
-        f"and the other {len(others)} {others.mean():.3f}: a difference of {difference:+.3f} ({level:.0%} bootstrap interval {interval.low:+.3f} to {interval.high:+.3f}), {meaning}"
+        f"and the other {len(others)} {others.mean():.3f}: a difference of {twins.mean() - others.mean():+.3f} ({level:.0%} bootstrap interval {unpaired.low:+.3f} to {unpaired.high:+.3f})"
     )
+    with_twin = losses[losses["twin_in_train"]].groupby("valid")["valid_loss"].mean()
+    without_twin = losses[losses["has_twin"] & ~losses["twin_in_train"]].groupby("valid")["valid_loss"].mean()
+    paired = with_twin.index.intersection(without_twin.index)
+    interval = unpaired
+    if len(paired) >= MIN_PAIRS:
+        differences = (with_twin[paired] - without_twin[paired]).to_numpy()
+        interval = _interval((differences,), lambda d, axis: d.mean(axis=axis), level)
+        sentence += (
+            f". Paired on the same problem, the {len(paired)} problems validated both with their twin in training and without it (in different splits) "
+            f"differ by {differences.mean():+.3f} on average ({level:.0%} interval {interval.low:+.3f} to {interval.high:+.3f})"
+        )
+    else:
+        sentence += f". Only {len(paired)} problems were validated both with their twin in training and without it, too few to pair"
+    if interval.high < 0:
+        meaning = "So the model predicts the solutions of problems whose twin it trained on better: the leak reaches it"
+    elif interval.low > 0:
+        meaning = "So the model predicts them worse, not better"
+    else:
+        meaning = "So at this scale the loss shows no effect of the leak"
+    return f"{sentence}. {meaning}"
 
 
 def _model(frame: pd.DataFrame, verdict: str) -> str:
