@@ -210,3 +210,23 @@ def test_the_model_reading_follows_the_verdict(temporal, random, start):
     frame = pd.DataFrame({"kind": ["temporal"] + ["random"] * len(random), "model_rate": [temporal, *random]})
     verdict = alphacode.split_verdict(temporal, np.array(random))[0]
     assert readings._model(frame, verdict).startswith(start)
+
+
+@pytest.mark.parametrize(
+    "rates, start",
+    [
+        ([16.0, 18.0], "The random-split rate, 17.0% on average, is 4.1 times AlphaCode's 4.1% because this pool is dense in twins (28 groups among 300 problems)"),
+        ([4.0, 5.0], "The random-split rate, 4.5% on average, is close to AlphaCode's 4.1%"),
+        ([1.0, 2.0], "The random-split rate, 1.5% on average, is below AlphaCode's 4.1%"),
+    ],
+)
+def test_the_baseline_rate_is_set_against_alphacodes(rates, start):
+    frame = pd.DataFrame({"kind": ["temporal"] + ["random"] * len(rates), "baseline_rate": [0.0, *rates]})
+    records = [{"result": {"twin_groups": [["a", "b"]] * 28, "split": {"train": ["p"] * 240, "valid": ["p"] * 60}}}]
+    assert readings._baseline_scale(frame, records).startswith(start)
+
+
+def test_without_pgd_trained_models_no_threshold_is_tested():
+    natural_only = [record("madry", size, "natural", 0, clean=0.99, robust=0.0) for size in (1, 2)]
+    assert readings.mnist_readings(natural_only)["threshold_reading"] == "none is tested: no PGD-trained Madry model was evaluated at ε = 0.3"
+    assert readings.mnist_readings(natural_only)["capacity_reading"] == "No PGD-trained model is in these records"
