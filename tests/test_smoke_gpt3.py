@@ -2,12 +2,13 @@
 temporary results folder; glued numbers equal the law's arithmetic and the
 record's fits."""
 
+import ast
 import json
 
 import pytest
 from notebook_runs import run_chapter
 
-from gobig import gpt3, paths
+from gobig import gpt3, paths, readings
 
 pytestmark = pytest.mark.smoke
 
@@ -32,4 +33,5 @@ def test_chapter_2_smoke_run(tmp_path):
     assert int(glued["lacking_count"]) == len(below) == len(gpt3.lacking_fits(record)[["benchmark", "setting"]].drop_duplicates())
     assert int(glued["series_count"]) == len(fits[["benchmark", "setting"]].drop_duplicates()) == 2 * 2
     assert int(glued["claims_total"]) == len(gpt3.claims_table(record))
+    assert ast.literal_eval(glued["lacking_reading"]) == readings.gpt3_readings(record)["lacking_reading"]
     assert glued["device"].strip("'") == record["provenance"]["device_name"]

@@ -230,3 +230,24 @@ def test_without_pgd_trained_models_no_threshold_is_tested():
     natural_only = [record("madry", size, "natural", 0, clean=0.99, robust=0.0) for size in (1, 2)]
     assert readings.mnist_readings(natural_only)["threshold_reading"] == "none is tested: no PGD-trained Madry model was evaluated at ε = 0.3"
     assert readings.mnist_readings(natural_only)["capacity_reading"] == "No PGD-trained model is in these records"
+
+
+# ---- chapter 2's reading ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "target, expected",
+    [
+        (40.0, "none of the 10 fitted benchmark/settings is below it at 175B in the paper's numbers, so there is nothing to extrapolate to"),
+        (70.0, "1 of the 10 fitted benchmark/settings is below it at 175B in the paper's numbers. The upper ends of its fits' intervals reach 7.4e+12 parameters at most, 1.6 decades beyond GPT-3"),
+        (90.0, "10 of the 10 fitted benchmark/settings are below it at 175B in the paper's numbers. For at least one of them, a fit's interval has no upper end: its own uncertainty allows the target never to be reached"),
+    ],
+)
+def test_chapter_2_reading_follows_the_target_accuracy(target, expected):
+    """TARGET_ACCURACY is a parameter: a rerun at another target (the README
+    shows 90) must not say "the upper end of the widest interval is inf"."""
+    from gobig import gpt3
+
+    config = gpt3.make_config(gpt3.validate_parameters({**gpt3.load_profile("full"), "TARGET_ACCURACY": target}))
+    result, _ = gpt3._compute(config)
+    assert readings.gpt3_readings({"config": config, "result": result})["lacking_reading"] == expected

@@ -2,7 +2,8 @@
 
 A sentence that reads a result ("natural training buys no robustness", "the
 leak is the twins") is true of one set of records. Typed into a chapter, it
-would outlive them when the GPU records replace the CPU ones. These
+would outlive them: when the GPU records replace the CPU ones, or when a
+reader reruns the chapter with other parameters. These
 functions return such sentences from the records; the chapters glue them
 (``{glue:text}`name```), so the prose says what the records say.
 """
@@ -13,7 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from gobig import alphacode, mnist
+from gobig import alphacode, gpt3, mnist
 
 #: A gap or a robust accuracy under this is "none" (seed noise on 10,000 images is ~0.5 points).
 NEGLIGIBLE = 0.01
@@ -92,6 +93,23 @@ def _attack_tightness(records: list[dict]) -> str:
     if gap > NEGLIGIBLE:
         return f"and on the checked model not tight ones: APGD brings its robust accuracy {100 * gap:.1f} points lower"
     return "and on the checked model tight ones: APGD finds at most one point more"
+
+
+def gpt3_readings(record: dict) -> dict[str, str]:
+    """Chapter 2's sentence on the series GPT-3 lacks at the target accuracy
+    (a parameter: a rerun at another target gets its own sentence)."""
+    fits = gpt3.fits_frame(record)
+    lacking = gpt3.lacking_fits(record)
+    series = len(fits[["benchmark", "setting"]].drop_duplicates())
+    count = len(lacking[["benchmark", "setting"]].drop_duplicates())
+    if count == 0:
+        return {"lacking_reading": f"none of the {series} fitted benchmark/settings is below it at 175B in the paper's numbers, so there is nothing to extrapolate to"}
+    below = f"{count} of the {series} fitted benchmark/settings {'is' if count == 1 else 'are'} below it at 175B in the paper's numbers"
+    highest = lacking["params_high"].max()
+    if not np.isfinite(highest):
+        return {"lacking_reading": f"{below}. For at least one of them, a fit's interval has no upper end: its own uncertainty allows the target never to be reached"}
+    which = "its fits' intervals reach" if count == 1 else "their fits' intervals reach"
+    return {"lacking_reading": f"{below}. The upper ends of {which} {highest:.2g} parameters at most, {np.log10(highest / record['result']['gpt3_params']):.1f} decades beyond GPT-3"}
 
 
 def alphacode_readings(records: list[dict]) -> dict[str, str]:
