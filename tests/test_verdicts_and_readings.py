@@ -251,3 +251,13 @@ def test_chapter_2_reading_follows_the_target_accuracy(target, expected):
     config = gpt3.make_config(gpt3.validate_parameters({**gpt3.load_profile("full"), "TARGET_ACCURACY": target}))
     result, _ = gpt3._compute(config)
     assert readings.gpt3_readings({"config": config, "result": result})["lacking_reading"] == expected
+
+
+def test_a_rerun_at_another_radius_is_read_at_that_radius():
+    """EPS_LIST is a parameter; the headline radius is the nearest to 0.3 that was measured."""
+    records = pgd_records({1: 0.2, 2: 0.5})
+    for r in records:
+        r["result"]["robust"] = [{"norm": "linf", "eps": 0.1, "accuracy": 0.0 if r["result"]["mode"] == "natural" else 0.6}]
+    found = readings.mnist_readings(records)
+    assert found["natural_reading"] == "Natural training buys no robustness at ε = 0.1 at any size (at most 0.0%)"
+    assert found["threshold_reading"] == "none is tested: no PGD-trained Madry model was evaluated at ε = 0.3"
