@@ -498,6 +498,12 @@ def _rates(frame: pd.DataFrame, kind: str, column: str) -> str:
     return f"{values.mean():.1f}% (seeds {', '.join(f'{v:.1f}' for v in values)})"
 
 
+def twin_density(records: list[dict]) -> str:
+    """How many twin groups the problem pool holds, e.g. "28 groups among 300 problems"."""
+    result = records[0]["result"]
+    return f"{len(result['twin_groups'])} groups among {len(result['split']['train']) + len(result['split']['valid'])} problems"
+
+
 def split_verdict(temporal: float, random: np.ndarray) -> tuple[str, str]:
     """Whether solve rates have the paper's shape (random > 0 on every seed,
     temporal = 0), and why."""
@@ -532,9 +538,7 @@ def claims_table(records: list[dict]) -> pd.DataFrame:
     ):
         verdict, why = split_verdict(float(temporal[column]), random[column].to_numpy())
         if what == "submitting training solutions" and verdict == "supported":
-            groups = len(records[0]["result"]["twin_groups"])
-            problems = len(records[0]["result"]["split"]["train"]) + len(records[0]["result"]["split"]["valid"])
-            why += f"; the random-split rate differs from {paper_random}% because this pool is dense in twins ({groups} groups among {problems} problems): the direction carries over, the size is the pool's"
+            why += f"; the random-split rate differs from {paper_random}% because this pool is dense in twins ({twin_density(records)}): the direction carries over, the size is the pool's"
         scale = ""
         if what == "a model":
             model = records[0]["result"]["model"]

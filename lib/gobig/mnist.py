@@ -384,9 +384,15 @@ def devices(records: list[dict]) -> list[str]:
 # ---- claims -----------------------------------------------------------------
 
 CLAIM_EPS = 0.3  # Madry's l-inf radius, the one every robustness claim uses
+#: The blog's parameter thresholds: the claim's name, by robust accuracy level and claimed parameter count.
+THRESHOLD_CLAIMS = {
+    (0.90, 1e5): ("10^5 parameters reach 90% robust accuracy", "blog; B&S reading Madry (2e5 at s=4)"),
+    (0.95, 1e6): ("10^6 parameters reach 95% robust accuracy", "blog; B&S reading Madry (3e6)"),
+}
 
 
-def _mean_by_model(runs: pd.DataFrame, family: str, mode: str) -> pd.DataFrame:
+def mean_by_model(runs: pd.DataFrame, family: str, mode: str) -> pd.DataFrame:
+    """Seed means of one family and training mode, one row per size, smallest first."""
     subset = runs[(runs["family"] == family) & (runs["mode"] == mode)]
     return subset.groupby(["size", "num_params"], as_index=False)[["clean_accuracy", "robust_accuracy", "majority_class_share", "local_lipschitz_max", "spectral_bound", "law_lower_bound"]].mean().sort_values("num_params")
 
@@ -395,7 +401,7 @@ def _threshold_claim(runs: pd.DataFrame, level: float, claimed_params: float) ->
     """Smallest PGD-trained Madry model whose seed-mean robust accuracy at
     eps 0.3 reaches ``level``; supported if within half a decade of the
     claimed count."""
-    models = _mean_by_model(runs, "madry", "pgd")
+    models = mean_by_model(runs, "madry", "pgd")
     if models.empty or "robust_eps" not in runs or not np.isclose(runs["robust_eps"].dropna(), CLAIM_EPS).all():
         return "", "pending", "needs PGD-trained Madry models evaluated at eps 0.3"
     reached = models[models["robust_accuracy"] >= level]
@@ -424,10 +430,10 @@ def claims_table(records: list[dict]) -> pd.DataFrame:
 
     nd = law.smooth_interpolation_params(law.MNIST_N, law.MNIST_D)
     add("n*d for MNIST is 4.7e7", "Bubeck & Sellke 2021, Sec. 1.1", f"{nd:.3g} (n = {law.MNIST_N:,}, d = {law.MNIST_D})", "supported", "arithmetic, gobig.law")
-    add("10^5 parameters reach 90% robust accuracy", "blog; B&S reading Madry (2e5 at s=4)", *_threshold_claim(runs, 0.90, 1e5))
-    add("10^6 parameters reach 95% robust accuracy", "blog; B&S reading Madry (3e6)", *_threshold_claim(runs, 0.95, 1e6))
+    for (level, claimed_params), (claim, source) in THRESHOLD_CLAIMS.items():
+        add(claim, source, *_threshold_claim(runs, level, claimed_params))
 
-    natural = _mean_by_model(runs, "madry", "natural")
+    natural = mean_by_model(runs, "madry", "natural")
     if natural.empty or runs["robust_eps"].isna().all():
         add("natural training gives ~0% PGD accuracy at eps 0.3", "Madry et al. 2018", "", "pending", "no naturally trained Madry model")
     else:
@@ -435,7 +441,7 @@ def claims_table(records: list[dict]) -> pd.DataFrame:
         verdict = "supported" if largest.robust_accuracy < 0.05 else "not supported"
         add("natural training gives ~0% PGD accuracy at eps 0.3", "Madry et al. 2018", f"{largest.robust_accuracy:.1%} at {largest.num_params:,.0f} params (clean {largest.clean_accuracy:.1%})", verdict, "an attack that works drives a non-robust model to ~0%")
 
-    adversarial = _mean_by_model(runs, "madry", "pgd")
+    adversarial = mean_by_model(runs, "madry", "pgd")
     if adversarial.empty:
         add("small PGD-trained networks collapse to a constant class", "Madry et al. 2018", "", "pending", "no PGD-trained Madry model")
     else:

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from gobig import alphacode, gpt3, mnist
+from gobig import alphacode, gpt3, mnist, passk
 
 #: A gap or a robust accuracy under this is "none" (seed noise on 10,000 images is ~0.5 points).
 NEGLIGIBLE = 0.01
@@ -30,14 +30,13 @@ def mnist_readings(records: list[dict]) -> dict[str, str]:
     """Chapter 1's sentences that read its results (Madry family, eps 0.3)."""
     runs = mnist.runs_frame(records)
     madry = runs[runs["family"] == "madry"]
-    mean = madry.groupby(["mode", "size", "num_params"], as_index=False)[["clean_accuracy", "robust_accuracy", "local_lipschitz_max"]].mean().sort_values("num_params")
     # Robust accuracy is read at the radius nearest 0.3 that a rerun measured.
     eps = runs["robust_eps"].dropna()
     radius = f"ε = {eps.iloc[0]:g}" if len(eps) else "ε = 0.3"
     return {
         "threshold_reading": _thresholds(mnist.claims_table(records)),
-        "natural_reading": _natural_robustness(mean[mean["mode"] == "natural"], radius),
-        "capacity_reading": _capacity_trend(mean[mean["mode"] == "pgd"]),
+        "natural_reading": _natural_robustness(mnist.mean_by_model(runs, "madry", "natural"), radius),
+        "capacity_reading": _capacity_trend(mnist.mean_by_model(runs, "madry", "pgd")),
         "lipschitz_reading": _lipschitz_change(madry),
         "tightness_reading": _attack_tightness(records),
     }
@@ -45,7 +44,7 @@ def mnist_readings(records: list[dict]) -> dict[str, str]:
 
 def _thresholds(claims: pd.DataFrame) -> str:
     verdicts = claims.set_index("claim")["verdict"]
-    levels = {"90%": "10^5 parameters reach 90% robust accuracy", "95%": "10^6 parameters reach 95% robust accuracy"}
+    levels = {f"{level:.0%}": claim for (level, _), (claim, _) in mnist.THRESHOLD_CLAIMS.items()}
     reached = [level for level, claim in levels.items() if verdicts[claim] in ("supported", "not supported")]
     if reached:
         return "some model reaches " + " and ".join(reached)
@@ -145,12 +144,10 @@ def _baseline_twins(random_nearest: pd.DataFrame) -> str:
 def _baseline_scale(frame: pd.DataFrame, records: list[dict]) -> str:
     paper = alphacode.PAPER[("baseline", "random")]
     rate = frame.loc[frame["kind"] == "random", "baseline_rate"].mean()
-    groups = len(records[0]["result"]["twin_groups"])
-    problems = len(records[0]["result"]["split"]["train"]) + len(records[0]["result"]["split"]["valid"])
     if rate > 1.5 * paper:
         return (
             f"The random-split rate, {rate:.1f}% on average, is {rate / paper:.1f} times AlphaCode's {paper}% because this pool is dense in twins "
-            f"({groups} groups among {problems} problems); in CodeContests' 13k training problems a random validation problem is much less likely to have its twin on the other side"
+            f"({alphacode.twin_density(records)}); in CodeContests' 13k training problems a random validation problem is much less likely to have its twin on the other side"
         )
     if rate < paper / 1.5:
         return f"The random-split rate, {rate:.1f}% on average, is below AlphaCode's {paper}%"
@@ -161,11 +158,6 @@ def _baseline(verdict: str) -> str:
     if verdict in ("supported", "partly"):
         return "The baseline turns that into solved problems without any model"
     return "The baseline, submitting training solutions, does not turn that into more solved problems on the random splits here"
-
-
-def _interval(samples: tuple[np.ndarray, ...], statistic, level: float):
-    """Percentile bootstrap interval over problems (seeded: the page is stable)."""
-    return stats.bootstrap(samples, statistic, confidence_level=level, n_resamples=2000, method="percentile", rng=np.random.default_rng(0)).confidence_interval
 
 
 def _loss_difference(nearest: pd.DataFrame, level: float = 0.9) -> str:
@@ -183,7 +175,11 @@ def _loss_difference(nearest: pd.DataFrame, level: float = 0.9) -> str:
     others = random.loc[~random["twin_in_train"], "valid_loss"].to_numpy()
     if len(twins) < 2 or len(others) < 2:
         return "Too few validation problems of the random splits have their twin in training to compare their losses"
-    unpaired = _interval((twins, others), lambda a, b, axis: a.mean(axis=axis) - b.mean(axis=axis), level)
+    # Two samples: scipy's bootstrap resamples each (passk's interval is for one sample's mean).
+    unpaired = stats.bootstrap(
+        (twins, others), lambda a, b, axis: a.mean(axis=axis) - b.mean(axis=axis),
+        confidence_level=level, n_resamples=2000, method="percentile", rng=np.random.default_rng(0),
+    ).confidence_interval
     sentence = (
         f"Within the random splits, the {len(twins)} validation problems whose twin is in training have a mean loss of {twins.mean():.3f} per token "
         f"and the other {len(others)} {others.mean():.3f}: a difference of {twins.mean() - others.mean():+.3f} ({level:.0%} bootstrap interval {unpaired.low:+.3f} to {unpaired.high:+.3f})"
@@ -191,19 +187,19 @@ def _loss_difference(nearest: pd.DataFrame, level: float = 0.9) -> str:
     with_twin = losses[losses["twin_in_train"]].groupby("valid")["valid_loss"].mean()
     without_twin = losses[losses["has_twin"] & ~losses["twin_in_train"]].groupby("valid")["valid_loss"].mean()
     paired = with_twin.index.intersection(without_twin.index)
-    interval = unpaired
+    low, high = unpaired.low, unpaired.high
     if len(paired) >= MIN_PAIRS:
-        differences = (with_twin[paired] - without_twin[paired]).to_numpy()
-        interval = _interval((differences,), lambda d, axis: d.mean(axis=axis), level)
+        # One sample of per-problem differences: the same bootstrap over problems as the solve rates'.
+        mean, low, high = passk.solve_rate_interval((with_twin[paired] - without_twin[paired]).to_numpy(), level=level)
         sentence += (
             f". Paired on the same problem, the {len(paired)} problems validated both with their twin in training and without it (in different splits) "
-            f"differ by {differences.mean():+.3f} on average ({level:.0%} interval {interval.low:+.3f} to {interval.high:+.3f})"
+            f"differ by {mean:+.3f} on average ({level:.0%} interval {low:+.3f} to {high:+.3f})"
         )
     else:
         sentence += f". Only {len(paired)} problems were validated both with their twin in training and without it, too few to pair"
-    if interval.high < 0:
+    if high < 0:
         meaning = "So the model predicts the solutions of problems whose twin it trained on better: the leak reaches it"
-    elif interval.low > 0:
+    elif low > 0:
         meaning = "So the model predicts them worse, not better"
     else:
         meaning = "So at this scale the loss shows no effect of the leak"
