@@ -9,6 +9,8 @@ there and load, and no cell printed a traceback or an error.
 
 from __future__ import annotations
 
+import ast
+import json
 import os
 import re
 import shutil
@@ -26,6 +28,8 @@ ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
 #: Chapter pages (relative to _build/html) and the fewest figures each must show.
 CHAPTER_FIGURES = {"chapters/01_mnist_capacity.html": 4, "chapters/02_gpt3_extrapolation.html": 2, "chapters/03_alphacode_split.html": 4}
+#: Every notebook page of the book (the toc's files), relative to the root.
+BOOK_NOTEBOOKS = ["ledger", "chapters/01_mnist_capacity", "chapters/02_gpt3_extrapolation", "chapters/03_alphacode_split", "reliability", "performance"]
 BUILD_TIMEOUT_S = 3600
 BROWSER_TIMEOUT_S = 120
 
@@ -159,6 +163,35 @@ def test_chapter_renders_figures_and_no_errors(html_dir, chromium, tmp_path, cha
         assert not parts.output_text[kind], f"{chapter} has an `output {kind}` cell: {''.join(parts.output_text[kind])[:2000]}"
     stderr = "".join(parts.output_text["stderr"])
     assert not re.search(r"\b\w*Error\b", stderr), f"{chapter} printed an error to stderr: {stderr[:2000]}"
+
+
+def tables_built(notebook: Path) -> list[str]:
+    """The names of the tables a notebook's code builds with
+    `plotting.table(..., name=...)`, which become the HTML ids `T_<name>`."""
+    names = []
+    for cell in json.loads(notebook.read_text())["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        for node in ast.walk(ast.parse("".join(cell["source"]))):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "table":
+                names += [k.value.value for k in node.keywords if k.arg == "name" and isinstance(k.value, ast.Constant)]
+    return names
+
+
+def test_the_toc_lists_exactly_the_pages_checked_here():
+    toc = (ROOT / "_toc.yml").read_text()
+    assert sorted(re.findall(r"file: (\S+)", toc)) == sorted(BOOK_NOTEBOOKS)
+
+
+@pytest.mark.parametrize("notebook", BOOK_NOTEBOOKS)
+def test_page_shows_every_table_its_code_builds(html_dir, chromium, tmp_path, notebook):
+    """A table built in a cell whose last line is not its display is
+    computed and never shown (chapter 3's claims table once was)."""
+    names = tables_built(ROOT / f"{notebook}.ipynb")
+    assert names, f"{notebook} builds no named table; the check would pass vacuously"
+    dom = dump_dom(chromium, html_dir / f"{notebook}.html", tmp_path / "profile")
+    missing = [name for name in names if f'id="T_{name}"' not in dom]
+    assert not missing, f"{notebook} builds these tables but the page does not show them: {missing}"
 
 
 def test_chapter_names_the_device_of_its_records(html_dir, chromium, tmp_path):

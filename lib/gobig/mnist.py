@@ -476,7 +476,7 @@ def claims_table(records: list[dict]) -> pd.DataFrame:
         add(
             "Lipschitz >= sqrt(n d / p) for models that fit noisy data",
             "Bubeck & Sellke 2021, Thm 1",
-            f"largest PGD model: local {largest.local_lipschitz_max:.3g}, upper bound {largest.spectral_bound:.3g}, law {largest.law_lower_bound:.3g}; {below} of {len(adversarial)} PGD-trained sizes have an upper bound below the law",
+            f"largest PGD model: local {largest.local_lipschitz_max:.3g}, upper bound {largest.spectral_bound:.3g}, law {largest.law_lower_bound:.3g}; {below} of {len(adversarial)} PGD-trained Madry sizes (seed means) have an upper bound below the law",
             "inconclusive",
             "the law covers models that fit noisy labels below the noise level; MNIST's labels are nearly clean, so its premise is not met and the comparison is a scale check, not a test",
         )
