@@ -68,8 +68,12 @@ def robust_vs_eps(robust: pd.DataFrame, norm: str):
     grid = sns.relplot(
         data=data, x="eps", y="accuracy", hue="num_params", hue_norm=matplotlib.colors.LogNorm(), palette="viridis",
         col="mode", row="family", kind="line", marker="o", errorbar=("pi", 100), height=2.8, aspect=1.3,
+        legend="full",  # every model size: the brief legend names two ticks of the colour scale, not the models
     )
     grid.set(ylim=(-0.02, 1.02), xlabel=f"{norm} radius eps")
+    grid.legend.set_title("parameters")
+    for text in grid.legend.texts:
+        text.set_text(f"{float(text.get_text()):,.0f}")
     return grid.figure
 
 
@@ -101,9 +105,13 @@ def required_params_vs_dimension(requirements: pd.DataFrame, mnist_n: float, gpt
         points = requirements[requirements["tokens"] == tokens]
         axis.scatter(points["effective_dimension"], points["required_params"], s=18, zorder=3)
     axis.plot(dimensions, mnist_n * dimensions, color="grey", label=f"MNIST, n = {mnist_n:,.0f}")
-    for value, text in ((gpt3_params, "GPT-3: 175B"), (1000 * gpt3_params, "blog: 175T")):
+    # Each label sits at the end of its line that the GPT-3 curves are far from.
+    for value, text, at_right in ((gpt3_params, "GPT-3: 175B", True), (1000 * gpt3_params, "blog: 175T", False)):
         axis.axhline(value, color="black", lw=0.8, ls=":")
-        axis.annotate(text, (dimensions[0], value), textcoords="offset points", xytext=(2, 3), fontsize="small")
+        axis.annotate(
+            text, (dimensions[-1] if at_right else dimensions[0], value), textcoords="offset points",
+            xytext=(-2 if at_right else 2, 3), ha="right" if at_right else "left", fontsize="small",
+        )
     axis.set(xscale="log", yscale="log", xlabel="effective dimension d", ylabel="parameters for smooth interpolation, n*d")
     axis.legend(fontsize="small", loc="lower right")
     return figure
@@ -163,6 +171,7 @@ def leakage_by_split(splits: pd.DataFrame, nearest: pd.DataFrame, threshold: flo
     similarity, twins that cross the split marked."""
     figure, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6), gridspec_kw={"width_ratios": [1, 1.6]})
     sns.barplot(data=splits, x="split", y="near_duplicate_share", hue="kind", hue_order=SPLIT_KINDS, dodge=False, errorbar=None, ax=left)
+    left.legend_.remove()  # the tick labels name each split and its kind; a legend would cover a bar
     left.set(ylabel=f"valid problems with a near duplicate (%)\n(statement similarity >= {threshold:g})", xlabel="")
     left.tick_params(axis="x", rotation=30)
     _stripplot(data=nearest, x="split", y="statement_similarity", hue="twin_in_train", hue_order=[False, True], jitter=0.25, size=3.5, ax=right)
