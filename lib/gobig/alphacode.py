@@ -24,7 +24,6 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
-import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -39,7 +38,7 @@ from gobig.data import codecontests, python_corpus
 from gobig.params import ParameterError, Spec, validate
 from gobig.runtime import DEVICE_CHOICES, peak_bf16_flops, provenance, resolve_device, set_seed
 from gobig.store import ResultStore
-from gobig.sweep import SWEEP_DEFAULTS, SWEEP_PARAMETERS, profile_sweep, run_sweep
+from gobig.sweep import SWEEP_DEFAULTS, SWEEP_PARAMETERS, run_sweep
 
 STUDY = "alphacode"
 VERSION = 1
@@ -368,12 +367,6 @@ def run(values: dict, progress: bool = True) -> list[dict]:
     gpus_per_task = 1 if computer.device.type == "cuda" else 0
     return run_sweep(configs, computer, store, params["EXECUTOR"], params["COMPUTE_MISSING"], progress, params["RAY_ADDRESS"], gpus_per_task, workers=params["WORKERS"])
 
-
-def default_records(results_dir=None) -> list[dict] | None:
-    """The committed records of the chapter's default parameters, or None
-    when any is missing."""
-    store, configs = profile_sweep(sys.modules[__name__], DEFAULT_PROFILE, results_dir)
-    return store.load_all(configs)
 
 
 # ---- tables for the chapter ---------------------------------------------------

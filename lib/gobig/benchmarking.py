@@ -22,7 +22,7 @@ import torch
 
 from gobig import paths
 from gobig.runtime import provenance
-from gobig.sweep import profile_sweep, sweep_wall_time
+from gobig.sweep import profile_records, sweep_wall_time
 
 #: Where records go and are read from; GOBIG_BENCHMARK_RESULTS_DIR moves it
 #: (the tests' quick runs write to a temporary folder).
@@ -154,8 +154,7 @@ def study_wall_time(study, profile: str, results_dir: Path | None = None) -> dic
     """The wall time of a study's records for one profile (``sweep.sweep_wall_time``:
     with several workers, not the sum), or None when any record is missing
     (a partial sweep would flatter the target)."""
-    store, configs = profile_sweep(study, profile, results_dir)
-    records = store.load_all(configs)
+    records = profile_records(study, profile, results_dir)
     if records is None:
         return None
     return {

@@ -11,6 +11,7 @@ from __future__ import annotations
 import pandas as pd
 
 from gobig import alphacode, gpt3, mnist
+from gobig.sweep import profile_records
 
 COLUMNS = ["claim", "source", "chapter", "measured", "verdict", "why", "device", "records"]
 
@@ -20,7 +21,7 @@ def _pending(claim: str, source: str, chapter: str, why: str) -> dict:
 
 def mnist_rows(results_dir=None) -> list[dict]:
     chapter = "1. MNIST capacity"
-    records = mnist.default_records(results_dir)
+    records = profile_records(mnist, mnist.DEFAULT_PROFILE, results_dir)
     if records is None:
         return [_pending("chapter 1's claims", "blog; Madry et al. 2018; Bubeck & Sellke 2021", chapter, "the default configs' records are not all committed")]
     device = ", ".join(mnist.devices(records))
@@ -43,7 +44,7 @@ def gpt3_rows(results_dir=None) -> list[dict]:
 
 def alphacode_rows(results_dir=None) -> list[dict]:
     chapter = "3. AlphaCode split"
-    records = alphacode.default_records(results_dir)
+    records = profile_records(alphacode, alphacode.DEFAULT_PROFILE, results_dir)
     if records is None:
         return [_pending("chapter 3's claims", "Li et al. 2022, App. B.3; blog", chapter, "the default splits' records are not all committed")]
     device = ", ".join(sorted({r["provenance"]["device_name"] for r in records}))

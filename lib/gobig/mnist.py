@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import json
-import sys
 import math
 import time
 
@@ -28,7 +27,7 @@ from gobig.params import ParameterError, Spec, validate
 from gobig.runtime import DEVICE_CHOICES, provenance, resolve_device, set_seed
 from gobig.stacking import StackedModels
 from gobig.store import ResultStore
-from gobig.sweep import SWEEP_DEFAULTS, SWEEP_PARAMETERS, profile_sweep, run_sweep
+from gobig.sweep import SWEEP_DEFAULTS, SWEEP_PARAMETERS, run_sweep
 from gobig.train import TRAINING_MODES, TrainingSetup, train_models
 
 STUDY = "mnist"
@@ -369,12 +368,6 @@ def history_frame(records: list[dict]) -> pd.DataFrame:
         rows += [{"family": result["family"], "size": result["size"], "mode": result["mode"], "seed": result["seed"], **row} for row in result["history"]]
     return pd.DataFrame(rows)
 
-
-def default_records(results_dir=None) -> list[dict] | None:
-    """The committed records of the chapter's default parameters, or None
-    when any is missing (claims are never computed from part of a sweep)."""
-    store, configs = profile_sweep(sys.modules[__name__], DEFAULT_PROFILE, results_dir)
-    return store.load_all(configs)
 
 
 def devices(records: list[dict]) -> list[str]:

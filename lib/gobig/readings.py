@@ -50,7 +50,7 @@ def _thresholds(claims: pd.DataFrame) -> str:
         return "some model reaches " + " and ".join(reached)
     if all(verdicts[claim] == "pending" for claim in levels.values()):
         return "none is tested: no PGD-trained Madry model was evaluated at ε = 0.3"
-    return "no model reaches 90% or 95%"
+    return "no model reaches " + " or ".join(levels)
 
 
 def _natural_robustness(natural: pd.DataFrame, radius: str) -> str:
@@ -211,7 +211,8 @@ def _model(frame: pd.DataFrame, verdict: str) -> str:
     temporal = frame.loc[frame["kind"] == "temporal", "model_rate"].iloc[0]
     random = frame.loc[frame["kind"] == "random", "model_rate"].mean()
     if verdict == "inconclusive":
-        return "Solving nothing on either split, it neither confirms nor refutes the 0.8% against 0%"
+        paper = alphacode.PAPER
+        return f"Solving nothing on either split, it neither confirms nor refutes the {paper[('model', 'random')]:g}% against {paper[('model', 'temporal')]:g}%"
     if verdict == "supported":
         return f"It solves {random:.2f}% on the random splits on average and none on the temporal split: the paper's shape, at a much smaller scale"
     if verdict == "partly":

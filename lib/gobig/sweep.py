@@ -70,6 +70,13 @@ def profile_sweep(study, profile: str, results_dir=None) -> tuple[ResultStore, l
     return ResultStore(study.STUDY, study.VERSION, params["RESULTS_DIR"] or paths.results_dir()), study.expand_configs(params)
 
 
+def profile_records(study, profile: str, results_dir=None) -> list[dict] | None:
+    """Every record of a study's profile, or None when any is missing (claims
+    and sweep times are never read from part of a sweep)."""
+    store, configs = profile_sweep(study, profile, results_dir)
+    return store.load_all(configs)
+
+
 def run_sweep(
     configs: Iterable[dict],
     compute: Callable[[dict], tuple[dict, dict]],
