@@ -10,7 +10,7 @@ from papermill import inspect_notebook
 
 from gobig import alphacode, mnist, paths
 from gobig.promote import CHAPTERS, INTERIM_PROSE, PromotionError, interim_prose_left, promote, rewrite_parameters
-from gobig.store import ResultStore
+from gobig.store import CorruptRecordError, ResultStore
 
 pytestmark = pytest.mark.unit
 
@@ -47,6 +47,20 @@ def test_a_profile_with_missing_records_is_refused_and_nothing_changes(tmp_path)
     empty = tmp_path / "no-records"
     with pytest.raises(PromotionError, match=r"79 of 79 configs of the 'full' profile have no record.*python -m gobig run mnist --profile full"):
         promote(mnist, "full", root, empty)
+    for path in (CHAPTERS["mnist"], "lib/gobig/mnist.py"):
+        assert (root / path).read_bytes() == (paths.ROOT / path).read_bytes()
+
+
+def test_a_damaged_record_is_refused_before_anything_changes(tmp_path):
+    root = copy_of_the_book(tmp_path)
+    results = tmp_path / "results"
+    store = ResultStore(mnist.STUDY, mnist.VERSION, results)
+    configs = mnist.expand_configs(mnist.validate_parameters(mnist.load_profile("smoke")))
+    for config in configs:
+        store.save(config, {}, {"device_name": "NVIDIA H200"}, 1.0)
+    store.path(configs[-1]).write_text("{truncated")
+    with pytest.raises(CorruptRecordError, match="not valid JSON"):
+        promote(mnist, "smoke", root, results)
     for path in (CHAPTERS["mnist"], "lib/gobig/mnist.py"):
         assert (root / path).read_bytes() == (paths.ROOT / path).read_bytes()
 

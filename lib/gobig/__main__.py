@@ -73,10 +73,11 @@ def main(argv: list[str] | None = None) -> int:
 
 def _promote(study, profile: str) -> int:
     from gobig.promote import CHAPTERS, PromotionError, promote
+    from gobig.store import CorruptRecordError
 
     try:
         outcome = promote(study, profile)
-    except (PromotionError, ValueError) as error:
+    except (PromotionError, ValueError, CorruptRecordError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     print(f"{study.STUDY}: DEFAULT_PROFILE is now {profile!r}, and {CHAPTERS[study.STUDY]}'s parameters cell holds its values "

@@ -86,10 +86,12 @@ def promote(study, profile: str, root: Path = paths.ROOT, results_dir: Path | No
         raise PromotionError(f"study: {study.STUDY!r} has no sweep to promote; allowed: {', '.join(CHAPTERS)}")
     values = study.load_profile(profile)  # names the allowed profiles when there is no such file
     store, configs = profile_sweep(study, profile, results_dir)
-    missing = [config for config in configs if not store.exists(config)]
-    if missing:
+    # Loaded (and so checked) before anything is written: a damaged record stops it here.
+    records = store.load_all(configs)
+    if records is None:
+        missing = sum(not store.exists(config) for config in configs)
         raise PromotionError(
-            f"{len(missing)} of {len(configs)} configs of the {profile!r} profile have no record under {store.folder}; "
+            f"{missing} of {len(configs)} configs of the {profile!r} profile have no record under {store.folder}; "
             f"run `python -m gobig run {study.STUDY} --profile {profile}` first (nothing was changed)"
         )
 
@@ -107,5 +109,5 @@ def promote(study, profile: str, root: Path = paths.ROOT, results_dir: Path | No
     # Both files are written only once both rewrites succeeded.
     nbformat.write(notebook, chapter_path)
     module_path.write_text(_DEFAULT_PROFILE.sub(f'DEFAULT_PROFILE = "{profile}"', module_text))
-    devices = sorted({store.load(config)["provenance"]["device_name"] for config in configs})
+    devices = sorted({record["provenance"]["device_name"] for record in records})
     return {"records": len(configs), "devices": devices, "interim_prose": interim_prose_left(study.STUDY, root)}
