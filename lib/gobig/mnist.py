@@ -19,7 +19,8 @@ import pandas as pd
 import torch
 
 from gobig import law, paths
-from gobig.attacks import predict, robust_accuracy
+from gobig import checkpoints, intervals
+from gobig.attacks import AUTOATTACK_COMPONENTS, attack_survivors, autoattack_component, predict, robust_accuracy, robust_mask
 from gobig.lipschitz import local_gradient_norms, spectral_norm_bound
 from gobig.models import CAPACITY_SCALES, build_model, num_params
 from gobig import params as params_module
@@ -28,9 +29,11 @@ from gobig.runtime import DEVICE_CHOICES, provenance, resolve_device, set_seed
 from gobig.stacking import StackedModels
 from gobig.store import ResultStore
 from gobig.sweep import SWEEP_DEFAULTS, SWEEP_PARAMETERS, run_sweep
-from gobig.train import TRAINING_MODES, TrainingSetup, train_models
+from gobig.train import LR_SCHEDULES, TRAINING_MODES, TrainingSetup, train_models
 
 STUDY = "mnist"
+#: The adversarial training modes (Madry's PGD, and the fast FGSM one).
+ADVERSARIAL = ("pgd", "fgsm")
 #: Bump when a change alters what a record means; old records then no
 #: longer match any key and are recomputed.
 VERSION = 1
@@ -39,20 +42,25 @@ VERSION = 1
 DEFAULT_PROFILE = "cpu"
 #: When a model's seeds train as one stacked model (parameter STACK_SEEDS).
 STACKING = ("auto", "always", "never")
+#: Which models keep their weights (parameter CHECKPOINTS).
+CHECKPOINT_CHOICES = ("none", "first_seed", "adversarial")
 
 PARAMETERS = {
     "CAPACITY_SCALES": Spec(int, "Madry capacity scales s", is_list=True, allowed=CAPACITY_SCALES),
     "MLP_WIDTHS": Spec(int, "hidden widths of the 2-layer MLP family ([] skips it)", is_list=True, minimum=1, maximum=8192, allow_empty=True),
-    "TRAINING_MODES": Spec(str, "natural and/or pgd training", is_list=True, allowed=TRAINING_MODES),
+    "TRAINING_MODES": Spec(str, "natural, pgd (Madry's PGD training) and/or fgsm (FGSM with a random start, Wong et al. 2020)", is_list=True, allowed=TRAINING_MODES),
     "SEEDS": Spec(int, "one run per seed", is_list=True, minimum=0),
     "EPOCHS": Spec(int, "training epochs", minimum=1, maximum=1000),
     "BATCH_SIZE": Spec(int, "training batch size", minimum=1, maximum=60_000),
-    "LEARNING_RATE": Spec(float, "Adam learning rate (cosine-decayed)", above=0, maximum=1),
+    "LEARNING_RATE": Spec(float, "Adam learning rate (peak of LR_SCHEDULE)", above=0, maximum=1),
+    "LR_SCHEDULE": Spec(str, "cosine decay, or Wong et al.'s cyclic (0 -> rate at 2/5 of training -> 0)", allowed=LR_SCHEDULES),
     "TRAIN_SUBSET": Spec(int, "train on the first N images (None: all 60,000)", minimum=1, maximum=60_000, optional=True),
     "TRAIN_EPS": Spec(float, "l-inf radius of PGD training", above=0, maximum=1),
     "TRAIN_PGD_STEPS": Spec(int, "PGD steps during training", minimum=1, maximum=1000),
     "TRAIN_PGD_STEP_SIZE": Spec(float, "PGD step size during training", above=0, maximum=1),
     "TRAIN_EPS_WARMUP": Spec(float, "share of training over which the PGD radius ramps up from 0", minimum=0, maximum=1),
+    "FGSM_STEP_SIZE": Spec(float, "FGSM step of fgsm training (Wong et al.: 0.375 at eps 0.3)", above=0, maximum=1),
+    "MONITOR_IMAGES": Spec(int, "adversarial training: PGD-20 accuracy on this many test images after each epoch (0: none), to see catastrophic overfitting", minimum=0, maximum=10_000),
     "EPS_LIST": Spec(float, "l-inf radii for robust accuracy", is_list=True, above=0, maximum=1),
     "PGD_STEPS": Spec(int, "PGD steps at evaluation", minimum=1, maximum=10_000),
     "PGD_STEP_SIZE": Spec(float, "PGD step size at evaluation (l-inf)", above=0, maximum=1),
@@ -63,6 +71,10 @@ PARAMETERS = {
     "BLOG_MODEL": Spec(bool, "also train the blog's 688K CNN"),
     "BLOG_EPOCHS": Spec(int, "epochs for the blog's model", minimum=1, maximum=1000),
     "BLOG_BATCH_SIZE": Spec(int, "batch size for the blog's model", minimum=1, maximum=60_000),
+    "BLOG_SEEDS": Spec(int, "seeds of the blog's model (None: the first of SEEDS)", is_list=True, minimum=0, optional=True),
+    "BLOG_LEARNING_RATE": Spec(float, "Adam learning rate of the blog's model, cosine-decayed (None: LEARNING_RATE)", above=0, maximum=1, optional=True),
+    "ATTACKS": Spec(str, "AutoAttack components run after PGD at eps 0.3 on adversarially trained models, per example worst case ([] : PGD only)", is_list=True, allowed=AUTOATTACK_COMPONENTS, allow_empty=True),
+    "CHECKPOINTS": Spec(str, "keep float16 weights (evaluated as such) of no model, of each adversarially trained model's first seed, or of every adversarially trained model", allowed=CHECKPOINT_CHOICES),
     "STACK_SEEDS": Spec(str, "train a model's seeds together as one stacked model (torch.func): auto (on CUDA only), always or never", allowed=STACKING),
     "COMPILE": Spec(bool, "torch.compile the models' forward passes in training and attacks (fewer kernel launches on a GPU; compile time counts in each run's time)"),
     "CROSSCHECK": Spec(bool, "cross-check our PGD with torchattacks on the largest PGD-trained model"),
@@ -77,10 +89,16 @@ def load_profile(name: str) -> dict:
     return params_module.load_profile(STUDY, name)
 
 
+#: Values of parameters added after the cpu profile's records were made;
+#: a config holds them only where they differ from these, so those records
+#: keep their keys.
+STUDY_DEFAULTS = {"LR_SCHEDULE": "cosine", "FGSM_STEP_SIZE": 0.375, "MONITOR_IMAGES": 0, "BLOG_SEEDS": None, "BLOG_LEARNING_RATE": None, "ATTACKS": [], "CHECKPOINTS": "none"}
+
+
 def validate_parameters(values: dict) -> dict:
     """Every chapter parameter checked; machine-specific ones default to
     None/auto when absent so profiles stay portable."""
-    portable = {"DEVICE": "auto", "DATA_DIR": None, "DOWNLOAD": False, "STACK_SEEDS": "auto", "COMPILE": False, **SWEEP_DEFAULTS}
+    portable = {"DEVICE": "auto", "DATA_DIR": None, "DOWNLOAD": False, "STACK_SEEDS": "auto", "COMPILE": False, **SWEEP_DEFAULTS, **STUDY_DEFAULTS}
     return validate(PARAMETERS, {**portable, **values})
 
 
@@ -93,7 +111,14 @@ def expand_configs(params: dict) -> list[dict]:
         "learning_rate": params["LEARNING_RATE"],
         "train_subset": params["TRAIN_SUBSET"],
     }
-    adversary = {"eps": params["TRAIN_EPS"], "pgd_steps": params["TRAIN_PGD_STEPS"], "pgd_step_size": params["TRAIN_PGD_STEP_SIZE"], "eps_warmup": params["TRAIN_EPS_WARMUP"]}
+    if params["LR_SCHEDULE"] != STUDY_DEFAULTS["LR_SCHEDULE"]:
+        training["lr_schedule"] = params["LR_SCHEDULE"]
+    monitor = {"monitor_images": params["MONITOR_IMAGES"]} if params["MONITOR_IMAGES"] else {}
+    adversaries = {
+        "pgd": {"eps": params["TRAIN_EPS"], "pgd_steps": params["TRAIN_PGD_STEPS"], "pgd_step_size": params["TRAIN_PGD_STEP_SIZE"], "eps_warmup": params["TRAIN_EPS_WARMUP"], **monitor},
+        "fgsm": {"eps": params["TRAIN_EPS"], "fgsm_step_size": params["FGSM_STEP_SIZE"], **monitor},
+        "natural": {},
+    }
     evaluation = {
         "eps_list": params["EPS_LIST"],
         "pgd_steps": params["PGD_STEPS"],
@@ -103,23 +128,35 @@ def expand_configs(params: dict) -> list[dict]:
         "robust_eval_subset": params["ROBUST_EVAL_SUBSET"],
         "lipschitz_points": params["LIPSCHITZ_POINTS"],
     }
+    if params["ATTACKS"] or params["CHECKPOINTS"] != "none":
+        # The second kind of evaluation (evaluate_worst_case): per-example
+        # worst case over PGD and AutoAttack's components, counts for exact
+        # intervals, float16 weights, a data-based Lipschitz lower bound.
+        evaluation = {**evaluation, "attacks": params["ATTACKS"], "half_weights": True}
     models = [("madry", s) for s in params["CAPACITY_SCALES"]] + [("mlp", w) for w in params["MLP_WIDTHS"]]
     largest_scale = max(params["CAPACITY_SCALES"])
     configs = []
     for family, size in models:
         for mode in params["TRAINING_MODES"]:
             for seed in params["SEEDS"]:
-                config = {"family": family, "size": size, "mode": mode, "seed": seed, "training": {**training, **(adversary if mode == "pgd" else {})}, "evaluation": evaluation}
-                if params["CROSSCHECK"] and family == "madry" and size == largest_scale and mode == "pgd" and seed == params["SEEDS"][0]:
+                config = {"family": family, "size": size, "mode": mode, "seed": seed, "training": {**training, **adversaries[mode]}, "evaluation": evaluation}
+                if params["CROSSCHECK"] and family == "madry" and size == largest_scale and mode in ADVERSARIAL and seed == params["SEEDS"][0]:
                     config["crosscheck"] = True
+                if mode in ADVERSARIAL and (params["CHECKPOINTS"] == "adversarial" or (params["CHECKPOINTS"] == "first_seed" and seed == params["SEEDS"][0])):
+                    config["checkpoint"] = True
                 configs.append(config)
     if params["BLOG_MODEL"]:
         # The blog's claim is about clean accuracy of a naturally trained
         # model, so it gets clean accuracy, its history and Lipschitz
         # estimates, and no attack.
         blog_training = {**training, "epochs": params["BLOG_EPOCHS"], "batch_size": params["BLOG_BATCH_SIZE"]}
+        if params["BLOG_LEARNING_RATE"] is not None:
+            # Its own rate, cosine-decayed: a rate and schedule tuned for batch 100 need not suit batch 5.
+            blog_training["learning_rate"] = params["BLOG_LEARNING_RATE"]
+            blog_training.pop("lr_schedule", None)
         blog_evaluation = {**evaluation, "eps_list": [], "l2_eps_list": []}
-        configs.append({"family": "blog", "size": 0, "mode": "natural", "seed": params["SEEDS"][0], "training": blog_training, "evaluation": blog_evaluation})
+        for seed in params["BLOG_SEEDS"] or params["SEEDS"][:1]:
+            configs.append({"family": "blog", "size": 0, "mode": "natural", "seed": seed, "training": blog_training, "evaluation": blog_evaluation})
     return configs
 
 
@@ -145,7 +182,11 @@ class _Computer:
     def compute_together(self, configs: list[dict]) -> list[tuple[dict, dict]]:
         """Configs that differ only in their seed (see ``seedless``): their
         models train together as one stacked model and are attacked together
-        (the cross-check, when asked for, runs on its model alone)."""
+        (the cross-check, when asked for, runs on its model alone).
+
+        A model whose checkpoint (and training record) exists already, from
+        an earlier run of the same training config, is loaded, not trained
+        again: evaluations can change without retraining."""
         if len({seedless(config) for config in configs}) != 1:
             raise ValueError("compute_together: configs must differ only in their seed")
         data = self.data()
@@ -156,23 +197,42 @@ class _Computer:
         for config in configs:
             set_seed(config["seed"])  # each model's initial weights are those it gets alone
             models.append(build_model(config["family"], config["size"]).to(self.device))
-        setup = TrainingSetup(
-            mode=first["mode"],
-            epochs=training["epochs"],
-            batch_size=training["batch_size"],
-            learning_rate=training["learning_rate"],
-            **{k: training[k] for k in ("eps", "pgd_steps", "pgd_step_size", "eps_warmup") if k in training},
-        )
+        trained = [self.trained_record(config) for config in configs]
         seeds = [config["seed"] for config in configs]
         compile_models = self.params["COMPILE"]
-        histories = train_models(models, data.train_images[:subset], data.train_labels[:subset], setup, seeds, data.test_images, data.test_labels, self.progress, compile_models)
+        if all(record is not None for record in trained):
+            for model, record in zip(models, trained):
+                checkpoints.load(model, self.checkpoint_folder(), record["checkpoint"]).to(self.device)
+            histories = [record["history"] for record in trained]
+            reused = [record["key"] for record in trained]
+        else:
+            setup = TrainingSetup(
+                mode=first["mode"],
+                epochs=training["epochs"],
+                batch_size=training["batch_size"],
+                learning_rate=training["learning_rate"],
+                **{k: training[k] for k in ("eps", "pgd_steps", "pgd_step_size", "eps_warmup", "fgsm_step_size", "lr_schedule", "monitor_images") if k in training},
+            )
+            histories = train_models(models, data.train_images[:subset], data.train_labels[:subset], setup, seeds, data.test_images, data.test_labels, self.progress, compile_models)
+            reused = [None] * len(configs)
+            for config, model, history in zip(configs, models, histories):
+                if config.get("checkpoint"):
+                    self.save_trained(config, model, history)
+        half = first["evaluation"].get("half_weights", False)
+        if half:
+            for model in models:
+                checkpoints.round_to_half(model)  # what a checkpoint holds, so re-attacks see this model
         start = time.perf_counter()
-        results = evaluate(models, data.test_images, data.test_labels, first["evaluation"], seeds, compile_models)
+        if "attacks" in first["evaluation"]:
+            train_points = first["evaluation"]["lipschitz_points"]
+            results = evaluate_worst_case(models, data.test_images, data.test_labels, first["evaluation"], seeds, [c["mode"] for c in configs], data.train_images[:min(subset, train_points)], data.train_labels[:min(subset, train_points)], compile_models)
+        else:
+            results = evaluate(models, data.test_images, data.test_labels, first["evaluation"], seeds, compile_models)
         eval_time_s = round(time.perf_counter() - start, 3)  # of the whole stack, like train_time_s
         # Not part of the config (like stacking, it changes at most the kernels' rounding), so the record says it.
         made = {**provenance(self.device), "compiled": compile_models}
         outputs = []
-        for config, model, history, result in zip(configs, models, histories, results):
+        for config, model, history, result, reused_key in zip(configs, models, histories, results, reused):
             if config.get("crosscheck"):
                 result["crosscheck"] = crosscheck_with_torchattacks(model, data.test_images, data.test_labels, config["evaluation"], config["seed"])
             result.update(
@@ -185,14 +245,64 @@ class _Computer:
                 train_time_s=history[-1]["train_time_s"],
                 eval_time_s=eval_time_s,
             )
+            if config.get("checkpoint"):
+                record = self.trained_record(config)
+                result["checkpoint"] = {**record["checkpoint"], "training_key": record["key"], "folder": f"{STUDY}/checkpoints"}
+            if reused_key:
+                result["trained_in"] = reused_key  # trained by an earlier run (its training record names the device)
             outputs.append((result, made))
         return outputs
+
+    # ---- trained models: checkpoints keyed by the training config alone ----
+
+    def checkpoint_folder(self):
+        return checkpoint_folder(self.params["RESULTS_DIR"])
+
+    def trained_record(self, config: dict) -> dict | None:
+        return trained_record(config, self.params["RESULTS_DIR"])
+
+    def save_trained(self, config: dict, model, history: list[dict]) -> None:
+        key = training_key(config)
+        info = checkpoints.save(model, self.checkpoint_folder() / f"{key}.pt")
+        record = {"key": key, "study": STUDY, "version": VERSION, "config": training_config(config), "checkpoint": info, "history": history, "num_params": num_params(model), "provenance": provenance(self.device)}
+        from gobig.store import _atomic_write_json
+
+        _atomic_write_json(self.checkpoint_folder() / f"{key}.json", record)
+
+
+def training_config(config: dict) -> dict:
+    """What a trained model depends on: not how it is evaluated."""
+    return {k: config[k] for k in ("family", "size", "mode", "seed", "training")}
+
+
+def training_key(config: dict) -> str:
+    from gobig.store import config_key
+
+    return config_key(f"{STUDY}-trained", VERSION, training_config(config))
+
+
+def checkpoint_folder(results_dir=None):
+    from pathlib import Path
+
+    return Path(results_dir or paths.results_dir()) / STUDY / "checkpoints"
+
+
+def trained_record(config: dict, results_dir=None) -> dict | None:
+    """The training record (history, checkpoint hash) of a config's
+    training, when it and its checkpoint exist."""
+    path = checkpoint_folder(results_dir) / f"{training_key(config)}.json"
+    if not path.is_file():
+        return None
+    record = json.loads(path.read_text())
+    if record.get("config") != training_config(config):
+        raise ValueError(f"training record {path} does not match its key; delete it to retrain")
+    return record
 
 
 def seedless(config: dict) -> str:
     """What a config is apart from its seed (and the cross-check, which only
     adds an evaluation): configs equal here can train as one stacked model."""
-    return json.dumps({k: v for k, v in config.items() if k not in ("seed", "crosscheck")}, sort_keys=True)
+    return json.dumps({k: v for k, v in config.items() if k not in ("seed", "crosscheck", "checkpoint")}, sort_keys=True)
 
 
 def evaluate(models: list, test_images, test_labels, evaluation: dict, seeds: list[int], compile: bool = False) -> list[dict]:
@@ -239,6 +349,104 @@ def evaluate(models: list, test_images, test_labels, evaluation: dict, seeds: li
             }
         )
     return results
+
+
+def _mask_hex(mask: torch.Tensor) -> str:
+    """A per-example bool mask as hex (4 examples a digit), for records."""
+    bits = "".join("1" if value else "0" for value in mask.tolist())
+    bits += "0" * (-len(bits) % 4)
+    return "".join(f"{int(bits[k : k + 4], 2):x}" for k in range(0, len(bits), 4))
+
+
+def mask_from_hex(text: str, count: int) -> np.ndarray:
+    bits = "".join(f"{int(digit, 16):04b}" for digit in text)
+    return np.array([bit == "1" for bit in bits[:count]])
+
+
+def evaluate_worst_case(models: list, test_images, test_labels, evaluation: dict, seeds: list[int], modes: list[str], train_images, train_labels, compile: bool = False) -> list[dict]:
+    """Clean accuracy on all test images; on the first
+    ``robust_eval_subset``, PGD with restarts, then at Madry's eps 0.3, for
+    adversarially trained models, each AutoAttack component of
+    ``evaluation["attacks"]`` on the examples still robust: an example
+    counts as robust only if every attack failed on it. Every accuracy
+    keeps its count (exact intervals) and the robust examples' mask (later
+    attacks on a checkpoint combine with it, ``gobig evaluate``). All
+    attacks in float32. Lipschitz: the local gradient norms and the
+    certified upper bound of ``evaluate``, and a data-based lower bound
+    from pairs of training points (Khromov & Singh 2024): for same-label
+    pairs, ``|m(x) - m(x')| / ||x - x'||_2`` of the label's margin."""
+    for model in models:
+        model.eval()
+        for parameter in model.parameters():
+            parameter.requires_grad_(False)
+    stack = StackedModels(models, compile=compile).requires_grad_(False)
+    predictions = predict(stack, test_images)
+    count = evaluation["robust_eval_subset"] or len(test_images)
+    images, labels = test_images[:count], test_labels[:count]
+    steps, restarts = evaluation["pgd_steps"], evaluation["pgd_restarts"]
+    attacks = [("linf", eps, evaluation["pgd_step_size"]) for eps in evaluation["eps_list"]]
+    attacks += [("l2", eps, 2.5 * eps / steps) for eps in evaluation["l2_eps_list"]]
+    results = [{"robust": [], "eval_times_s": {}} for _ in models]
+    for norm, eps, step_size in attacks:
+        start = time.perf_counter()
+        masks = robust_mask(stack, images, labels, eps, steps, step_size, norm, restarts, seed=seeds)
+        pgd_time = round(time.perf_counter() - start, 3)
+        for k, model in enumerate(models):
+            mask = masks[k]
+            stages = [{"attack": f"pgd-{steps}x{restarts}", "robust": int(mask.sum()), "time_s": pgd_time}]
+            if norm == "linf" and math.isclose(eps, CLAIM_EPS) and modes[k] in ADVERSARIAL:
+                for name in evaluation["attacks"]:
+                    start = time.perf_counter()
+                    mask = attack_survivors(model, autoattack_component(model, name, eps, seed=seeds[k]), images, labels, mask, eps)
+                    stages.append({"attack": name, "robust": int(mask.sum()), "time_s": round(time.perf_counter() - start, 3)})
+            robust = int(mask.sum())
+            results[k]["robust"].append({"norm": norm, "eps": eps, "accuracy": robust / count, "correct": robust, "images": count, "pgd_accuracy": stages[0]["robust"] / count, "stages": stages, "mask": _mask_hex(mask)})
+    points = evaluation["lipschitz_points"]
+    for k, model in enumerate(models):
+        norms = local_gradient_norms(model, test_images[:points], test_labels[:points])
+        correct = int((predictions[k] == test_labels).sum())
+        results[k].update(
+            clean_accuracy=correct / len(test_labels),
+            clean_correct=correct,
+            clean_images=len(test_labels),
+            majority_class_share=torch.bincount(predictions[k], minlength=10).max().item() / predictions.shape[1],
+            robust_eval_images=count,
+            robust_subset_clean_accuracy=(predictions[k, :count] == labels).float().mean().item(),
+            lipschitz={
+                "points": points,
+                "local_mean": norms.mean().item(),
+                "local_median": norms.median().item(),
+                "local_max": norms.max().item(),
+                "spectral_bound": spectral_norm_bound(model),
+                **pairs_lower_bound(model, train_images, train_labels),
+            },
+        )
+    return results
+
+
+@torch.no_grad()
+def pairs_lower_bound(model, images, labels) -> dict:
+    """Lower bound on the margin's l2 Lipschitz constant from pairs of
+    training points (the data-based bound of Khromov & Singh 2024): for
+    each label y, the margin m_y(x) = z_y(x) - max_{j != y} z_j(x) is one
+    function of x, so ``max |m_y(x) - m_y(x')| / ||x - x'||_2`` over pairs
+    of images of label y cannot exceed its Lipschitz constant. Also the
+    scales that put it in Bubeck & Sellke's units: the images' l2 norms and
+    the margins' largest absolute value."""
+    from gobig.lipschitz import logit_margin
+
+    margins = logit_margin(model(images).float(), labels)
+    flat = images.flatten(1).float()
+    best = 0.0
+    for label in labels.unique():
+        chosen = labels == label
+        m, x = margins[chosen], flat[chosen]
+        distances = torch.cdist(x, x)
+        ratio = (m[:, None] - m[None, :]).abs() / distances.clamp_min(1e-12)
+        ratio[distances == 0] = 0.0
+        best = max(best, ratio.max().item())
+    norms = flat.norm(dim=1)
+    return {"pairs_lower_bound": best, "pairs_points": len(images), "input_norm_mean": norms.mean().item(), "input_norm_max": norms.max().item(), "margin_abs_max": margins.abs().max().item()}
 
 
 def crosscheck_with_torchattacks(model, test_images, test_labels, evaluation: dict, seed: int) -> dict:
@@ -291,7 +499,9 @@ def run(values: dict, progress: bool = True) -> list[dict]:
     stacking = {"together": seedless, "compute_together": computer.compute_together} if stack else {}
     return run_sweep(
         configs, computer, store, params["EXECUTOR"], params["COMPUTE_MISSING"], progress, params["RAY_ADDRESS"], gpus_per_task,
-        workers=params["WORKERS"], cost=training_cost, **stacking,
+        # Longest units first only where several run at once; one at a time, the
+        # configs' order (smallest models first) finishes the most records soonest.
+        workers=params["WORKERS"], cost=training_cost if params["WORKERS"] > 1 or params["EXECUTOR"] == "ray" else None, **stacking,
     )
 
 
@@ -307,7 +517,7 @@ def training_cost(config: dict) -> float:
     first in the full profile."""
     training = config["training"]
     steps = training["epochs"] * math.ceil((training["train_subset"] or 60_000) / training["batch_size"])
-    passes = 1 + (training.get("pgd_steps", 0) if config["mode"] == "pgd" else 0)
+    passes = {"natural": 1, "pgd": 1 + training.get("pgd_steps", 0), "fgsm": 2}[config["mode"]]
     return steps * passes * (1 + _parameter_count(config["family"], config["size"]) / 1e7)
 
 
