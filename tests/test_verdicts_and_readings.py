@@ -75,8 +75,8 @@ def test_every_claim_gets_a_verdict_from_full_shaped_records(full_shaped_records
 
 def test_the_threshold_rows_name_the_first_scale_that_reaches_the_level(full_shaped_records):
     measured = mnist.claims_table(full_shaped_records).set_index("claim")["measured"]
-    assert measured["10^5 parameters reach 90% robust accuracy"] == f"91.0% first at {parameter_count('madry', 4):,} params (scale 4)"
-    assert measured["10^6 parameters reach 95% robust accuracy"] == f"95.5% first at {parameter_count('madry', 32):,} params (scale 32)"
+    assert measured["10^5 parameters reach 90% robust accuracy"] == f"91.0% (all 3 seeds) first at {parameter_count('madry', 4):,} params (scale 4)"
+    assert measured["10^6 parameters reach 95% robust accuracy"] == f"95.5% (all 3 seeds) first at {parameter_count('madry', 32):,} params (scale 32)"
     assert "all 60,000 training images" in mnist.claims_table(full_shaped_records).set_index("claim")["measured"]["a 688K model reaches 99.2% after 15 epochs at batch 5"]
 
 
@@ -130,16 +130,16 @@ def pgd_records(robust_by_scale: dict, natural_robust: float = 0.0, natural_loca
 def test_chapter_1_readings_of_full_shaped_records(full_shaped_records):
     found = readings.mnist_readings(full_shaped_records)
     assert found["threshold_reading"] == "some model reaches 90% and 95%"
-    assert found["natural_reading"] == "Natural training buys no robustness at ε = 0.3 at any size (at most 0.0%)"
-    assert found["capacity_reading"] == f"Robust accuracy grows with capacity, from 10.0% at the smallest scale to 95.5% (clean 98.8%) at {parameter_count('madry', 32):,} parameters, the largest"
+    assert found["natural_reading"] == "Natural training buys no robustness at ε = 0.3 at any size (at most 0.0% (all 3 seeds))"
+    assert found["capacity_reading"] == f"Robust accuracy grows with capacity, from 10.0% (all 3 seeds) at the smallest scale to 95.5% (all 3 seeds) (clean 98.8% (all 3 seeds)) at {parameter_count('madry', 32):,} parameters, the largest"
     assert found["lipschitz_reading"].startswith("PGD training leaves the largest local gradient norm of Madry's networks about where natural training does")
     assert found["tightness_reading"] == "how tight they are is not checked in these records"
 
 
 def test_chapter_1_readings_follow_the_numbers():
     peaked = readings.mnist_readings(pgd_records({1: 0.2, 2: 0.5, 4: 0.6, 8: 0.4}, natural_robust=0.2, natural_local=8.0))
-    assert peaked["capacity_reading"].endswith(f"then stops growing (40.0% at the largest, {parameter_count('madry', 8):,} parameters)")
-    assert peaked["natural_reading"].startswith("Natural training leaves up to 20.0% robust accuracy")
+    assert peaked["capacity_reading"].endswith(f"then stops growing (40.0% (1 seed) at the largest, {parameter_count('madry', 8):,} parameters)")
+    assert peaked["natural_reading"].startswith("Natural training leaves up to 20.0% (1 seed) robust accuracy")
     assert peaked["lipschitz_reading"].startswith("PGD training lowers the largest local gradient norm of Madry's networks by a factor of 4.0")
     assert peaked["threshold_reading"] == "no model reaches 90% or 95%"
     flat = readings.mnist_readings(pgd_records({1: 0.3, 2: 0.3, 4: 0.29}, pgd_local=8.0))
@@ -259,5 +259,5 @@ def test_a_rerun_at_another_radius_is_read_at_that_radius():
     for r in records:
         r["result"]["robust"] = [{"norm": "linf", "eps": 0.1, "accuracy": 0.0 if r["result"]["mode"] == "natural" else 0.6}]
     found = readings.mnist_readings(records)
-    assert found["natural_reading"] == "Natural training buys no robustness at ε = 0.1 at any size (at most 0.0%)"
+    assert found["natural_reading"] == "Natural training buys no robustness at ε = 0.1 at any size (at most 0.0% (1 seed))"
     assert found["threshold_reading"] == "none is tested: no PGD-trained Madry model was evaluated at ε = 0.3"
