@@ -4,6 +4,9 @@ float16 checkpoints, and the pairs-of-points Lipschitz lower bound."""
 
 import math
 
+import numpy as np
+import pandas as pd
+
 import pytest
 import torch
 from scipy import stats
@@ -181,3 +184,45 @@ def test_the_pairs_bound_of_a_linear_margin_is_reached_on_its_gradient_direction
     images = torch.stack([0.1 * direction, 0.5 * direction]).view(2, 1, 2, 2)
     bound = mnist.pairs_lower_bound(model, images, torch.tensor([0, 0]))
     assert bound["pairs_lower_bound"] == pytest.approx(math.sqrt(6), rel=1e-5)
+
+
+# ---- the capacity curve as a fit ------------------------------------------------
+
+
+def _synthetic_runs(plateau, rate, middle, noise, seeds=3):
+    from gobig.capacity import logistic
+
+    generator = np.random.default_rng(1)
+    rows = []
+    for params in (1e4, 3e4, 1e5, 3e5, 1e6, 3e6):
+        for seed in range(seeds):
+            value = logistic(np.log10(params), plateau, rate, middle) + generator.normal(0, noise)
+            rows.append({"num_params": params, "seed": seed, "robust_accuracy": float(np.clip(value, 0, 1))})
+    return pd.DataFrame(rows)
+
+
+def test_the_fit_recovers_a_known_curve_and_its_crossing():
+    from gobig.capacity import crossing, fit_capacity
+
+    fitted = fit_capacity(_synthetic_runs(0.96, 3.0, 4.8, noise=0.005), "robust_accuracy")
+    assert fitted["plateau"] == pytest.approx(0.96, abs=0.01)
+    true_cross = crossing(0.96, 3.0, 4.8, 0.90)
+    low, high = fitted["cross_0.9_interval"]
+    assert low <= true_cross <= high and high / low < 3
+    assert fitted["cross_0.95_never"] < 0.5
+
+
+def test_a_plateau_below_the_level_never_crosses_it():
+    from gobig.capacity import fit_capacity
+
+    fitted = fit_capacity(_synthetic_runs(0.6, 3.0, 4.8, noise=0.01), "robust_accuracy")
+    assert fitted["plateau"] < 0.7
+    assert math.isinf(fitted["cross_0.9"]) and fitted["cross_0.9_never"] > 0.95
+
+
+def test_the_fit_needs_three_sizes():
+    from gobig.capacity import fit_capacity
+
+    runs = _synthetic_runs(0.9, 3.0, 4.8, noise=0.01)
+    with pytest.raises(ValueError, match="3 model sizes"):
+        fit_capacity(runs[runs["num_params"] < 3e4], "robust_accuracy")
