@@ -47,14 +47,20 @@ def accuracy_vs_params(runs: pd.DataFrame, eps: float):
 
 
 def lipschitz_vs_params(runs: pd.DataFrame):
-    """Measured Lipschitz estimates next to the law's sqrt(n d / p)."""
+    """Measured Lipschitz estimates next to the law's sqrt(n d / p), at the
+    pixel dimension d = 784 and at Bubeck & Sellke's effective dimensions
+    of MNIST (15 and 150); with records that hold it, the lower bound from
+    pairs of training points too."""
+    estimates = ["local_lipschitz_max", "spectral_bound"]
+    if "pairs_lower_bound" in runs and runs["pairs_lower_bound"].notna().any():
+        estimates.append("pairs_lower_bound")
     long = runs.melt(
         id_vars=["family", "mode", "seed", "num_params"],
-        value_vars=["local_lipschitz_max", "spectral_bound"],
+        value_vars=estimates,
         var_name="estimate",
         value_name="lipschitz",
-    )
-    long["estimate"] = long["estimate"].map({"local_lipschitz_max": "local (max gradient norm)", "spectral_bound": "global upper bound"})
+    ).dropna(subset=["lipschitz"])
+    long["estimate"] = long["estimate"].map({"local_lipschitz_max": "local (max gradient norm)", "spectral_bound": "global upper bound", "pairs_lower_bound": "pairs of training points (lower bound)"})
     grid = sns.relplot(
         data=long, x="num_params", y="lipschitz", hue="mode", hue_order=_modes(runs), style="estimate",
         col="family", kind="line", marker="o", errorbar=("pi", 100), err_style="bars", err_kws={"capsize": 3}, height=3.6, aspect=1.25, facet_kws={"sharex": False},
@@ -65,8 +71,10 @@ def lipschitz_vs_params(runs: pd.DataFrame):
         counts = runs.loc[runs["family"] == family, "num_params"]
         n = int(runs.loc[runs["family"] == family, "train_images"].max()) if "train_images" in runs else law.MNIST_N
         grid_params = np.geomspace(counts.min(), counts.max(), 50)
-        axis.plot(grid_params, [law.lipschitz_lower_bound(p, n=n) for p in grid_params], color="black", lw=1.2, ls=":", label=f"law: sqrt(n d / p), n = {n:,}")
-        axis.legend(loc="upper left", fontsize="small", handles=axis.lines[-1:])
+        dimensions = (law.MNIST_D, *sorted(law.MNIST_EFFECTIVE_D_RANGE, reverse=True))
+        for d, style in zip(dimensions, (":", "--", "-.")):
+            axis.plot(grid_params, [law.lipschitz_lower_bound(p, n=n, d=d) for p in grid_params], color="black", lw=1.0, ls=style, label=f"law, d = {d}")
+        axis.legend(loc="upper left", fontsize="x-small", handles=axis.lines[-len(dimensions):], title=f"sqrt(n d / p), n = {n:,}", title_fontsize="x-small")
     grid.set(xscale="log", yscale="log", xlabel="parameters", ylabel="Lipschitz constant of the logit margin")
     return grid.figure
 
