@@ -264,3 +264,21 @@ def test_a_rerun_at_another_radius_is_read_at_that_radius():
     found = readings.mnist_readings(records)
     assert found["natural_reading"] == "Natural training buys no robustness at ε = 0.1 at any size (at most 0.0% (1 seed))"
     assert found["threshold_reading"] == "none is tested: no PGD-trained Madry model was evaluated at ε = 0.3"
+
+
+MADRY_RECIPE = {"train_subset": None, "epochs": 2, "batch_size": 50, "learning_rate": 1e-4, "eps": 0.3, "pgd_steps": 40, "pgd_step_size": 0.01, "eps_warmup": 0.0, "lr_schedule": "constant"}
+
+
+@pytest.mark.parametrize("shares,verdict", [((0.97, 0.95, 0.99), "supported"), ((0.2, 0.15, 0.3), "not supported"), ((0.97, 0.2, 0.99), "inconclusive")])
+def test_the_collapse_row_reads_the_no_ramp_runs(shares, verdict):
+    records = [record("madry", size, "pgd", seed, clean=0.5, robust=0.1, majority=shares[seed] if size == 1 else 0.12, training=MADRY_RECIPE) for size in (1, 2) for seed in range(3)]
+    measured, found, why = mnist._collapse_verdict(records)
+    assert found == verdict
+    assert "from the first step" in why and "2,400 steps" in why
+    assert measured.startswith("scale 1: " + ", ".join(f"{s:.0%}" for s in shares))
+
+
+def test_without_no_ramp_runs_the_ramped_collapse_row_is_inconclusive(full_shaped_records):
+    ramped = [dict(r, config={**r["config"], "training": {**r["config"]["training"], "eps_warmup": 0.5}}) if r["result"]["mode"] == "pgd" else r for r in full_shaped_records]
+    row = mnist.claims_table(ramped).set_index("claim").loc["small PGD-trained networks collapse to a constant class"]
+    assert row["verdict"] == "inconclusive" and "ramp" in row["why"]

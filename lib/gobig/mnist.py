@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import sys
 import time
 
 import numpy as np
@@ -40,6 +41,10 @@ VERSION = 1
 #: The profile whose values are the chapter's defaults, and whose records
 #: are committed (see the note in the chapter on why it is not yet "full").
 DEFAULT_PROFILE = "cpu"
+#: Madry et al.'s collapse claim tested as stated: scales 1 and 2 trained
+#: with their PGD recipe from the first step (no eps ramp); the claims
+#: table reads it when all its records exist.
+COLLAPSE_PROFILE = "collapse"
 #: When a model's seeds train as one stacked model (parameter STACK_SEEDS).
 STACKING = ("auto", "always", "never")
 #: Which models keep their weights (parameter CHECKPOINTS).
@@ -53,7 +58,7 @@ PARAMETERS = {
     "EPOCHS": Spec(int, "training epochs", minimum=1, maximum=1000),
     "BATCH_SIZE": Spec(int, "training batch size", minimum=1, maximum=60_000),
     "LEARNING_RATE": Spec(float, "Adam learning rate (peak of LR_SCHEDULE)", above=0, maximum=1),
-    "LR_SCHEDULE": Spec(str, "cosine decay, or Wong et al.'s cyclic (0 -> rate at 2/5 of training -> 0)", allowed=LR_SCHEDULES),
+    "LR_SCHEDULE": Spec(str, "cosine decay, Wong et al.'s cyclic (0 -> rate at 2/5 of training -> 0), or constant (Madry et al.)", allowed=LR_SCHEDULES),
     "TRAIN_SUBSET": Spec(int, "train on the first N images (None: all 60,000)", minimum=1, maximum=60_000, optional=True),
     "TRAIN_EPS": Spec(float, "l-inf radius of PGD training", above=0, maximum=1),
     "TRAIN_PGD_STEPS": Spec(int, "PGD steps during training", minimum=1, maximum=1000),
@@ -712,6 +717,24 @@ def _plain_threshold(runs: pd.DataFrame, level: float, claimed_params: float) ->
     return measured, "inconclusive", "the interval reaches both within and beyond half a decade of the claim"
 
 
+def _collapse_verdict(records: list[dict]) -> tuple[str, str, str]:
+    """Madry et al.'s recipe without a ramp at scales 1 and 2: supported when
+    every seed of the smallest scale predicts one class for at least 90% of
+    the test images, not supported when none does."""
+    runs = runs_frame(records)
+    training = records[0]["config"]["training"]
+    shares = {int(size): group["majority_class_share"].tolist() for size, group in runs.groupby("size")}
+    measured = "; ".join(f"scale {size}: " + ", ".join(f"{share:.0%}" for share in values) + " of test predictions in one class (per seed)" for size, values in shares.items())
+    smallest = shares[min(shares)]
+    steps = training["epochs"] * math.ceil((training["train_subset"] or 60_000) / training["batch_size"])
+    why = f"PGD-{training['pgd_steps']} training at eps {training['eps']:g} from the first step, Adam {training['learning_rate']:g}, batch {training['batch_size']}, {steps:,} steps (Madry et al.: 100,000)"
+    if all(share >= 0.9 for share in smallest):
+        return measured, "supported", why
+    if all(share < 0.9 for share in smallest):
+        return measured, "not supported", why + "; a collapse after more steps is not ruled out"
+    return measured, "inconclusive", why + "; the seeds disagree"
+
+
 BLOG_ACCURACY = 0.992
 
 
@@ -733,8 +756,11 @@ def _blog_verdict(blog: pd.DataFrame, training: dict) -> tuple[str, str, str]:
     return measured, verdict, why
 
 
-def claims_table(records: list[dict]) -> pd.DataFrame:
-    """Every claim of REFERENCES.md section 1 this chapter can test, with the
+def claims_table(records: list[dict], results_dir=None) -> pd.DataFrame:
+    """The collapse row comes from the COLLAPSE_PROFILE's records when all
+    of them are committed (under ``results_dir``).
+
+    Every claim of REFERENCES.md section 1 this chapter can test, with the
     measured value and a verdict computed from the records."""
     runs = runs_frame(records)
     rows = []
@@ -759,7 +785,12 @@ def claims_table(records: list[dict]) -> pd.DataFrame:
         add("natural training gives ~0% PGD accuracy at eps 0.3", "Madry et al. 2018", f"{seed_mean_text(largest, 'robust_accuracy')} at {largest.num_params:,.0f} params (clean {seed_mean_text(largest, 'clean_accuracy')})", verdict, "an attack that works drives a non-robust model to ~0%")
 
     adversarial = mean_by_model(runs, "madry", "pgd")
-    if adversarial.empty:
+    from gobig.sweep import profile_records
+
+    collapse = profile_records(sys.modules[__name__], COLLAPSE_PROFILE, results_dir)
+    if collapse is not None:
+        add("small PGD-trained networks collapse to a constant class", "Madry et al. 2018", *_collapse_verdict(collapse))
+    elif adversarial.empty:
         add("small PGD-trained networks collapse to a constant class", "Madry et al. 2018", "", "pending", "no PGD-trained Madry model")
     else:
         smallest = adversarial.iloc[0]

@@ -34,7 +34,7 @@ TRAINING_MODES = ("natural", "pgd", "fgsm")
 #: Wong, Rice & Kolter's (2020) "cyclic" one: linear from 0 up to the rate
 #: at 2/5 of training, then linear down to 0 (their MNIST script's
 #: ``np.interp(t, [0, 2/5 epochs, epochs], [0, lr_max, 0])``).
-LR_SCHEDULES = ("cosine", "cyclic")
+LR_SCHEDULES = ("cosine", "cyclic", "constant")  # constant: Madry et al.'s Adam at a fixed rate
 
 
 @dataclass(frozen=True)
@@ -108,6 +108,8 @@ def train_models(
     total_steps = setup.epochs * steps_per_epoch
     if setup.lr_schedule == "cosine":
         schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total_steps)
+    elif setup.lr_schedule == "constant":
+        schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda k: 1.0)
     else:
         # Wong et al. set lr(t) before each step, t = (step + 1) / steps_per_epoch epochs.
         peak = 0.4 * total_steps
