@@ -578,6 +578,8 @@ def runs_frame(records: list[dict], results_dir=None) -> pd.DataFrame:
                 "local_lipschitz_max": result["lipschitz"]["local_max"],
                 "spectral_bound": result["lipschitz"]["spectral_bound"],
                 "pairs_lower_bound": result["lipschitz"].get("pairs_lower_bound", np.nan),
+                # Multiplies a raw-unit Lipschitz constant into the law's units (law.rescale_lipschitz).
+                "law_units_factor": law.rescale_lipschitz(1.0, result["lipschitz"]["input_norm_mean"], result["lipschitz"]["margin_abs_max"]) if "margin_abs_max" in result["lipschitz"] else np.nan,
                 "train_images": train_images,
                 "eps_warmup": record["config"]["training"].get("eps_warmup", np.nan),
                 "law_lower_bound": law.lipschitz_lower_bound(result["num_params"], n=train_images),
