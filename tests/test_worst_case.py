@@ -226,3 +226,30 @@ def test_the_fit_needs_three_sizes():
     runs = _synthetic_runs(0.9, 3.0, 4.8, noise=0.01)
     with pytest.raises(ValueError, match="3 model sizes"):
         fit_capacity(runs[runs["num_params"] < 3e4], "robust_accuracy")
+
+
+def test_a_committed_reattack_lowers_the_worst_case_and_names_its_attacks(tmp_path):
+    import json
+
+    def record(correct):
+        return {
+            "key": "k" * 16,
+            "config": {"training": {"train_subset": None}, "evaluation": {"pgd_steps": 40, "pgd_restarts": 2}},
+            "provenance": {"device_name": "CPU"},
+            "result": {
+                "family": "madry", "size": 4, "mode": "pgd", "seed": 0, "num_params": 206_954, "clean_accuracy": 0.98, "clean_correct": 9800, "clean_images": 10_000,
+                "majority_class_share": 0.11, "train_time_s": 1.0, "robust_eval_images": 1000,
+                "robust": [{"norm": "linf", "eps": 0.3, "accuracy": correct / 1000, "correct": correct, "images": 1000, "stages": [{"attack": "pgd-40x2"}, {"attack": "apgd-t"}], "mask": "0"}],
+                "lipschitz": {"local_mean": 1.0, "local_max": 2.0, "spectral_bound": 100.0},
+                "checkpoint": {"sha256": "abc"},
+            },
+        }
+
+    folder = tmp_path / "mnist" / "evaluations"
+    folder.mkdir(parents=True)
+    (folder / f"{'k' * 16}.fab-t.json").write_text(json.dumps({"eps": 0.3, "correct": 870, "stages": [{"attack": "fab-t"}], "checkpoint_sha256": "abc"}))
+    (folder / f"{'k' * 16}.square.json").write_text(json.dumps({"eps": 0.3, "correct": 860, "stages": [{"attack": "square"}], "checkpoint_sha256": "another checkpoint"}))
+    row = mnist.runs_frame([record(880)], tmp_path).iloc[0]
+    assert row["robust_correct"] == 870 and row["robust_accuracy"] == 0.87  # the re-attack of this checkpoint, not of another
+    assert row["robust_attacks"] == "pgd-40x2+apgd-t+fab-t"
+    assert intervals.clopper_pearson(870, 1000)[0] < 0.87 < intervals.clopper_pearson(870, 1000)[1]

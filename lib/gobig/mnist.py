@@ -552,8 +552,9 @@ def runs_frame(records: list[dict], results_dir=None) -> pd.DataFrame:
         robust_correct = first_linf.get("correct", intervals.count_of(first_linf["accuracy"], robust_images)) if first_linf else np.nan
         attacks = "+".join(stage["attack"] for stage in first_linf.get("stages", [])) if first_linf else ""
         stronger = strongest_evaluation(record, results_dir) if first_linf and "checkpoint" in result else None
-        if stronger is not None and math.isclose(stronger["eps"], first_linf["eps"]) and stronger["correct"] < robust_correct:
-            robust_correct = stronger["correct"]
+        if stronger is not None and math.isclose(stronger["eps"], first_linf["eps"]):
+            # A re-attack starts from the record's robust examples, so it can only keep or lower the count; it names its attacks either way.
+            robust_correct = min(robust_correct, stronger["correct"])
             attacks += "".join(f"+{stage['attack']}" for stage in stronger["stages"])
         elif first_linf and not attacks:
             evaluation = record["config"].get("evaluation", {})
