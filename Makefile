@@ -23,13 +23,19 @@ export PATH := $(abspath $(VENV))/bin:$(PATH)
 
 .PHONY: venv book test browser sandbox notebooks bench clean
 
-venv: $(STAMP)
+KERNEL_CONFIG := $(VENV)/etc/ipython/ipython_kernel_config.py
+
+venv: $(STAMP) $(KERNEL_CONFIG)
 
 # Reinstall only when the spec changed since the last install.
 $(STAMP): pyproject.toml
 	@test -x $(PYTHON) || python3 -m venv $(VENV)
 	$(PYTHON) -m pip install -e ".[pinned,book,test]"
 	@touch $@
+
+# Every kernel started from the environment reads it (why: the file's comment).
+$(KERNEL_CONFIG): etc/ipython/ipython_kernel_config.py $(STAMP)
+	install -D -m 644 $< $@
 
 book: venv sandbox
 	$(KERNEL_ENV) $(VENV)/bin/jupyter-book build . -W -n --keep-going

@@ -63,6 +63,7 @@ def test_a_readme_papermill_command_runs_as_written(command, results_copy, tmp_p
     output = completed.stdout + completed.stderr
     assert "ParameterError" not in output, output[-4000:]
     assert "Passed unknown parameter" not in output, output[-4000:]
+    assert "Kernel is running over TCP without encryption" not in output  # etc/ipython/ipython_kernel_config.py
     if completed.returncode != 0:
         assert "COMPUTE_MISSING is False" in output, output[-4000:]
 
