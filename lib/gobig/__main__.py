@@ -3,6 +3,7 @@
     python -m gobig run mnist --profile full
     python -m gobig run mnist --params my.yaml --set SEEDS=[0] --device cuda
     python -m gobig run alphacode --profile cpu
+    python -m gobig render out.ipynb      # a papermill rerun as one HTML page
 
 It writes the same result records the chapter loads. Once every record of
 a profile is committed, ``python -m gobig promote mnist full`` makes that
@@ -34,6 +35,9 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--device", default=None, help="auto, cpu or cuda")
     run.add_argument("--results-dir", default=None, help="folder of result records, read and written (default: $GOBIG_RESULTS_DIR, else results/ in the checkout)")
     run.add_argument("--data-dir", default=None, help="data folder: MNIST, CodeContests, the Python corpus (default: $GOBIG_DATA_DIR, else ../shared/data beside the checkout, else data/)")
+    render = commands.add_parser("render", help="build an executed notebook (e.g. a papermill rerun) as one HTML page with the book's theme")
+    render.add_argument("notebook", help="the executed notebook, e.g. out.ipynb")
+    render.add_argument("--output", default=None, help="folder for the page (default: <notebook>_html beside it)")
     commands.add_parser("reliability-report", help="run the fault-injection and bad-input tests; write results/reliability/report.json")
     promote = commands.add_parser("promote", help="make a profile whose records are all committed the chapter's defaults")
     promote.add_argument("study", choices=sorted(STUDIES))
@@ -41,6 +45,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "promote":
         return _promote(STUDIES[args.study], args.profile)
+    if args.command == "render":
+        from gobig.render import render
+
+        try:
+            page = render(args.notebook, args.output)
+        except (ValueError, RuntimeError) as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        print(f"wrote {page}")
+        return 0
     if args.command == "reliability-report":
         from gobig import reliability
 
