@@ -81,10 +81,11 @@ SETTINGS = ("zero-shot", "one-shot", "few-shot")
 #: with 13B and another with 1.3B parameters" that "didn't reach 70%".
 #: Brown et al.'s Figure 1.2 shows exactly those three sizes, on the task
 #: of removing random symbols from a word (Sec. 3.9.2), with and without a
-#: task description, against the number of examples in context K; its
-#: numbers are Table 3.10's and Table H.1's "Symbol Insertion" row (the
-#: figure itself has no table). Figure 1.3, the ledger's old reading, is
-#: the 42-benchmark aggregate over all eight sizes.
+#: task description, against the number of examples in context K. The
+#: figure has no table; Table H.1's "Symbol Insertion" row and Table 3.10
+#: give the same task at K = 0, 1 and 100 (zero-, one-, few-shot).
+#: Figure 1.3, the ledger's old reading, is the 42-benchmark aggregate over
+#: all eight sizes.
 BLOG_CHART = {
     "figure": "Brown et al. 2020, Figure 1.2",
     "benchmark": "Symbol Insertion",
@@ -1007,10 +1008,12 @@ WORDS_PER_TOKEN = 0.7
 MNIST_GREY_LEVELS = 256
 
 
-def _law_premise() -> str:
+def _law_premise(result: dict) -> str:
+    passes = result["gpt3_training_tokens"] / (result["token_mix_billions"] * 1e9)
     return (
         "the law binds models that fit their training data below the noise level (interpolate it); "
-        "GPT-3 saw its 300B tokens about once and is not shown to interpolate them, so the arithmetic decides nothing"
+        f"GPT-3 was trained on {result['gpt3_training_tokens'] / 1e9:.0f}B of its {result['token_mix_billions']:.0f}B tokens ({passes:.1f} passes on average) "
+        "and is not shown to interpolate them, so the arithmetic decides nothing"
     )
 
 
@@ -1137,7 +1140,7 @@ def claims_table(record: dict) -> pd.DataFrame:
         "blog; Bubeck & Sellke 2021",
         f"n*d = {smallest.required_params:.3g} at n = {smallest.tokens:.3g} tokens, d = {smallest.effective_dimension:g}: {smallest.ratio_to_gpt3:.2g}x 175B",
         "not applicable",
-        f"tested: only the arithmetic n*d > p, which holds for any d >= 1; {_law_premise()}",
+        f"tested: only the arithmetic n*d > p, which holds for any d >= 1; {_law_premise(result)}",
     )
     n = basis.tokens.iloc[0]
     needed_dimension = 1000 * gpt3_params / n
@@ -1147,7 +1150,7 @@ def claims_table(record: dict) -> pd.DataFrame:
         "blog",
         f"decades beyond 175B at n = {n:.3g}: {by_law}",
         "not applicable",
-        f"n*d reaches 175T only for an effective dimension d >= {needed_dimension:.0f}, which nobody knows for text; and {_law_premise()}",
+        f"n*d reaches 175T only for an effective dimension d >= {needed_dimension:.0f}, which nobody knows for text; and {_law_premise(result)}",
     )
 
     # The blog's chart: Figure 1.2 (1.3B, 13B, 175B; Symbol Insertion).
@@ -1164,14 +1167,14 @@ def claims_table(record: dict) -> pd.DataFrame:
             f"blog; {BLOG_CHART['figure']}, Table 3.10, Table H.1",
             f"the chart's task (removing random symbols from a word) at 175B: {values}",
             "supported" if best.accuracy < level_70 else "not supported",
-            f"the chart is Figure 1.2 (three sizes, 1.3B/13B/175B, accuracy against examples in context); its best 175B value, {best.setting} with K = 100, is {best.accuracy:g}%",
+            f"the chart is Figure 1.2 (three sizes, 1.3B/13B/175B, accuracy against examples in context, no table); the task's best 175B value in Tables 3.10 and H.1 ({best.setting}, K = 100) is {best.accuracy:g}%",
         )
     add(
         "the law is why GPT-3 did not reach 70% in the chart",
         "blog",
         "",
         "not applicable",
-        f"the law bounds Lipschitz constants, not accuracy on a task; and {_law_premise()}",
+        f"the law bounds Lipschitz constants, not accuracy on a task; and {_law_premise(result)}",
     )
     smaller = chart[chart.params < gpt3_params]
     if smaller.verified.all() and not smaller.empty:
