@@ -1008,12 +1008,17 @@ WORDS_PER_TOKEN = 0.7
 MNIST_GREY_LEVELS = 256
 
 
+#: Brown et al. 2020, Table 2.2: epochs elapsed per data set when training
+#: for 300B tokens, from Books2 (0.43) to Wikipedia (3.4).
+EPOCHS_RANGE = (0.43, 3.4)
+
+
 def _law_premise(result: dict) -> str:
     passes = result["gpt3_training_tokens"] / (result["token_mix_billions"] * 1e9)
     return (
         "the law binds models that fit their training data below the noise level (interpolate it); "
-        f"GPT-3 was trained on {result['gpt3_training_tokens'] / 1e9:.0f}B of its {result['token_mix_billions']:.0f}B tokens ({passes:.1f} passes on average) "
-        "and is not shown to interpolate them, so the arithmetic decides nothing"
+        f"GPT-3 was trained on {result['gpt3_training_tokens'] / 1e9:.0f}B of its {result['token_mix_billions']:.0f}B tokens ({passes:.1f} passes on average, "
+        f"{EPOCHS_RANGE[0]:g} to {EPOCHS_RANGE[1]:g} per data set, Table 2.2) and is not shown to interpolate them, so the arithmetic decides nothing"
     )
 
 

@@ -186,12 +186,14 @@ def gpt3_readings(record: dict) -> dict[str, str]:
 
     optimal = gpt3.compute_optimal_frame(record).set_index("key")
     h, b = optimal["hoffmann"], optimal["besiroglu"]
+    low, high = optimal["besiroglu_low"], optimal["besiroglu_high"]
     out["compute_reading"] = (
-        f"Under Hoffmann et al.'s law GPT-3's budget ({h['compute']:.2g} FLOPs) reaches a loss of {h['loss']:.2f}; the same FLOPs split compute-optimally "
+        f"Under Hoffmann et al.'s law (point estimates) GPT-3's budget ({h['compute']:.2g} FLOPs) reaches a loss of {h['loss']:.2f}; the same FLOPs split compute-optimally "
         f"({h['optimal_params'] / 1e9:.0f}B parameters on {h['optimal_tokens'] / 1e12:.1f}T tokens) reach {h['optimal_loss']:.2f}. "
         f"A thousand times the parameters on the same 300B tokens reach {h['scaled_loss_same_tokens']:.3f}, against a floor of {h['data_floor']:.3f} that no number of parameters "
         f"passes with those tokens; for 175T parameters to be compute-optimal they would need {h['scaled_optimal_tokens']:.1g} tokens. "
-        f"Besiroglu et al.'s refit says {b['loss']:.2f}, {b['optimal_params'] / 1e9:.0f}B on {b['optimal_tokens'] / 1e12:.1f}T, and {b['scaled_optimal_tokens']:.1g} tokens for a compute-optimal 175T"
+        f"Besiroglu et al.'s refit says a loss of {b['loss']:.2f} ({low['loss']:.2f}-{high['loss']:.2f}), {b['optimal_params'] / 1e9:.0f}B parameters ({low['optimal_params'] / 1e9:.0f}-{high['optimal_params'] / 1e9:.0f}B) "
+        f"on {b['optimal_tokens'] / 1e12:.1f}T tokens, and {b['scaled_optimal_tokens']:.1g} tokens ({low['scaled_optimal_tokens']:.1g}-{high['scaled_optimal_tokens']:.1g}) for a compute-optimal 175T"
     )
     return out
 
