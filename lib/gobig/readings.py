@@ -136,9 +136,9 @@ def gpt3_readings(record: dict) -> dict[str, str]:
         unbounded = smooth[~np.isfinite(smooth.params_high)][["benchmark", "setting"]].drop_duplicates()
         beyond = smooth[smooth.params_low >= 1000 * result["gpt3_params"]][["benchmark", "setting"]].drop_duplicates()
         out["lacking_reading"] = (
-            f"{below}, {len(smooth[['benchmark', 'setting']].drop_duplicates())} of them smooth. Their fits put the target anywhere from "
+            f"{below}, {len(smooth[['benchmark', 'setting']].drop_duplicates())} of them smooth. {'Its' if count == 1 else 'Their'} fits put the target anywhere from "
             f"{gpt3._count(smooth.params_needed.min())} to {gpt3._count(smooth.params_needed.max())} parameters; "
-            f"{len(beyond)} series have a fit whose whole interval lies beyond 175T and {len(unbounded)} a fit with no finite bound"
+            f"{len(beyond)} series {'has' if len(beyond) == 1 else 'have'} a fit whose whole interval lies beyond 175T and {len(unbounded)} a fit with no finite bound"
             if not smooth.empty
             else f"{below}, none of them smooth, so none is extrapolated"
         )
