@@ -87,7 +87,8 @@ def test_crosscheck_without_torchattacks_fails_before_training(smoke_values, tmp
 GPT3_BAD_VALUES = [
     ("BENCHMARKS", ["MMLU"], "BENCHMARKS"),
     ("BENCHMARKS", [], "BENCHMARKS"),
-    ("SETTINGS", ["one-shot"], "SETTINGS"),
+    ("SETTINGS", ["two-shot"], "SETTINGS"),
+    ("BACKTEST_LARGEST", 175000000000, "BACKTEST_LARGEST"),
     ("MODEL_SIZES", [1300000000, 175000000000], "MODEL_SIZES"),
     ("TARGET_ACCURACY", 120.0, "TARGET_ACCURACY"),
     ("TARGET_ACCURACY", "high", "TARGET_ACCURACY"),

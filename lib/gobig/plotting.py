@@ -148,6 +148,30 @@ def accuracy_fits(observations: pd.DataFrame, bands: pd.DataFrame, target: float
     return figure
 
 
+def backtest(frame: pd.DataFrame, level: float, largest: float):
+    """The back-test: each series' 175B value against the prediction of its
+    fit on the sizes up to ``largest``, with the prediction interval; one panel per
+    fit kind, points outside their interval in a second colour, the
+    diagonal where prediction equals truth."""
+    kinds = list(dict.fromkeys(frame["kind"]))
+    figure, axes = plt.subplots(1, len(kinds), figsize=(5.2 * len(kinds), 4.6), sharey=True, squeeze=False)
+    inside, outside = sns.color_palette("colorblind", 2)
+    for axis, kind in zip(axes.flat, kinds):
+        part = frame[frame["kind"] == kind]
+        for held, color, label in ((True, inside, f"inside its {level:.0%} interval"), (False, outside, "outside")):
+            rows = part[part["in_prediction"] == held]
+            axis.errorbar(
+                rows["actual"], rows["predicted"], yerr=[rows["predicted"] - rows["prediction_low"], rows["prediction_high"] - rows["predicted"]],
+                fmt="o", ms=4, color=color, ecolor=color, elinewidth=0.8, capsize=2, label=f"{label} ({len(rows)})",
+            )
+        axis.plot([0, 100], [0, 100], color="grey", lw=0.8, ls="--")
+        axis.set(xlim=(0, 100), ylim=(0, 125), xlabel="actual accuracy at 175B (%)", title=f"{kind} fit up to {largest / 1e9:g}B")
+        axis.legend(fontsize="small", loc="upper left")
+    axes.flat[0].set_ylabel("predicted accuracy at 175B (%)")
+    figure.tight_layout()
+    return figure
+
+
 # ---- chapter 3 ----------------------------------------------------------------
 
 SPLIT_KINDS = ["temporal", "random"]
