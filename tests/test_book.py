@@ -311,3 +311,19 @@ def test_the_table_check_finds_touching_text_and_clipped_columns(chromium, tmp_p
     assert tables["T_no_cue"]["clipped"] and "no cue" in tables["T_no_cue"]["clipped"][0]["by"]
     assert not tables["T_scrolls"]["clipped"] and not tables["T_scrolls"]["touching"], tables["T_scrolls"]
     assert tables["T_scrolls"]["scroll"], "the scroll box with the shadow was not recognised"
+
+
+def test_the_bibliography_lists_every_reference_and_the_intro_cites_both_posts(html_dir):
+    """references.bib's entries all appear on the bibliography page (its
+    directive takes :all:, so keys the chapters have not cited yet resolve
+    too), and the landing page links both blog posts to their entries."""
+    keys = re.findall(r"^@\w+\{([^,\s]+),", (ROOT / "references.bib").read_text(), re.M)
+    assert len(keys) == len(set(keys)), "a key is defined twice in references.bib"
+    page = (html_dir / "bibliography.html").read_text()
+    assert page.count('role="doc-biblioentry"') == len(keys), "the bibliography page does not list every entry"
+    intro = (html_dir / "intro.html").read_text()
+    cited = re.findall(r'<a class="reference internal" href="bibliography.html#[^"]*" title="([^"]*)"', intro)
+    for post in ("Go big or go home for robust DNNs", "Deepmind does code"):
+        assert any(post in title for title in cited), f"the intro does not cite the post {post!r}"
+    labels = re.findall(r"\[[A-Z][A-Za-z]*\+?\d{2}[a-z]?\]", re.sub(r"<[^>]+>", "", intro))
+    assert not labels, f"citations should read author-year (bibtex_reference_style), not {labels}"
