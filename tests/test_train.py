@@ -49,9 +49,10 @@ def test_stacked_training_equals_training_each_model_alone(mnist_cpu, family, si
     images, labels = mnist_cpu.train_images[:1024], mnist_cpu.train_labels[:1024]
     setup = TrainingSetup(mode=mode, epochs=2, batch_size=128, learning_rate=2e-3, pgd_steps=3, eps_warmup=0.5)
     alone = fresh(family, size)
-    alone_histories = [train_models([model], images, labels, setup, [seed], progress=False)[0] for model, seed in zip(alone, SEEDS)]
+    test_images, test_labels = mnist_cpu.test_images[:500], mnist_cpu.test_labels[:500]
+    alone_histories = [train_models([model], images, labels, setup, [seed], test_images, test_labels, progress=False)[0] for model, seed in zip(alone, SEEDS)]
     stacked = fresh(family, size)
-    stacked_histories = train_models(stacked, images, labels, setup, SEEDS, mnist_cpu.test_images[:500], mnist_cpu.test_labels[:500], progress=False)
+    stacked_histories = train_models(stacked, images, labels, setup, SEEDS, test_images, test_labels, progress=False)
     if mode == "natural":
         for one, together in zip(alone, stacked):
             for p, q in zip(one.parameters(), together.parameters()):
