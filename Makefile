@@ -23,7 +23,9 @@ export PATH := $(abspath $(VENV))/bin:$(PATH)
 
 .PHONY: venv book test browser sandbox notebooks bench clean
 
-venv: $(STAMP)
+KERNEL_CONFIG := $(VENV)/etc/ipython/ipython_kernel_config.py
+
+venv: $(STAMP) $(KERNEL_CONFIG)
 
 # Reinstall only when the spec changed since the last install.
 $(STAMP): pyproject.toml
@@ -31,8 +33,28 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m pip install -e ".[pinned,book,test]"
 	@touch $@
 
+# Every kernel started from the environment reads it (why: the file's comment).
+$(KERNEL_CONFIG): etc/ipython/ipython_kernel_config.py $(STAMP)
+	install -D -m 644 $< $@
+
+# Sphinx re-reads only the pages whose own text changed, so a page would keep
+# numbers from records, library code or data that changed since the last
+# build. Everything a page reads is hashed (contents of the records, the
+# library and the kernel config; names, sizes and times of the data files);
+# when the hash differs from the last build's, every page is re-executed
+# (--all, a fresh environment); when nothing changed the build stays incremental.
+BOOK_OUT     ?= .
+RESULTS_DIR  := $(or $(GOBIG_RESULTS_DIR),results)
+BOOK_INPUTS  := $(BOOK_OUT)/_build/.book-inputs
+hash_inputs   = { find $(RESULTS_DIR) lib etc -type f ! -name '*.pyc' -print0 | sort -z | xargs -0 sha256sum; \
+                  find -L $(or $(GOBIG_DATA_DIR),data) -type f -printf '%p %s %T@\n' 2>/dev/null | sort; } | sha256sum | cut -d' ' -f1
+
 book: venv sandbox
-	$(KERNEL_ENV) $(VENV)/bin/jupyter-book build . -W -n --keep-going
+	@inputs=$$($(hash_inputs)); fresh=; \
+	if [ "$$inputs" != "$$(cat $(BOOK_INPUTS) 2>/dev/null)" ]; then \
+	  fresh=--all; echo "make book: records, library or data changed since the last build (or no build yet): every page is re-executed"; \
+	fi; \
+	$(KERNEL_ENV) $(VENV)/bin/jupyter-book build . --path-output $(BOOK_OUT) -W -n --keep-going $$fresh && echo "$$inputs" > $(BOOK_INPUTS)
 
 # Chromium renders the built book for the book test tier.
 browser:

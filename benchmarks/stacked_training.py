@@ -141,7 +141,7 @@ def measure(family: str, size: int, mode: str, images, labels, seeds: list[int],
         row = benchmarking.compiled_or_error(compiled_run, compile_errors)
         rows += [row] if row else []
     if args.eval_images:
-        rows += measure_attack(alone, seeds, name, args, device, compile_errors)
+        rows += measure_attack(alone, seeds, name, mode, args, device, compile_errors)
     print(f"{name}: final training loss {alone_loss:.4f} one at a time, {stacked_loss:.4f} stacked; largest weight difference {difference:.1e}", flush=True)
     if args.profile:
         short = images[: 20 * batch_size], labels[: 20 * batch_size]
@@ -153,9 +153,10 @@ def measure(family: str, size: int, mode: str, images, labels, seeds: list[int],
     return rows
 
 
-def measure_attack(models: list, seeds: list[int], name: str, args, device: torch.device, compile_errors: list[str]) -> list[dict]:
+def measure_attack(models: list, seeds: list[int], name: str, mode: str, args, device: torch.device, compile_errors: list[str]) -> list[dict]:
     """PGD (l-inf, eps 0.3, chapter 1's step 0.01) on the first --eval-images
-    test images for each trained model, one at a time and as one stack."""
+    test images for each trained model, one at a time and as one stack. The
+    rows name the models' training mode: each mode's models are attacked."""
     data = load_mnist(device=device)
     images, labels = data.test_images[: args.eval_images], data.test_labels[: args.eval_images]
     for model in models:
@@ -171,10 +172,11 @@ def measure_attack(models: list, seeds: list[int], name: str, args, device: torc
     together, together_s = benchmarking.timed(device, robust_accuracy, stack, images, labels, 0.3, args.eval_steps, 0.01, "linf", 1, 2048, seeds)
     work = len(models) * len(images) * args.eval_steps
     label = f"PGD-{args.eval_steps} on {len(images)} test images, {name.split(' ', 1)[1]}"
+    context = benchmarking.trained_context(mode)
     print(f"{label}: robust accuracy {[round(a, 4) for a in alone]} one at a time, {[round(a, 4) for a in together]} stacked", flush=True)
     rows = [
-        benchmarking.stage(f"{label}, one at a time", alone_s, work, "image-steps/s", alone_s, robust_accuracy=alone),
-        benchmarking.stage(f"{label}, stacked", together_s, work, "image-steps/s", alone_s, robust_accuracy=together),
+        benchmarking.stage(f"{label}, one at a time{context}", alone_s, work, "image-steps/s", alone_s, robust_accuracy=alone, trained=mode),
+        benchmarking.stage(f"{label}, stacked{context}", together_s, work, "image-steps/s", alone_s, robust_accuracy=together, trained=mode),
     ]
     if args.compile:
 
@@ -185,8 +187,8 @@ def measure_attack(models: list, seeds: list[int], name: str, args, device: torc
             _, compile_s = benchmarking.timed(device, robust_accuracy, stack, images, labels, 0.3, 1, 0.01, "linf", 1, 2048, seeds)
             accuracies, compiled_s = benchmarking.timed(device, robust_accuracy, stack, images, labels, 0.3, args.eval_steps, 0.01, "linf", 1, 2048, seeds)
             return benchmarking.stage(
-                f"{label}, stacked, torch.compile", compiled_s, work, "image-steps/s", alone_s, robust_accuracy=accuracies,
-                compile_s=compile_s, calls_captured=captured_graphs() - before,
+                f"{label}, stacked, torch.compile{context}", compiled_s, work, "image-steps/s", alone_s, robust_accuracy=accuracies,
+                compile_s=compile_s, calls_captured=captured_graphs() - before, trained=mode,
             )
 
         row = benchmarking.compiled_or_error(compiled_attack, compile_errors)

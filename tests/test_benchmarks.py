@@ -53,6 +53,44 @@ def test_performance_table_keeps_the_newest_record_per_benchmark_and_device(tmp_
 
 
 @pytest.mark.unit
+def test_stage_labels_are_unique_and_name_what_differs(tmp_path):
+    """stacked_training attacks the models of each training mode with the
+    same attack: records written before the rows named the mode repeat the
+    label, and the page must still tell the rows apart."""
+    def stages(with_trained):
+        rows = []
+        for mode in ("natural", "pgd"):
+            rows.append(benchmarking.stage(f"{mode} mlp:8 x3, one at a time", 1.0, 1, "u", 1.0, mode=mode))
+            extra = {"trained": mode} if with_trained else {}
+            context = benchmarking.trained_context(mode) if with_trained else ""
+            rows.append(benchmarking.stage(f"PGD-10 on 100 test images, mlp:8 x3, stacked{context}", 1.0, 1, "u", 1.0, **extra))
+        return rows
+
+    legacy, current = stages(False), stages(True)
+    assert len({row["stage"] for row in legacy}) == 3, "the legacy record repeats a label"
+    for rows in (legacy, current):
+        labels = benchmarking.unique_stage_labels(rows)
+        assert len(set(labels)) == len(labels)
+        assert labels[1] == "PGD-10 on 100 test images, mlp:8 x3, stacked (models from natural training)"
+        assert labels[3] == "PGD-10 on 100 test images, mlp:8 x3, stacked (models from pgd training)"
+        assert labels[0] == "natural mlp:8 x3, one at a time", "a label that does not repeat is kept"
+    # Repeats with nothing to tell them apart are numbered.
+    same = [benchmarking.stage("x", 1.0, 1, "u"), benchmarking.stage("x", 2.0, 1, "u")]
+    assert benchmarking.unique_stage_labels(same) == ["x (#1)", "x (#2)"]
+    fake_record(tmp_path, "stacked_training", "cpu", "2026-01-01T00:00:00+00:00", legacy)
+    table = benchmarking.performance_table(tmp_path)
+    assert not table.duplicated(["benchmark", "stage", "device"]).any()
+
+
+@pytest.mark.unit
+def test_the_committed_performance_tables_label_every_row_uniquely():
+    for table in (benchmarking.performance_table(), benchmarking.bounds_table()):
+        assert not table.empty
+        repeated = table[table.duplicated(["benchmark", "stage", "device"], keep=False)]
+        assert repeated.empty, repeated[["benchmark", "stage", "device"]].to_string()
+
+
+@pytest.mark.unit
 def test_bounds_table_says_what_bounded_each_profiled_stage(tmp_path):
     def profile(busy, *ops):
         return {"wall_s": 0.5, "time_field": "self_device_time_total", "busy_share": busy,
@@ -144,6 +182,8 @@ def test_benchmark_runs_and_writes_a_stage_table(tmp_path, script):
     assert record["provenance"]["device"] == "cpu"
     assert record["stages"] and all(set(benchmarking.STAGE_FIELDS) <= set(row) for row in record["stages"])
     assert record["stages"][0]["ratio"] == pytest.approx(1.0) or record["stages"][0]["ratio"] is None
+    labels = [row["stage"] for row in record["stages"]]
+    assert len(set(labels)) == len(labels), f"the Performance page cannot tell these rows apart: {labels}"
     if "--profile" in SCRIPTS[script]:
         assert not benchmarking.bounds_table(tmp_path).empty, "--profile records what bounds a stage"
 
@@ -186,7 +226,7 @@ def test_stacked_training_compile_rows_capture_graphs(tmp_path):
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
     (path,) = tmp_path.glob("*.json")
     record = json.loads(path.read_text())
-    compiled = [row for row in record["stages"] if row["stage"].endswith("torch.compile")]
+    compiled = [row for row in record["stages"] if "torch.compile" in row["stage"]]
     assert len(compiled) == 8 and record["compile_errors"] == []  # training and attack of each model
     assert all(row["compile_s"] > 0 and row["ratio"] > 0 for row in compiled)
     if torch.__version__ >= "2.11":  # torch 2.4's dynamo cannot trace the stack (tests/test_train.py)

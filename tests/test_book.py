@@ -30,6 +30,12 @@ VENV_BIN = Path(sys.executable).parent
 CHAPTER_FIGURES = {"chapters/01_mnist_capacity.html": 4, "chapters/02_gpt3_extrapolation.html": 2, "chapters/03_alphacode_split.html": 4}
 #: Every notebook page of the book (the toc's files), relative to the root.
 BOOK_NOTEBOOKS = ["ledger", "chapters/01_mnist_capacity", "chapters/02_gpt3_extrapolation", "chapters/03_alphacode_split", "reliability", "performance"]
+#: The toc's markdown pages.
+BOOK_MARKDOWN = ["bibliography"]
+#: Every page a reader can open, the landing page included.
+BOOK_PAGES = ["intro", *BOOK_NOTEBOOKS, *BOOK_MARKDOWN]
+#: Window widths every table must read cleanly at: a laptop and a phone.
+TABLE_WIDTHS = {"desktop": 1400, "phone": 390}
 BUILD_TIMEOUT_S = 3600
 BROWSER_TIMEOUT_S = 120
 
@@ -180,7 +186,7 @@ def tables_built(notebook: Path) -> list[str]:
 
 def test_the_toc_lists_exactly_the_pages_checked_here():
     toc = (ROOT / "_toc.yml").read_text()
-    assert sorted(re.findall(r"file: (\S+)", toc)) == sorted(BOOK_NOTEBOOKS)
+    assert sorted(re.findall(r"file: (\S+)", toc)) == sorted(BOOK_NOTEBOOKS + BOOK_MARKDOWN)
 
 
 @pytest.mark.parametrize("notebook", BOOK_NOTEBOOKS)
@@ -205,3 +211,119 @@ def test_chapter_names_the_device_of_its_records(html_dir, chromium, tmp_path):
         dom = dump_dom(chromium, html_dir / f"chapters/{chapter}.html", tmp_path / f"profile-{study}")
         for device in devices:
             assert device in dom, f"{chapter} does not name the device {device!r}"
+
+
+# ---- tables that read cleanly (tests/table_layout.js) ----------------------
+
+TABLE_SCRIPT = ROOT / "tests" / "table_layout.js"
+
+
+def measure_tables(chromium: str, page: Path, width: int, workdir: Path) -> dict:
+    """What tests/table_layout.js finds about every table of ``page`` when
+    it is shown ``width`` CSS pixels wide.
+
+    Headless Chromium's window is never narrower than 500 px, so the page is
+    shown in an <iframe> of that width (its viewport: media queries see the
+    iframe's width). A copy of the page, with a <base> to its folder so its
+    stylesheets load, carries the measuring script; the script posts its
+    report to the wrapper page, which writes it into its DOM for --dump-dom."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    html = page.read_text()
+    html = re.sub(r"<head[^>]*>", lambda m: f'{m.group(0)}<base href="{page.parent.as_uri()}/">', html, count=1)
+    html = html.replace("</body>", f"<script>{TABLE_SCRIPT.read_text()}</script></body>", 1)
+    (workdir / "page.html").write_text(html)
+    height = 900
+    (workdir / "wrapper.html").write_text(
+        "<!DOCTYPE html><html><head><meta charset='utf-8'><style>body{margin:0} iframe{border:0;display:block}</style></head><body>"
+        f'<iframe src="page.html" width="{width}" height="{height}"></iframe>'
+        "<script>window.addEventListener('message', function (event) {"
+        "var out = document.createElement('pre'); out.id = 'gobig-table-report'; out.textContent = event.data; document.body.appendChild(out);"
+        "});</script></body></html>"
+    )
+    command = [
+        chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-dev-shm-usage", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync", f"--user-data-dir={workdir / 'profile'}",
+        f"--window-size={max(width, 500) + 40},{height + 40}",
+        # Run the page's scripts and the measurement before the DOM is dumped.
+        "--virtual-time-budget=5000",
+        "--dump-dom", (workdir / "wrapper.html").as_uri(),
+    ]
+    rendered = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=BROWSER_TIMEOUT_S)
+    assert rendered.returncode == 0, f"chromium failed on {page}:\n{rendered.stderr[-5000:]}"
+    found = re.search(r'<pre id="gobig-table-report">(.*?)</pre>', rendered.stdout, re.S)
+    assert found, f"the measuring script reported nothing for {page} at {width} px:\n{rendered.stderr[-3000:]}"
+    import html as html_module
+
+    return json.loads(html_module.unescape(found.group(1)))
+
+
+def table_problems(report: dict) -> list[str]:
+    problems = []
+    for table in report["tables"]:
+        name = table["id"] or "(a table without id)"
+        for hit in table["touching"][:3]:
+            problems.append(f"{name} row {hit['row']}: the texts of columns {hit['cols']} touch (gap {hit['gap']} px): {hit['texts']}")
+        for hit in table["overflow"][:3]:
+            problems.append(f"{name} row {hit['row']}, column {hit['col']}: text runs out of its cell: {hit['text']!r}")
+        for hit in table["clipped"][:3]:
+            problems.append(f"{name} row {hit['row']}, column {hit['col']} ({hit['text']!r}) is cut off by {hit['by']} at x={hit['right']}")
+    return problems
+
+
+@pytest.mark.parametrize("width", sorted(TABLE_WIDTHS), ids=str)
+@pytest.mark.parametrize("page", BOOK_PAGES)
+def test_every_table_reads_cleanly_at_desktop_and_phone_widths(html_dir, chromium, tmp_path, page, width):
+    """No two cells of a row whose texts touch ("4.99e+11" beside "1" read
+    "4.99e+111"), no text out of its cell, and no column cut off unless its
+    table scrolls sideways in a box that shows the cue (the scroll shadow)."""
+    pixels = TABLE_WIDTHS[width]
+    report = measure_tables(chromium, html_dir / f"{page}.html", pixels, tmp_path / "measure")
+    assert report["innerWidth"] == pixels, f"the page was shown {report['innerWidth']} px wide, not {pixels}"
+    if page in BOOK_NOTEBOOKS:
+        measured = {table["id"] for table in report["tables"] if not table.get("hidden") and table["rows"]}
+        missing = [name for name in tables_built(ROOT / f"{page}.ipynb") if f"T_{name}" not in measured]
+        assert not missing, f"{page}: these tables were not measured (not shown?): {missing}"
+    problems = table_problems(report)
+    assert not problems, f"{page} at {pixels} px:\n" + "\n".join(problems)
+
+
+def test_the_table_check_finds_touching_text_and_clipped_columns(chromium, tmp_path):
+    """The measurement itself, on a page made to fail: cells without padding,
+    a wide table cut off by a box that hides overflow, and the same table in
+    a box that scrolls but shows no cue; a padded table in a scroll box with
+    the shadow passes."""
+    css = (ROOT / "_static" / "gobig.css").read_text()
+    wide_row = "".join(f"<td>column number {i} with some words</td>" for i in range(12))
+    page = tmp_path / "site" / "page.html"
+    page.parent.mkdir()
+    page.write_text(
+        f"<!DOCTYPE html><html><head><style>{css} td {{ padding: 0 }} .padded td {{ padding: 0.3em 0.75em }}</style></head><body><main>"
+        "<table id='T_touching'><tr><td>4.99e+11</td><td>1</td></tr></table>"
+        f"<div style='overflow: hidden; width: 300px'><table id='T_hidden'><tr>{wide_row}</tr></table></div>"
+        f"<div style='overflow-x: auto; width: 300px'><table id='T_no_cue' class='padded'><tr>{wide_row}</tr></table></div>"
+        f"<div class='gobig-table-wrap' style='width: 300px'><table id='T_scrolls' class='padded'><tr>{wide_row}</tr></table></div>"
+        "</main></body></html>"
+    )
+    report = measure_tables(chromium, page, TABLE_WIDTHS["phone"], tmp_path / "measure")
+    tables = {table["id"]: table for table in report["tables"]}
+    assert tables["T_touching"]["touching"] and tables["T_touching"]["touching"][0]["texts"] == ["4.99e+11", "1"]
+    assert tables["T_hidden"]["clipped"], "a column cut off by overflow: hidden was not found"
+    assert tables["T_no_cue"]["clipped"] and "no cue" in tables["T_no_cue"]["clipped"][0]["by"]
+    assert not tables["T_scrolls"]["clipped"] and not tables["T_scrolls"]["touching"], tables["T_scrolls"]
+    assert tables["T_scrolls"]["scroll"], "the scroll box with the shadow was not recognised"
+
+
+def test_the_bibliography_lists_every_reference_and_the_intro_cites_both_posts(html_dir):
+    """references.bib's entries all appear on the bibliography page (its
+    directive takes :all:, so keys the chapters have not cited yet resolve
+    too), and the landing page links both blog posts to their entries."""
+    keys = re.findall(r"^@\w+\{([^,\s]+),", (ROOT / "references.bib").read_text(), re.M)
+    assert len(keys) == len(set(keys)), "a key is defined twice in references.bib"
+    page = (html_dir / "bibliography.html").read_text()
+    assert page.count('role="doc-biblioentry"') == len(keys), "the bibliography page does not list every entry"
+    intro = (html_dir / "intro.html").read_text()
+    cited = re.findall(r'<a class="reference internal" href="bibliography.html#[^"]*" title="([^"]*)"', intro)
+    for post in ("Go big or go home for robust DNNs", "Deepmind does code"):
+        assert any(post in title for title in cited), f"the intro does not cite the post {post!r}"
+    labels = re.findall(r"\[[A-Z][A-Za-z]*\+?\d{2}[a-z]?\]", re.sub(r"<[^>]+>", "", intro))
+    assert not labels, f"citations should read author-year (bibtex_reference_style), not {labels}"

@@ -11,50 +11,82 @@ from gobig.params import ParameterError
 
 pytestmark = pytest.mark.unit
 
-SIZES = (1_300_000_000, 13_000_000_000, 175_000_000_000)
+SIZES = (125_000_000, 350_000_000, 760_000_000, 1_300_000_000, 2_700_000_000, 6_700_000_000, 13_000_000_000, 175_000_000_000)
 
-# REFERENCES.md section 2 (Brown et al. 2020, Appendix H / Tables 3.2, 3.3).
-REFERENCE_VALUES = {
-    ("LAMBADA acc", "zero-shot"): (63.6, 72.5, 76.2),
-    ("LAMBADA acc", "few-shot"): (57.0, 81.3, 86.4),
-    ("TriviaQA", "zero-shot"): (19.7, 41.8, 64.3),
-    ("TriviaQA", "few-shot"): (32.1, 57.5, 71.2),
-    ("HellaSwag", "zero-shot"): (54.7, 70.9, 78.9),
-    ("HellaSwag", "few-shot"): (54.9, 71.3, 79.3),
-    ("Winogrande", "zero-shot"): (58.7, 67.9, 70.2),
-    ("Winogrande", "few-shot"): (61.2, 70.0, 77.7),
-    ("PIQA", "zero-shot"): (75.1, 78.5, 81.0),
-    ("SuperGLUE avg (dev)", "few-shot"): (60.0, 66.3, 71.8),
+# Values read twice off two transcriptions of Brown et al. 2020 Table H.1
+# that agree (and, at 175B, the body tables 3.2, 3.3, 3.10).
+VERIFIED_VALUES = {
+    ("TriviaQA", "zero-shot"): (4.15, 7.61, 14.0, 19.7, 31.3, 38.7, 41.8, 64.3),
+    ("HellaSwag", "few-shot"): (33.5, 43.1, 51.3, 54.9, 62.9, 67.3, 71.3, 79.3),
+    ("LAMBADA acc", "zero-shot"): (42.7, 54.3, 60.4, 63.6, 67.1, 70.3, 72.5, 76.2),
+    ("Winogrande", "zero-shot"): (52.0, 52.1, 57.4, 58.7, 62.3, 64.5, 67.9, 70.2),
+    ("PIQA", "few-shot"): (64.3, 69.4, 72.0, 74.3, 75.4, 77.8, 79.9, 82.3),
 }
 
 
 # ---- data ---------------------------------------------------------------------
 
 
-def test_accuracy_table_matches_the_references():
-    table = gpt3.load_accuracies()
-    assert list(table.columns) == ["benchmark", "setting", "params", "accuracy", "source", "uncertain"]
-    # (4 benchmarks x 2 settings + PIQA zero-shot + SuperGLUE few-shot) x 3 sizes
-    assert len(table) == 30
-    assert not table.duplicated(["benchmark", "setting", "params"]).any()
-    assert set(table.params) == set(SIZES) and table.params.dtype.kind == "i"
-    for (benchmark, setting), values in REFERENCE_VALUES.items():
-        rows = table[(table.benchmark == benchmark) & (table.setting == setting)].sort_values("params")
-        assert tuple(rows.params) == SIZES
+def table():
+    return gpt3.load_accuracies()
+
+
+def test_table_has_every_benchmark_setting_and_size():
+    data = table()
+    assert list(data.columns) == ["benchmark", "setting", "params", "accuracy", "verified", "reading_a", "reading_b", "check", "source", "note"]
+    assert len(data) == len(gpt3.CHANCE) * len(gpt3.SETTINGS) * len(SIZES) == 19 * 3 * 8
+    assert not data.duplicated(["benchmark", "setting", "params"]).any()
+    assert tuple(sorted(data.params.unique())) == SIZES and data.params.dtype.kind == "i"
+    assert set(data.benchmark) == set(gpt3.CHANCE) and set(data.setting) == set(gpt3.SETTINGS)
+    assert data.source.str.startswith("Brown et al. 2020, Table H.1").all()
+
+
+def test_verified_values():
+    data = table()
+    for (benchmark, setting), values in VERIFIED_VALUES.items():
+        rows = data[(data.benchmark == benchmark) & (data.setting == setting)].sort_values("params")
+        assert rows.verified.all(), (benchmark, setting)
         assert tuple(rows.accuracy) == pytest.approx(values, abs=1e-9), (benchmark, setting)
-    assert set(zip(table.benchmark, table.setting)) == set(REFERENCE_VALUES)
-    assert set(table.benchmark) == set(gpt3.CHANCE)
+    at = data.set_index(["benchmark", "setting", "params"])
+    # The blog's chart (Figure 1.2's task) at 175B, Table 3.10 = Table H.1.
+    assert [at.loc[("Symbol Insertion", s, 175_000_000_000), "accuracy"] for s in gpt3.SETTINGS] == [8.26, 45.4, 67.2]
+    # The transcriptions disagree (20.3, 25.3) and Table 3.3 decides.
+    row = at.loc[("WebQuestions", "one-shot", 175_000_000_000)]
+    assert row.verified and row.accuracy == 25.3 and "Table 3.3" in row.source
 
 
-def test_sources_and_uncertain_flags():
-    table = gpt3.load_accuracies()
-    superglue = table.benchmark == "SuperGLUE avg (dev)"
-    assert table.uncertain.dtype == bool
-    assert table[superglue].uncertain.all() and not table[~superglue].uncertain.any()
-    assert table[superglue].source.str.contains("uncertain").all()
-    cross_checked = table.benchmark.isin(["LAMBADA acc", "TriviaQA", "HellaSwag"])
-    assert table[cross_checked].source.str.contains("Tables 3.2/3.3").all()
-    assert table.source.str.startswith("Brown et al. 2020, Appendix H").all()
+def test_a_value_is_verified_exactly_when_two_readings_agree():
+    data = table()
+    readings = data[["reading_a", "reading_b", "check"]].to_numpy()
+    agree = [any(x == y for i, x in enumerate(r) for y in r[i + 1:] if not (np.isnan(x) or np.isnan(y))) for r in readings]
+    assert list(data.verified) == agree
+    assert data.accuracy.isna().equals(~data.verified)
+    for row in data[data.verified].itertuples():
+        assert [row.reading_a, row.reading_b, row.check].count(row.accuracy) >= 2
+
+
+def test_the_values_the_review_flagged_are_not_verified():
+    at = table().set_index(["benchmark", "setting", "params"])
+    winogrande = at.loc[("Winogrande", "few-shot", 1_300_000_000)]
+    assert not winogrande.verified and (winogrande.reading_a, winogrande.reading_b) == (61.2, 59.1)
+    superglue = at.loc[("SuperGLUE avg (dev)", "few-shot", 175_000_000_000)]
+    assert not superglue.verified and "test-server" in superglue.note
+    assert not at.loc["SuperGLUE avg (dev)"].verified.any()
+
+
+def test_changed_rows_against_the_old_table():
+    import pandas as pd
+
+    old = pd.DataFrame({"benchmark": ["Winogrande", "TriviaQA"], "setting": ["few-shot", "zero-shot"], "params": [1_300_000_000, 175_000_000_000], "accuracy": [61.2, 64.3]})
+    changed = gpt3.changed_rows(old)
+    assert len(changed) == 1 and changed.iloc[0].benchmark == "Winogrande" and np.isnan(changed.iloc[0].new)
+
+
+def test_table_frame_is_one_row_per_series():
+    frame = gpt3.table_frame()
+    assert len(frame) == 19 * 3 and list(frame.columns[2:10]) == [f"{p / 1e9:g}B" for p in SIZES]
+    trivia = frame[(frame.benchmark == "TriviaQA") & (frame.setting == "zero-shot")].iloc[0]
+    assert trivia["175B"] == 64.3 and trivia.verified == 8
 
 
 def test_models_and_token_mix():
@@ -198,6 +230,129 @@ def test_fit_round_trips_through_json():
     assert gpt3.json_number(math.nan) is None and math.isnan(gpt3.from_json_number(None))
 
 
+# ---- intervals, classes, back-test ---------------------------------------------------
+
+
+def test_prediction_interval_is_wider_than_the_band_and_holds_new_values_at_its_level():
+    # Many data sets from one true line: the 90% prediction interval at a
+    # size beyond the fitted ones holds a new value ~90% of the time (the
+    # binomial sd over 2000 trials is 0.7 points; the tolerance is 3).
+    rng = np.random.default_rng(5)
+    params = np.array(SIZES[:-1], dtype=float)
+    truth = lambda p: 10.0 + 6.0 * np.log10(p)  # noqa: E731
+    inside, band_inside = 0, 0
+    for _ in range(2000):
+        fit = gpt3.fit_log_linear(params, truth(params) + rng.normal(0, 2.0, params.size))
+        out = fit.intervals(SIZES[-1], level=0.9)
+        assert out["prediction_low"][0] < out["band_low"][0] < out["point"][0] < out["band_high"][0] < out["prediction_high"][0]
+        new = truth(SIZES[-1]) + rng.normal(0, 2.0)
+        inside += out["prediction_low"][0] <= new <= out["prediction_high"][0]
+        band_inside += out["band_low"][0] <= new <= out["band_high"][0]
+    assert inside / 2000 == pytest.approx(0.9, abs=0.03)
+    assert band_inside / 2000 < 0.85  # the curve's band is not an interval for a new value
+
+
+def test_logistic_intervals_stay_between_chance_and_ceiling():
+    fit = gpt3.fit_logistic(SIZES[:-1], [30, 33, 38, 45, 55, 62, 70], chance=25)
+    out = fit.intervals([1e12, 1e15], level=0.9)
+    assert (out["prediction_low"] > 25).all() and (out["prediction_high"] < 100).all()
+
+
+def test_classify_series():
+    sizes = np.array(SIZES, dtype=float)
+    smooth = gpt3.classify_series(sizes, 20 + 8 * np.log10(sizes / 1e8), chance=0)
+    emergent = gpt3.classify_series(sizes, [0.1, 0.3, 0.2, 0.5, 1.0, 4.0, 20.0, 60.0], chance=0)
+    flat = gpt3.classify_series(sizes, [50, 51, 49, 52, 50, 53, 55, 57], chance=50)
+    assert (smooth["class"], emergent["class"], flat["class"]) == ("smooth", "emergent", "flat")
+    assert emergent["share"] < gpt3.EMERGENT_SHARE < smooth["share"]
+    with pytest.raises(ValueError):
+        gpt3.classify_series([1e9, 1e10], [1, 2], chance=0)
+
+
+def test_the_verified_series_classify_alike_for_any_threshold_between_5_and_15_percent():
+    data = table()
+    shares = []
+    for benchmark, setting in gpt3.series_with_data(gpt3.BENCHMARKS, gpt3.SETTINGS, SIZES):
+        rows = data[(data.benchmark == benchmark) & (data.setting == setting)]
+        result = gpt3.classify_series(rows.params, rows.accuracy, gpt3.CHANCE[benchmark])
+        if result["class"] != "flat":
+            shares.append(result["share"])
+    shares = np.array(shares)
+    assert len(shares) == 34
+    assert not ((shares >= 0.05) & (shares <= 0.15)).any()
+    assert (shares < 0.05).sum() >= 1  # at least one emergent series (RTE zero-shot)
+
+
+def test_backtest_series_on_an_exact_line():
+    sizes = np.array(SIZES, dtype=float)
+    accuracy = 12.0 + 5.0 * np.log10(sizes / 1e8) + np.array([0.3, -0.2, 0.1, -0.3, 0.2, -0.1, 0.05, 0.0])
+    result = gpt3.backtest_series(sizes, accuracy, 0.0, 13e9, "log-linear", level=0.9)
+    assert result["fitted_sizes"] == 7 and result["predicted_size"] == 175e9
+    assert abs(result["error"]) < 1.0 and result["in_prediction"]
+    assert result["error"] == pytest.approx(result["predicted"] - result["actual"])
+    with pytest.raises(ValueError, match="back-test"):
+        gpt3.backtest_series(sizes, accuracy, 0.0, 350e6, "log-linear")
+    with pytest.raises(ValueError, match="back-test"):
+        gpt3.backtest_series(sizes, accuracy, 0.0, 175e9, "log-linear")
+
+
+def test_clopper_pearson_and_cluster_bootstrap():
+    low, high = gpt3.clopper_pearson(0, 10, level=0.9)
+    assert low == 0 and high == pytest.approx(1 - 0.05 ** 0.1)
+    low, high = gpt3.clopper_pearson(5, 10, level=0.9)
+    assert low < 0.5 < high and (low, high) == pytest.approx((1 - high, 1 - low))
+    assert gpt3.cluster_bootstrap_mean([2.0] * 6, list("aabbcc")) == pytest.approx((2.0, 2.0))
+    low, high = gpt3.cluster_bootstrap_mean([1, 1, 1, 5, 5, 5], list("aaabbb"), n=4000)
+    assert low == pytest.approx(1.0) and high == pytest.approx(5.0)
+
+
+def test_no_finite_bound_when_the_upper_end_means_nothing():
+    # Eight noisy points of a nearly flat line. Seed 2: the slope's 90%
+    # interval reaches zero. Seed 0: it does not, but the upper end would
+    # be ~1e50 parameters, 39 decades out. Both read "no finite bound".
+    sizes = np.array(SIZES, dtype=float)
+    for seed, slope_rule in ((2, True), (0, False)):
+        rng = np.random.default_rng(seed)
+        fit = gpt3.fit_log_linear(sizes, 60 + 0.3 * np.log10(sizes / 1e8) + rng.normal(0, 2.0, 8))
+        assert ((fit.sample_coefficients(20000, 0)[:, 1] <= 0).mean() > 0.05) == slope_rule
+        needed = gpt3.params_for_accuracy(fit, 70.0, n_samples=20000, seed=0, level=0.9)
+        assert needed["high"] == math.inf and np.isfinite(needed["point"])
+        assert gpt3._count(needed["high"]) == "no finite bound"
+    # A well-determined line keeps its finite upper end.
+    assert np.isfinite(gpt3.params_for_accuracy(noisy_line(1.0), 80.0, n_samples=5000)["high"])
+
+
+def test_decades_never_print_minus_zero():
+    assert gpt3._decades(-0.04) == "+0.0" and gpt3._decades(-0.06) == "-0.1" and gpt3._decades(math.inf) == "no finite bound"
+
+
+# ---- the compute-optimal view ----------------------------------------------------------
+
+
+def test_loss_law_and_its_compute_optimal_split():
+    from gobig import chinchilla
+
+    h = chinchilla.HOFFMANN_2022
+    assert chinchilla.loss(h, 175e9, 300e9) == pytest.approx(1.69 + 406.4 / 175e9**0.34 + 410.7 / 300e9**0.28)
+    compute = 6 * 175e9 * 300e9
+    for constants in (h, chinchilla.BESIROGLU_2024):
+        n, d = chinchilla.optimal_split(constants, compute)
+        assert 6 * n * d == pytest.approx(compute)
+        # The optimum beats every other split of the same FLOPs on a grid.
+        grid = n * np.logspace(-1, 1, 41)
+        losses = chinchilla.loss(constants, grid, compute / (6 * grid))
+        assert chinchilla.loss(constants, n, d) <= losses.min() + 1e-12
+        assert chinchilla.optimal_split(constants, chinchilla.compute_for_optimal_params(constants, 175e12))[0] == pytest.approx(175e12)
+    view = chinchilla.budget_view(h, 175e9, 300e9)
+    assert view["data_floor"] < view["scaled_loss_same_tokens"] < view["loss"]
+    assert view["optimal_loss"] < view["loss"]
+    draws = chinchilla.refit_draws(5000, 0)
+    assert all((values > 0).all() and values.size == 5000 for values in draws.values())
+    assert np.median(draws["alpha"]) == pytest.approx(0.3478, abs=0.002)
+    with pytest.raises(ValueError):
+        chinchilla.loss(h, 0, 1e9)
+
+
 # ---- study parameters and records ------------------------------------------------
 
 
@@ -211,17 +366,22 @@ def test_profiles_are_valid():
         params = gpt3.validate_parameters(gpt3.load_profile(name))
         assert params["MODEL_SIZES"] == list(SIZES) and all(type(size) is int for size in params["MODEL_SIZES"])
         assert all(isinstance(value, float) for value in params["TOKEN_COUNTS"])
+        assert params["BACKTEST_LARGEST"] == 13_000_000_000
     full = gpt3.validate_parameters(gpt3.load_profile("full"))
     assert full["TOKEN_COUNTS"] == [300e9, 499e9] and full["EFFECTIVE_DIMENSIONS"] == [1, 15, 150, 784, 1000]
     assert set(full["BENCHMARKS"]) == set(gpt3.CHANCE) and full["UNCERTAINTY_SAMPLES"] == 20000
+    assert full["SETTINGS"] == list(gpt3.SETTINGS)
 
 
 BAD_VALUES = [
     ("BENCHMARKS", ["MMLU"], "BENCHMARKS", "'LAMBADA acc'"),
     ("BENCHMARKS", [], "BENCHMARKS", "non-empty"),
-    ("SETTINGS", ["one-shot"], "SETTINGS", "'zero-shot', 'few-shot'"),
+    ("SETTINGS", ["two-shot"], "SETTINGS", "'zero-shot', 'one-shot', 'few-shot'"),
     ("MODEL_SIZES", [1_300_000_000, 175_000_000_000], "MODEL_SIZES", "at least 3"),
-    ("MODEL_SIZES", [125_000_000], "MODEL_SIZES", "1300000000"),
+    ("MODEL_SIZES", [100_000_000], "MODEL_SIZES", "1300000000"),
+    ("BACKTEST_LARGEST", 175_000_000_000, "BACKTEST_LARGEST", "below the largest"),
+    ("BACKTEST_LARGEST", 350_000_000, "BACKTEST_LARGEST", "at least 3"),
+    ("BACKTEST_LARGEST", 1e12, "BACKTEST_LARGEST", "13000000000"),
     ("TARGET_ACCURACY", 120, "TARGET_ACCURACY", "<= 100"),
     ("TARGET_ACCURACY", 100, "TARGET_ACCURACY", "< 100"),
     ("TARGET_ACCURACY", 0, "TARGET_ACCURACY", "> 0"),
@@ -242,13 +402,13 @@ def test_bad_value_names_the_parameter(smoke_values, name, value, named, allowed
 
 
 def test_model_sizes_may_be_written_as_floats(smoke_values):
-    params = gpt3.validate_parameters({**smoke_values, "MODEL_SIZES": [175e9, 1.3e9, 13e9, 13e9]})
-    assert params["MODEL_SIZES"] == list(SIZES) and all(type(size) is int for size in params["MODEL_SIZES"])
+    params = gpt3.validate_parameters({**smoke_values, "MODEL_SIZES": [175e9, 1.3e9, 7.6e8, 13e9, 13e9]})
+    assert params["MODEL_SIZES"] == [760_000_000, 1_300_000_000, 13_000_000_000, 175_000_000_000] and all(type(size) is int for size in params["MODEL_SIZES"])
 
 
-def test_a_choice_without_data_is_refused(smoke_values):
-    with pytest.raises(ParameterError, match="^BENCHMARKS:"):
-        gpt3.validate_parameters({**smoke_values, "BENCHMARKS": ["PIQA"], "SETTINGS": ["few-shot"]})
+def test_a_choice_without_verified_data_is_refused(smoke_values):
+    with pytest.raises(ParameterError, match="^BENCHMARKS:.*verified"):
+        gpt3.validate_parameters({**smoke_values, "BENCHMARKS": ["SuperGLUE avg (dev)"]})
 
 
 def test_unknown_profile_lists_the_available_ones():
@@ -275,7 +435,7 @@ def test_run_stores_one_record_and_reuses_it(tmp_path, smoke_values):
 
     fits = gpt3.fits_frame(record)
     assert len(fits) == 2 * 2 * 2  # benchmarks x settings x kinds
-    assert set(fits.kind) == set(gpt3.FIT_KINDS) and (fits.dof == 1).all()
+    assert set(fits.kind) == set(gpt3.FIT_KINDS) and (fits.dof == 6).all() and (fits["class"] == "smooth").all()
     assert (fits.target == smoke_values["TARGET_ACCURACY"]).all() and (fits.params_low <= fits.params_needed).all()
     # The stored numbers are those of a direct fit.
     table = gpt3.load_accuracies()
@@ -291,6 +451,21 @@ def test_run_stores_one_record_and_reuses_it(tmp_path, smoke_values):
     claims = gpt3.claims_table(record)
     assert list(claims.columns) == ["claim", "source", "measured", "verdict", "why"]
     assert claims.claim.str.contains("175T").any()
+    assert set(claims.verdict) <= {"supported", "partly", "not supported", "inconclusive", "not applicable", "not checkable", "pending"}
+    law_rows = claims[claims.claim.str.startswith("by the law")]
+    assert len(law_rows) == 2 and (law_rows.verdict == "not applicable").all()
+    chart = claims[claims.claim == "GPT-3 (175B) did not reach 70% in the blog's chart"].iloc[0]
+    assert chart.verdict == "supported" and "67.2%" in chart.measured and "Figure 1.2" in chart.source
+
+    backtests = gpt3.backtest_frame(record)
+    assert len(backtests) == 2 * 2 * 2 and (backtests.fitted_sizes == 7).all()
+    summary = gpt3.backtest_summary(record, n_boot=500)
+    assert set(summary.kind) == set(gpt3.FIT_KINDS)
+    assert ((summary.coverage_low <= summary.coverage) & (summary.coverage <= summary.coverage_high)).all()
+    assert ((summary.mae_low <= summary.mae + 1e-9) & (summary.mae <= summary.mae_high + 1e-9)).all()
+    optimal = gpt3.compute_optimal_frame(record).set_index("key")
+    assert optimal.loc["compute", "hoffmann"] == pytest.approx(6 * 175e9 * 300e9)
+    assert (optimal.besiroglu_low <= optimal.besiroglu_high).all()
 
 
 def test_inf_is_stored_as_a_string_and_read_back(tmp_path, smoke_values):

@@ -29,7 +29,7 @@ BAD_VALUES = [
     ("PGD_RESTARTS", 0, "PGD_RESTARTS", ">= 1"),
     ("TRAIN_SUBSET", 70_000, "TRAIN_SUBSET", "<= 60000"),
     ("STACK_SEEDS", "sometimes", "STACK_SEEDS", "'auto', 'always', 'never'"),
-    ("COMPILE", "yes", "COMPILE", "True or False"),
+    ("COMPILE", "maybe", "COMPILE", "True or False"),
     ("WORKERS", 0, "WORKERS", ">= 1"),
     ("WORKERS", 2.5, "WORKERS", "an integer"),
 ]
@@ -87,7 +87,8 @@ def test_crosscheck_without_torchattacks_fails_before_training(smoke_values, tmp
 GPT3_BAD_VALUES = [
     ("BENCHMARKS", ["MMLU"], "BENCHMARKS"),
     ("BENCHMARKS", [], "BENCHMARKS"),
-    ("SETTINGS", ["one-shot"], "SETTINGS"),
+    ("SETTINGS", ["two-shot"], "SETTINGS"),
+    ("BACKTEST_LARGEST", 175000000000, "BACKTEST_LARGEST"),
     ("MODEL_SIZES", [1300000000, 175000000000], "MODEL_SIZES"),
     ("TARGET_ACCURACY", 120.0, "TARGET_ACCURACY"),
     ("TARGET_ACCURACY", "high", "TARGET_ACCURACY"),
@@ -160,3 +161,51 @@ def test_alphacode_cli_refuses_bad_parameters_before_any_compute(tmp_path, capsy
     assert code == 2
     assert "COMPARE" in capsys.readouterr().err
     assert not results.exists()
+
+
+# What papermill's -p passes: everything but numbers, True/False and None arrives as text.
+TYPED_TEXT = [
+    ("SEEDS", "[0, 1]", [0, 1]),
+    ("CAPACITY_SCALES", "[1, 2]", [1, 2]),
+    ("EPS_LIST", "[0.1, 3e-1]", [0.1, 0.3]),
+    ("EPOCHS", "3", 3),
+    ("LEARNING_RATE", "1e-3", 1e-3),
+    ("COMPILE", "true", True),
+    ("TRAIN_SUBSET", "null", None),
+    ("TRAINING_MODES", '["natural"]', ["natural"]),
+]
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("name,text,value", TYPED_TEXT)
+def test_text_that_spells_the_declared_type_is_that_value(smoke_values, name, text, value):
+    assert mnist.validate_parameters({**smoke_values, name: text})[name] == value
+
+
+@pytest.mark.unit
+def test_text_that_does_not_spell_the_type_is_refused_with_what_was_given(smoke_values):
+    with pytest.raises(ParameterError, match=r"^SEEDS: got '\[0, 1'; expected a non-empty list of an integer"):
+        mnist.validate_parameters({**smoke_values, "SEEDS": "[0, 1"})
+    with pytest.raises(ParameterError, match=r"^CAPACITY_SCALES: got 3"):
+        mnist.validate_parameters({**smoke_values, "CAPACITY_SCALES": "[3]"})
+    # A declared string stays the text it is, even when it would read as YAML.
+    assert mnist.validate_parameters({**smoke_values, "DEVICE": "cpu"})["DEVICE"] == "cpu"
+
+
+@pytest.mark.unit
+def test_a_name_beside_the_parameters_is_refused_with_the_known_ones(smoke_values):
+    """What papermill's injected cell does with -p SEDS "[0]": a new global."""
+    from gobig.params import collect
+
+    namespace = {**smoke_values, "SEDS": "[0]", "glue": print, "records": []}
+    with pytest.raises(ParameterError, match=r"unknown parameter\(s\) SEDS \(misspelled\?\); known parameters: CAPACITY_SCALES"):
+        collect(namespace, mnist.PARAMETERS)
+    del namespace["SEDS"]
+    assert collect(namespace, mnist.PARAMETERS) == {name: smoke_values[name] for name in mnist.PARAMETERS if name in smoke_values}
+
+
+@pytest.mark.unit
+def test_a_parameter_error_shows_as_one_line_in_a_notebook():
+    """IPython renders an exception with _render_traceback_ instead of its stack."""
+    error = ParameterError("SEEDS: got 'x'; expected a non-empty list of an integer")
+    assert error._render_traceback_() == ["ParameterError: SEEDS: got 'x'; expected a non-empty list of an integer"]

@@ -33,8 +33,15 @@ def test_chapter_2_smoke_run(tmp_path):
     below = observed[(observed.params == 175e9) & (observed.accuracy < float(glued["target_accuracy"]))]
     assert len(below) == len(gpt3.lacking_fits(record)[["benchmark", "setting"]].drop_duplicates())
     assert len(fits[["benchmark", "setting"]].drop_duplicates()) == 2 * 2
+    expected = readings.gpt3_readings(record)
     reading = ast.literal_eval(glued["lacking_reading"])
-    assert reading == readings.gpt3_readings(record)["lacking_reading"]
+    assert reading == expected["lacking_reading"]
     assert reading.startswith(f"{len(below)} of the 4 fitted" if len(below) else "none of the 4 fitted")
+    # Every sentence the prose quotes is the record's (gobig.readings).
+    for name in ("classes_reading", "backtest_reading", "chart_reading", "compute_reading", "table_reading"):
+        assert ast.literal_eval(glued[name]) == expected[name]
+    summary = gpt3.backtest_summary(record)
+    row = summary[(summary.kind == "log-linear") & (summary.series == "smooth")].iloc[0]
+    assert f"miss by {row.mae:.1f} points" in expected["backtest_reading"]
     assert int(glued["claims_total"]) == len(gpt3.claims_table(record))
     assert glued["device"].strip("'") == record["provenance"]["device_name"]

@@ -189,3 +189,22 @@ def test_sweep_wall_time_counts_overlapping_units_once_and_skips_gaps_between_ru
     assert measured["workers"] == 2
     older = [{"provenance": {"wall_time_s": 4.0}}, {"provenance": {"wall_time_s": 6.0}}]  # made before unit_started
     assert sweep_wall_time(older)["seconds"] == 10.0
+
+
+@pytest.mark.reliability
+def test_a_ray_sweep_shuts_down_the_ray_it_started_and_keeps_the_callers(tmp_path):
+    """Ray processes left to the kernel's exit print a SIGTERM stack dump into a
+    rerun's output; a sweep ends the local Ray it started, and only that one."""
+    ray = pytest.importorskip("ray", reason="ray is pinned in the test extra; `make test` installs it")
+    import sys
+
+    ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])  # Ray's workers cannot import the test module
+    records = run_sweep([{"x": 1}], compute, ResultStore("demo", 1, tmp_path / "a"), executor="ray", progress=False)
+    assert [r["config"] for r in records] == [{"x": 1}]
+    assert not ray.is_initialized()
+    ray.init(include_dashboard=False, log_to_driver=False)
+    try:
+        run_sweep([{"x": 2}], compute, ResultStore("demo", 1, tmp_path / "b"), executor="ray", progress=False)
+        assert ray.is_initialized()
+    finally:
+        ray.shutdown()

@@ -1,5 +1,20 @@
 """Stacked training: a sweep's seeds trained together as one vmapped model
-must end where each would end alone (up to float summation order)."""
+must end where each would end alone (up to float summation order).
+
+What "up to float summation order" allows is measured, not guessed. Natural
+training is smooth in the weights: a last-bit difference stays a last-bit
+difference, so its weights must agree to 1e-4. PGD training is not: its
+sign steps turn last-bit differences (a vmapped stack against one model,
+AVX2 against AVX-512 kernels, another processor) into other attack
+trajectories, so its weights may differ in the third digit and only its
+results can be compared, within the spread that tests/spread/measure.py
+measured across this processor's kernels and one-ulp nudges of the initial
+weights (tests/spread/float_order_spread.json): three times the largest
+deviation seen, and never less than two test images' worth of accuracy.
+"""
+
+import json
+from pathlib import Path
 
 import pytest
 import torch
@@ -13,6 +28,12 @@ from gobig.train import TrainingSetup, train_models
 pytestmark = pytest.mark.unit
 
 SEEDS = [0, 1, 2]
+SPREAD = json.loads((Path(__file__).parent / "spread" / "float_order_spread.json").read_text())
+
+
+def measured_bound(scope: str, metric: str, kind: str = "abs", floor: float = 0.0) -> float:
+    """Three times the largest float-order deviation measured for ``metric``."""
+    return max(3 * SPREAD[scope][metric][kind], floor)
 
 
 def fresh(family, size, seeds=SEEDS):
@@ -28,15 +49,25 @@ def test_stacked_training_equals_training_each_model_alone(mnist_cpu, family, si
     images, labels = mnist_cpu.train_images[:1024], mnist_cpu.train_labels[:1024]
     setup = TrainingSetup(mode=mode, epochs=2, batch_size=128, learning_rate=2e-3, pgd_steps=3, eps_warmup=0.5)
     alone = fresh(family, size)
-    alone_histories = [train_models([model], images, labels, setup, [seed], progress=False)[0] for model, seed in zip(alone, SEEDS)]
+    test_images, test_labels = mnist_cpu.test_images[:500], mnist_cpu.test_labels[:500]
+    alone_histories = [train_models([model], images, labels, setup, [seed], test_images, test_labels, progress=False)[0] for model, seed in zip(alone, SEEDS)]
     stacked = fresh(family, size)
-    stacked_histories = train_models(stacked, images, labels, setup, SEEDS, mnist_cpu.test_images[:500], mnist_cpu.test_labels[:500], progress=False)
-    for one, together in zip(alone, stacked):
-        for p, q in zip(one.parameters(), together.parameters()):
-            torch.testing.assert_close(q, p, rtol=1e-4, atol=1e-4)
-    for one, together in zip(alone_histories, stacked_histories):
-        assert [row["train_loss"] for row in together] == pytest.approx([row["train_loss"] for row in one], rel=1e-4)
-        assert all(0 <= row["test_accuracy"] <= 1 for row in together)
+    stacked_histories = train_models(stacked, images, labels, setup, SEEDS, test_images, test_labels, progress=False)
+    if mode == "natural":
+        for one, together in zip(alone, stacked):
+            for p, q in zip(one.parameters(), together.parameters()):
+                torch.testing.assert_close(q, p, rtol=1e-4, atol=1e-4)
+        for one, together in zip(alone_histories, stacked_histories):
+            assert [row["train_loss"] for row in together] == pytest.approx([row["train_loss"] for row in one], rel=1e-4)
+    else:
+        scope = f"unit/{family}-{size}"
+        loss_bound = measured_bound(scope, "train_loss", "rel")
+        accuracy_bound = measured_bound(scope, "test_accuracy", floor=2 / 500)
+        for one, together in zip(alone_histories, stacked_histories):
+            assert [row["train_loss"] for row in together] == pytest.approx([row["train_loss"] for row in one], rel=loss_bound)
+            assert together[-1]["test_accuracy"] == pytest.approx(one[-1]["test_accuracy"], abs=accuracy_bound)
+    for history in stacked_histories:
+        assert all(0 <= row["test_accuracy"] <= 1 for row in history)
     # The seeds really differ: the three models did not collapse into one.
     assert not torch.allclose(next(stacked[0].parameters()), next(stacked[1].parameters()))
 
@@ -75,9 +106,12 @@ def test_a_stacked_sweep_gives_the_records_of_one_model_at_a_time(tmp_path):
     for together, one in zip(stacked, alone):
         assert together["key"] == one["key"]
         a, b = together["result"], one["result"]
-        assert a["clean_accuracy"] == pytest.approx(b["clean_accuracy"], abs=1e-3)
-        assert [r["accuracy"] for r in a["robust"]] == pytest.approx([r["accuracy"] for r in b["robust"]], abs=2 / 200)
-        assert a["lipschitz"]["local_mean"] == pytest.approx(b["lipschitz"]["local_mean"], rel=1e-3)
+        # PGD-trained: bounds from the measured float-order spread of this very sweep (module docstring).
+        assert a["clean_accuracy"] == pytest.approx(b["clean_accuracy"], abs=measured_bound("sweep", "clean_accuracy", floor=2 / 10_000))
+        robust_bound = measured_bound("sweep", "robust_accuracy", floor=2 / 200)
+        assert [r["accuracy"] for r in a["robust"]] == pytest.approx([r["accuracy"] for r in b["robust"]], abs=robust_bound)
+        lipschitz_bound = measured_bound("sweep", "lipschitz_local_mean", "rel")
+        assert a["lipschitz"]["local_mean"] == pytest.approx(b["lipschitz"]["local_mean"], rel=lipschitz_bound)
 
 
 @pytest.mark.smoke
@@ -97,8 +131,10 @@ def test_a_compiled_sweep_gives_the_eager_records(tmp_path):
     for one, other in zip(eager, compiled):
         assert one["key"] == other["key"]
         a, b = one["result"], other["result"]
-        assert a["clean_accuracy"] == pytest.approx(b["clean_accuracy"], abs=1e-3)
-        assert [r["accuracy"] for r in a["robust"]] == pytest.approx([r["accuracy"] for r in b["robust"]], abs=2 / 200)
+        # Compiled kernels sum in another order: the same measured float-order bounds as stacking's.
+        assert a["clean_accuracy"] == pytest.approx(b["clean_accuracy"], abs=measured_bound("sweep", "clean_accuracy", floor=2 / 10_000))
+        robust_bound = measured_bound("sweep", "robust_accuracy", floor=2 / 200)
+        assert [r["accuracy"] for r in a["robust"]] == pytest.approx([r["accuracy"] for r in b["robust"]], abs=robust_bound)
 
 
 def test_a_stack_computes_in_the_autocast_dtype_like_one_model():

@@ -124,15 +124,45 @@ def newest_records(results_dir: Path | None = None) -> list[dict]:
     return list(newest.values())
 
 
+def trained_context(mode: str) -> str:
+    """What tells apart stages that time the same work on differently
+    trained models (stacked_training attacks the models of each training mode)."""
+    return f" (models from {mode} training)"
+
+
+def unique_stage_labels(stages: list[dict]) -> list[str]:
+    """Each stage's label, made unique within its record: a label that repeats
+    gets the training mode of its models (the row's ``trained``, else that of
+    the nearest training row above it, as in records written before the
+    attack rows named it), then a running number if it still repeats."""
+    labels = [row["stage"] for row in stages]
+    repeated = {label for label in labels if labels.count(label) > 1}
+    mode = None
+    for index, row in enumerate(stages):
+        mode = row.get("mode", mode)
+        trained = row.get("trained", mode)
+        if labels[index] in repeated and trained and trained_context(trained) not in labels[index]:
+            labels[index] += trained_context(trained)
+    counts = {label: labels.count(label) for label in labels}
+    seen: dict[str, int] = {}
+    for index, label in enumerate(labels):
+        seen[label] = seen.get(label, 0) + 1
+        if counts[label] > 1:
+            labels[index] = f"{label} (#{seen[label]})"
+    return labels
+
+
 def performance_table(results_dir: Path | None = None) -> pd.DataFrame:
-    """The newest record per (benchmark, device type), one row per stage."""
+    """The newest record per (benchmark, device type), one row per stage,
+    each labelled uniquely (``unique_stage_labels``)."""
     rows = []
     for record in newest_records(results_dir):
-        for row in record["stages"]:
+        for row, label in zip(record["stages"], unique_stage_labels(record["stages"])):
             rows.append(
                 {
                     "benchmark": record["benchmark"],
                     **{field: row[field] for field in STAGE_FIELDS},
+                    "stage": label,
                     "device": record["provenance"]["device_name"],
                     "measured": record["provenance"]["timestamp"][:10],
                     "record": record["file"],
@@ -254,7 +284,7 @@ def bounds_table(results_dir: Path | None = None, top: int = 3) -> pd.DataFrame:
     kernel launches); otherwise the top ops are what the GPU spends its time on."""
     rows = []
     for record in newest_records(results_dir):
-        for row in record["stages"]:
+        for row, label in zip(record["stages"], unique_stage_labels(record["stages"])):
             summary = row.get("profile")
             if not summary:
                 continue
@@ -268,7 +298,7 @@ def bounds_table(results_dir: Path | None = None, top: int = 3) -> pd.DataFrame:
             rows.append(
                 {
                     "benchmark": record["benchmark"],
-                    "stage": row["stage"],
+                    "stage": label,
                     "bound by": bound,
                     "GPU busy": busy,
                     "top ops": ", ".join(f"{op['op']} {op['share']:.0%}" for op in ops[:top]),

@@ -11,7 +11,14 @@ from __future__ import annotations
 import pandas as pd
 
 from gobig import alphacode, gpt3, mnist
+from gobig.params import Spec
 from gobig.sweep import profile_records
+
+#: The ledger page's parameters (papermill -p); the same checks as a chapter's.
+PARAMETERS = {"RESULTS_DIR": Spec(str, "folder of result records (None: $GOBIG_RESULTS_DIR or results/)", optional=True)}
+
+#: Every verdict a row may carry, as the ledger page's legend defines them.
+VERDICTS = ("supported", "partly", "not supported", "inconclusive", "not applicable", "not checkable", "pending")
 
 COLUMNS = ["claim", "source", "chapter", "measured", "verdict", "why", "device", "records"]
 
@@ -55,4 +62,7 @@ def alphacode_rows(results_dir=None) -> list[dict]:
 def build(results_dir=None) -> pd.DataFrame:
     """The whole ledger, one row per claim, in book order."""
     rows = mnist_rows(results_dir) + gpt3_rows(results_dir) + alphacode_rows(results_dir)
+    unknown = sorted({row["verdict"] for row in rows} - set(VERDICTS))
+    if unknown:  # the page's legend defines each verdict; an undefined one would mean nothing to a reader
+        raise ValueError(f"verdict(s) {unknown} are not in the ledger's legend {VERDICTS}")
     return pd.DataFrame(rows, columns=COLUMNS)

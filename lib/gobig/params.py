@@ -7,6 +7,7 @@ first bad one with an error that names the parameter and what is allowed.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
@@ -16,6 +17,16 @@ import yaml
 
 class ParameterError(ValueError):
     """A chapter parameter has a wrong name, type or value."""
+
+    def _render_traceback_(self) -> list[str]:
+        # IPython shows this instead of the traceback through the library: in a
+        # notebook or a papermill run the reader sees which parameter is wrong,
+        # what was given and what is allowed, not the 77th line of a stack.
+        return [f"ParameterError: {self}"]
+
+
+#: A notebook parameter's name: the chapters' parameters are all UPPER_CASE.
+_PARAMETER_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
 
 
 @dataclass(frozen=True)
@@ -53,6 +64,7 @@ class Spec:
         return text
 
     def check(self, name: str, value: Any) -> Any:
+        value = self._parse_text(value)
         if value is None and self.optional:
             return None
         if self.is_list:
@@ -64,6 +76,27 @@ class Spec:
                 raise ParameterError(f"{name}: the list is empty; expected {self.describe()}")
             return [self._check_scalar(name, item) for item in value]
         return self._check_scalar(name, value)
+
+    def _parse_text(self, value: Any) -> Any:
+        """A string where a list, number or flag is declared is read as YAML.
+
+        ``papermill -p SEEDS "[0, 1]"`` passes the string ``"[0, 1]"`` (only
+        ``-y`` and ``-f`` parse YAML), so the text a user types is taken as the
+        value it spells, the way ``-y`` would read it. A declared string stays
+        the string it is; text that does not parse is left for the check to
+        reject with the allowed values.
+        """
+        if not isinstance(value, str) or (self.kind is str and not self.is_list):
+            return value
+        try:
+            parsed = yaml.safe_load(value)
+        except yaml.YAMLError:
+            return value
+        if isinstance(parsed, str) and self.kind in (int, float):
+            parsed = _number(parsed)  # YAML 1.1 reads "1e-3" as text; Python reads it as a number
+        elif isinstance(parsed, list) and self.kind in (int, float):
+            parsed = [_number(item) if isinstance(item, str) else item for item in parsed]
+        return value if isinstance(parsed, str) else parsed
 
     def _check_scalar(self, name: str, value: Any) -> Any:
         fail = ParameterError(f"{name}: got {value!r}; expected {self.describe()}")
@@ -101,6 +134,32 @@ def validate(specs: Mapping[str, Spec], values: Mapping[str, Any]) -> dict:
     if missing:
         raise ParameterError(f"missing parameter(s) {', '.join(missing)}")
     return {name: spec.check(name, values[name]) for name, spec in specs.items()}
+
+
+def _number(text: str) -> Any:
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+def collect(namespace: Mapping[str, Any], specs: Mapping[str, Spec]) -> dict:
+    """A chapter's parameter values from its namespace (``globals()``).
+
+    papermill injects ``-p NAME value`` as a cell after the parameters cell,
+    whatever NAME is, and only warns about a name the notebook does not
+    declare; a misspelled ``-p SEDS "[0]"`` would then run the defaults. So
+    every UPPER_CASE name in the namespace must be a known parameter, and an
+    unknown one stops the run with the list of known parameters.
+    """
+    unknown = sorted(name for name in namespace if _PARAMETER_NAME.match(name) and name not in specs)
+    if unknown:
+        raise ParameterError(
+            f"unknown parameter(s) {', '.join(unknown)} (misspelled?); known parameters: {', '.join(specs)}"
+        )
+    return {name: namespace[name] for name in specs if name in namespace}
 
 
 def load_yaml(path) -> dict:

@@ -42,7 +42,8 @@ import signal
 import time
 from typing import Callable, Hashable, Iterable
 
-from tqdm import tqdm
+# tqdm.auto: a live widget in Jupyter (and in a papermill output notebook), a text bar on a terminal.
+from tqdm.auto import tqdm
 
 from gobig import paths
 from gobig.params import Spec
@@ -122,7 +123,8 @@ def run_sweep(
         _run_on_ray(units, compute_unit, store, ray_address, gpus_per_task, progress)
     elif workers > 1 and units:
         _run_in_processes(units, compute_unit, store, workers, progress)
-    for unit in tqdm(units, desc=f"{store.study} sweep", disable=not progress or executor == "ray" or workers > 1, leave=False):
+    # No bar at all when nothing is computed: a book build loads every record and shows none.
+    for unit in tqdm(units, desc=f"{store.study}: units computed", unit="unit", disable=not progress or not units or executor == "ray" or workers > 1):
         if not all(store.exists(config) for config in unit):  # another process may have finished it
             _save_unit(store, unit, *_timed(compute_unit, unit, None))
     return [store.load(config) for config in configs]
@@ -233,16 +235,28 @@ def _run_in_processes(units: list[list[dict]], compute_unit, store: ResultStore,
     # Leaving the block terminates the workers, also on an error or Ctrl-C.
     with context.Pool(workers, initializer=_start_worker, initargs=(compute_unit, threads)) as pool:
         finished = pool.imap_unordered(_compute_in_worker, tasks, chunksize=1)
-        for index, outputs, wall_time, started in tqdm(finished, total=len(tasks), desc=f"{store.study}, {workers} workers", disable=not progress, leave=False):
+        for index, outputs, wall_time, started in tqdm(finished, total=len(tasks), desc=f"{store.study}: units computed by {workers} workers", unit="unit", disable=not progress):
             _save_unit(store, units[index], outputs, wall_time, started, workers, threads)
 
 
 def _run_on_ray(units: list[list[dict]], compute_unit, store: ResultStore, address: str | None, gpus_per_task: float, progress: bool) -> None:
     import ray
 
-    if not ray.is_initialized():
+    started_here = not ray.is_initialized()
+    if started_here:
         # A cluster when an address is given; otherwise a local instance on this machine's cores.
         ray.init(address=address, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True)
+    try:
+        _wait_on_ray(ray, units, compute_unit, store, gpus_per_task, progress)
+    finally:
+        # Leave no Ray processes behind: left to the kernel's exit, they print a
+        # "SIGTERM received" stack dump into the rerun's output. A Ray session the
+        # caller started is theirs to end.
+        if started_here:
+            ray.shutdown()
+
+
+def _wait_on_ray(ray, units: list[list[dict]], compute_unit, store: ResultStore, gpus_per_task: float, progress: bool) -> None:
     import torch
 
     cpu_threads = torch.get_num_threads()
@@ -250,7 +264,7 @@ def _run_on_ray(units: list[list[dict]], compute_unit, store: ResultStore, addre
     task = ray.remote(num_gpus=gpus_per_task, num_cpus=1 if gpus_per_task else cpu_threads)(_timed)
     shared_compute = ray.put(compute_unit)
     pending = {task.remote(shared_compute, unit, cpu_threads): unit for unit in units}
-    with tqdm(total=len(pending), desc=f"{store.study} on ray", disable=not progress, leave=False) as bar:
+    with tqdm(total=len(pending), desc=f"{store.study}: units computed on Ray", unit="unit", disable=not progress) as bar:
         while pending:
             done, _ = ray.wait(list(pending), num_returns=1)
             unit = pending.pop(done[0])

@@ -32,6 +32,13 @@ PYTHON3 = 3
 CODEFORCES = 2
 #: The offline mirrors in ``$GOBIG_DATA_DIR/codecontests``.
 MIRRORS = ("codecontests_mini", "neocoder_codeforces")
+#: The mirrors' published checksums (their SHA256SUMS). A chapter 3 record is
+#: keyed by its problems file's sha256; with these, a build that only loads
+#: committed records (the book, e.g. on GitHub's runners) needs no data.
+MIRROR_SHA256 = {
+    "codecontests_mini.jsonl.gz": "c01ceb73c1642ca48b46ad505b72db82f39af86f94ed7ae29fe158ffb938d5d2",
+    "neocoder_codeforces.jsonl.gz": "4591d6af5e4032437ecbfa7562727fd56e6005e8d4eebb4c6f7b327ba6025049",
+}
 
 
 class CodeContestsDataMissing(FileNotFoundError):
