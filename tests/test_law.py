@@ -29,3 +29,13 @@ def test_nonpositive_inputs_are_refused():
         law.lipschitz_lower_bound(0)
     with pytest.raises(ValueError):
         law.params_for_lipschitz(-1)
+
+
+def test_rescaling_into_the_laws_units_scales_inputs_and_outputs():
+    from gobig.law import rescale_lipschitz
+
+    # f(x) = 3 x on inputs of norm 10 and outputs up to 30: on unit-norm
+    # inputs with outputs in [-1, 1] it is x -> x, Lipschitz 1.
+    assert rescale_lipschitz(3.0, input_norm=10.0, output_bound=30.0) == pytest.approx(1.0)
+    with pytest.raises(ValueError):
+        rescale_lipschitz(3.0, input_norm=0.0, output_bound=1.0)

@@ -19,7 +19,7 @@ BAD_VALUES = [
     ("EPS_LIST", 0.3, "EPS_LIST", "list"),
     ("CAPACITY_SCALES", [3], "CAPACITY_SCALES", "1, 2, 4, 8, 16, 32"),
     ("DEVICE", "tpu", "DEVICE", "'auto', 'cpu', 'cuda'"),
-    ("TRAINING_MODES", ["fgsm"], "TRAINING_MODES", "'natural', 'pgd'"),
+    ("TRAINING_MODES", ["cw"], "TRAINING_MODES", "'natural', 'pgd', 'fgsm'"),
     ("SEEDS", [], "SEEDS", "non-empty"),
     ("EPOCHS", 0, "EPOCHS", ">= 1"),
     ("EPOCHS", 2.5, "EPOCHS", "an integer"),
@@ -60,7 +60,7 @@ def test_valid_profiles_pass(smoke_values):
 
 @pytest.mark.unit
 def test_unknown_profile_lists_the_available_ones():
-    with pytest.raises(ValueError, match="available profiles: cpu, full, smoke"):
+    with pytest.raises(ValueError, match="available profiles: collapse, cpu, cpu60k, full, smoke"):
         mnist.load_profile("huge")
 
 

@@ -45,7 +45,7 @@ def test_promoting_the_current_default_changes_nothing(tmp_path, study_name):
 def test_a_profile_with_missing_records_is_refused_and_nothing_changes(tmp_path):
     root = copy_of_the_book(tmp_path)
     empty = tmp_path / "no-records"
-    with pytest.raises(PromotionError, match=r"79 of 79 configs of the 'full' profile have no record.*python -m gobig run mnist --profile full"):
+    with pytest.raises(PromotionError, match=r"81 of 81 configs of the 'full' profile have no record.*python -m gobig run mnist --profile full"):
         promote(mnist, "full", root, empty)
     for path in (CHAPTERS["mnist"], "lib/gobig/mnist.py"):
         assert (root / path).read_bytes() == (paths.ROOT / path).read_bytes()

@@ -3,6 +3,7 @@
     python -m gobig run mnist --profile full
     python -m gobig run mnist --params my.yaml --set SEEDS=[0] --device cuda
     python -m gobig run alphacode --profile cpu
+    python -m gobig evaluate mnist 0123456789abcdef --attack autoattack
     python -m gobig render out.ipynb      # a papermill rerun as one HTML page
 
 It writes the same result records the chapter loads. Once every record of
@@ -35,6 +36,13 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--device", default=None, help="auto, cpu or cuda")
     run.add_argument("--results-dir", default=None, help="folder of result records, read and written (default: $GOBIG_RESULTS_DIR, else results/ in the checkout)")
     run.add_argument("--data-dir", default=None, help="data folder: MNIST, CodeContests, the Python corpus (default: $GOBIG_DATA_DIR, else ../shared/data beside the checkout, else data/)")
+    evaluate = commands.add_parser("evaluate", help="attack a record's committed checkpoint again (no retraining); writes results/<study>/evaluations/KEY.ATTACK.json")
+    evaluate.add_argument("study", choices=["mnist"])
+    evaluate.add_argument("key", help="the record's key (its file name in results/mnist/, without .json)")
+    evaluate.add_argument("--attack", default="autoattack", help="autoattack (APGD-CE, APGD-T, FAB-T, Square), or one of apgd-ce, apgd-t, fab-t, square")
+    evaluate.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    evaluate.add_argument("--results-dir", default=None, help="folder holding <study>/ records (default: the repository's results/)")
+    evaluate.add_argument("--data-dir", default=None, help="folder with MNIST (default: gobig.paths.data_dir())")
     render = commands.add_parser("render", help="build an executed notebook (e.g. a papermill rerun) as one HTML page with the book's theme")
     render.add_argument("notebook", help="the executed notebook, e.g. out.ipynb")
     render.add_argument("--output", default=None, help="folder for the page (default: <notebook>_html beside it)")
@@ -45,6 +53,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "promote":
         return _promote(STUDIES[args.study], args.profile)
+    if args.command == "evaluate":
+        try:
+            outcome = mnist.reattack(args.key, args.attack, args.results_dir, args.data_dir, args.device)
+        except (ParameterError, ValueError) as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        steps = ", ".join(f"{s['attack']} -> {s['robust']}" for s in outcome["stages"]) or "nothing new to run"
+        print(f"{args.key}: {outcome['start']['robust']} of {outcome['images']} robust before; {steps}; worst case {outcome['accuracy']:.1%}")
+        return 0
     if args.command == "render":
         from gobig.render import render
 

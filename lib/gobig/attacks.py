@@ -54,10 +54,14 @@ def pgd_attack(
     norm: str = "linf",
     random_start: bool = True,
     generator: Generators = None,
+    bf16: bool = False,
 ) -> torch.Tensor:
     """Adversarial images within the ``eps`` ball (pixels stay in [0, 1])
     that maximise the cross-entropy loss. ``labels`` has the images' batch
-    dimensions (``[B]``, or ``[K, B]`` for K stacked models)."""
+    dimensions (``[B]``, or ``[K, B]`` for K stacked models). In float32
+    unless ``bf16`` (training's attack on CUDA, where speed matters more
+    than the last bits of a gradient); an evaluation never asks for bf16,
+    which can weaken an attack's gradients."""
     if norm not in NORMS:
         raise ValueError(f"norm {norm!r} is not one of {NORMS}")
     images = images.detach()
@@ -77,7 +81,7 @@ def pgd_attack(
     delta = (images + delta).clamp(0, 1) - images
     for _ in range(steps):
         delta.requires_grad_(True)
-        with autocast(images.device):
+        with autocast(images.device, enabled=bf16):
             logits = model(images + delta)
             loss = F.cross_entropy(logits.flatten(0, -2), labels.flatten(), reduction="sum")
         # Stacked models' losses are independent, so the gradient of their
@@ -95,14 +99,13 @@ def pgd_attack(
 
 @torch.no_grad()
 def predict(model: nn.Module | StackedModels, images: torch.Tensor, batch_size: int = 4096) -> torch.Tensor:
-    """Predicted classes, ``[N]``; for a stack of K models ``[K, N]``."""
+    """Predicted classes, ``[N]``; for a stack of K models ``[K, N]`` (float32)."""
     outputs = []
     for start in range(0, len(images), batch_size):
         batch = images[start : start + batch_size]
         if isinstance(model, StackedModels):
             batch = batch.expand(len(model), *batch.shape)
-        with autocast(images.device):
-            outputs.append(model(batch).argmax(dim=-1))
+        outputs.append(model(batch).argmax(dim=-1))
     return torch.cat(outputs, dim=-1)
 
 
@@ -125,6 +128,25 @@ def robust_accuracy(
     """Share of examples the model still classifies right under PGD with
     ``restarts`` random starts (worst case over restarts). For a stack of K
     models, ``seed`` holds one seed per model and the answer is a list."""
+    robust = robust_mask(model, images, labels, eps, steps, step_size, norm, restarts, batch_size, seed)
+    shares = robust.float().mean(dim=1).tolist()
+    return shares if isinstance(model, StackedModels) else shares[0]
+
+
+def robust_mask(
+    model: nn.Module | StackedModels,
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    eps: float,
+    steps: int,
+    step_size: float,
+    norm: str = "linf",
+    restarts: int = 1,
+    batch_size: int = 2048,
+    seed: int | Sequence[int] = 0,
+) -> torch.Tensor:
+    """Per example, ``[K, N]`` (K = 1 for one model): right on the clean
+    image and on the adversarial image of every restart."""
     stacked = isinstance(model, StackedModels)
     seeds = list(seed) if stacked else [seed]
     if stacked and len(seeds) != len(model):
@@ -139,8 +161,53 @@ def robust_accuracy(
             x, y = x.expand(len(seeds), *x.shape), y.expand(len(seeds), -1)
         for _ in range(restarts):
             adversarial = pgd_attack(model, x, y, eps, steps, step_size, norm, random_start=True, generator=generators if stacked else generators[0])
-            with torch.no_grad(), autocast(images.device):
+            with torch.no_grad():
                 correct &= model(adversarial).argmax(dim=-1).view(len(seeds), -1) == y.reshape(len(seeds), -1)
         robust[:, start : start + batch_size] = correct
-    shares = robust.float().mean(dim=1).tolist()
-    return shares if stacked else shares[0]
+    return robust
+
+
+# ---- AutoAttack's components (Croce & Hein 2020), from torchattacks ---------
+
+#: The standard l-inf suite, in AutoAttack's order.
+AUTOATTACK_COMPONENTS = ("apgd-ce", "apgd-t", "fab-t", "square")
+
+
+def autoattack_component(model: nn.Module, name: str, eps: float, seed: int = 0, steps: int = 100):
+    """One component of AutoAttack's standard l-inf suite as a torchattacks
+    attack, with Croce & Hein's settings: APGD-CE (100 steps, 1 restart),
+    APGD-T (100 steps, the 9 other classes as targets), FAB-T (100 steps, 9
+    targets) and Square (5,000 queries). torchattacks' own AutoAttack class
+    leaves APGD and FAB at its default of 10 steps, so it is not used."""
+    import torchattacks
+
+    common = {"norm": "Linf", "eps": eps, "seed": seed}
+    if name == "apgd-ce":
+        return torchattacks.APGD(model, steps=steps, n_restarts=1, loss="ce", **common)
+    if name == "apgd-t":
+        return torchattacks.APGDT(model, steps=steps, n_restarts=1, n_classes=10, **common)
+    if name == "fab-t":
+        return torchattacks.FAB(model, steps=steps, n_restarts=1, multi_targeted=True, n_classes=10, **common)
+    if name == "square":
+        return torchattacks.Square(model, n_queries=5000, n_restarts=1, **common)
+    raise ValueError(f"attack {name!r} is not one of {AUTOATTACK_COMPONENTS}")
+
+
+def attack_survivors(model: nn.Module, attack, images: torch.Tensor, labels: torch.Tensor, robust: torch.Tensor, eps: float, batch_size: int = 500) -> torch.Tensor:
+    """``robust`` (bool ``[N]``: examples no attack has broken yet) after
+    ``attack`` on the examples still robust: the per-example worst case, as
+    AutoAttack builds it. The adversarial images are checked to lie in the
+    eps ball and in [0, 1], so a broken attack cannot lower robust accuracy
+    by leaving the threat model."""
+    robust = robust.clone()
+    model.eval()
+    for chunk in robust.nonzero().squeeze(1).split(batch_size):
+        if not len(chunk):
+            continue
+        x, y = images[chunk], labels[chunk]
+        adversarial = attack(x, y).detach()
+        if (adversarial - x).abs().max().item() > eps + 1e-5 or adversarial.min().item() < -1e-6 or adversarial.max().item() > 1 + 1e-6:
+            raise RuntimeError(f"{type(attack).__name__} left the l-inf ball of radius {eps} or the pixel range [0, 1]")
+        with torch.no_grad():
+            robust[chunk] = model(adversarial).argmax(dim=-1) == y
+    return robust

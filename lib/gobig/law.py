@@ -56,3 +56,18 @@ BLOG_MNIST_D = 1e5
 BLOG_MNIST_EFFECTIVE_D = 1e3
 #: Bubeck & Sellke's effective-dimension range for MNIST (Sec. 1.1).
 MNIST_EFFECTIVE_D_RANGE = (15, 150)
+
+
+def rescale_lipschitz(lipschitz: float, input_norm: float, output_bound: float) -> float:
+    """A Lipschitz constant measured in raw units (pixels in [0, 1], outputs
+    such as logit margins) in the units the law is stated in, as we read
+    Bubeck & Sellke's Theorem 1: inputs of norm about 1 and outputs in
+    [-1, 1] (not verified against the theorem's text in this project: the
+    search tools returned only the paper's abstract and introduction).
+    Dividing inputs by ``input_norm`` and outputs by ``output_bound``
+    multiplies the constant by ``input_norm / output_bound``; the records
+    of the cpu60k profile hold both scales (the training images' mean l2
+    norm and the margins' largest absolute value)."""
+    if input_norm <= 0 or output_bound <= 0:
+        raise ValueError("input_norm and output_bound must be positive")
+    return lipschitz * input_norm / output_bound

@@ -91,10 +91,11 @@ def provenance(device: torch.device) -> dict:
 
 
 @contextmanager
-def autocast(device: torch.device):
+def autocast(device: torch.device, enabled: bool = True):
     """bf16 autocast on CUDA (fast tensor cores); plain fp32 on CPU, where
-    bf16 is slow and only adds noise to small tests."""
-    if device.type == "cuda":
+    bf16 is slow and only adds noise to small tests, and wherever
+    ``enabled`` is False (attacks at evaluation)."""
+    if enabled and device.type == "cuda":
         with torch.autocast("cuda", dtype=torch.bfloat16):
             yield
     else:

@@ -1,0 +1,78 @@
+"""The capacity curve as a fit: accuracy against log10(parameters) with a
+saturating (logistic) curve,
+
+    acc(p) = plateau / (1 + exp(-rate * (log10 p - middle))),
+
+its plateau, and the parameter count where it crosses a level (90%, 95%):
+``log10 p = middle - ln(plateau / level - 1) / rate``, none when the plateau
+is below the level. Intervals come from a bootstrap over seeds: each model
+size's seeds are resampled with replacement and the curve refitted, so the
+spread between seeds, not the fit's residuals, sets the interval. This is a
+saturating form in the spirit of Bartoldson et al. (2024), who fit
+robustness scaling with a plateau on CIFAR-10; it is not their exact form.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import curve_fit
+
+#: Bootstrap resamples (percentile intervals at 95%).
+RESAMPLES = 400
+
+
+def logistic(log_params, plateau, rate, middle):
+    return plateau / (1.0 + np.exp(-rate * (log_params - middle)))
+
+
+def _fit(log_params: np.ndarray, accuracy: np.ndarray) -> tuple[float, float, float] | None:
+    start = (min(1.0, accuracy.max() + 0.02), 2.0, float(np.median(log_params)))
+    try:
+        values, _ = curve_fit(logistic, log_params, accuracy, p0=start, bounds=([0.0, 0.01, 0.0], [1.0, 50.0, 12.0]), maxfev=20_000)
+    except (RuntimeError, ValueError):
+        return None
+    return tuple(float(v) for v in values)
+
+
+def crossing(plateau: float, rate: float, middle: float, level: float) -> float:
+    """Parameters where the curve reaches ``level`` (inf if it never does)."""
+    if plateau <= level:
+        return math.inf
+    return 10 ** (middle - math.log(plateau / level - 1.0) / rate)
+
+
+def fit_capacity(runs: pd.DataFrame, column: str, levels=(0.90, 0.95), seed: int = 0) -> dict:
+    """Fit ``column`` (an accuracy) of ``runs`` (one row per model and seed,
+    with ``num_params`` and ``seed``) against log10 parameters; return the
+    fit, the crossings of ``levels``, and bootstrap intervals. Needs at
+    least three model sizes."""
+    data = runs[["num_params", "seed", column]].dropna()
+    sizes = sorted(data["num_params"].unique())
+    if len(sizes) < 3:
+        raise ValueError(f"fit_capacity: {column} needs at least 3 model sizes, got {len(sizes)}")
+    log_params = np.log10(data["num_params"].to_numpy(float))
+    best = _fit(log_params, data[column].to_numpy(float))
+    if best is None:
+        raise RuntimeError(f"fit_capacity: the logistic fit of {column} did not converge")
+    groups = [data[data["num_params"] == size] for size in sizes]
+    generator = np.random.default_rng(seed)
+    draws = []
+    for _ in range(RESAMPLES):
+        sample = pd.concat([group.iloc[generator.integers(0, len(group), len(group))] for group in groups])
+        fitted = _fit(np.log10(sample["num_params"].to_numpy(float)), sample[column].to_numpy(float))
+        if fitted is not None:
+            draws.append(fitted)
+    draws = np.array(draws)
+    result = {"column": column, "plateau": best[0], "rate": best[1], "middle": best[2], "resamples": len(draws),
+              "plateau_interval": tuple(np.percentile(draws[:, 0], [2.5, 97.5])) if len(draws) else (math.nan, math.nan)}
+    for level in levels:
+        at = [crossing(*row, level) for row in draws]
+        result[f"cross_{level:g}"] = crossing(*best, level)
+        # Share of resamples whose curve never reaches the level; the interval is over all resamples (inf included).
+        result[f"cross_{level:g}_never"] = float(np.mean(np.isinf(at))) if at else math.nan
+        # Order statistics, not interpolation: inf (never crosses) must stay inf.
+        result[f"cross_{level:g}_interval"] = (float(np.percentile(at, 2.5, method="lower")), float(np.percentile(at, 97.5, method="higher"))) if at else (math.nan, math.nan)
+    return result
