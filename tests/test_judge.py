@@ -123,3 +123,34 @@ def test_public_only_trust_needs_two_agreeing_solutions_and_one_answer():
     assert not report["1701_A"]["trusted"] and report["1701_A"]["agreeing"] == 1
     assert not report["1702_A"]["trusted"] and "several answers" in report["1702_A"]["reason"]
     assert not report["1703_A"]["trusted"] and "fewer than 2" in report["1703_A"]["reason"]
+
+
+FAST_IO = '''import os, sys
+from io import IOBase
+class FastIO(IOBase):
+    def __init__(self, file):
+        self._fd = file.fileno()
+        self.writable = "x" in file.mode or "r" not in file.mode
+sys.stdout = FastIO(sys.stdout) if False else sys.stdout
+FastIO(sys.stdout)
+print(2 * int(sys.stdin.readline()))
+'''
+THREADED = "import threading\ndef main():\n    print(2 * int(input()))\nthreading.Thread(target=main).start()\n"
+EXITS = "n = int(input())\nprint(2 * n)\nexit()\n"
+CRASHES = "n = int(input())\nprint(2 * n)\nraise ValueError\n"
+LOOPS = "while True:\n    pass\n"
+
+
+def test_batch_launches_give_the_verdicts_of_separate_runs():
+    """run_batch forks a child per test inside one sandbox launch; its
+    verdicts must be run_program's, including for programs that read
+    sys.stdout.mode (fast-I/O templates), use threads, call exit(), crash
+    after printing, or loop."""
+    problems = [_problem("1_A", "double", DOUBLE, DOUBLING), _problem("3_A", "square", SQUARE, SQUARING)]
+    solvers = problems + [_problem(f"{i}_B", "x", source, DOUBLING) for i, source in enumerate((FAST_IO, THREADED, EXITS, CRASHES, LOOPS), start=10)]
+    limits = judge.limits_for(1.0, 256)
+    batched = judge.pass_matrix(problems, limits, "tokens", solvers=solvers, batch=True)
+    separate = judge.pass_matrix(problems, limits, "tokens", solvers=solvers, batch=False)
+    assert batched["cells"] == separate["cells"]
+    verdicts = {o: c[1] for d, c in batched["cells"]["1_A"].items() for o in batched["solutions"][d]}
+    assert verdicts == {"1_A": "passed", "3_A": "wrong_answer", "10_B": "passed", "11_B": "passed", "12_B": "passed", "13_B": "runtime_error", "14_B": "timeout"}

@@ -185,6 +185,7 @@ def pass_matrix(
     progress: bool = False,
     solvers: list[Problem] | None = None,
     candidates: dict[str, set[str]] | None = None,
+    batch: bool = True,
 ) -> dict:
     """Every distinct Python solution of ``problems`` on every problem's tests
     (AlphaCode's baseline without preselection, Appendix B.3), computed once
@@ -196,6 +197,11 @@ def pass_matrix(
     themselves), e.g. an older pool's solutions on a later pool's problems.
     ``candidates``: per problem key, the keys of the solvers to try (the
     nearest-k speed-up; default: all). Cells not tried are absent.
+    ``batch``: run every solution's first tests on a chunk of problems in
+    one sandbox launch (``sandbox.run_batch``, a fork per test), and only
+    the pairs that pass it through the usual test-by-test rounds; most
+    pairs fail their first test, so this cuts the launches by the chunk
+    size with the same verdicts (a test checks them against the rounds).
     ``cache`` is a JSON-lines file, one line per problem judged, so an
     interrupted run resumes; lines for other tests or limits are ignored.
 
@@ -241,12 +247,12 @@ def pass_matrix(
                 cost["wall_s"] += entry["wall_s"]
     todo = [p for p in problems if p.key not in cells]
     for start in range(0, len(todo), chunk):
-        batch = todo[start : start + chunk]
+        chunk_problems = todo[start : start + chunk]
         began = time.perf_counter()
-        jobs = [(p, d) for p in batch for d in needed(p)]
-        judged = run_rounds_counted([(sources[d], p.all_tests) for p, d in jobs], limits, compare)
-        wall = (time.perf_counter() - began) / len(batch)
-        for problem in batch:
+        jobs = [(p, d) for p in chunk_problems for d in needed(p)]
+        judged = _first_test_then_rounds(jobs, sources, limits, compare) if batch else run_rounds_counted([(sources[d], p.all_tests) for p, d in jobs], limits, compare)
+        wall = (time.perf_counter() - began) / len(chunk_problems)
+        for problem in chunk_problems:
             row = [(d, result) for (p, d), result in zip(jobs, judged) if p is problem]
             cells[problem.key] = {d: [ok, verdict, n] for d, (ok, verdict, n) in row}
             runs = sum(n for _, (_, _, n) in row)
@@ -259,6 +265,47 @@ def pass_matrix(
         if progress:
             print(f"pass matrix: {len(cells)}/{len(problems)} problems, {cost['test_runs']} test runs, {cost['wall_s']:.0f} s", flush=True)
     return {"solutions": owners, "cells": cells, **cost}
+
+
+def _first_test_then_rounds(jobs: list, sources: dict[str, str], limits: sandbox.Limits, compare: str) -> list[tuple[bool, str, int]]:
+    """(passed, verdict, tests run) per (problem, source digest) job: each
+    source's first tests on all its problems in one batch launch, then the
+    pairs that pass them through ``run_rounds_counted`` on their other tests."""
+    from concurrent.futures import ThreadPoolExecutor
+    import os
+
+    by_source: dict[str, list[int]] = {}
+    for i, (problem, digest) in enumerate(jobs):
+        if problem.all_tests:
+            by_source.setdefault(digest, []).append(i)
+    first: dict[int, str] = {}
+
+    def run(digest: str) -> None:
+        indices = by_source[digest]
+        verdicts = sandbox.run_batch(sources[digest], [jobs[i][0].all_tests[0] for i in indices], limits=limits, compare=compare)
+        first.update(zip(indices, verdicts))
+
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        list(pool.map(run, by_source))
+    outcome: list[tuple[bool, str, int] | None] = [None] * len(jobs)
+    survivors = []
+    for i, (problem, digest) in enumerate(jobs):
+        if not problem.all_tests:
+            outcome[i] = (False, "no_tests", 0)
+        elif first[i] == "syntax_error":
+            outcome[i] = (False, "syntax_error", 0)
+        elif first[i] != "passed":
+            outcome[i] = (False, first[i], 1)
+        else:
+            survivors.append(i)
+    # The rest of their tests, test by test (the first is not run again).
+    rest = [i for i in survivors if len(jobs[i][0].all_tests) > 1]
+    for i in survivors:
+        outcome[i] = (True, "passed", 1)
+    rounds = run_rounds_counted([(sources[jobs[i][1]], jobs[i][0].all_tests[1:]) for i in rest], limits, compare)
+    for i, result in zip(rest, rounds):
+        outcome[i] = (result[0], result[1], result[2] + 1)  # the batch's first test counts too
+    return outcome  # type: ignore[return-value]
 
 
 # ---- problems with public tests only ------------------------------------------
