@@ -604,8 +604,11 @@ def run(values: dict, progress: bool = True) -> list[dict]:
 
 
 def split_records(records: list[dict]) -> list[dict]:
-    """The records of splits (not the date curve)."""
-    return [r for r in records if r["config"]["split"] != "date-curve"]
+    """The records of splits (not the date curve), in table order (kinds
+    as in KINDS, then seed), whatever order they were loaded in."""
+    order = list(KINDS)
+    chosen = [r for r in records if r["config"]["split"] != "date-curve"]
+    return sorted(chosen, key=lambda r: (order.index(r["result"]["split"]["kind"]), r["result"]["split"]["seed"] or 0))
 
 
 def curve_record(records: list[dict]) -> dict | None:
@@ -1080,7 +1083,7 @@ def claims_table(records: list[dict]) -> pd.DataFrame:
     cost = baseline_cost(records)
     rows.append(_row(
         f"submitting training solutions solves {PAPER[('baseline', 'random')]}% of validation problems on a random split and 0% on a temporal split",
-        "Li et al. 2022, App. B.3",
+        f"Li et al. 2022, App. B.3 (the numbers as {SOURCES['references'].split(';')[0]})",
         f"temporal {temporal['baseline_rate']:.1f}% [{temporal['baseline_low']:.1f}, {temporal['baseline_high']:.1f}] ({temporal['baseline_solved']}/{temporal['trusted_valid']}); "
         f"random {_rates(frame, 'random', 'baseline_rate')} (95% Clopper–Pearson); protocol: {cost['protocol']}",
         verdict, why + "; the size is the pool's: see the chapter's decomposition of the gap",
