@@ -270,3 +270,42 @@ def test_a_rerun_at_another_radius_is_read_at_that_radius():
     found = readings.mnist_readings(records)
     assert found["natural_reading"] == "Natural training buys no robustness at ε = 0.1 at any size (at most 0.0%)"
     assert found["threshold_reading"] == "none is tested: no PGD-trained Madry model was evaluated at ε = 0.3"
+
+
+def _split_record(name: str, kind: str, train: list[str], valid: list[str], solved: set[str], groups: list[list[str]], cutoff=None) -> dict:
+    crossing = [g for g in groups if set(g) & set(valid) and set(g) & set(train)]
+    return {
+        "config": {"split": kind, "role": None, "splits": {"leak_threshold": 0.8}},
+        "provenance": {"device_name": "CPU"},
+        "result": {
+            "split": {"name": name, "kind": kind, "seed": None if cutoff else 0, "cutoff": cutoff, "train": train, "valid": valid},
+            "twin_groups": groups, "crossing_twin_groups": crossing,
+            "nearest": [{"valid": k, "statement_similarity": 0.9 if k in solved else 0.1} for k in valid],
+            "trust": {k: {"trusted": True, "reason": ""} for k in valid},
+            "baseline": [{"valid": k, "solved": k in solved, "solved_by": ["x"] if k in solved else []} for k in valid],
+            "model": None,
+        },
+    }
+
+
+def test_the_cutoff_scan_counts_cutoffs_that_separate_a_twin_group():
+    keys = ["1_A", "2_A", "3_A", "4_A", "5_A", "10_A"]
+    record = _split_record("temporal", "temporal", keys[:4], keys[4:], set(), [["2_A", "3_A"], ["4_A", "10_A"]], cutoff=5)
+    # Cutoffs 2, 3, 4, 5, 10: 3 separates (2, 3); 5 and 10 separate (4, 10).
+    assert alphacode.cutoff_scan([record]) == {"cutoffs": 5, "separating": 3, "at_cutoff": 1, "cutoff": 5}
+
+
+def test_the_randomization_test_finds_a_temporal_split_without_the_twins_unusual():
+    # 40 problems, 10 twin pairs; the temporal split keeps every pair in training.
+    keys = [f"{i}_A" for i in range(1, 41)]
+    pairs = [[keys[2 * i], keys[2 * i + 1]] for i in range(10)]
+    passes = {k: [k] for k in keys}
+    for a, b in pairs:
+        passes[a], passes[b] = [a, b], [a, b]
+    temporal = _split_record("temporal", "temporal", keys[:30], keys[30:], set(), pairs, cutoff=31)
+    curve = {"config": {"split": "date-curve"}, "result": {"passes": passes, "valid_size": 10}}
+    test = alphacode.randomization_test([temporal, curve], draws=2000)
+    assert test["observed"] == 0 and test["p_value"] < 0.05 and test["mean"] > 20
+    # Drop the twins: nothing is ever solved, and the temporal split is not unusual.
+    flat = {"config": {"split": "date-curve"}, "result": {"passes": {k: [k] for k in keys}, "valid_size": 10}}
+    assert alphacode.randomization_test([temporal, flat], draws=500)["p_value"] == 1.0

@@ -1163,3 +1163,15 @@ def post_claims(frame: pd.DataFrame, records: list[dict]) -> list[dict]:
              "abstract: large-scale sampling 'followed by filtering based on program behavior'; summary: filtered on execution results on example tests", "supported",
              "the filtering on example (public) tests is read in a summary; this chapter's n@k does the same"),
     ]
+
+
+def cutoff_scan(records: list[dict]) -> dict:
+    """At how many of the possible contest-id cutoffs would an id split
+    separate a twin group (a member on each side)? The temporal-cut variant
+    shows this at the chapter's cutoff; the scan shows how often it could."""
+    result = split_records(records)[0]["result"]
+    ids = sorted({int(k.split("_")[0]) for k in result["split"]["train"] + result["split"]["valid"]})
+    groups = [[int(k.split("_")[0]) for k in g] for g in result["twin_groups"]]
+    separated = [sum(min(g) < c <= max(g) for g in groups) for c in ids[1:]]
+    temporal = next(r["result"]["split"]["cutoff"] for r in split_records(records) if r["result"]["split"]["cutoff"] is not None)
+    return {"cutoffs": len(separated), "separating": sum(s > 0 for s in separated), "at_cutoff": sum(min(g) < temporal <= max(g) for g in groups), "cutoff": temporal}
