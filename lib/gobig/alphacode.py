@@ -74,6 +74,7 @@ PARAMETERS = {
     "COMPARE": Spec(str, "output check: exact lines, or Codeforces-style tokens (integers exact, floats to 1e-6)", allowed=("exact", "tokens")),
     "BASELINE_NEAREST": Spec(int, "0: every training solution on every validation problem (the paper's baseline); k > 0: only the k most similar statements (a speed-up)", minimum=0),
     "MODEL_SEEDS": Spec(int, "random-split seeds (among SPLIT_SEEDS) that get a model, paired with the same split minus its separated twins", is_list=True, minimum=0, allow_empty=True),
+    "MODEL_TEMPORAL": Spec(bool, "fine-tune and sample on the temporal split too (the model's temporal-vs-random solve rates)"),
     "OUT_OF_PERIOD": Spec(str, "later problems for the date curve (a mirror name, public tests only), or None", optional=True, allowed=("neocoder_codeforces",)),
     "DATE_BINS": Spec(int, "contest-id bins of the date curve", minimum=2, maximum=100),
     "CORPUS_CUTOFF": Spec(str, "pre-training uses corpus files added before this date (YYYY-MM-DD)"),
@@ -177,7 +178,7 @@ def expand_configs(params: dict) -> list[dict]:
     }
     configs = []
     for policy, name in TEMPORAL_VARIANTS.items():
-        configs.append({"split": name, "seed": None, "role": "sample" if policy == params["TEMPORAL_TWINS"] else None, **shared})
+        configs.append({"split": name, "seed": None, "role": "sample" if policy == params["TEMPORAL_TWINS"] and params["MODEL_TEMPORAL"] else None, **shared})
     for seed in params["SPLIT_SEEDS"]:
         configs.append({"split": "random", "seed": seed, "role": "sample" if seed in params["MODEL_SEEDS"] else None, **shared})
     for seed in params["MODEL_SEEDS"]:
