@@ -435,8 +435,14 @@ class _Computer:
             later, trust, later_matrix = self.later_matrix(later_config)
             joint = leakage.Index(problems + later)
             later_rows = _curve_rows(later, problems, train, joint, later_matrix, params["LEAK_THRESHOLD"], "out of period", trust)
+            reasons: dict[str, int] = {}
+            for verdict in trust.values():
+                reason = "trusted" if verdict["trusted"] else verdict["reason"]
+                if reason.startswith("only "):
+                    reason = f"fewer than {judge.PUBLIC_TRUST_AGREEING} of its first {judge.PUBLIC_TRUST_TRIES} solutions pass its public tests"
+                reasons[reason] = reasons.get(reason, 0) + 1
             result["out_of_period"] = {
-                "problems": later_config["problems"], "rows": later_rows, "trust": trust,
+                "problems": later_config["problems"], "rows": later_rows, "trust_reasons": reasons,
                 "trust_rule": {"tries": judge.PUBLIC_TRUST_TRIES, "agreeing": judge.PUBLIC_TRUST_AGREEING, "several_answers": judge.SEVERAL_ANSWERS.pattern},
                 "baseline_cost": {"test_runs": later_matrix["test_runs"], "wall_s": later_matrix["wall_s"], "pairs": sum(len(c) for c in later_matrix["cells"].values())},
             }
@@ -997,7 +1003,8 @@ def curve_bins(records: list[dict]) -> pd.DataFrame:
             labels += [(idx, name, i) for idx in chunk]
     pool["period"] = pd.Series({idx: name for idx, name, _ in labels})
     pool["bin"] = pd.Series({idx: f"{name}-{i}" for idx, name, i in labels})
-    later = frame[frame["side"] == "out of period"].copy()
+    # Out of period: the later problems published after every problem of the pool.
+    later = frame[(frame["side"] == "out of period") & (frame["contest_id"] > pool["contest_id"].max())].copy()
     later["period"], later["bin"] = "out of period", "out of period"
     rows = []
     for (period, bin_name), group in pd.concat([pool, later]).groupby(["period", "bin"], sort=False):
@@ -1010,7 +1017,8 @@ def curve_bins(records: list[dict]) -> pd.DataFrame:
             "near_duplicate_share": near, "near_duplicate_low": near_lo, "near_duplicate_high": near_hi,
             "judged": len(judged), "solved": int(judged["solved"].sum()), "baseline_rate": rate, "baseline_low": low, "baseline_high": high,
         })
-    return pd.DataFrame(rows).sort_values("first_contest").reset_index(drop=True)
+    order = {"before cutoff": 0, "after cutoff": 1, "out of period": 2}
+    return pd.DataFrame(rows).sort_values(["period", "first_contest"], key=lambda s: s.map(order) if s.name == "period" else s).reset_index(drop=True)
 
 
 def twin_density(records: list[dict]) -> str:
