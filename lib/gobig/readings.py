@@ -215,10 +215,15 @@ def _memorization(summary: pd.DataFrame, losses: pd.DataFrame) -> str:
 
 def _model(frame: pd.DataFrame, verdict: str) -> str:
     sampled = frame[frame["role"] == "sample"] if "role" in frame else frame
-    temporal = sampled.loc[sampled["kind"] == "temporal", "model_rate"].iloc[0]
+    temporal_rows = sampled.loc[sampled["kind"] == "temporal", "model_rate"]
     random = sampled.loc[sampled["kind"] == "random", "model_rate"].mean()
+    paper = alphacode.PAPER
+    if temporal_rows.empty:
+        if verdict == "inconclusive":
+            return f"Solving nothing on the random split, it neither confirms nor refutes the {paper[('model', 'random')]:g}% against {paper[('model', 'temporal')]:g}% (the temporal split was not sampled in this run)"
+        return f"It solves {random:.2f}% on the random split; the temporal split was not sampled in this run"
+    temporal = temporal_rows.iloc[0]
     if verdict == "inconclusive":
-        paper = alphacode.PAPER
         return f"Solving nothing on either split, it neither confirms nor refutes the {paper[('model', 'random')]:g}% against {paper[('model', 'temporal')]:g}%"
     if verdict in ("supported", "partly"):
         return f"It solves {random:.2f}% on the random splits on average and {temporal:.2f}% on the temporal split: the paper's direction, at a much smaller scale"
