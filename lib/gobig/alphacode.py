@@ -828,6 +828,7 @@ def randomization_test(records: list[dict], draws: int = 10_000, seed: int = 0) 
     return {
         "draws": len(rates), "observed": 100 * observed, "mean": 100 * float(rates.mean()),
         "low": 100 * float(np.quantile(rates, 0.025)), "high": 100 * float(np.quantile(rates, 0.975)),
+        "at_or_below": int((rates <= observed).sum()),
         "p_value": float((1 + (rates <= observed).sum()) / (1 + len(rates))),
         "share_at_or_above_paper": float((rates >= PAPER[("baseline", "random")] / 100).mean()),
     }
