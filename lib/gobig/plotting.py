@@ -262,7 +262,7 @@ def date_curve(bins: pd.DataFrame, cutoff: int):
             axis.errorbar(x, part[value], yerr=[part[value] - part[f"{prefix}_low"], part[f"{prefix}_high"] - part[value]], fmt="o", capsize=3, color=colors[period], label=period)
         axis.axvline(cutoff, color="grey", lw=0.8, ls=":")
         axis.set(xlabel="contest id (creation order)", ylabel=label, ylim=(-1, None))
-    axes[0].legend(fontsize="small")
+    axes[1].legend(fontsize="small", loc="upper right")  # the right panel's corner is empty after the cutoff
     figure.tight_layout()
     return figure
 
