@@ -75,3 +75,82 @@ def test_samples_are_deduplicated_filtered_and_counted_with_multiplicity():
     outcome = judge.judge_samples(problem, samples, LIMITS, "tokens")
     assert outcome.samples == 5 and outcome.syntax_ok == 4 and outcome.unique == 3
     assert outcome.public_passing == 3 and outcome.correct == 2
+
+
+def test_pass_matrix_runs_every_solution_on_every_problem_once_and_resumes(tmp_path):
+    problems = [
+        _problem("1_A", "double the number", DOUBLE, DOUBLING),
+        _problem("2_A", "double it again (a twin)", DOUBLE, [("7\n", "14\n"), ("0\n", "0\n")]),
+        _problem("3_A", "square the number", SQUARE, SQUARING),
+    ]
+    cache = tmp_path / "matrix.jsonl"
+    matrix = judge.pass_matrix(problems, LIMITS, "tokens", cache=cache)
+    # Identical sources run once: two distinct programs, three problems.
+    assert len(matrix["solutions"]) == 2 and sorted(matrix["solutions"][judge._digest(DOUBLE)]) == ["1_A", "2_A"]
+    assert {k: sorted(o for d, c in cells.items() if c[0] for o in matrix["solutions"][d]) for k, cells in matrix["cells"].items()} == {
+        "1_A": ["1_A", "2_A"], "2_A": ["1_A", "2_A"], "3_A": ["3_A"],
+    }
+    # Stopped at the first failing test; a passing program runs every test.
+    assert matrix["cells"]["1_A"][judge._digest(SQUARE)] == [False, "wrong_answer", 1]
+    assert matrix["cells"]["3_A"][judge._digest(SQUARE)] == [True, "passed", 3]
+    assert matrix["test_runs"] == (3 + 1) + (2 + 1) + (1 + 3)
+    # A second call reads the cache and runs nothing (same counts, no new lines).
+    lines = cache.read_text().count("\n")
+    again = judge.pass_matrix(problems, LIMITS, "tokens", cache=cache)
+    assert again["cells"] == matrix["cells"] and again["test_runs"] == matrix["test_runs"] and cache.read_text().count("\n") == lines
+    # Other limits do not reuse those verdicts.
+    other = judge.pass_matrix(problems[:1], judge.limits_for(3.0, 256), "tokens", cache=cache)
+    assert cache.read_text().count("\n") == lines + 1
+    assert other["cells"]["1_A"] == {judge._digest(DOUBLE): matrix["cells"]["1_A"][judge._digest(DOUBLE)]}
+    # The nearest-k speed-up tries only the listed solvers.
+    partial = judge.pass_matrix(problems, LIMITS, "tokens", candidates={"1_A": {"3_A"}, "2_A": set(), "3_A": {"3_A"}})
+    assert set(partial["cells"]["1_A"]) == {judge._digest(SQUARE)} and partial["cells"]["2_A"] == {}
+
+
+def test_public_only_trust_needs_two_agreeing_solutions_and_one_answer():
+    def later(key, text, solutions, tests):
+        problem = _problem(key, text, None, tests)
+        return Problem(problem.name, text, tuple(tests), (), (), tuple(solutions), problem.cf_contest_id, problem.cf_index, 7, (), None)
+
+    problems = [
+        later("1700_A", "double the number", [DOUBLE, DOUBLE + "# another author\n", SQUARE], DOUBLING[:1]),
+        later("1701_A", "double the number", [DOUBLE, SQUARE], [("3\n", "6\n")]),
+        later("1702_A", "If there are several answers, print any of them.", [DOUBLE, DOUBLE + "#\n"], DOUBLING[:1]),
+        later("1703_A", "double the number", [DOUBLE], DOUBLING[:1]),
+    ]
+    report = judge.public_only_trust(problems, LIMITS, "tokens")
+    assert report["1700_A"] == {"trusted": True, "reason": "", "agreeing": 2}
+    assert not report["1701_A"]["trusted"] and report["1701_A"]["agreeing"] == 1
+    assert not report["1702_A"]["trusted"] and "several answers" in report["1702_A"]["reason"]
+    assert not report["1703_A"]["trusted"] and "fewer than 2" in report["1703_A"]["reason"]
+
+
+FAST_IO = '''import os, sys
+from io import IOBase
+class FastIO(IOBase):
+    def __init__(self, file):
+        self._fd = file.fileno()
+        self.writable = "x" in file.mode or "r" not in file.mode
+sys.stdout = FastIO(sys.stdout) if False else sys.stdout
+FastIO(sys.stdout)
+print(2 * int(sys.stdin.readline()))
+'''
+THREADED = "import threading\ndef main():\n    print(2 * int(input()))\nthreading.Thread(target=main).start()\n"
+EXITS = "n = int(input())\nprint(2 * n)\nexit()\n"
+CRASHES = "n = int(input())\nprint(2 * n)\nraise ValueError\n"
+LOOPS = "while True:\n    pass\n"
+
+
+def test_batch_launches_give_the_verdicts_of_separate_runs():
+    """run_batch forks a child per test inside one sandbox launch; its
+    verdicts must be run_program's, including for programs that read
+    sys.stdout.mode (fast-I/O templates), use threads, call exit(), crash
+    after printing, or loop."""
+    problems = [_problem("1_A", "double", DOUBLE, DOUBLING), _problem("3_A", "square", SQUARE, SQUARING)]
+    solvers = problems + [_problem(f"{i}_B", "x", source, DOUBLING) for i, source in enumerate((FAST_IO, THREADED, EXITS, CRASHES, LOOPS), start=10)]
+    limits = judge.limits_for(1.0, 256)
+    batched = judge.pass_matrix(problems, limits, "tokens", solvers=solvers, batch=True)
+    separate = judge.pass_matrix(problems, limits, "tokens", solvers=solvers, batch=False)
+    assert batched["cells"] == separate["cells"]
+    verdicts = {o: c[1] for d, c in batched["cells"]["1_A"].items() for o in batched["solutions"][d]}
+    assert verdicts == {"1_A": "passed", "3_A": "wrong_answer", "10_B": "passed", "11_B": "passed", "12_B": "passed", "13_B": "runtime_error", "14_B": "timeout"}

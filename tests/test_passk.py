@@ -62,3 +62,22 @@ def test_solve_rate_interval_covers_the_mean():
     mean, low, high = passk.solve_rate_interval(np.array([0, 0, 1, 0, 1, 0, 0, 0, 0, 1.0]))
     assert mean == pytest.approx(0.3) and low < mean < high and 0 <= low and high <= 1
     assert passk.solve_rate_interval(np.zeros(5)) == (0.0, 0.0, 0.0)
+
+
+def test_clopper_pearson_matches_scipys_exact_interval_and_never_collapses():
+    from scipy import stats
+
+    low, high = passk.clopper_pearson(0, 48)
+    assert low == 0.0 and high == pytest.approx(1 - 0.025 ** (1 / 48))  # closed form at zero successes: about 7.4%
+    assert high > 0.041, "0 of 48 does not exclude AlphaCode's 4.1%"
+    for k, n in ((1, 10), (8, 48), (47, 48), (48, 48)):
+        exact = stats.binomtest(k, n).proportion_ci(0.95, method="exact")
+        assert passk.clopper_pearson(k, n) == pytest.approx((exact.low, exact.high))
+    with pytest.raises(ValueError, match="successes"):
+        passk.clopper_pearson(5, 4)
+
+
+def test_fisher_greater_is_one_sided():
+    assert passk.fisher_greater(8, 48, 0, 48) < 0.01
+    assert passk.fisher_greater(0, 48, 8, 48) == pytest.approx(1.0)
+    assert passk.fisher_greater(1, 48, 0, 48) == pytest.approx(0.5)

@@ -111,3 +111,28 @@ def test_minhash_estimates_exact_jaccard(mini):
     exact = leakage.exact_jaccard(leakage.statement_shingles(a.description), leakage.statement_shingles(b.description))
     estimate = index.statement_similarity([a.key], [b.key])[0, 0]
     assert abs(estimate - exact) < 0.15  # 128 permutations: standard error <= 0.045
+
+
+def test_twin_aware_splits_separate_no_twin_group_and_keep_the_size(mini):
+    problems, _, groups = mini
+    temporal = splits.temporal_split(problems, splits.quantile_cutoff(problems, 0.2), groups)
+    size = len(temporal.valid)
+    for seed in range(5):
+        aware = splits.twin_aware_split(problems, size, seed, groups)
+        assert len(aware.valid) == size and len(aware.train) == len(problems) - size
+        assert splits.crossing_groups(aware, groups) == []
+    # The same seed drawn uniformly does separate twins: the variant matters.
+    assert any(splits.crossing_groups(splits.random_split(problems, size, seed), groups) for seed in range(5))
+
+
+def test_untwinned_split_removes_exactly_the_training_copies_of_separated_twins(mini):
+    problems, _, groups = mini
+    split = splits.random_split(problems, 60, 0)
+    crossing = splits.crossing_groups(split, groups)
+    assert crossing, "seed 0 separates some twins"
+    untwinned = splits.without_crossing_twins(split, groups)
+    assert untwinned.valid == split.valid
+    removed = set(split.train) - set(untwinned.train)
+    assert removed == {k for g in crossing for k in g} & set(split.train)
+    assert splits.crossing_groups(untwinned, groups) == []
+    assert untwinned.name == "random-0-untwinned"

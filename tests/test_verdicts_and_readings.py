@@ -105,18 +105,36 @@ def test_the_law_row_counts_the_pgd_models_with_a_bound_below_the_law(full_shape
     assert measured.endswith(f"4 of {len(SCALES)} PGD-trained Madry sizes (seed means) have an upper bound below the law")
 
 
+def split_frame(temporal: tuple[int, int], random: list[tuple[int, int]], column: str = "baseline") -> pd.DataFrame:
+    rows = [{"split": "temporal", "kind": "temporal", f"{column}_solved": temporal[0], "trusted_valid": temporal[1]}]
+    rows += [{"split": f"random-{i}", "kind": "random", f"{column}_solved": k, "trusted_valid": n} for i, (k, n) in enumerate(random)]
+    return pd.DataFrame(rows)
+
+
 @pytest.mark.parametrize(
-    "temporal, random, verdict",
+    "temporal, random, verdict, why",
     [
-        (0.0, [0.0, 0.0, 0.0], "inconclusive"),  # the CPU records: nothing solved
-        (0.0, [1.5, 0.8, 2.0], "supported"),  # AlphaCode's shape: every random seed above a temporal 0
-        (0.0, [1.5, 0.0, 2.0], "partly"),  # one random seed at 0
-        (0.5, [1.5, 0.8, 2.0], "partly"),  # the temporal split solves something too
-        (1.0, [1.0, 0.0, 0.5], "not supported"),
+        ((0, 48), [(0, 48), (0, 50)], "inconclusive", "nothing is solved"),  # the model on CPU
+        ((0, 100), [(5, 100), (6, 100)], "supported", "magnitude supported"),  # AlphaCode's 4.1% inside both intervals
+        ((0, 48), [(8, 48), (9, 50)], "partly", "magnitude not supported"),  # direction yes, 4x the size
+        ((0, 48), [(1, 48), (1, 50)], "inconclusive", "not significantly"),  # direction without significance
+        ((1, 48), [(1, 48), (9, 50)], "not supported", "no larger share"),  # one random split no higher
     ],
 )
-def test_chapter_3_verdict_follows_the_papers_shape(temporal, random, verdict):
-    assert alphacode.split_verdict(temporal, np.array(random))[0] == verdict
+def test_chapter_3_verdict_separates_direction_from_magnitude(temporal, random, verdict, why):
+    found, reason = alphacode.direction_magnitude_verdict(split_frame(temporal, random), "baseline_solved", "trusted_valid", 4.1, 0.0)
+    assert found == verdict and why in reason
+
+
+def test_chapter_3_verdict_uses_a_given_p_value():
+    frame = split_frame((0, 48), [(8, 48)])
+    assert alphacode.direction_magnitude_verdict(frame, "baseline_solved", "trusted_valid", 4.1, 0.0, p_value=0.2, test="randomization")[0] == "inconclusive"
+    assert alphacode.direction_magnitude_verdict(frame, "baseline_solved", "trusted_valid", 4.1, 0.0, p_value=0.001, test="randomization")[0] == "partly"
+
+
+@pytest.mark.parametrize("n, text", [(37_000, "37K"), (1_415_936, "1.4M"), (41.1e9, "41B"), (950, "950"), (12_345_678, "12M")])
+def test_parameter_counts_read_as_a_reader_reads_them(n, text):
+    assert alphacode.format_count(n) == text
 
 
 # ---- chapter 1's readings ---------------------------------------------------
@@ -165,32 +183,39 @@ def random_nearest(twin_losses, other_losses, solved_twins=0, solved_others=0) -
     return pd.DataFrame(rows)
 
 
-def test_the_loss_reading_says_what_the_interval_says():
+def memorization(leaked: np.ndarray, control: np.ndarray) -> pd.DataFrame:
+    pairs = pd.DataFrame(
+        [{"split": "random-0", "problem": f"t{i}", "leaked": True, "loss_with": 2.0, "loss_without": 2.0 + d, "difference": d} for i, d in enumerate(leaked)]
+        + [{"split": "random-0", "problem": f"o{i}", "leaked": False, "loss_with": 3.0, "loss_without": 3.0 + d, "difference": d} for i, d in enumerate(control)]
+    )
+    return pairs
+
+
+def test_the_memorization_reading_says_what_the_paired_interval_says(monkeypatch):
     rng = np.random.default_rng(0)
-    lower = readings._loss_difference(random_nearest(2.0 + 0.1 * rng.standard_normal(20), 3.0 + 0.1 * rng.standard_normal(50)))
-    assert lower.endswith("the leak reaches it") and "a difference of -1.0" in lower and "too few to pair" in lower
-    same = readings._loss_difference(random_nearest(3.0 + 0.5 * rng.standard_normal(20), 3.0 + 0.5 * rng.standard_normal(50)))
-    assert same.endswith("So at this scale the loss shows no effect of the leak")
-    higher = readings._loss_difference(random_nearest(4.0 + 0.1 * rng.standard_normal(20), 3.0 + 0.1 * rng.standard_normal(50)))
-    assert higher.endswith("So the model predicts them worse, not better")
-    assert readings._loss_difference(random_nearest([3.0], [3.0, 3.1])).startswith("Too few")
+    losses = pd.DataFrame([{"split": "random-0", "train_loss": 0.8, "valid_loss": 3.1}, {"split": "random-0-untwinned", "train_loss": 0.8, "valid_loss": 3.2}])
+    cases = {
+        "the leak reaches it, before any problem is solved": (0.5 + 0.1 * rng.standard_normal(12), 0.01 * rng.standard_normal(40)),
+        "shows no effect of the leak": (0.3 * rng.standard_normal(12), 0.01 * rng.standard_normal(40)),
+        "harder to predict, not easier": (-0.5 + 0.1 * rng.standard_normal(12), 0.01 * rng.standard_normal(40)),
+    }
+    for ending, (leaked, control) in cases.items():
+        monkeypatch.setattr(alphacode, "memorization_frame", lambda records, pairs=memorization(leaked, control): pairs)
+        reading = readings._memorization(alphacode.memorization_summary([]), losses)
+        assert reading.endswith(ending), reading
+        assert "training loss 0.80 against validation loss 3.10" in reading
+    monkeypatch.setattr(alphacode, "memorization_frame", lambda records: memorization(np.array([0.5, 0.4]), np.zeros(5)))
+    assert "too few to read a paired difference" in readings._memorization(alphacode.memorization_summary([]), losses)
 
 
-def test_pairing_each_problem_with_itself_finds_what_the_spread_between_problems_hides():
-    """Problems differ by a whole nat; training on the twin lowers a
-    problem's loss by 0.05. Unpaired, the spread hides that; paired on the
-    same problem (validated with its twin in training in one split, and with
-    the twin beside it in validation in another), it shows."""
-    rng = np.random.default_rng(1)
-    difficulty = 3.0 + rng.standard_normal(12)
-    with_twin = random_nearest(difficulty - 0.05 + 0.01 * rng.standard_normal(12), 3.0 + rng.standard_normal(40))
-    without_twin = pd.DataFrame({"valid": [f"t{i}" for i in range(12)], "kind": "random", "has_twin": True, "twin_in_train": False, "valid_loss": difficulty, "baseline_solved_by": None})
-    reading = readings._loss_difference(pd.concat([with_twin, without_twin], ignore_index=True))
-    assert "Paired on the same problem, the 12 problems validated both with their twin in training and without it" in reading
-    assert "differ by -0.05" in reading
-    unpaired_low, unpaired_high = map(float, re.search(r"bootstrap interval ([-+.\d]+) to ([-+.\d]+)", reading).groups())
-    assert unpaired_low < 0 < unpaired_high, "the unpaired estimate alone should not see it"
-    assert reading.endswith("the leak reaches it")
+def test_the_gap_reading_uses_one_minus_f_and_the_pools_twin_share():
+    gap = {"valid_fraction": 0.2, "pool": 300, "with_twin": 56, "twin_share_pool": 56 / 300, "twin_in_train_given_twin": (40, 50),
+           "s": (8, 48), "a": (7, 8), "b": (1, 40), "implied_s": (0.041 - 1 / 40) / (7 / 8 - 1 / 40), "uniform_sample_twin_chance": 299 / 13327}
+    frame = pd.DataFrame({"kind": ["temporal", "random", "random"], "baseline_rate": [0.0, 16.0, 18.0]})
+    reading = readings._baseline_gap(gap, frame)
+    assert reading.startswith("The random-split rate, 17.0% on average, is 4.1 times AlphaCode's 4.1%")
+    assert "in 40 of 50 cases, near 1 - f = 0.80" in reading and "much less likely" not in reading
+    assert "would need 1.9% of validation problems to have their twin in training" in reading
 
 
 def test_the_baseline_readings_count_the_twins_among_the_solved():
@@ -201,32 +226,16 @@ def test_the_baseline_readings_count_the_twins_among_the_solved():
 
 
 @pytest.mark.parametrize(
-    "temporal, random, start",
+    "temporal, random, verdict, start",
     [
-        (0.0, [0.0, 0.0], "Solving nothing on either split"),
-        (0.0, [1.0, 0.5], "It solves 0.75% on the random splits on average and none on the temporal split"),
-        (0.5, [1.0, 2.0], "It solves 1.50% on the random splits on average and 0.50% on the temporal split: higher"),
-        (1.0, [0.5, 0.0], "It solves 1.00% on the temporal split and 0.25% on the random splits on average: not the paper's shape"),
+        (0.0, [0.0, 0.0], "inconclusive", "Solving nothing on either split"),
+        (0.0, [1.0, 0.5], "partly", "It solves 0.75% on the random splits on average and 0.00% on the temporal split: the paper's direction"),
+        (1.0, [0.5, 0.0], "not supported", "It solves 1.00% on the temporal split and 0.25% on the random splits on average: not the paper's shape"),
     ],
 )
-def test_the_model_reading_follows_the_verdict(temporal, random, start):
-    frame = pd.DataFrame({"kind": ["temporal"] + ["random"] * len(random), "model_rate": [temporal, *random]})
-    verdict = alphacode.split_verdict(temporal, np.array(random))[0]
+def test_the_model_reading_follows_the_verdict(temporal, random, verdict, start):
+    frame = pd.DataFrame({"kind": ["temporal"] + ["random"] * len(random), "role": "sample", "model_rate": [temporal, *random]})
     assert readings._model(frame, verdict).startswith(start)
-
-
-@pytest.mark.parametrize(
-    "rates, start",
-    [
-        ([16.0, 18.0], "The random-split rate, 17.0% on average, is 4.1 times AlphaCode's 4.1% because this pool is dense in twins (28 groups among 300 problems)"),
-        ([4.0, 5.0], "The random-split rate, 4.5% on average, is close to AlphaCode's 4.1%"),
-        ([1.0, 2.0], "The random-split rate, 1.5% on average, is below AlphaCode's 4.1%"),
-    ],
-)
-def test_the_baseline_rate_is_set_against_alphacodes(rates, start):
-    frame = pd.DataFrame({"kind": ["temporal"] + ["random"] * len(rates), "baseline_rate": [0.0, *rates]})
-    records = [{"result": {"twin_groups": [["a", "b"]] * 28, "split": {"train": ["p"] * 240, "valid": ["p"] * 60}}}]
-    assert readings._baseline_scale(frame, records).startswith(start)
 
 
 def test_without_pgd_trained_models_no_threshold_is_tested():
@@ -284,3 +293,42 @@ def test_without_no_ramp_runs_the_ramped_collapse_row_is_inconclusive(full_shape
     ramped = [dict(r, config={**r["config"], "training": {**r["config"]["training"], "eps_warmup": 0.5}}) if r["result"]["mode"] == "pgd" else r for r in full_shaped_records]
     row = mnist.claims_table(ramped).set_index("claim").loc["small PGD-trained networks collapse to a constant class"]
     assert row["verdict"] == "inconclusive" and "ramp" in row["why"]
+
+
+def _split_record(name: str, kind: str, train: list[str], valid: list[str], solved: set[str], groups: list[list[str]], cutoff=None) -> dict:
+    crossing = [g for g in groups if set(g) & set(valid) and set(g) & set(train)]
+    return {
+        "config": {"split": kind, "role": None, "splits": {"leak_threshold": 0.8}},
+        "provenance": {"device_name": "CPU"},
+        "result": {
+            "split": {"name": name, "kind": kind, "seed": None if cutoff else 0, "cutoff": cutoff, "train": train, "valid": valid},
+            "twin_groups": groups, "crossing_twin_groups": crossing,
+            "nearest": [{"valid": k, "statement_similarity": 0.9 if k in solved else 0.1} for k in valid],
+            "trust": {k: {"trusted": True, "reason": ""} for k in valid},
+            "baseline": [{"valid": k, "solved": k in solved, "solved_by": ["x"] if k in solved else []} for k in valid],
+            "model": None,
+        },
+    }
+
+
+def test_the_cutoff_scan_counts_cutoffs_that_separate_a_twin_group():
+    keys = ["1_A", "2_A", "3_A", "4_A", "5_A", "10_A"]
+    record = _split_record("temporal", "temporal", keys[:4], keys[4:], set(), [["2_A", "3_A"], ["4_A", "10_A"]], cutoff=5)
+    # Cutoffs 2, 3, 4, 5, 10: 3 separates (2, 3); 5 and 10 separate (4, 10).
+    assert alphacode.cutoff_scan([record]) == {"cutoffs": 5, "separating": 3, "at_cutoff": 1, "cutoff": 5}
+
+
+def test_the_randomization_test_finds_a_temporal_split_without_the_twins_unusual():
+    # 40 problems, 10 twin pairs; the temporal split keeps every pair in training.
+    keys = [f"{i}_A" for i in range(1, 41)]
+    pairs = [[keys[2 * i], keys[2 * i + 1]] for i in range(10)]
+    passes = {k: [k] for k in keys}
+    for a, b in pairs:
+        passes[a], passes[b] = [a, b], [a, b]
+    temporal = _split_record("temporal", "temporal", keys[:30], keys[30:], set(), pairs, cutoff=31)
+    curve = {"config": {"split": "date-curve"}, "result": {"passes": passes, "valid_size": 10}}
+    test = alphacode.randomization_test([temporal, curve], draws=2000)
+    assert test["observed"] == 0 and test["p_value"] < 0.05 and test["mean"] > 20
+    # Drop the twins: nothing is ever solved, and the temporal split is not unusual.
+    flat = {"config": {"split": "date-curve"}, "result": {"passes": {k: [k] for k in keys}, "valid_size": 10}}
+    assert alphacode.randomization_test([temporal, flat], draws=500)["p_value"] == 1.0

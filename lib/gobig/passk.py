@@ -83,3 +83,26 @@ def solve_rate_interval(
     means = values[rng.integers(0, values.size, size=(draws, values.size))].mean(axis=1)
     tail = (1 - level) / 2
     return float(values.mean()), float(np.quantile(means, tail)), float(np.quantile(means, 1 - tail))
+
+
+def clopper_pearson(successes: int, trials: int, level: float = 0.95) -> tuple[float, float]:
+    """Exact (Clopper–Pearson) interval of a binomial rate: it never
+    collapses to [0, 0] at zero successes (0 of 48 gives [0, 7.4%] at 95%)."""
+    from scipy import stats
+
+    if trials <= 0:
+        return float("nan"), float("nan")
+    if not 0 <= successes <= trials:
+        raise ValueError(f"successes must be between 0 and trials={trials}; got {successes}")
+    tail = (1 - level) / 2
+    low = 0.0 if successes == 0 else float(stats.beta.ppf(tail, successes, trials - successes + 1))
+    high = 1.0 if successes == trials else float(stats.beta.ppf(1 - tail, successes + 1, trials - successes))
+    return low, high
+
+
+def fisher_greater(successes_a: int, trials_a: int, successes_b: int, trials_b: int) -> float:
+    """One-sided exact (Fisher) p-value that rate a exceeds rate b."""
+    from scipy import stats
+
+    table = [[successes_a, trials_a - successes_a], [successes_b, trials_b - successes_b]]
+    return float(stats.fisher_exact(table, alternative="greater").pvalue)

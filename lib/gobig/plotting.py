@@ -326,3 +326,61 @@ def solve_rate_vs_k(curves: pd.DataFrame):
     # A fixed floor and a visible range even when nothing is solved.
     grid.set(xscale="log", ylabel="solved (%)", ylim=(-0.5, max(5.0, 1.1 * float(curves["solve_rate"].max()))))
     return grid.figure
+
+
+SPLIT_VARIANT_ORDER = ["random", "twin-aware", "temporal", "temporal-cut", "random-untwinned"]
+
+
+def split_variants(splits: pd.DataFrame):
+    """The splits side by side: near-duplicate share (left) and the
+    baseline's solve rate (right), each split a point with its 95%
+    Clopper–Pearson interval, grouped by kind."""
+    figure, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharex=True)
+    kinds = [k for k in SPLIT_VARIANT_ORDER if k in set(splits["kind"])]
+    colors = dict(zip(kinds, sns.color_palette("colorblind", len(kinds))))
+    for axis, (column, label) in zip(axes, (("near_duplicate", "validation problems with a\nnear duplicate in training (%)"), ("baseline", "solved by a training\nproblem's solution (%)"))):
+        value = f"{column}_share" if column == "near_duplicate" else f"{column}_rate"
+        for i, kind in enumerate(kinds):
+            part = splits[splits["kind"] == kind].reset_index(drop=True)
+            x = i + np.linspace(-0.25, 0.25, len(part)) if len(part) > 1 else np.array([float(i)])
+            axis.errorbar(x, part[value], yerr=[part[value] - part[f"{column}_low"], part[f"{column}_high"] - part[value]], fmt="o", capsize=3, color=colors[kind])
+        axis.set_xticks(range(len(kinds)), [k.replace("-", "-\n", 1) if len(k) > 10 else k for k in kinds])
+        axis.set(ylabel=label, ylim=(-1, None))
+    figure.tight_layout()
+    return figure
+
+
+def date_curve(bins: pd.DataFrame, cutoff: int):
+    """Near-duplicate share and baseline solve rate against contest id,
+    bins of problems with 95% Clopper–Pearson intervals; the temporal cutoff
+    as a line, the later (out-of-period) problems in their own colour."""
+    figure, axes = plt.subplots(1, 2, figsize=(10, 3.6), sharex=True)
+    periods = list(dict.fromkeys(bins["period"]))
+    colors = dict(zip(periods, sns.color_palette("colorblind", len(periods))))
+    for axis, (prefix, value, label) in zip(axes, (("near_duplicate", "near_duplicate_share", "with a near duplicate\nin training (%)"), ("baseline", "baseline_rate", "solved by another training\nproblem's solution (%)"))):
+        for period in periods:
+            part = bins[bins["period"] == period]
+            x = (part["first_contest"] + part["last_contest"]) / 2
+            axis.errorbar(x, part[value], yerr=[part[value] - part[f"{prefix}_low"], part[f"{prefix}_high"] - part[value]], fmt="o", capsize=3, color=colors[period], label=period)
+        axis.axvline(cutoff, color="grey", lw=0.8, ls=":")
+        axis.set(xlabel="contest id (creation order)", ylabel=label, ylim=(-1, None))
+    axes[1].legend(fontsize="small", loc="upper right")  # the right panel's corner is empty after the cutoff
+    figure.tight_layout()
+    return figure
+
+
+def memorization_pairs(pairs: pd.DataFrame):
+    """Each validation problem's loss under the model trained with its
+    twin in training (x) and with the twin removed (y): above the diagonal,
+    the twin made the solution easier to predict."""
+    figure, axis = plt.subplots(figsize=(5.2, 4.2))
+    for leaked, color, label in ((False, "0.6", "no twin in training"), (True, sns.color_palette("colorblind")[3], "twin was in training")):
+        part = pairs[pairs["leaked"] == leaked]
+        axis.scatter(part["loss_with"], part["loss_without"], s=18 if leaked else 10, color=color, label=label, zorder=3 if leaked else 2)
+    low = float(min(pairs["loss_with"].min(), pairs["loss_without"].min())) if len(pairs) else 0.0
+    high = float(max(pairs["loss_with"].max(), pairs["loss_without"].max())) if len(pairs) else 1.0
+    axis.plot([low, high], [low, high], color="grey", lw=0.8, ls=":")
+    axis.set(xlabel="loss under the model of the random split", ylabel="loss under the model of the same split,\nseparated twins removed from training")
+    axis.legend(fontsize="small")
+    figure.tight_layout()
+    return figure

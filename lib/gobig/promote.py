@@ -32,7 +32,7 @@ CHAPTERS = {"mnist": "chapters/01_mnist_capacity.ipynb", "alphacode": "chapters/
 #: must lose when it is (tests/test_results_committed.py checks both ways).
 INTERIM_PROSE = {
     "mnist": ("This is the interim CPU run, not the full study", "the full GPU profile, with more data, epochs and scales up to 32, is what can settle them"),
-    "alphacode": ("The GPU rerun with the full profile (every training solution in the baseline, a larger model, thousands of samples) is owed",),
+    "alphacode": ("The GPU rerun with the full profile (a larger model, thousands of samples per problem, two memorization pairs) is owed",),
 }
 
 #: Parameters whose chapter value does not follow the profile.

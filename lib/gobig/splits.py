@@ -87,3 +87,45 @@ def crossing_groups(split: Split, groups: list[frozenset[str]]) -> list[frozense
     valid = set(split.valid)
     train = set(split.train)
     return [g for g in groups if g & valid and g & train]
+
+
+def twin_aware_split(problems: list[Problem], valid_size: int, seed: int, groups: list[frozenset[str]]) -> Split:
+    """A random split drawn over twin groups: each group (and each problem
+    without a twin) lands whole on one side, so no twin pair is separated.
+    Units are shuffled and taken into validation while they fit, giving
+    ``valid_size`` problems (a group that would overshoot is skipped)."""
+    if not 0 < valid_size < len(problems):
+        raise ValueError(f"valid_size must be between 1 and {len(problems) - 1}; got {valid_size}")
+    order = [p.key for p in problems]
+    present = set(order)
+    grouped: set[str] = set()
+    units: list[tuple[str, ...]] = []
+    for group in groups:
+        members = tuple(sorted(group & present))
+        if members:
+            units.append(members)
+            grouped.update(members)
+    units += [(key,) for key in order if key not in grouped]
+    units.sort()
+    random.Random(seed).shuffle(units)
+    valid: set[str] = set()
+    for unit in units:
+        if len(valid) + len(unit) <= valid_size:
+            valid.update(unit)
+        if len(valid) == valid_size:
+            break
+    return Split(
+        name=f"twin-aware-{seed}", kind="twin-aware", seed=seed, cutoff=None,
+        train=tuple(k for k in order if k not in valid), valid=tuple(k for k in order if k in valid),
+    )
+
+
+def without_crossing_twins(split: Split, groups: list[frozenset[str]]) -> Split:
+    """The same validation set, with the training copies of every twin group
+    that the split separates removed from training: the split's leak
+    undone, everything else equal (the memorization test's pair)."""
+    leaked = {key for group in crossing_groups(split, groups) for key in group if key in set(split.train)}
+    return Split(
+        name=f"{split.name}-untwinned", kind=f"{split.kind}-untwinned", seed=split.seed, cutoff=split.cutoff,
+        train=tuple(k for k in split.train if k not in leaked), valid=split.valid,
+    )
