@@ -183,16 +183,18 @@ def test_a_chapter_3_pool_sweep_pretrains_once_and_trains_what_one_process_does(
         environment = {**os.environ, **threads, "GOBIG_CACHE_DIR": str(tmp_path / f"cache-{name}")}
         completed = subprocess.run(command, capture_output=True, text=True, timeout=600, env=environment)
         assert completed.returncode == 0, completed.stderr[-4000:]
-        records = [json.loads(p.read_text()) for p in sorted((folder / "alphacode").glob("*.json"))]
-        assert len(records) == 2
-        return records
+        return [json.loads(p.read_text()) for p in sorted((folder / "alphacode").glob("*.json"))]
 
     pooled, alone = run("pool", 2), run("alone", 1)
+    assert pooled and [r["key"] for r in pooled] == [r["key"] for r in alone]
     assert {r["provenance"]["workers"] for r in pooled} == {2}
-    assert len({json.dumps(r["result"]["model"]["pretrain"], sort_keys=True) for r in pooled}) == 1, "pre-trained twice"
+    # The smoke profile's splits also include ones without a model (twin-aware, date curve, ...).
+    trained = [(mine, theirs) for mine, theirs in zip(pooled, alone) if mine["result"].get("model")]
+    assert len(trained) >= 2
+    assert len({json.dumps(mine["result"]["model"]["pretrain"], sort_keys=True) for mine, _ in trained}) == 1, "pre-trained twice"
     for mine, theirs in zip(pooled, alone):
-        assert mine["key"] == theirs["key"]
-        assert mine["result"]["split"] == theirs["result"]["split"]
+        assert mine["result"].get("split") == theirs["result"].get("split")
+    for mine, theirs in trained:
         assert mine["result"]["model"]["history"] == theirs["result"]["model"]["history"]
         assert mine["result"]["model"]["valid_loss"] == theirs["result"]["model"]["valid_loss"]
 
