@@ -40,7 +40,7 @@ import torch
 from gobig import benchmarking
 from gobig.attacks import accuracy, predict, robust_accuracy
 from gobig.data.mnist import load_mnist
-from gobig.models import build_model, num_params, parse_spec
+from gobig.models import build_model, num_params, parse_spec, to_device
 from gobig.runtime import DEVICE_CHOICES, resolve_device, set_seed
 from gobig.train import TrainingSetup, train_model
 
@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     data = load_mnist(device=device)
     images, labels = data.test_images[:count], data.test_labels[:count]
     set_seed(args.seed)
-    model = build_model(*parse_spec(args.model)).to(device)
+    model = to_device(build_model(*parse_spec(args.model)), device)
     train_model(model, data.train_images, data.train_labels, TrainingSetup(epochs=1, batch_size=256, learning_rate=2e-3), args.seed, progress=False)
     model.eval()
     for parameter in model.parameters():

@@ -42,3 +42,60 @@ def test_command_line_model_names_parse_or_fail_with_the_families():
     assert parse_spec("madry:4") == ("madry", 4) and parse_spec("blog") == ("blog", 0)
     with pytest.raises(ValueError, match="'madry', 'mlp', 'blog'"):
         parse_spec("resnet:50")
+
+
+def _relu_before_pool(model):
+    """The conv-ReLU-pool order of the papers (and of gobig before issue 16)."""
+    from torch import nn
+
+    layers = list(model)
+    for k in range(len(layers) - 1):
+        if isinstance(layers[k], nn.MaxPool2d) and isinstance(layers[k + 1], nn.ReLU):
+            layers[k], layers[k + 1] = layers[k + 1], layers[k]
+    return nn.Sequential(*layers)
+
+
+@pytest.mark.parametrize("family,size", [("madry", 1), ("madry", 4), ("blog", 0)])
+def test_pool_first_channels_last_model_is_the_papers_function(family, size):
+    """ReLU after the pool and channels-last weights change speed, not the
+    function: same outputs (bit for bit: max and ReLU commute exactly) and
+    the same input gradients (the attack's) as the conv-ReLU-pool model
+    with the same weights, and the same state-dict keys, so checkpoints of
+    either load into the other."""
+    import torch
+
+    from gobig.models import to_device
+
+    torch.manual_seed(0)
+    ours = to_device(build_model(family, size), "cpu")
+    papers = _relu_before_pool(build_model(family, size))
+    assert list(papers.state_dict()) == list(ours.state_dict())
+    papers.load_state_dict(ours.state_dict())
+    assert ours[0].weight.is_contiguous(memory_format=torch.channels_last)
+    images = torch.rand(16, 1, 28, 28, requires_grad=True)
+    out_ours, out_papers = ours(images), papers(images)
+    assert torch.equal(out_ours.argmax(1), out_papers.argmax(1))
+    torch.testing.assert_close(out_ours, out_papers, rtol=1e-5, atol=1e-5)  # the layouts' kernels sum in different orders
+    (grad_ours,) = torch.autograd.grad(out_ours.logsumexp(1).sum(), images)
+    (grad_papers,) = torch.autograd.grad(out_papers.logsumexp(1).sum(), images)
+    torch.testing.assert_close(grad_ours, grad_papers, rtol=1e-4, atol=1e-6)
+
+
+def test_checkpoints_hold_the_standard_layout_whatever_the_models(tmp_path):
+    """A checkpoint of a channels-last model stores plain contiguous tensors
+    with the same values, so it loads anywhere (a GPU box, older torch)."""
+    import io
+
+    import torch
+
+    from gobig import checkpoints
+    from gobig.models import to_device
+
+    torch.manual_seed(0)
+    model = to_device(build_model("madry", 1), "cpu")
+    info = checkpoints.save(model, tmp_path / "model.pt")
+    state = torch.load(io.BytesIO((tmp_path / "model.pt").read_bytes()), weights_only=True)
+    assert all(tensor.is_contiguous() for tensor in state.values())
+    assert all(torch.equal(state[name], tensor.half()) for name, tensor in model.state_dict().items())
+    loaded = checkpoints.load(build_model("madry", 1), tmp_path, info)
+    assert all(torch.equal(a, b) for a, b in zip(loaded.state_dict().values(), checkpoints.round_to_half(model).state_dict().values()))

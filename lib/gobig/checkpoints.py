@@ -47,7 +47,8 @@ def save(model: nn.Module, path: Path) -> dict:
     ``path.1``, ... when larger than a part); return what a record keeps:
     the file name, the number of parts, the size and the SHA-256."""
     buffer = io.BytesIO()
-    torch.save({name: tensor.detach().half().cpu() if tensor.is_floating_point() else tensor.cpu() for name, tensor in model.state_dict().items()}, buffer)
+    # contiguous: the bytes (and hash) do not depend on a model's memory layout
+    torch.save({name: tensor.detach().half().cpu().contiguous() if tensor.is_floating_point() else tensor.cpu() for name, tensor in model.state_dict().items()}, buffer)
     data = buffer.getvalue()
     parts = max(1, -(-len(data) // PART_BYTES))
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,118 @@
+"""Chapter 1's heaviest CPU job, adversarial training and its attacks: the
+path before issue 16's speed work against today's, side by side.
+
+What is measured
+----------------
+For each of ``--models`` (default Madry's scales 1, 4 and 16: the smallest,
+the pilot's and Madry's own network), on the CPU with ``--threads`` threads
+(default 1, what each process of a CPU sweep gets):
+
+* **training**: the ``cpu60k`` profile's recipe (PGD-5 of step 0.1 at eps
+  0.3 from a random start, batch 100, Adam with the cyclic rate peaking at
+  5e-3) on the first ``--train-images`` training images, through
+  ``gobig.train.train_models``;
+* **attack**: PGD-40 (eps 0.3, step 0.01, one random start: chapter 1's
+  evaluation attack) on the first ``--eval-images`` test images of the
+  trained model, through ``gobig.attacks.robust_accuracy``.
+
+The **baseline** is the model as built before (conv, ReLU, max-pool, in
+PyTorch's default contiguous layout); **ours** is ``gobig.models``' model
+(ReLU after the max-pool, a quarter of the ReLUs, the same function) put on
+the CPU by ``gobig.models.to_device`` (channels-last conv weights, oneDNN's
+fast path). Both start from the same weights (same seed, same layer
+indices) and see the same batches and attack noise, so their final losses
+and robust accuracies must agree up to float rounding; the script prints
+both and the record keeps them. The ratio is the baseline's time over ours
+for the same work.
+
+Run it
+------
+::
+
+    .venv/bin/python benchmarks/cpu_adversarial_training.py
+    .venv/bin/python benchmarks/cpu_adversarial_training.py --models madry:4 --train-images 500 --eval-images 100
+
+Each run writes ``benchmarks/results/cpu_adversarial_training-cpu-<UTC time>.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from gobig import benchmarking
+from gobig.attacks import robust_accuracy
+from gobig.data.mnist import load_mnist
+from gobig.models import build_model, num_params, parse_spec, to_device
+from gobig.runtime import set_seed
+from gobig.train import TrainingSetup, train_models
+
+RECIPE = TrainingSetup(mode="pgd", epochs=1, batch_size=100, learning_rate=5e-3, eps=0.3, pgd_steps=5, pgd_step_size=0.1, lr_schedule="cyclic")
+EVAL_EPS, EVAL_STEPS, EVAL_STEP_SIZE = 0.3, 40, 0.01
+
+
+def baseline_model(family: str, size: int) -> nn.Module:
+    """The model as built before: each ReLU before its max-pool, contiguous
+    weights. Same layers otherwise, so the same seed gives the same weights."""
+    model = build_model(family, size)
+    layers = list(model)
+    for k in range(len(layers) - 1):
+        if isinstance(layers[k], nn.MaxPool2d) and isinstance(layers[k + 1], nn.ReLU):
+            layers[k], layers[k + 1] = layers[k + 1], layers[k]
+    return nn.Sequential(*layers)
+
+
+@torch.no_grad()
+def training_loss(model: nn.Module, images: torch.Tensor, labels: torch.Tensor) -> float:
+    return F.cross_entropy(model.eval()(images), labels).item()
+
+
+def measure(spec: str, data, args) -> list[dict]:
+    family, size = parse_spec(spec)
+    images, labels = data.train_images[: args.train_images], data.train_labels[: args.train_images]
+    attack_images, attack_labels = data.test_images[: args.eval_images], data.test_labels[: args.eval_images]
+    rows, timings = [], {}
+    for side in ("baseline", "ours"):
+        set_seed(0)
+        model = baseline_model(family, size) if side == "baseline" else to_device(build_model(family, size), "cpu")
+        # Untimed warm-up on one batch of a throwaway copy (oneDNN picks its kernels).
+        warm = baseline_model(family, size) if side == "baseline" else to_device(build_model(family, size), "cpu")
+        train_models([warm], images[: RECIPE.batch_size], labels[: RECIPE.batch_size], RECIPE, [0], progress=False)
+        _, train_s = benchmarking.timed(torch.device("cpu"), train_models, [model], images, labels, RECIPE, [0], None, None, False)
+        loss = training_loss(model, images[:1000], labels[:1000])
+        model.requires_grad_(False)
+        robust, attack_s = benchmarking.timed(torch.device("cpu"), robust_accuracy, model, attack_images, attack_labels, EVAL_EPS, EVAL_STEPS, EVAL_STEP_SIZE, "linf", 1, 2048, 0)
+        timings[side] = (train_s, attack_s)
+        params = num_params(model)
+        name = f"{spec} ({params:,} params), {side}"
+        rows.append(benchmarking.stage(f"PGD-5 training, {name}", train_s, len(images), "images/s", timings["baseline"][0], model=spec, side=side, final_loss=loss))
+        rows.append(benchmarking.stage(f"PGD-40 attack, {name}", attack_s, len(attack_images) * EVAL_STEPS, "image-steps/s", timings["baseline"][1], model=spec, side=side, robust_accuracy=robust))
+        print(f"{name}: training loss {loss:.5f}, robust accuracy {robust:.4f}; {train_s:.1f} s training, {attack_s:.1f} s attack", flush=True)
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--device", choices=["cpu"], default="cpu", help="CPU only: the GPU path has its own benchmarks")
+    parser.add_argument("--models", default="madry:1,madry:4,madry:16", help="comma-separated family:size (default %(default)s)")
+    parser.add_argument("--train-images", type=int, default=2000, help="training images, one epoch (default %(default)s: 20 steps)")
+    parser.add_argument("--eval-images", type=int, default=500, help="test images attacked (default %(default)s)")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (default %(default)s, as each process of a CPU sweep)")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    data = load_mnist(device=torch.device("cpu"))
+    stages = []
+    for spec in args.models.split(","):
+        stages += measure(spec, data, args)
+    benchmarking.print_table(f"Adversarial training and attack on the CPU ({args.threads} thread(s)): before vs after issue 16's speed work", stages)
+    path = benchmarking.write_record("cpu_adversarial_training", torch.device("cpu"), vars(args), stages)
+    print(f"\nrecord: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
