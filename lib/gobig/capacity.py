@@ -15,10 +15,11 @@ robustness scaling with a plateau on CIFAR-10; it is not their exact form.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import curve_fit
+from scipy.optimize import OptimizeWarning, curve_fit
 
 #: Bootstrap resamples (percentile intervals at 95%).
 RESAMPLES = 400
@@ -31,7 +32,10 @@ def logistic(log_params, plateau, rate, middle):
 def _fit(log_params: np.ndarray, accuracy: np.ndarray) -> tuple[float, float, float] | None:
     start = (min(1.0, accuracy.max() + 0.02), 2.0, float(np.median(log_params)))
     try:
-        values, _ = curve_fit(logistic, log_params, accuracy, p0=start, bounds=([0.0, 0.01, 0.0], [1.0, 50.0, 12.0]), maxfev=20_000)
+        # The fit's covariance is not used (the bootstrap gives the intervals), so its warning is noise.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", OptimizeWarning)
+            values, _ = curve_fit(logistic, log_params, accuracy, p0=start, bounds=([0.0, 0.01, 0.0], [1.0, 50.0, 12.0]), maxfev=20_000)
     except (RuntimeError, ValueError):
         return None
     return tuple(float(v) for v in values)

@@ -58,14 +58,19 @@ def _collapse(claims: pd.DataFrame) -> str:
 
 
 def _thresholds(claims: pd.DataFrame) -> str:
+    """Which of the blog's robust-accuracy levels the capacity fit places
+    (a verdict either way) and which it leaves open (inconclusive)."""
     verdicts = claims.set_index("claim")["verdict"]
     levels = {f"{level:.0%}": claim for (level, _), (claim, _) in mnist.THRESHOLD_CLAIMS.items()}
-    reached = [level for level, claim in levels.items() if verdicts[claim] in ("supported", "not supported")]
-    if reached:
-        return "some model reaches " + " and ".join(reached)
     if all(verdicts[claim] == "pending" for claim in levels.values()):
         return "none is tested: no PGD-trained Madry model was evaluated at ε = 0.3"
-    return "no model reaches " + " or ".join(levels)
+    placed = [level for level, claim in levels.items() if verdicts[claim] in ("supported", "not supported")]
+    open_ = [level for level in levels if level not in placed]
+    if not placed:
+        return "the capacity fit places neither the " + " nor the ".join(open_) + " level"
+    if not open_:
+        return "the capacity fit places the " + " and the ".join(placed) + " level" + ("s" if len(placed) > 1 else "")
+    return f"the capacity fit places the {' and the '.join(placed)} level and cannot place the {' or the '.join(open_)} level"
 
 
 def _natural_robustness(natural: pd.DataFrame, radius: str) -> str:
