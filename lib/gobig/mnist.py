@@ -725,8 +725,13 @@ def _fitted_threshold(models: pd.DataFrame, column: str, level: float, claimed_p
     distance = [abs(math.log10(x) - math.log10(claimed_params)) if math.isfinite(x) else math.inf for x in (low, high)]
     if max(distance) <= 0.5:
         return measured, "supported", "the fitted crossing lies within half a decade of the claim"
-    if (math.log10(high) < math.log10(claimed_params) - 0.5) or (math.isfinite(low) and math.log10(low) > math.log10(claimed_params) + 0.5):
-        return measured, "not supported", f"the whole interval lies more than half a decade from {claimed_params:.0e}"
+    if math.log10(high) < math.log10(claimed_params) - 0.5:
+        # Below the smallest model too, the evidence is measured: that model already exceeds the level.
+        return measured, "not supported", f"the whole interval lies more than half a decade below {claimed_params:.0e}"
+    if math.isfinite(low) and math.log10(low) > math.log10(claimed_params) + 0.5:
+        if low > largest:
+            return measured, "inconclusive", f"the fit would put the crossing beyond the largest model trained ({largest:,.0f} parameters), an extrapolation these models cannot decide"
+        return measured, "not supported", f"the whole interval lies more than half a decade above {claimed_params:.0e}"
     if math.isinf(fitted[f"cross_{level:g}"]) or math.isinf(high):
         return measured, "inconclusive", f"the fitted curve does not reach {level:.0%} in every resample, so these models cannot place the threshold"
     return measured, "inconclusive", "the interval reaches both within and beyond half a decade of the claim"
