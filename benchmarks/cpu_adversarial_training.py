@@ -22,8 +22,10 @@ the CPU by ``gobig.models.to_device`` (channels-last conv weights, oneDNN's
 fast path). Both start from the same weights (same seed, same layer
 indices) and see the same batches and attack noise, so their final losses
 and robust accuracies must agree up to float rounding; the script prints
-both and the record keeps them. The ratio is the baseline's time over ours
-for the same work.
+both and the record keeps them. Each side runs ``--repeats`` times,
+alternating with the other, and its median time counts, so that the load of
+a shared machine falls on both alike. The ratio is the baseline's time over
+ours for the same work.
 
 Run it
 ------
@@ -40,6 +42,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -71,27 +74,40 @@ def training_loss(model: nn.Module, images: torch.Tensor, labels: torch.Tensor) 
     return F.cross_entropy(model.eval()(images), labels).item()
 
 
+def run_side(side: str, family: str, size: int, images, labels, attack_images, attack_labels) -> tuple[float, float, float, float]:
+    """One side once from the same initial weights: training seconds, attack
+    seconds, final training loss, robust accuracy."""
+    set_seed(0)
+    model = baseline_model(family, size) if side == "baseline" else to_device(build_model(family, size), "cpu")
+    _, train_s = benchmarking.timed(torch.device("cpu"), train_models, [model], images, labels, RECIPE, [0], None, None, False)
+    loss = training_loss(model, images[:1000], labels[:1000])
+    model.requires_grad_(False)
+    robust, attack_s = benchmarking.timed(torch.device("cpu"), robust_accuracy, model, attack_images, attack_labels, EVAL_EPS, EVAL_STEPS, EVAL_STEP_SIZE, "linf", 1, 2048, 0)
+    return train_s, attack_s, loss, robust
+
+
 def measure(spec: str, data, args) -> list[dict]:
+    """Both sides ``--repeats`` times, alternating (a shared machine's load
+    then falls on both alike); each stage's time is the median of its runs."""
     family, size = parse_spec(spec)
     images, labels = data.train_images[: args.train_images], data.train_labels[: args.train_images]
     attack_images, attack_labels = data.test_images[: args.eval_images], data.test_labels[: args.eval_images]
-    rows, timings = [], {}
-    for side in ("baseline", "ours"):
-        set_seed(0)
-        model = baseline_model(family, size) if side == "baseline" else to_device(build_model(family, size), "cpu")
-        # Untimed warm-up on one batch of a throwaway copy (oneDNN picks its kernels).
-        warm = baseline_model(family, size) if side == "baseline" else to_device(build_model(family, size), "cpu")
-        train_models([warm], images[: RECIPE.batch_size], labels[: RECIPE.batch_size], RECIPE, [0], progress=False)
-        _, train_s = benchmarking.timed(torch.device("cpu"), train_models, [model], images, labels, RECIPE, [0], None, None, False)
-        loss = training_loss(model, images[:1000], labels[:1000])
-        model.requires_grad_(False)
-        robust, attack_s = benchmarking.timed(torch.device("cpu"), robust_accuracy, model, attack_images, attack_labels, EVAL_EPS, EVAL_STEPS, EVAL_STEP_SIZE, "linf", 1, 2048, 0)
-        timings[side] = (train_s, attack_s)
-        params = num_params(model)
-        name = f"{spec} ({params:,} params), {side}"
-        rows.append(benchmarking.stage(f"PGD-5 training, {name}", train_s, len(images), "images/s", timings["baseline"][0], model=spec, side=side, final_loss=loss))
-        rows.append(benchmarking.stage(f"PGD-40 attack, {name}", attack_s, len(attack_images) * EVAL_STEPS, "image-steps/s", timings["baseline"][1], model=spec, side=side, robust_accuracy=robust))
-        print(f"{name}: training loss {loss:.5f}, robust accuracy {robust:.4f}; {train_s:.1f} s training, {attack_s:.1f} s attack", flush=True)
+    for side in ("baseline", "ours"):  # untimed warm-up on one batch (oneDNN picks its kernels)
+        run_side(side, family, size, images[: RECIPE.batch_size], labels[: RECIPE.batch_size], attack_images[:8], attack_labels[:8])
+    runs = {"baseline": [], "ours": []}
+    for _ in range(args.repeats):
+        for side in runs:
+            runs[side].append(run_side(side, family, size, images, labels, attack_images, attack_labels))
+    rows = []
+    base_train, base_attack = (float(np.median([run[k] for run in runs["baseline"]])) for k in (0, 1))
+    for side, results in runs.items():
+        train_s, attack_s = (float(np.median([run[k] for run in results])) for k in (0, 1))
+        _, _, loss, robust = results[0]  # every repeat starts from the same weights and noise
+        name = f"{spec} ({num_params(build_model(family, size)):,} params), {side}"
+        extra = {"model": spec, "side": side, "repeats": args.repeats}
+        rows.append(benchmarking.stage(f"PGD-5 training, {name}", train_s, len(images), "images/s", base_train, final_loss=loss, train_s_each=[run[0] for run in results], **extra))
+        rows.append(benchmarking.stage(f"PGD-40 attack, {name}", attack_s, len(attack_images) * EVAL_STEPS, "image-steps/s", base_attack, robust_accuracy=robust, attack_s_each=[run[1] for run in results], **extra))
+        print(f"{name}: training loss {loss:.5f}, robust accuracy {robust:.4f}; median {train_s:.1f} s training, {attack_s:.1f} s attack", flush=True)
     return rows
 
 
@@ -101,6 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models", default="madry:1,madry:4,madry:16", help="comma-separated family:size (default %(default)s)")
     parser.add_argument("--train-images", type=int, default=2000, help="training images, one epoch (default %(default)s: 20 steps)")
     parser.add_argument("--eval-images", type=int, default=500, help="test images attacked (default %(default)s)")
+    parser.add_argument("--repeats", type=int, default=3, help="runs of each side, alternating; the median counts (default %(default)s)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default %(default)s, as each process of a CPU sweep)")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)

@@ -159,7 +159,7 @@ SCRIPTS = {
     "code_model.py": ["--layers", "1", "--heads", "2", "--dim", "32", "--context", "32", "--batch", "2", "--steps", "3", "--samples", "4", "--prompt-tokens", "8", "--new-tokens", "8"],
     "mnist_time_to_99.py": ["--train-subset", "512", "--max-epochs", "1", "--model", "mlp:16", "--profile"],
     "code_execution.py": ["--problems", "2", "--copies", "1"],
-    "cpu_adversarial_training.py": ["--models", "madry:1", "--train-images", "200", "--eval-images", "32"],
+    "cpu_adversarial_training.py": ["--models", "madry:1", "--train-images", "200", "--eval-images", "32", "--repeats", "1"],
     "sweep_workers.py": ["--models", "madry:1", "--modes", "natural", "--seeds", "2", "--train-subset", "256", "--eval-images", "32", "--workers", "1,2"],
 }
 
