@@ -3,7 +3,7 @@ mirror to find its records (GitHub's runners, a reader's laptop)."""
 
 import pytest
 
-from gobig import alphacode, gpt3, mnist
+from gobig import gpt3, registry
 from gobig.data import codecontests
 from gobig.sweep import profile_records
 
@@ -18,7 +18,7 @@ def test_the_mirrors_published_checksums_are_the_files(tmp_path):
         assert sums[name] == digest
 
 
-@pytest.mark.parametrize("study", [mnist, alphacode], ids=lambda s: s.STUDY)
+@pytest.mark.parametrize("study", [entry.study for entry in registry.STUDIES], ids=lambda s: s.STUDY)
 def test_a_chapters_default_records_are_found_without_the_data(study, tmp_path, monkeypatch):
     with_data = profile_records(study, study.DEFAULT_PROFILE)
     monkeypatch.setenv("GOBIG_DATA_DIR", str(tmp_path / "no-data"))

@@ -18,10 +18,11 @@ import sys
 
 import yaml
 
-from gobig import alphacode, gpt3, mnist
+from gobig import registry
 from gobig.params import ParameterError, load_yaml
 
-STUDIES = {"alphacode": alphacode, "gpt3": gpt3, "mnist": mnist}
+#: The studies by name (``gobig.registry``; each module is imported when its command runs).
+STUDIES = {entry.name: entry for entry in registry.STUDIES}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -52,8 +53,10 @@ def main(argv: list[str] | None = None) -> int:
     promote.add_argument("profile", help="a profile in lib/gobig/profiles, e.g. full")
     args = parser.parse_args(argv)
     if args.command == "promote":
-        return _promote(STUDIES[args.study], args.profile)
+        return _promote(STUDIES[args.study].study, args.profile)
     if args.command == "evaluate":
+        from gobig import mnist
+
         try:
             outcome = mnist.reattack(args.key, args.attack, args.results_dir, args.data_dir, args.device)
         except (ParameterError, ValueError) as error:
@@ -79,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         print(reliability.summary_frame(report).to_string(index=False))
         return 0
 
-    study = STUDIES[args.study]
+    study = STUDIES[args.study].study
     try:
         values = load_yaml(args.params) if args.params else study.load_profile(args.profile or "full")
         for item in args.set:
@@ -88,7 +91,8 @@ def main(argv: list[str] | None = None) -> int:
         for name, value in (("DEVICE", args.device), ("RESULTS_DIR", args.results_dir), ("DATA_DIR", args.data_dir)):
             if value is not None:
                 values[name] = value
-        outcome = study.run(values)
+        study.run(values)
+        records = registry.records_for(study, values) or []  # the run wrote every one (else it raised)
     except (ParameterError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -96,14 +100,13 @@ def main(argv: list[str] | None = None) -> int:
         # Every unit that finished is already on disk; a rerun computes only the rest.
         print(f"interrupted: the records written so far are kept; rerun the same command to resume {study.STUDY}", file=sys.stderr)
         return 130
-    records = outcome if isinstance(outcome, list) else [outcome]  # gpt3's run is one record
     devices = sorted({record["provenance"]["device_name"] for record in records})
     print(f"{len(records)} record(s) in {study.STUDY}: devices {', '.join(devices)}")
     return 0
 
 
 def _promote(study, profile: str) -> int:
-    from gobig.promote import CHAPTERS, PromotionError, promote
+    from gobig.promote import CHAPTERS, DEFAULTS_PATH, PromotionError, promote
     from gobig.store import CorruptRecordError
 
     try:
@@ -111,7 +114,7 @@ def _promote(study, profile: str) -> int:
     except (PromotionError, ValueError, CorruptRecordError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    print(f"{study.STUDY}: DEFAULT_PROFILE is now {profile!r}, and {CHAPTERS[study.STUDY]}'s parameters cell holds its values "
+    print(f"{study.STUDY}: the default profile is now {profile!r} ({DEFAULTS_PATH}), and {CHAPTERS[study.STUDY]}'s parameters cell holds its values "
           f"({outcome['records']} records, from {', '.join(outcome['devices'])}).")
     for sentence in outcome["interim_prose"]:
         print(f"  rewrite: the chapter still says \"{sentence}\"")

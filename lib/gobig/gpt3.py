@@ -26,13 +26,14 @@ from __future__ import annotations
 
 import hashlib
 import math
+import sys
 from dataclasses import dataclass, field
 from importlib import resources
 
 import numpy as np
 import pandas as pd
 
-from gobig import law, paths
+from gobig import law
 from gobig import params as params_module
 from gobig.params import ParameterError, Spec, validate
 
@@ -580,8 +581,8 @@ def from_json_number(value) -> float:
 STUDY = "gpt3"
 #: Bump when a change alters what a record means.
 VERSION = 2
-#: The profile whose values are the chapter's defaults.
-DEFAULT_PROFILE = "full"
+#: The profile whose values are the chapter's defaults (data: profiles/defaults.yaml).
+DEFAULT_PROFILE = params_module.default_profile(STUDY)
 #: GPT-3's size and training tokens (Table 2.1), the yardstick of the claims.
 GPT3_PARAMS = 175_000_000_000
 GPT3_TRAINING_TOKENS = 300_000_000_000
@@ -654,6 +655,11 @@ def make_config(params: dict) -> dict:
     config = {name.lower(): value for name, value in params.items() if name != "RESULTS_DIR"}
     config["data_sha256"] = data_sha256()
     return config
+
+
+def expand_configs(params: dict) -> list[dict]:
+    """The study's configs: one (``make_config``), as a sweep's list."""
+    return [make_config(params)]
 
 
 def _skip_reason(data: pd.DataFrame, benchmark: str, setting: str, sizes) -> str:
@@ -762,19 +768,16 @@ def run(values: dict) -> dict:
     from gobig.store import ResultStore
 
     params = validate_parameters(values)
-    store = ResultStore(STUDY, VERSION, params["RESULTS_DIR"] or paths.results_dir())
-    return store.load_or_compute(make_config(params), _compute)
+    return ResultStore.for_params(STUDY, VERSION, params).load_or_compute(make_config(params), _compute)
 
 
 def default_record(results_dir=None) -> dict | None:
     """The committed record of the chapter's default parameters, or None
     when it is missing."""
-    from gobig.store import ResultStore
+    from gobig.sweep import profile_records
 
-    params = validate_parameters({**load_profile(DEFAULT_PROFILE), "RESULTS_DIR": str(results_dir) if results_dir else None})
-    store = ResultStore(STUDY, VERSION, params["RESULTS_DIR"] or paths.results_dir())
-    config = make_config(params)
-    return store.load(config) if store.exists(config) else None
+    records = profile_records(sys.modules[__name__], DEFAULT_PROFILE, results_dir)
+    return None if records is None else records[0]
 
 
 # ---- tables for the chapter ------------------------------------------------
@@ -1040,10 +1043,13 @@ def _backtest_note(record: dict) -> tuple[str, bool]:
     return clause, bool(calibrated)
 
 
-def claims_table(record: dict) -> pd.DataFrame:
+def claims_table(record: dict | list[dict]) -> pd.DataFrame:
     """The checkable sentences of the blog's GPT-3 and law paragraphs with
     the value recomputed from the record (and the papers) and a verdict
-    that says what was tested."""
+    that says what was tested. Takes the one record, or the list of it
+    that every study's ``claims_table`` takes (``gobig.study.Study``)."""
+    if isinstance(record, list):
+        (record,) = record
     result = record["result"]
     gpt3_params = result["gpt3_params"]
     rows = []

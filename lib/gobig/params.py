@@ -181,3 +181,15 @@ def load_profile(study: str, name: str) -> dict:
         available = sorted(p.stem.removeprefix(f"{study}_") for p in PROFILES_DIR.glob(f"{study}_*.yaml"))
         raise ValueError(f"profile {name!r} does not exist; available profiles: {', '.join(available)}")
     return load_yaml(path)
+
+
+#: Each study's default profile, as data (``python -m gobig promote`` rewrites it).
+DEFAULTS_FILE = PROFILES_DIR / "defaults.yaml"
+
+
+def default_profile(study: str, path: Path = DEFAULTS_FILE) -> str:
+    """The profile whose values are ``study``'s chapter defaults (``profiles/defaults.yaml``)."""
+    defaults = load_yaml(path)
+    if study not in defaults:
+        raise ValueError(f"study {study!r} has no default profile in {path}; known: {', '.join(sorted(defaults))}")
+    return defaults[study]

@@ -37,6 +37,11 @@ class ResultStore:
         self.version = version
         self.folder = Path(root or paths.results_dir()) / study
 
+    @classmethod
+    def for_params(cls, study: str, version: int, params: dict) -> ResultStore:
+        """The store a study's validated parameters name: ``RESULTS_DIR``, else the default results folder."""
+        return cls(study, version, params.get("RESULTS_DIR") or paths.results_dir())
+
     def key(self, config: dict) -> str:
         return config_key(self.study, self.version, config)
 

@@ -45,7 +45,6 @@ from typing import Callable, Hashable, Iterable
 # tqdm.auto: a live widget in Jupyter (and in a papermill output notebook), a text bar on a terminal.
 from tqdm.auto import tqdm
 
-from gobig import paths
 from gobig.params import Spec
 from gobig.store import ResultStore
 
@@ -68,7 +67,7 @@ def profile_sweep(study, profile: str, results_dir=None) -> tuple[ResultStore, l
     """A sweeping study's result store and configs for one of its profiles
     (records under ``results_dir``, else the default results folder)."""
     params = study.validate_parameters({**study.load_profile(profile), "RESULTS_DIR": str(results_dir) if results_dir else None})
-    return ResultStore(study.STUDY, study.VERSION, params["RESULTS_DIR"] or paths.results_dir()), study.expand_configs(params)
+    return ResultStore.for_params(study.STUDY, study.VERSION, params), study.expand_configs(params)
 
 
 def profile_records(study, profile: str, results_dir=None) -> list[dict] | None:
