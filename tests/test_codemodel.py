@@ -258,5 +258,5 @@ def test_train_lm_takes_an_iterable_and_weight_decay_skips_vectors():
     result = cm.train_lm(model, iter(batches), steps=3, lr=1e-3, warmup=1, weight_decay=0.1, device=torch.device("cpu"), log_every=10)
     assert [row["step"] for row in result["history"]] == [3] and result["timed_steps"] == 2
     assert all(not torch.equal(b, p) for b, p in zip(biases, (p for p in model.parameters() if p.dim() < 2)))
-    assert [cm._lr_factor(s, 10, 2, 0.1) for s in (0, 1, 2)] == [0.5, 1.0, 1.0]
-    assert cm._lr_factor(10, 10, 2, 0.1) == pytest.approx(0.1)
+    assert [cm.training._lr_factor(s, 10, 2, 0.1) for s in (0, 1, 2)] == [0.5, 1.0, 1.0]
+    assert cm.training._lr_factor(10, 10, 2, 0.1) == pytest.approx(0.1)
