@@ -14,7 +14,9 @@ def test_the_mirrors_published_checksums_are_the_files(tmp_path):
     from gobig import paths
 
     for name, digest in codecontests.MIRROR_SHA256.items():
-        sums = dict(line.split()[::-1] for line in (paths.data_dir() / "codecontests" / "SHA256SUMS").read_text().splitlines())
+        sums = dict(
+            line.split()[::-1] for line in (paths.data_dir() / "codecontests" / "SHA256SUMS").read_text().splitlines()
+        )
         assert sums[name] == digest
 
 

@@ -43,7 +43,9 @@ def test_the_default_profile_is_data_and_the_module_reads_it(entry):
     assert entry.default_profile == default_profile(entry.name)
     # mnist.py and alphacode.py still hold a literal DEFAULT_PROFILE until they read
     # params.default_profile(STUDY); either way it must agree with the file promote writes.
-    assert entry.study.DEFAULT_PROFILE == entry.default_profile, f"gobig.{entry.name}.DEFAULT_PROFILE disagrees with {DEFAULTS_FILE}"
+    assert entry.study.DEFAULT_PROFILE == entry.default_profile, (
+        f"gobig.{entry.name}.DEFAULT_PROFILE disagrees with {DEFAULTS_FILE}"
+    )
 
 
 def test_the_defaults_file_names_exactly_the_registered_studies():

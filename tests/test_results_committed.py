@@ -24,7 +24,9 @@ def notebook_defaults(chapter: str) -> dict:
 def test_every_parameter_is_declared_and_commented(chapter, study):
     inspected = inspect_notebook(str(paths.ROOT / "chapters" / chapter))
     assert set(inspected) == set(study.PARAMETERS)
-    assert all(spec["help"] for spec in inspected.values()), "each parameter needs a comment (papermill --help-notebook)"
+    assert all(spec["help"] for spec in inspected.values()), (
+        "each parameter needs a comment (papermill --help-notebook)"
+    )
 
 
 @pytest.mark.parametrize("chapter,study", CHAPTERS.items())
@@ -32,7 +34,9 @@ def test_chapter_defaults_are_the_default_profile(chapter, study):
     defaults = notebook_defaults(chapter)
     profile = study.load_profile(study.DEFAULT_PROFILE)
     machine_specific = {"DEVICE"}  # "auto" in the chapter, whatever the profile ran with
-    assert {k: defaults[k] for k in profile if k not in machine_specific} == {k: v for k, v in profile.items() if k not in machine_specific}
+    assert {k: defaults[k] for k in profile if k not in machine_specific} == {
+        k: v for k, v in profile.items() if k not in machine_specific
+    }
 
 
 @pytest.mark.parametrize("chapter,study", CHAPTERS.items())
@@ -41,5 +45,7 @@ def test_every_default_config_has_a_committed_record(chapter, study):
     store = ResultStore(study.STUDY, study.VERSION, paths.ROOT / "results")
     configs = study.expand_configs(params)
     missing = [config for config in configs if not store.exists(config)]
-    assert configs and not missing, f"{len(missing)} default configs have no record; run `python -m gobig run {study.STUDY} --profile {study.DEFAULT_PROFILE}`"
+    assert configs and not missing, (
+        f"{len(missing)} default configs have no record; run `python -m gobig run {study.STUDY} --profile {study.DEFAULT_PROFILE}`"
+    )
     assert all(store.load(config)["provenance"]["device_name"] for config in configs), "every record names its device"

@@ -92,7 +92,9 @@ def performance_table(results_dir: Path | None = None) -> pd.DataFrame:
                 }
             )
     columns = ["benchmark", *STAGE_FIELDS, "device", "measured", "record"]
-    return pd.DataFrame(rows, columns=columns).sort_values(["benchmark", "device"], kind="stable").reset_index(drop=True)
+    return (
+        pd.DataFrame(rows, columns=columns).sort_values(["benchmark", "device"], kind="stable").reset_index(drop=True)
+    )
 
 
 #: Wall-clock budgets on one GPU, in seconds.
@@ -131,7 +133,11 @@ def targets_table(results_dir: Path | None = None, study_results_dir: Path | Non
         return next((r for r in records if r["benchmark"] == benchmark and r["provenance"]["device"] == "cuda"), None)
 
     # The studies whose full sweep runs on one GPU; the book's target sums them.
-    sweeps = {entry.name: study_wall_time(entry.study, "full", study_results_dir) for entry in registry.STUDIES if entry.gpu_sweep}
+    sweeps = {
+        entry.name: study_wall_time(entry.study, "full", study_results_dir)
+        for entry in registry.STUDIES
+        if entry.gpu_sweep
+    }
     rows = []
 
     def add(target: str, measured: str | None, met: bool | None, device: str | None) -> None:
@@ -140,30 +146,60 @@ def targets_table(results_dir: Path | None = None, study_results_dir: Path | Non
 
     record = gpu_record("mnist_time_to_99")
     # Our fastest row that reached 99% beside the baseline (eager, or compiled with --compile).
-    ours = min((row for row in record["stages"][1:] if row["ratio"] is not None), key=lambda row: row["seconds"], default=None) if record else None
+    ours = (
+        min(
+            (row for row in record["stages"][1:] if row["ratio"] is not None),
+            key=lambda row: row["seconds"],
+            default=None,
+        )
+        if record
+        else None
+    )
     if ours is not None:
-        add(f"MNIST to 99%: at least {MNIST_SPEEDUP:.0f}x the pytorch/examples recipe, under {MNIST_SECONDS:.0f} s of training",
-            f"{ours['ratio']:.1f}x, {ours['seconds']:.2f} s", ours["ratio"] >= MNIST_SPEEDUP and ours["seconds"] < MNIST_SECONDS, record["provenance"]["device_name"])
+        add(
+            f"MNIST to 99%: at least {MNIST_SPEEDUP:.0f}x the pytorch/examples recipe, under {MNIST_SECONDS:.0f} s of training",
+            f"{ours['ratio']:.1f}x, {ours['seconds']:.2f} s",
+            ours["ratio"] >= MNIST_SPEEDUP and ours["seconds"] < MNIST_SECONDS,
+            record["provenance"]["device_name"],
+        )
     else:
-        add(f"MNIST to 99%: at least {MNIST_SPEEDUP:.0f}x the pytorch/examples recipe, under {MNIST_SECONDS:.0f} s of training", None, None, None)
+        add(
+            f"MNIST to 99%: at least {MNIST_SPEEDUP:.0f}x the pytorch/examples recipe, under {MNIST_SECONDS:.0f} s of training",
+            None,
+            None,
+            None,
+        )
 
     sweep = sweeps["mnist"]
     sweep_ok = sweep is not None and sweep["on_gpu"]
-    add(f"Chapter 1 full sweep: under {SWEEP_BUDGET_S['mnist'] / 60:.0f} min",
-        f"{sweep['seconds'] / 60:.1f} min ({sweep['records']} records" + (f", {sweep['workers']} workers, {sweep['summed_s'] / 60:.1f} min summed)" if sweep["workers"] > 1 else ")")
-        if sweep_ok else None,
-        sweep_ok and sweep["seconds"] < SWEEP_BUDGET_S["mnist"], ", ".join(sweep["devices"]) if sweep_ok else None)
+    add(
+        f"Chapter 1 full sweep: under {SWEEP_BUDGET_S['mnist'] / 60:.0f} min",
+        f"{sweep['seconds'] / 60:.1f} min ({sweep['records']} records"
+        + (f", {sweep['workers']} workers, {sweep['summed_s'] / 60:.1f} min summed)" if sweep["workers"] > 1 else ")")
+        if sweep_ok
+        else None,
+        sweep_ok and sweep["seconds"] < SWEEP_BUDGET_S["mnist"],
+        ", ".join(sweep["devices"]) if sweep_ok else None,
+    )
 
     record = gpu_record("code_model")
     mfu = max((row.get("mfu") or 0 for row in record["stages"]), default=0) if record else None
-    add(f"Code model training: at least {MFU_TARGET:.0%} MFU", f"{mfu:.1%}" if record else None, record is not None and mfu >= MFU_TARGET,
-        record["provenance"]["device_name"] if record else None)
+    add(
+        f"Code model training: at least {MFU_TARGET:.0%} MFU",
+        f"{mfu:.1%}" if record else None,
+        record is not None and mfu >= MFU_TARGET,
+        record["provenance"]["device_name"] if record else None,
+    )
 
     book = list(sweeps.values())
     book_ok = all(part is not None and part["on_gpu"] for part in book)
     total = sum(part["seconds"] for part in book) if book_ok else None
-    add(f"Every chapter's full profile: under {BOOK_BUDGET_S / 60:.0f} min", f"{total / 60:.1f} min" if book_ok else None,
-        book_ok and total < BOOK_BUDGET_S, ", ".join(sorted({d for part in book for d in part["devices"]})) if book_ok else None)
+    add(
+        f"Every chapter's full profile: under {BOOK_BUDGET_S / 60:.0f} min",
+        f"{total / 60:.1f} min" if book_ok else None,
+        book_ok and total < BOOK_BUDGET_S,
+        ", ".join(sorted({d for part in book for d in part["devices"]})) if book_ok else None,
+    )
     return pd.DataFrame(rows)
 
 
@@ -202,4 +238,6 @@ def bounds_table(results_dir: Path | None = None, top: int = 3) -> pd.DataFrame:
                 }
             )
     columns = ["benchmark", "stage", "bound by", "GPU busy", "top ops", "profiled ms", "device"]
-    return pd.DataFrame(rows, columns=columns).sort_values(["benchmark", "device"], kind="stable").reset_index(drop=True)
+    return (
+        pd.DataFrame(rows, columns=columns).sort_values(["benchmark", "device"], kind="stable").reset_index(drop=True)
+    )

@@ -112,7 +112,9 @@ class Fit:
         chi2(dof) / dof``. Shape ``(n, 2)``. ``rng``: a numpy Generator or a
         seed."""
         if self.dof < 1:
-            raise ValueError(f"no uncertainty can be estimated from {self.log10_params.size or 2} points: a 2-coefficient fit needs at least 3 points (dof = {self.dof})")
+            raise ValueError(
+                f"no uncertainty can be estimated from {self.log10_params.size or 2} points: a 2-coefficient fit needs at least 3 points (dof = {self.dof})"
+            )
         generator = _to_generator(rng)
         eigenvalues, eigenvectors = np.linalg.eigh(self.cov)
         # Square root of the (possibly singular, e.g. noiseless) covariance.
@@ -143,7 +145,9 @@ class Fit:
         at_largest = intercept + slope * largest
         with np.errstate(divide="ignore", invalid="ignore"):
             solved = (wanted - intercept) / slope
-        solved = np.where(slope > 0, solved, np.where(wanted > at_largest, math.inf, np.where(slope < 0, solved, largest)))
+        solved = np.where(
+            slope > 0, solved, np.where(wanted > at_largest, math.inf, np.where(slope < 0, solved, largest))
+        )
         return solved
 
     def intervals(self, params, level: float = 0.9) -> dict:
@@ -157,7 +161,9 @@ class Fit:
         from scipy import stats
 
         if self.dof < 1:
-            raise ValueError(f"no interval from {self.log10_params.size or 2} points: a 2-coefficient fit needs at least 3 (dof = {self.dof})")
+            raise ValueError(
+                f"no interval from {self.log10_params.size or 2} points: a 2-coefficient fit needs at least 3 (dof = {self.dof})"
+            )
         x = np.log10(np.atleast_1d(np.asarray(params, dtype=float)))
         design = np.column_stack([np.ones_like(x), x])
         centre = design @ self.coef
@@ -196,7 +202,7 @@ class Fit:
         return out
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Fit":
+    def from_dict(cls, data: dict) -> Fit:
         return cls(
             kind=data["kind"],
             coef=[from_json_number(data["intercept"]), from_json_number(data["slope"])],
@@ -319,7 +325,9 @@ def params_for_accuracy(fit: Fit, target: float, n_samples: int = 20000, seed: i
     }
 
 
-def extrapolation_band(fit: Fit, params_grid, level: float = 0.9, n_samples: int = 20000, seed: int = 0) -> pd.DataFrame:
+def extrapolation_band(
+    fit: Fit, params_grid, level: float = 0.9, n_samples: int = 20000, seed: int = 0
+) -> pd.DataFrame:
     """Fitted accuracy over ``params_grid`` with a central ``level`` band
     from the same coefficient draws as ``params_for_accuracy`` (pointwise
     percentiles). Columns: params, point, low, high (percent; the

@@ -15,15 +15,27 @@ from gobig.params import Spec
 from gobig.sweep import profile_records
 
 #: The ledger page's parameters (papermill -p); the same checks as a chapter's.
-PARAMETERS = {"RESULTS_DIR": Spec(str, "folder of result records (None: $GOBIG_RESULTS_DIR or results/)", optional=True)}
+PARAMETERS = {
+    "RESULTS_DIR": Spec(str, "folder of result records (None: $GOBIG_RESULTS_DIR or results/)", optional=True)
+}
 
 #: Every verdict a row may carry, as the ledger page's legend defines them.
 VERDICTS = ("supported", "partly", "not supported", "inconclusive", "not applicable", "not checkable", "pending")
 
 COLUMNS = ["claim", "source", "chapter", "measured", "verdict", "why", "device", "records"]
 
+
 def _pending(claim: str, source: str, chapter: str, why: str) -> dict:
-    return {"claim": claim, "source": source, "chapter": chapter, "measured": "", "verdict": "pending", "why": why, "device": "", "records": []}
+    return {
+        "claim": claim,
+        "source": source,
+        "chapter": chapter,
+        "measured": "",
+        "verdict": "pending",
+        "why": why,
+        "device": "",
+        "records": [],
+    }
 
 
 def study_rows(entry: registry.Entry, results_dir=None) -> list[dict]:
@@ -33,13 +45,22 @@ def study_rows(entry: registry.Entry, results_dir=None) -> list[dict]:
     records = profile_records(study, entry.default_profile, results_dir)
     if records is None:
         chapter_number = entry.title.split(".")[0]
-        return [_pending(f"chapter {chapter_number}'s claims", entry.sources, entry.title, "the default configs' records are not all committed")]
+        return [
+            _pending(
+                f"chapter {chapter_number}'s claims",
+                entry.sources,
+                entry.title,
+                "the default configs' records are not all committed",
+            )
+        ]
     device = ", ".join(sorted({record["provenance"]["device_name"] for record in records}))
     keys = [record["key"] for record in records]
     rows = []
     for claim in study.claims_table(records).to_dict("records"):
         pending = claim["verdict"] == "pending"  # a claim with no number names no device or record
-        rows.append({**claim, "chapter": entry.title, "device": "" if pending else device, "records": [] if pending else keys})
+        rows.append(
+            {**claim, "chapter": entry.title, "device": "" if pending else device, "records": [] if pending else keys}
+        )
     return rows
 
 

@@ -113,7 +113,9 @@ def promote(study, profile: str, root: Path = paths.ROOT, results_dir: Path | No
     cells = [cell for cell in notebook.cells if "parameters" in cell.metadata.get("tags", [])]
     if len(cells) != 1:
         raise PromotionError(f"{chapter_path.name} has {len(cells)} cells tagged 'parameters'; it needs exactly one")
-    cells[0].source = rewrite_parameters(cells[0].source, {k: v for k, v in values.items() if k not in MACHINE_SPECIFIC})
+    cells[0].source = rewrite_parameters(
+        cells[0].source, {k: v for k, v in values.items() if k not in MACHINE_SPECIFIC}
+    )
 
     defaults_path = root / DEFAULTS_PATH
     defaults_text = defaults_path.read_text()

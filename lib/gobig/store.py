@@ -14,8 +14,9 @@ import json
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from gobig import paths
 
@@ -25,7 +26,9 @@ class CorruptRecordError(RuntimeError):
 
 
 def config_key(study: str, version: int, config: dict) -> str:
-    canonical = json.dumps({"study": study, "version": version, "config": config}, sort_keys=True, separators=(",", ":"))
+    canonical = json.dumps(
+        {"study": study, "version": version, "config": config}, sort_keys=True, separators=(",", ":")
+    )
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
@@ -56,7 +59,9 @@ class ResultStore:
         try:
             record = json.loads(path.read_text())
         except json.JSONDecodeError as error:
-            raise CorruptRecordError(f"result record {path} is not valid JSON ({error}); delete it to recompute") from error
+            raise CorruptRecordError(
+                f"result record {path} is not valid JSON ({error}); delete it to recompute"
+            ) from error
         if record.get("config") != config or record.get("version") != self.version or "result" not in record:
             raise CorruptRecordError(f"result record {path} does not match its config key; delete it to recompute")
         return record

@@ -18,7 +18,8 @@ records into the ledger's rows.
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Protocol, runtime_checkable
+from collections.abc import Mapping
+from typing import Any, Protocol, runtime_checkable
 
 import pandas as pd
 

@@ -60,7 +60,9 @@ def compiled_or_error(run, errors: list[str]):
         return None
 
 
-def stage(name: str, seconds: float, work: float | None, unit: str, baseline_seconds: float | None = None, **extra) -> dict:
+def stage(
+    name: str, seconds: float, work: float | None, unit: str, baseline_seconds: float | None = None, **extra
+) -> dict:
     """One row: ``work`` units done in ``seconds`` (throughput = work /
     seconds); ``ratio`` = baseline_seconds / seconds for the same work."""
     return {
@@ -93,7 +95,9 @@ def print_table(title: str, stages: list[dict]) -> None:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)))
 
 
-def write_record(benchmark: str, device: torch.device, args: dict, stages: list[dict], results_dir: Path | None = None, **extra) -> Path:
+def write_record(
+    benchmark: str, device: torch.device, args: dict, stages: list[dict], results_dir: Path | None = None, **extra
+) -> Path:
     """``benchmarks/results/<benchmark>-<device type>-<UTC time>.json``."""
     missing = [field for row in stages for field in STAGE_FIELDS if field not in row]
     if missing:
@@ -131,7 +135,10 @@ def profile_top(function, device: torch.device, rows: int = 8) -> dict:
         "wall_s": wall,
         "time_field": field,
         "busy_share": total_us / 1e6 / wall if cuda and wall > 0 else None,
-        "top_ops": [{"op": e.key, "self_ms": getattr(e, field) / 1e3, "share": getattr(e, field) / total_us, "calls": e.count} for e in top],
+        "top_ops": [
+            {"op": e.key, "self_ms": getattr(e, field) / 1e3, "share": getattr(e, field) / total_us, "calls": e.count}
+            for e in top
+        ],
     }
 
 

@@ -23,19 +23,19 @@ from __future__ import annotations
 
 # Every public name, importable from gobig.codemodel as before the split.
 from gobig.codemodel.model import (
-    Block,
     GPT,
+    Block,
     GPTConfig,
     KVCache,
 )
 from gobig.codemodel.tokenizer import (
     BOS_ID,
     EOS_ID,
-    Example,
     PAD_ID,
     SOLUTION_ID,
     SPECIAL_TOKENS,
     STATEMENT_ID,
+    Example,
     check_special_tokens,
     encode_example,
     encode_examples,

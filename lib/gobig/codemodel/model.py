@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+
 import torch
 import torch.nn.functional as F
 from torch import nn
+
 
 @dataclass
 class GPTConfig:
@@ -24,7 +26,9 @@ class KVCache:
     """Keys and values of every layer, preallocated for ``max_len``
     positions: fixed shapes, no concatenation per token."""
 
-    def __init__(self, config: GPTConfig, batch_size: int, max_len: int, device: torch.device, dtype: torch.dtype = torch.float32):
+    def __init__(
+        self, config: GPTConfig, batch_size: int, max_len: int, device: torch.device, dtype: torch.dtype = torch.float32
+    ):
         shape = (config.n_layer, batch_size, config.n_head, max_len, config.d_model // config.n_head)
         self.k = torch.empty(shape, device=device, dtype=dtype)
         self.v = torch.empty(shape, device=device, dtype=dtype)
@@ -38,7 +42,9 @@ class Block(nn.Module):
         self.qkv = nn.Linear(config.d_model, 3 * config.d_model)
         self.proj = nn.Linear(config.d_model, config.d_model)
         self.ln_2 = nn.LayerNorm(config.d_model)
-        self.mlp = nn.Sequential(nn.Linear(config.d_model, 4 * config.d_model), nn.GELU(), nn.Linear(4 * config.d_model, config.d_model))
+        self.mlp = nn.Sequential(
+            nn.Linear(config.d_model, 4 * config.d_model), nn.GELU(), nn.Linear(4 * config.d_model, config.d_model)
+        )
         self.drop = nn.Dropout(config.dropout)
 
     def attention(self, x: torch.Tensor, cache: KVCache | None, layer: int, start_pos: int) -> torch.Tensor:
@@ -56,10 +62,14 @@ class Block(nn.Module):
                 causal = False
                 if T > 1:
                     mask = torch.ones(T, end, dtype=torch.bool, device=x.device).tril(diagonal=start_pos)
-        y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=self.dropout if self.training else 0.0, is_causal=causal)
+        y = F.scaled_dot_product_attention(
+            q, k, v, attn_mask=mask, dropout_p=self.dropout if self.training else 0.0, is_causal=causal
+        )
         return self.drop(self.proj(y.transpose(1, 2).reshape(B, T, C)))
 
-    def forward(self, x: torch.Tensor, cache: KVCache | None = None, layer: int = 0, start_pos: int = 0) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, cache: KVCache | None = None, layer: int = 0, start_pos: int = 0
+    ) -> torch.Tensor:
         x = x + self.attention(self.ln_1(x), cache, layer, start_pos)
         return x + self.drop(self.mlp(self.ln_2(x)))
 
@@ -104,7 +114,12 @@ class GPT(nn.Module):
         return 6 * n + 12 * c.n_layer * c.d_model * (seq_len or c.max_seq_len)
 
     def forward(
-        self, ids: torch.Tensor, targets: torch.Tensor | None = None, loss_mask: torch.Tensor | None = None, kv_cache: KVCache | None = None, start_pos: int = 0
+        self,
+        ids: torch.Tensor,
+        targets: torch.Tensor | None = None,
+        loss_mask: torch.Tensor | None = None,
+        kv_cache: KVCache | None = None,
+        start_pos: int = 0,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Logits (B, T, vocab) and, with targets, the mean cross-entropy over
         the tokens where ``loss_mask`` is 1 (all tokens without a mask)."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import NamedTuple
+
 import torch
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 
@@ -65,7 +66,9 @@ def _truncate_middle(ids: list[int], budget: int) -> list[int]:
     return ids[:head] + ids[len(ids) - (budget - head) :]
 
 
-def encode_example(tokenizer: Tokenizer, statement: str, solution: str, max_len: int, min_statement_tokens: int = 0) -> Example | None:
+def encode_example(
+    tokenizer: Tokenizer, statement: str, solution: str, max_len: int, min_statement_tokens: int = 0
+) -> Example | None:
     """Ids of ``format_example(statement, solution)`` in at most ``max_len``
     tokens, the loss mask on the solution and eos only (AlphaCode fine-tunes
     p(solution | statement)). The statement is cut in the middle to make
@@ -82,7 +85,9 @@ def encode_example(tokenizer: Tokenizer, statement: str, solution: str, max_len:
     return Example(prompt + target, [0] * len(prompt) + [1] * len(target), len(kept) < len(statement_ids))
 
 
-def encode_examples(tokenizer: Tokenizer, pairs: Iterable[tuple[str, str]], max_len: int, min_statement_tokens: int = 0) -> tuple[list[Example], dict]:
+def encode_examples(
+    tokenizer: Tokenizer, pairs: Iterable[tuple[str, str]], max_len: int, min_statement_tokens: int = 0
+) -> tuple[list[Example], dict]:
     """``encode_example`` over (statement, solution) pairs, with counts of
     kept, truncated and dropped examples (dropping is never silent)."""
     examples, dropped = [], 0

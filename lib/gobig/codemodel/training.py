@@ -8,7 +8,9 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Iterable, Sequence
+
 import torch
+
 from gobig.codemodel.model import GPT, KVCache
 from gobig.codemodel.tokenizer import EOS_ID, PAD_ID
 from gobig.runtime import autocast
@@ -32,7 +34,12 @@ def pad_batch(examples: Sequence[tuple[Sequence[int], Sequence[int]]], pad_to: i
     return ids[:, :-1], ids[:, 1:], mask[:, 1:]
 
 
-def example_sampler(examples: Sequence[tuple[Sequence[int], Sequence[int]]], batch_size: int, generator: torch.Generator, pad_to: int | None = None) -> Callable[[int], Batch]:
+def example_sampler(
+    examples: Sequence[tuple[Sequence[int], Sequence[int]]],
+    batch_size: int,
+    generator: torch.Generator,
+    pad_to: int | None = None,
+) -> Callable[[int], Batch]:
     """Fine-tuning batches: a fresh shuffle of the examples each epoch (a
     batch larger than the data set spans several epochs)."""
     order: list[int] = []
@@ -58,7 +65,13 @@ def block_sampler(blocks: torch.Tensor, batch_size: int, generator: torch.Genera
     return sample
 
 
-def sample_next(logits: torch.Tensor, temperature: float, generator: torch.Generator, top_k: int | None = None, top_p: float | None = None) -> torch.Tensor:
+def sample_next(
+    logits: torch.Tensor,
+    temperature: float,
+    generator: torch.Generator,
+    top_k: int | None = None,
+    top_p: float | None = None,
+) -> torch.Tensor:
     """One token per row of (B, vocab) logits. Temperature 0 is greedy."""
     if temperature == 0:
         return logits.argmax(dim=-1)
@@ -95,7 +108,9 @@ def generate(
     if not prompt_ids or max_new_tokens < 1:
         raise ValueError("generate needs a non-empty prompt and max_new_tokens >= 1")
     if len(prompt_ids) + max_new_tokens > config.max_seq_len:
-        raise ValueError(f"prompt of {len(prompt_ids)} + {max_new_tokens} new tokens exceed max_seq_len={config.max_seq_len}")
+        raise ValueError(
+            f"prompt of {len(prompt_ids)} + {max_new_tokens} new tokens exceed max_seq_len={config.max_seq_len}"
+        )
     device = next(model.parameters()).device
     dtype = torch.bfloat16 if device.type == "cuda" else torch.float32  # what autocast computes in
     if generator.device != device:
@@ -161,7 +176,9 @@ def train_lm(
     decay = [p for p in model.parameters() if p.dim() >= 2]
     no_decay = [p for p in model.parameters() if p.dim() < 2]
     groups = [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
-    optimizer = torch.optim.AdamW(groups, lr=lr, betas=(0.9, 0.95), **({"fused": True} if device.type == "cuda" else {}))
+    optimizer = torch.optim.AdamW(
+        groups, lr=lr, betas=(0.9, 0.95), **({"fused": True} if device.type == "cuda" else {})
+    )
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: _lr_factor(step, steps, warmup, min_lr_ratio))
     forward = torch.compile(model) if compile else model
     source = None if callable(batches) else iter(batches)
@@ -199,11 +216,19 @@ def train_lm(
     mfu = None
     if device.type == "cuda" and peak_flops and tokens_per_s:
         mfu = model.flops_per_token(seq_len) * tokens_per_s / peak_flops
-    return {"history": history, "tokens_per_s": tokens_per_s, "mfu": mfu, "timed_steps": steps - 1, "timed_seconds": seconds}
+    return {
+        "history": history,
+        "tokens_per_s": tokens_per_s,
+        "mfu": mfu,
+        "timed_steps": steps - 1,
+        "timed_seconds": seconds,
+    }
 
 
 @torch.no_grad()
-def evaluate_loss(model: GPT, examples: Sequence[tuple[Sequence[int], Sequence[int]]], batch_size: int, device: torch.device) -> float:
+def evaluate_loss(
+    model: GPT, examples: Sequence[tuple[Sequence[int], Sequence[int]]], batch_size: int, device: torch.device
+) -> float:
     """Mean loss per masked token over all examples (token-weighted, so long
     solutions count for more, as in training)."""
     was_training = model.training

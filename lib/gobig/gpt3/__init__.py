@@ -30,9 +30,9 @@ from __future__ import annotations
 from gobig.fitting import (  # noqa: F401
     CEILING,
     FIT_KINDS,
-    Fit,
     MEANINGFUL_DECADES,
     SHARE_CLIP,
+    Fit,
     _power10,
     clopper_pearson,
     cluster_bootstrap_mean,
@@ -42,9 +42,12 @@ from gobig.fitting import (  # noqa: F401
     fit_logistic,
     params_for_accuracy,
 )
-from gobig.jsonnum import (  # noqa: F401
-    from_json_number,
-    json_number,
+from gobig.gpt3.claims import (  # noqa: F401
+    EPOCHS_RANGE,
+    GPT2_PARAMS,
+    MNIST_GREY_LEVELS,
+    WORDS_PER_TOKEN,
+    claims_table,
 )
 from gobig.gpt3.data import (  # noqa: F401
     ACCURACY_FILE,
@@ -57,31 +60,6 @@ from gobig.gpt3.data import (  # noqa: F401
     load_accuracies,
     load_models,
     load_token_mix,
-)
-from gobig.gpt3.study import (  # noqa: F401
-    BENCHMARKS,
-    CLASSES,
-    DEFAULT_PROFILE,
-    EMERGENT_SHARE,
-    FLAT_GAIN,
-    GPT3_PARAMS,
-    GPT3_TRAINING_TOKENS,
-    MODEL_SIZES,
-    OWEN_2024,
-    PARAMETERS,
-    STUDY,
-    VERSION,
-    _ACCURACIES,
-    _compute,
-    backtest_series,
-    classify_series,
-    default_record,
-    expand_configs,
-    load_profile,
-    make_config,
-    run,
-    series_with_data,
-    validate_parameters,
 )
 from gobig.gpt3.frames import (  # noqa: F401
     FIT_FORMATS,
@@ -101,10 +79,32 @@ from gobig.gpt3.frames import (  # noqa: F401
     requirements_frame,
     table_frame,
 )
-from gobig.gpt3.claims import (  # noqa: F401
-    EPOCHS_RANGE,
-    GPT2_PARAMS,
-    MNIST_GREY_LEVELS,
-    WORDS_PER_TOKEN,
-    claims_table,
+from gobig.gpt3.study import (  # noqa: F401
+    _ACCURACIES,
+    BENCHMARKS,
+    CLASSES,
+    DEFAULT_PROFILE,
+    EMERGENT_SHARE,
+    FLAT_GAIN,
+    GPT3_PARAMS,
+    GPT3_TRAINING_TOKENS,
+    MODEL_SIZES,
+    OWEN_2024,
+    PARAMETERS,
+    STUDY,
+    VERSION,
+    _compute,
+    backtest_series,
+    classify_series,
+    default_record,
+    expand_configs,
+    load_profile,
+    make_config,
+    run,
+    series_with_data,
+    validate_parameters,
+)
+from gobig.jsonnum import (  # noqa: F401
+    from_json_number,
+    json_number,
 )

@@ -9,7 +9,15 @@ import pandas as pd
 
 from gobig import law
 from gobig.gpt3.data import BLOG_CHART, load_models
-from gobig.gpt3.frames import _count, _decades, backtest_summary, blog_chart_frame, fits_frame, lacking_fits, requirements_frame
+from gobig.gpt3.frames import (
+    _count,
+    _decades,
+    backtest_summary,
+    blog_chart_frame,
+    fits_frame,
+    lacking_fits,
+    requirements_frame,
+)
 
 # ---- claims -----------------------------------------------------------------
 
@@ -167,7 +175,9 @@ def claims_table(record: dict | list[dict]) -> pd.DataFrame:
     )
     n = basis.tokens.iloc[0]
     needed_dimension = 1000 * gpt3_params / n
-    by_law = ", ".join(f"d = {row.effective_dimension:g}: {_decades(row.decades_beyond_gpt3)}" for row in basis.itertuples())
+    by_law = ", ".join(
+        f"d = {row.effective_dimension:g}: {_decades(row.decades_beyond_gpt3)}" for row in basis.itertuples()
+    )
     add(
         "by the law, ~3 more orders of magnitude (175T parameters) are needed",
         "blog",
@@ -181,7 +191,13 @@ def claims_table(record: dict | list[dict]) -> pd.DataFrame:
     level_70 = BLOG_CHART["level"]
     verified_top = chart[(chart.params == gpt3_params) & chart.verified]
     if verified_top.empty:
-        add("GPT-3 (175B) did not reach 70% in the blog's chart", f"blog; {BLOG_CHART['figure']}", "", "inconclusive", "no verified 175B value of the chart's task")
+        add(
+            "GPT-3 (175B) did not reach 70% in the blog's chart",
+            f"blog; {BLOG_CHART['figure']}",
+            "",
+            "inconclusive",
+            "no verified 175B value of the chart's task",
+        )
     else:
         best = verified_top.loc[verified_top.accuracy.idxmax()]
         values = ", ".join(f"{row.setting} {row.accuracy:g}%" for row in verified_top.itertuples())
@@ -209,15 +225,29 @@ def claims_table(record: dict | list[dict]) -> pd.DataFrame:
         chart_why = (
             f"{int((~smaller.verified).sum())} of the chart's {len(smaller)} values below 175B are in one transcription only (not verified), so the series is not fitted; "
             f"on that transcription (few-shot: {readings_a}) it stays near 0 and then rises, the emergent shape, which no extrapolation can carry; "
-            f"the 175B value is {level_70 - verified_top.accuracy.max():.1f} points short of 70%" if not verified_top.empty else "the chart's values are not verified"
+            f"the 175B value is {level_70 - verified_top.accuracy.max():.1f} points short of 70%"
+            if not verified_top.empty
+            else "the chart's values are not verified"
         )
-    add("~3 more orders of magnitude (175T parameters) would reach 70% in the chart", "blog", "", chart_verdict, chart_why)
+    add(
+        "~3 more orders of magnitude (175T parameters) would reach 70% in the chart",
+        "blog",
+        "",
+        chart_verdict,
+        chart_why,
+    )
 
     fits = fits_frame(record)
     target = result["target_accuracy"]
     level = result["confidence_level"]
     if fits.empty:
-        add("~3 more orders of magnitude (175T parameters) reach the accuracy GPT-3 lacks", "blog", "", "pending", "no benchmark was fitted")
+        add(
+            "~3 more orders of magnitude (175T parameters) reach the accuracy GPT-3 lacks",
+            "blog",
+            "",
+            "pending",
+            "no benchmark was fitted",
+        )
     else:
         # What GPT-3 lacks: the fitted series still below the target at 175B.
         # Only smooth ones are extrapolated. 175T is "not supported" when every
@@ -229,7 +259,12 @@ def claims_table(record: dict | list[dict]) -> pd.DataFrame:
         others = lacking[lacking["class"] != "smooth"][["benchmark", "setting", "class"]].drop_duplicates()
         blog_params = 1000 * gpt3_params
         note, calibrated = _backtest_note(record)
-        not_extrapolated = "; not extrapolated: " + ", ".join(f"{r.benchmark} {r.setting} ({r['class']})" for _, r in others.iterrows()) if len(others) else ""
+        not_extrapolated = (
+            "; not extrapolated: "
+            + ", ".join(f"{r.benchmark} {r.setting} ({r['class']})" for _, r in others.iterrows())
+            if len(others)
+            else ""
+        )
         if lacking.empty:
             measured = f"no fitted benchmark/setting is below {target:g}% at 175B"
             verdict, why = "not supported", "at this target there is nothing GPT-3 lacks on these benchmarks"
@@ -246,12 +281,24 @@ def claims_table(record: dict | list[dict]) -> pd.DataFrame:
                 f"straddling: {len(smooth) - below_blog - beyond_blog}{not_extrapolated}"
             )
             if (smooth.params_high < blog_params).all():
-                verdict, why = "not supported", f"GPT-3's own smooth trends reach {target:g}% below 175T, interval included"
+                verdict, why = (
+                    "not supported",
+                    f"GPT-3's own smooth trends reach {target:g}% below 175T, interval included",
+                )
             elif (smooth.params_low >= blog_params).all():
                 verdict, why = "supported", "every interval lies at or beyond 175T"
             else:
-                verdict, why = "inconclusive", f"the intervals of fits through {len(result['fits'][0]['params'])} sizes straddle 175T"
+                verdict, why = (
+                    "inconclusive",
+                    f"the intervals of fits through {len(result['fits'][0]['params'])} sizes straddle 175T",
+                )
             if not calibrated and verdict != "inconclusive":
                 verdict, why = "inconclusive", f"{why}, but the intervals are not calibrated"
-        add("~3 more orders of magnitude (175T parameters) reach the accuracy GPT-3 lacks", "blog", measured, verdict, f"{why}; {note}")
+        add(
+            "~3 more orders of magnitude (175T parameters) reach the accuracy GPT-3 lacks",
+            "blog",
+            measured,
+            verdict,
+            f"{why}; {note}",
+        )
     return pd.DataFrame(rows)

@@ -67,6 +67,7 @@ BLOG_CHART = {
     "level": 70.0,
 }
 
+
 def _read_csv(name: str) -> pd.DataFrame:
     with resources.files(_DATA_PACKAGE).joinpath(name).open("r") as handle:
         return pd.read_csv(handle)
@@ -85,7 +86,16 @@ def load_accuracies() -> pd.DataFrame:
     verified values, so nothing unverified reaches a fit. Which readings
     they are is said in the chapter (section "The table")."""
     frame = _read_csv(ACCURACY_FILE)
-    return frame.astype({"params": "int64", "accuracy": "float64", "verified": "bool", "reading_a": "float64", "reading_b": "float64", "check": "float64"})
+    return frame.astype(
+        {
+            "params": "int64",
+            "accuracy": "float64",
+            "verified": "bool",
+            "reading_a": "float64",
+            "reading_b": "float64",
+            "check": "float64",
+        }
+    )
 
 
 def load_models() -> pd.DataFrame:

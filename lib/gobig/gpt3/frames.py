@@ -47,10 +47,14 @@ def table_frame(sizes=MODEL_SIZES) -> pd.DataFrame:
     verified accuracy at each size (NaN: not verified), the count of
     verified sizes, and the sources."""
     data = load_accuracies()
-    wide = data.pivot_table(index=["benchmark", "setting"], columns="params", values="accuracy", sort=False, dropna=False)
+    wide = data.pivot_table(
+        index=["benchmark", "setting"], columns="params", values="accuracy", sort=False, dropna=False
+    )
     wide = wide.reindex(columns=list(sizes))
     wide.columns = [f"{p / 1e9:g}B" for p in wide.columns]
-    meta = data.groupby(["benchmark", "setting"], sort=False).agg(verified=("verified", "sum"), source=("source", lambda s: "; ".join(dict.fromkeys("; ".join(s).split("; ")))))
+    meta = data.groupby(["benchmark", "setting"], sort=False).agg(
+        verified=("verified", "sum"), source=("source", lambda s: "; ".join(dict.fromkeys("; ".join(s).split("; "))))
+    )
     return wide.join(meta).reset_index()
 
 
@@ -62,7 +66,15 @@ def changed_rows(old: pd.DataFrame) -> pd.DataFrame:
     for row in old.itertuples():
         value = new.get((row.benchmark, row.setting, int(row.params)), math.nan)
         if not (value == row.accuracy):
-            rows.append({"benchmark": row.benchmark, "setting": row.setting, "params": int(row.params), "old": float(row.accuracy), "new": float(value)})
+            rows.append(
+                {
+                    "benchmark": row.benchmark,
+                    "setting": row.setting,
+                    "params": int(row.params),
+                    "old": float(row.accuracy),
+                    "new": float(value),
+                }
+            )
     return pd.DataFrame(rows, columns=["benchmark", "setting", "params", "old", "new"])
 
 
@@ -107,7 +119,9 @@ def fits_frame(record: dict) -> pd.DataFrame:
                 "params_low": from_json_number(needed.get("low")),
                 "params_high": from_json_number(needed.get("high")),
                 "share_unreachable": from_json_number(needed.get("share_unreachable")),
-                "decades_beyond_gpt3": math.log10(params_needed / record["result"]["gpt3_params"]) if params_needed > 0 else (math.nan if math.isnan(params_needed) else -math.inf),
+                "decades_beyond_gpt3": math.log10(params_needed / record["result"]["gpt3_params"])
+                if params_needed > 0
+                else (math.nan if math.isnan(params_needed) else -math.inf),
             }
         )
     return pd.DataFrame(rows)
@@ -117,10 +131,11 @@ def requirements_frame(record: dict) -> pd.DataFrame:
     """The law's smooth-interpolation count n*d for each (tokens, effective
     dimension): columns tokens, effective_dimension, required_params,
     ratio_to_gpt3, decades_beyond_gpt3."""
-    frame = pd.DataFrame(record["result"]["requirements"], columns=["tokens", "effective_dimension", "required_params", "ratio_to_gpt3"])
+    frame = pd.DataFrame(
+        record["result"]["requirements"], columns=["tokens", "effective_dimension", "required_params", "ratio_to_gpt3"]
+    )
     frame["decades_beyond_gpt3"] = np.log10(frame["ratio_to_gpt3"])
     return frame
-
 
 
 def observations_frame(record: dict) -> pd.DataFrame:
@@ -129,7 +144,13 @@ def observations_frame(record: dict) -> pd.DataFrame:
     rows = {}
     for entry in record["result"]["fits"]:
         for params, accuracy in zip(entry["params"], entry["accuracy"]):
-            rows[(entry["benchmark"], entry["setting"], params)] = {"benchmark": entry["benchmark"], "setting": entry["setting"], "params": params, "accuracy": accuracy, "class": entry["class"]["class"]}
+            rows[(entry["benchmark"], entry["setting"], params)] = {
+                "benchmark": entry["benchmark"],
+                "setting": entry["setting"],
+                "params": params,
+                "accuracy": accuracy,
+                "class": entry["class"]["class"],
+            }
     return pd.DataFrame(list(rows.values()), columns=["benchmark", "setting", "params", "accuracy", "class"])
 
 
@@ -216,7 +237,16 @@ def compute_optimal_frame(record: dict) -> pd.DataFrame:
     rows = []
     for key, label in labels.items():
         low, high = view["besiroglu_90"][key]
-        rows.append({"quantity": label, "key": key, "hoffmann": view["hoffmann"][key], "besiroglu": view["besiroglu"][key], "besiroglu_low": low, "besiroglu_high": high})
+        rows.append(
+            {
+                "quantity": label,
+                "key": key,
+                "hoffmann": view["hoffmann"][key],
+                "besiroglu": view["besiroglu"][key],
+                "besiroglu_low": low,
+                "besiroglu_high": high,
+            }
+        )
     frame = pd.DataFrame(rows)
     frame.attrs["sources"] = (chinchilla.HOFFMANN_SOURCE, chinchilla.BESIROGLU_SOURCE)
     return frame
@@ -244,7 +274,9 @@ def bands_frame(record: dict, num_points: int = 60, largest_params: float = 1e15
         fitted = Fit.from_dict(entry["fit"])
         top = largest_params if entry["class"]["class"] == "smooth" else max(entry["params"])
         grid = np.geomspace(min(config["model_sizes"]), top, num_points)
-        band = extrapolation_band(fitted, grid, level=result["confidence_level"], n_samples=config["uncertainty_samples"], seed=config["seed"])
+        band = extrapolation_band(
+            fitted, grid, level=result["confidence_level"], n_samples=config["uncertainty_samples"], seed=config["seed"]
+        )
         frames.append(band.assign(benchmark=entry["benchmark"], setting=entry["setting"], kind=fitted.kind))
     return pd.concat(frames, ignore_index=True)
 
@@ -258,10 +290,47 @@ def arithmetic_table(record: dict) -> pd.DataFrame:
         ("MNIST", "corrected", "n*d, n = 60,000 images of d = 784 pixels", law.MNIST_N, law.MNIST_D),
         *[("MNIST", "law (B&S)", f"n*d, effective dimension {d}", law.MNIST_N, d) for d in law.MNIST_EFFECTIVE_D_RANGE],
     ]
-    table = [{"model": m, "who": who, "formula": formula, "n": n, "d": d, "parameters": law.smooth_interpolation_params(n, d)} for m, who, formula, n, d in rows]
-    table.append({"model": "MNIST", "who": "classical", "formula": "parameters = equations (one per label)", "n": law.MNIST_N, "d": np.nan, "parameters": law.params_equal_equations(law.MNIST_N)})
+    table = [
+        {
+            "model": m,
+            "who": who,
+            "formula": formula,
+            "n": n,
+            "d": d,
+            "parameters": law.smooth_interpolation_params(n, d),
+        }
+        for m, who, formula, n, d in rows
+    ]
+    table.append(
+        {
+            "model": "MNIST",
+            "who": "classical",
+            "formula": "parameters = equations (one per label)",
+            "n": law.MNIST_N,
+            "d": np.nan,
+            "parameters": law.params_equal_equations(law.MNIST_N),
+        }
+    )
     gpt3_params = record["result"]["gpt3_params"]
-    table.append({"model": "GPT-3", "who": "blog", "formula": "175B x 10^3 ('3 more orders of magnitude')", "n": np.nan, "d": np.nan, "parameters": 1000.0 * gpt3_params})
+    table.append(
+        {
+            "model": "GPT-3",
+            "who": "blog",
+            "formula": "175B x 10^3 ('3 more orders of magnitude')",
+            "n": np.nan,
+            "d": np.nan,
+            "parameters": 1000.0 * gpt3_params,
+        }
+    )
     for row in requirements_frame(record).itertuples():
-        table.append({"model": "GPT-3", "who": "law", "formula": f"n*d, n = {row.tokens / 1e9:.0f}B tokens, d = {row.effective_dimension:g}", "n": row.tokens, "d": row.effective_dimension, "parameters": row.required_params})
+        table.append(
+            {
+                "model": "GPT-3",
+                "who": "law",
+                "formula": f"n*d, n = {row.tokens / 1e9:.0f}B tokens, d = {row.effective_dimension:g}",
+                "n": row.tokens,
+                "d": row.effective_dimension,
+                "parameters": row.required_params,
+            }
+        )
     return pd.DataFrame(table)

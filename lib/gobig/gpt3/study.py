@@ -59,7 +59,12 @@ def classify_series(params, accuracy, chance: float) -> dict:
 #: (arXiv 2401.04757), abstract: extrapolating one order of magnitude of
 #: compute, BIG-Bench Hard's aggregate is off by 6 percentage points on
 #: average, individual BIG-Bench tasks by 18.
-OWEN_2024 = {"aggregate_mae": 6.0, "task_mae": 18.0, "span": "one order of magnitude of compute", "source": "Owen 2024 (arXiv 2401.04757), abstract"}
+OWEN_2024 = {
+    "aggregate_mae": 6.0,
+    "task_mae": 18.0,
+    "span": "one order of magnitude of compute",
+    "source": "Owen 2024 (arXiv 2401.04757), abstract",
+}
 
 
 def backtest_series(params, accuracy, chance: float, largest_fitted: float, kind: str, level: float = 0.9) -> dict:
@@ -111,14 +116,30 @@ BENCHMARKS = tuple(_ACCURACIES["benchmark"].drop_duplicates())
 MODEL_SIZES = tuple(int(p) for p in sorted(_ACCURACIES["params"].unique()))
 
 PARAMETERS = {
-    "TOKEN_COUNTS": Spec(float, "training-set sizes n in tokens for the law's n*d (300e9 trained on, 499e9 available)", is_list=True, above=0),
+    "TOKEN_COUNTS": Spec(
+        float,
+        "training-set sizes n in tokens for the law's n*d (300e9 trained on, 499e9 available)",
+        is_list=True,
+        above=0,
+    ),
     "EFFECTIVE_DIMENSIONS": Spec(float, "effective dimensions d for the law's n*d", is_list=True, above=0),
-    "TARGET_ACCURACY": Spec(float, "accuracy (percent) whose parameter count the fits extrapolate to", above=0, maximum=100),
-    "BENCHMARKS": Spec(str, "benchmarks to fit (series with an unverified value at a chosen size are skipped)", is_list=True, allowed=BENCHMARKS),
+    "TARGET_ACCURACY": Spec(
+        float, "accuracy (percent) whose parameter count the fits extrapolate to", above=0, maximum=100
+    ),
+    "BENCHMARKS": Spec(
+        str,
+        "benchmarks to fit (series with an unverified value at a chosen size are skipped)",
+        is_list=True,
+        allowed=BENCHMARKS,
+    ),
     "SETTINGS": Spec(str, "zero-shot, one-shot and/or few-shot", is_list=True, allowed=SETTINGS),
     # A number type so 1.3e9 and 1_300_000_000 both pass; stored as ints.
     "MODEL_SIZES": Spec(float, "model sizes (parameters) to fit on; at least 3", is_list=True, allowed=MODEL_SIZES),
-    "BACKTEST_LARGEST": Spec(float, "the back-test fits the sizes up to this one and predicts the largest of MODEL_SIZES", allowed=MODEL_SIZES),
+    "BACKTEST_LARGEST": Spec(
+        float,
+        "the back-test fits the sizes up to this one and predicts the largest of MODEL_SIZES",
+        allowed=MODEL_SIZES,
+    ),
     "CONFIDENCE_LEVEL": Spec(float, "central probability of the intervals", above=0, maximum=1),
     "UNCERTAINTY_SAMPLES": Spec(int, "coefficient draws for the intervals", minimum=100, maximum=10_000_000),
     "SEED": Spec(int, "seed of the coefficient draws", minimum=0),
@@ -164,7 +185,9 @@ def validate_parameters(values: dict) -> dict:
             f"({params['MODEL_SIZES'][-1]}) with at least 3 of MODEL_SIZES at or below it"
         )
     if not series_with_data(params["BENCHMARKS"], params["SETTINGS"], params["MODEL_SIZES"]):
-        raise ParameterError(f"BENCHMARKS: none of {params['BENCHMARKS']} has verified accuracies in SETTINGS {params['SETTINGS']} for every size in MODEL_SIZES")
+        raise ParameterError(
+            f"BENCHMARKS: none of {params['BENCHMARKS']} has verified accuracies in SETTINGS {params['SETTINGS']} for every size in MODEL_SIZES"
+        )
     return params
 
 
@@ -198,7 +221,10 @@ def _compute_optimal() -> dict:
     hoffmann = plain(chinchilla.budget_view(chinchilla.HOFFMANN_2022, GPT3_PARAMS, GPT3_TRAINING_TOKENS))
     refit = plain(chinchilla.budget_view(chinchilla.BESIROGLU_2024, GPT3_PARAMS, GPT3_TRAINING_TOKENS))
     draws = chinchilla.budget_view(chinchilla.refit_draws(20000, 0), GPT3_PARAMS, GPT3_TRAINING_TOKENS)
-    spread = {key: [float(v) for v in np.quantile(np.broadcast_to(value, (20000,)), [0.05, 0.95])] for key, value in draws.items()}
+    spread = {
+        key: [float(v) for v in np.quantile(np.broadcast_to(value, (20000,)), [0.05, 0.95])]
+        for key, value in draws.items()
+    }
     return {"hoffmann": hoffmann, "besiroglu": refit, "besiroglu_90": spread}
 
 
@@ -213,7 +239,9 @@ def _compute(config: dict) -> tuple[dict, dict]:
     fits, backtests = [], []
     complete = series_with_data(config["benchmarks"], config["settings"], sizes)
     for benchmark, setting in complete:
-        rows = data[(data.benchmark == benchmark) & (data.setting == setting) & data.params.isin(sizes)].sort_values("params")
+        rows = data[(data.benchmark == benchmark) & (data.setting == setting) & data.params.isin(sizes)].sort_values(
+            "params"
+        )
         chance = CHANCE[benchmark]
         classified = classify_series(rows.params, rows.accuracy, chance)
         for kind in FIT_KINDS:
@@ -221,7 +249,9 @@ def _compute(config: dict) -> tuple[dict, dict]:
             # Only a smooth series is extrapolated (classify_series).
             needed = None
             if classified["class"] == "smooth":
-                needed = params_for_accuracy(fitted, config["target_accuracy"], config["uncertainty_samples"], config["seed"], level)
+                needed = params_for_accuracy(
+                    fitted, config["target_accuracy"], config["uncertainty_samples"], config["seed"], level
+                )
             fits.append(
                 {
                     "benchmark": benchmark,
@@ -231,22 +261,38 @@ def _compute(config: dict) -> tuple[dict, dict]:
                     "accuracy": [float(a) for a in rows.accuracy],
                     "fit": fitted.to_dict(),
                     "accuracy_at_gpt3": json_number(fitted.predict(GPT3_PARAMS)),
-                    "params_for_target": None if needed is None else {key: json_number(value) for key, value in needed.items()},
+                    "params_for_target": None
+                    if needed is None
+                    else {key: json_number(value) for key, value in needed.items()},
                 }
             )
-            backtests.append({"benchmark": benchmark, "setting": setting, **backtest_series(rows.params, rows.accuracy, chance, config["backtest_largest"], kind, level)})
+            backtests.append(
+                {
+                    "benchmark": benchmark,
+                    "setting": setting,
+                    **backtest_series(rows.params, rows.accuracy, chance, config["backtest_largest"], kind, level),
+                }
+            )
     # The aggregate: the mean over the fitted series at each size, as Owen
     # 2024's aggregate is a mean over tasks; its floor the mean chance.
     aggregate = None
     if complete:
-        table = data[data.params.isin(sizes) & data.verified].set_index(["benchmark", "setting"]).loc[complete].reset_index()
+        table = (
+            data[data.params.isin(sizes) & data.verified]
+            .set_index(["benchmark", "setting"])
+            .loc[complete]
+            .reset_index()
+        )
         mean = table.groupby("params")["accuracy"].mean().sort_index()
         chance = float(np.mean([CHANCE[b] for b, _ in complete]))
         aggregate = {
             "params": [int(p) for p in mean.index],
             "accuracy": [float(a) for a in mean],
             "chance": chance,
-            "backtests": [backtest_series(mean.index, mean.values, chance, config["backtest_largest"], kind, level) for kind in FIT_KINDS],
+            "backtests": [
+                backtest_series(mean.index, mean.values, chance, config["backtest_largest"], kind, level)
+                for kind in FIT_KINDS
+            ],
         }
     skipped = [
         {"benchmark": benchmark, "setting": setting, "reason": _skip_reason(data, benchmark, setting, sizes)}
@@ -258,7 +304,14 @@ def _compute(config: dict) -> tuple[dict, dict]:
     for tokens in config["token_counts"]:
         for dimension in config["effective_dimensions"]:
             required = law.params_for_lipschitz(1.0, n=tokens, d=dimension)
-            requirements.append({"tokens": tokens, "effective_dimension": dimension, "required_params": required, "ratio_to_gpt3": required / GPT3_PARAMS})
+            requirements.append(
+                {
+                    "tokens": tokens,
+                    "effective_dimension": dimension,
+                    "required_params": required,
+                    "ratio_to_gpt3": required / GPT3_PARAMS,
+                }
+            )
     chart = data[(data.benchmark == BLOG_CHART["benchmark"]) & data.params.isin(BLOG_CHART["sizes"])]
     result = {
         "gpt3_params": GPT3_PARAMS,
@@ -271,7 +324,13 @@ def _compute(config: dict) -> tuple[dict, dict]:
         "backtests": backtests,
         "aggregate": aggregate,
         "blog_chart": [
-            {"setting": row.setting, "params": int(row.params), "accuracy": json_number(row.accuracy), "verified": bool(row.verified), "reading_a": json_number(row.reading_a)}
+            {
+                "setting": row.setting,
+                "params": int(row.params),
+                "accuracy": json_number(row.accuracy),
+                "verified": bool(row.verified),
+                "reading_a": json_number(row.reading_a),
+            }
             for row in chart.sort_values(["setting", "params"]).itertuples()
         ],
         "compute_optimal": _compute_optimal(),

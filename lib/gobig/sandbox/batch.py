@@ -15,7 +15,7 @@ from gobig.sandbox.supervise import run_program
 #: per-test limits on itself, binds fds 0 and 1 to the test's input and an
 #: output buffer (memfds), and runs the solution as the bootstrap would.
 #: The parent enforces the wall limit, compares, and prints the verdicts.
-_BATCH_DRIVER = r'''
+_BATCH_DRIVER = r"""
 import builtins, io, json, math, os, re, resource, select, signal, sys
 # Modules most solutions import, loaded once before the forks so that each
 # child does not pay for them again (a solution sees them already imported).
@@ -105,7 +105,7 @@ for test_input, expected in job["tests"]:
     if verdict != "passed" and job["stop_at_failure"]:
         break
 print(json.dumps(verdicts))
-'''
+"""
 
 
 def _batch_driver() -> str:
@@ -146,15 +146,26 @@ def run_batch(
         return []
     if not check_syntax(source):
         return ["syntax_error"] * (1 if stop_at_failure else len(tests))
-    payload = json.dumps({
-        "source": source, "tests": [list(t) for t in tests], "compare": compare, "stop_at_failure": stop_at_failure,
-        "cpu": limits.cpu_seconds, "wall": limits.wall_seconds, "memory_mb": limits.memory_mb, "output_bytes": limits.output_bytes,
-    })
+    payload = json.dumps(
+        {
+            "source": source,
+            "tests": [list(t) for t in tests],
+            "compare": compare,
+            "stop_at_failure": stop_at_failure,
+            "cpu": limits.cpu_seconds,
+            "wall": limits.wall_seconds,
+            "memory_mb": limits.memory_mb,
+            "output_bytes": limits.output_bytes,
+        }
+    )
     size = len(payload.encode()) + max((len(t[0].encode()) for t in tests), default=0)
     outer = Limits(
-        cpu_seconds=60 + 2 * len(tests), wall_seconds=len(tests) * (limits.wall_seconds + 1) + 30,
-        memory_mb=limits.memory_mb + 256, max_processes=limits.max_processes + 2,
-        output_bytes=64 * len(tests) + 4096, file_bytes=max(limits.file_bytes, size + limits.output_bytes),
+        cpu_seconds=60 + 2 * len(tests),
+        wall_seconds=len(tests) * (limits.wall_seconds + 1) + 30,
+        memory_mb=limits.memory_mb + 256,
+        max_processes=limits.max_processes + 2,
+        output_bytes=64 * len(tests) + 4096,
+        file_bytes=max(limits.file_bytes, size + limits.output_bytes),
     )
     result = run_program(_batch_driver(), payload, limits=outer)
     if result.verdict != "ok":

@@ -13,6 +13,7 @@ from gobig.sandbox.compare import COMPARE_MODES
 from gobig.sandbox.isolation import Limits
 from gobig.sandbox.supervise import run_program
 
+
 def _positive(kind: type) -> Callable[[str], float | int]:
     def parse(text: str) -> float | int:
         try:
@@ -27,13 +28,17 @@ def _positive(kind: type) -> Callable[[str], float | int]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m gobig.sandbox", description="Run untrusted Python programs in the sandbox.")
+    parser = argparse.ArgumentParser(
+        prog="python -m gobig.sandbox", description="Run untrusted Python programs in the sandbox."
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="run one program on one input and print its result as JSON")
     run.add_argument("program", type=Path, help="the Python source to run")
     run.add_argument("--input", type=Path, required=True, help="file fed to the program's stdin")
     run.add_argument("--expected", type=Path, help="expected output; the verdict is then passed or wrong_answer")
-    run.add_argument("--timeout", type=_positive(float), required=True, metavar="S", help="CPU seconds; the wall limit is 2S+1")
+    run.add_argument(
+        "--timeout", type=_positive(float), required=True, metavar="S", help="CPU seconds; the wall limit is 2S+1"
+    )
     run.add_argument("--memory-mb", type=_positive(int), required=True, metavar="M", help="address-space limit in MiB")
     run.add_argument("--compare", choices=COMPARE_MODES, default="exact")
     args = parser.parse_args(argv)

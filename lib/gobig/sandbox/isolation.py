@@ -138,7 +138,13 @@ def _exposed_interpreter(prefix: Path) -> list[str]:
 
 
 def _environment(home: str) -> dict[str, str]:
-    return {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1", "HOME": home}
+    return {
+        "PATH": "/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+        "PYTHONHASHSEED": "0",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "HOME": home,
+    }
 
 
 def _bwrap_command(python: str, uid: int | None, limits: Limits, info_fd: int, source_fd: int) -> list[str]:
@@ -157,8 +163,31 @@ def _bwrap_command(python: str, uid: int | None, limits: Limits, info_fd: int, s
     # bounded (RLIMIT_FSIZE caps only single files) and vanishes with the
     # sandbox. Its source is copied in.
     size = str(_TMP_BYTES + limits.file_bytes)
-    command += ["--size", size, "--perms", "1777", "--tmpfs", "/tmp", "--size", size, "--perms", "1777", "--tmpfs", "/dev/shm"]
-    command += ["--perms", "0777", "--dir", SANDBOX_DIR, "--perms", "0444", "--file", str(source_fd), f"{SANDBOX_DIR}/main.py"]
+    command += [
+        "--size",
+        size,
+        "--perms",
+        "1777",
+        "--tmpfs",
+        "/tmp",
+        "--size",
+        size,
+        "--perms",
+        "1777",
+        "--tmpfs",
+        "/dev/shm",
+    ]
+    command += [
+        "--perms",
+        "0777",
+        "--dir",
+        SANDBOX_DIR,
+        "--perms",
+        "0444",
+        "--file",
+        str(source_fd),
+        f"{SANDBOX_DIR}/main.py",
+    ]
     command += ["--chdir", SANDBOX_DIR]
     for key, value in _environment(SANDBOX_DIR).items():
         command += ["--setenv", key, value]
@@ -177,11 +206,26 @@ def _program(python: str, uid: int | None, limits: Limits, processes: int) -> li
     same reason."""
     command = []
     if uid is not None:
-        command += ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--no-new-privs", "--inh-caps=-all", "--bounding-set=-all", "--"]
+        command += [
+            "setpriv",
+            f"--reuid={uid}",
+            f"--regid={uid}",
+            "--clear-groups",
+            "--no-new-privs",
+            "--inh-caps=-all",
+            "--bounding-set=-all",
+            "--",
+        ]
     cpu = math.ceil(limits.cpu_seconds)  # SIGXCPU at the limit, SIGKILL a second later
     memory = limits.memory_mb << 20
     command += [
-        "prlimit", f"--cpu={cpu}:{cpu + 1}", f"--as={memory}:{memory}", f"--fsize={limits.file_bytes}:{limits.file_bytes}",
-        "--core=0:0", f"--nofile={_OPEN_FILES}:{_OPEN_FILES}", f"--nproc={processes}:{processes}", "--",
+        "prlimit",
+        f"--cpu={cpu}:{cpu + 1}",
+        f"--as={memory}:{memory}",
+        f"--fsize={limits.file_bytes}:{limits.file_bytes}",
+        "--core=0:0",
+        f"--nofile={_OPEN_FILES}:{_OPEN_FILES}",
+        f"--nproc={processes}:{processes}",
+        "--",
     ]
     return command + [python, *_PYTHON]

@@ -106,7 +106,9 @@ def _run_bwrap(run: Path, python: str, uid: int | None, limits: Limits) -> _Raw:
             # this run's; a normal user's are counted per user namespace,
             # which also holds bwrap's init: one more.
             processes = limits.max_processes if uid is not None else limits.max_processes + 1
-            command = _bwrap_command(python, uid, limits, info_write, source.fileno()) + _program(python, uid, limits, processes)
+            command = _bwrap_command(python, uid, limits, info_write, source.fileno()) + _program(
+                python, uid, limits, processes
+            )
             # bwrap gets the scrubbed environment too: a normal user's program
             # can read the environment of bwrap's init, /proc/1/environ.
             environment = _environment(SANDBOX_DIR)
@@ -134,19 +136,29 @@ def _run_rlimits_only(run: Path, python: str, uid: int | None, limits: Limits) -
         # Best effort for a normal user: the limit counts all their tasks, and
         # an escaped process is recognised by its working directory.
         own, me = os.getuid(), os.getpid()
-        processes = sum(threads for _, owner, threads in _processes(zombies=True) if owner == own) + limits.max_processes
+        processes = (
+            sum(threads for _, owner, threads in _processes(zombies=True) if owner == own) + limits.max_processes
+        )
         sweep = functools.partial(_sweep, lambda pid, owner: owner == own and pid != me and _cwd_under(pid, work))
     command = _program(python, uid, limits, processes)
     process, start = _launch(command, work, _environment(str(work)), run / "stdin", ())
     return _supervise(_Started(process, start, -1, sweep), limits)
 
 
-def _launch(command: list[str], cwd: Path, env: dict[str, str], stdin: Path, pass_fds: tuple[int, ...]) -> tuple[subprocess.Popen, float]:
+def _launch(
+    command: list[str], cwd: Path, env: dict[str, str], stdin: Path, pass_fds: tuple[int, ...]
+) -> tuple[subprocess.Popen, float]:
     start = time.monotonic()
     with open(stdin, "rb") as file:
         process = subprocess.Popen(
-            command, stdin=file, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd, env=env,
-            start_new_session=True, pass_fds=pass_fds,
+            command,
+            stdin=file,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=cwd,
+            env=env,
+            start_new_session=True,
+            pass_fds=pass_fds,
         )
     return process, start
 
@@ -360,7 +372,9 @@ def run_program(
     stdout = raw.stdout.decode("utf-8", errors="replace")
     stderr = raw.stderr.decode("utf-8", errors="replace")
     verdict = _classify(raw, stdout, expected, compare)
-    return RunResult(verdict, raw.returncode, stdout[:KEEP_CHARS], stderr[-KEEP_CHARS:], round(raw.wall_seconds, 4), isolation)
+    return RunResult(
+        verdict, raw.returncode, stdout[:KEEP_CHARS], stderr[-KEEP_CHARS:], round(raw.wall_seconds, 4), isolation
+    )
 
 
 def run_many(
@@ -377,4 +391,11 @@ def run_many(
     isolation = isolation_available()  # probe once, before the threads start
     workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(lambda job: run_program(job[0], job[1], expected=job[2], limits=limits, compare=compare, isolation=isolation), jobs))
+        return list(
+            pool.map(
+                lambda job: run_program(
+                    job[0], job[1], expected=job[2], limits=limits, compare=compare, isolation=isolation
+                ),
+                jobs,
+            )
+        )
