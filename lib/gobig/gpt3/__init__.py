@@ -18,7 +18,8 @@ intervals hold; and the study API the chapter calls (``run`` and the
 
 The package's parts, each one job: ``data`` (the paper's tables),
 ``study`` (parameters, the classification rule, the one record),
-``frames`` (the chapter's tables), ``claims`` (the ledger's rows); the
+``frames`` (the chapter's tables), ``claims`` (the ledger's rows),
+``views`` (the record typed: ``views.Record.from_record``); the
 fits themselves are generic (``gobig.fitting``), and so is the JSON number
 codec (``gobig.jsonnum``). Every name the chapter and the tests use is
 importable from ``gobig.gpt3``.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import asdict
 
 import numpy as np
 import pandas as pd
@@ -11,6 +12,7 @@ from gobig import law
 from gobig.fitting import Fit, _power10, clopper_pearson, cluster_bootstrap_mean, extrapolation_band
 from gobig.gpt3.data import load_accuracies
 from gobig.gpt3.study import MODEL_SIZES
+from gobig.gpt3.views import view
 from gobig.jsonnum import from_json_number
 
 # ---- tables for the chapter ------------------------------------------------
@@ -80,10 +82,7 @@ def changed_rows(old: pd.DataFrame) -> pd.DataFrame:
 
 def fit_from_record(record: dict, benchmark: str, setting: str, kind: str) -> Fit:
     """The stored ``Fit`` of one series, e.g. for ``extrapolation_band``."""
-    for entry in record["result"]["fits"]:
-        if (entry["benchmark"], entry["setting"], entry["fit"]["kind"]) == (benchmark, setting, kind):
-            return Fit.from_dict(entry["fit"])
-    raise KeyError(f"no {kind} fit of {benchmark} {setting} in this record")
+    return view(record).fit(benchmark, setting, kind).fit
 
 
 def fits_frame(record: dict) -> pd.DataFrame:
@@ -94,32 +93,33 @@ def fits_frame(record: dict) -> pd.DataFrame:
     columns are parameter counts for the target accuracy (NaN where the
     series is not smooth and so not extrapolated, inf: no finite bound);
     ``decades_beyond_gpt3`` = log10(params_needed / 175e9)."""
+    typed = view(record)
     rows = []
-    for entry in record["result"]["fits"]:
-        fitted, needed = entry["fit"], entry["params_for_target"] or {}
-        params_needed = from_json_number(needed.get("point"))
-        x0 = from_json_number(fitted.get("x0"))
+    for entry in typed.fits:
+        fitted, needed = entry.fit, entry.params_for_target
+        params_needed = needed.point if needed else math.nan
+        x0 = fitted.x0 if fitted.kind == "logistic" else math.nan
         rows.append(
             {
-                "benchmark": entry["benchmark"],
-                "setting": entry["setting"],
-                "kind": fitted["kind"],
-                "class": entry["class"]["class"],
-                "share": entry["class"]["share"],
-                "chance": from_json_number(fitted["chance"]),
-                "ceiling": from_json_number(fitted["ceiling"]),
-                "intercept": from_json_number(fitted["intercept"]),
-                "slope": from_json_number(fitted["slope"]),
+                "benchmark": entry.benchmark,
+                "setting": entry.setting,
+                "kind": fitted.kind,
+                "class": entry.series_class.kind,
+                "share": entry.series_class.share,
+                "chance": math.nan if fitted.chance is None else fitted.chance,
+                "ceiling": math.nan if fitted.ceiling is None else fitted.ceiling,
+                "intercept": fitted.intercept,
+                "slope": fitted.slope,
                 "midpoint_params": _power10(x0) if np.isfinite(x0) else math.nan,
-                "residual_std": from_json_number(fitted["residual_std"]),
-                "dof": fitted["dof"],
-                "accuracy_at_gpt3": from_json_number(entry["accuracy_at_gpt3"]),
-                "target": record["result"]["target_accuracy"],
+                "residual_std": fitted.residual_std,
+                "dof": fitted.dof,
+                "accuracy_at_gpt3": entry.accuracy_at_gpt3,
+                "target": typed.target_accuracy,
                 "params_needed": params_needed,
-                "params_low": from_json_number(needed.get("low")),
-                "params_high": from_json_number(needed.get("high")),
-                "share_unreachable": from_json_number(needed.get("share_unreachable")),
-                "decades_beyond_gpt3": math.log10(params_needed / record["result"]["gpt3_params"])
+                "params_low": needed.low if needed else math.nan,
+                "params_high": needed.high if needed else math.nan,
+                "share_unreachable": needed.share_unreachable if needed else math.nan,
+                "decades_beyond_gpt3": math.log10(params_needed / typed.gpt3_params)
                 if params_needed > 0
                 else (math.nan if math.isnan(params_needed) else -math.inf),
             }
@@ -132,7 +132,8 @@ def requirements_frame(record: dict) -> pd.DataFrame:
     dimension): columns tokens, effective_dimension, required_params,
     ratio_to_gpt3, decades_beyond_gpt3."""
     frame = pd.DataFrame(
-        record["result"]["requirements"], columns=["tokens", "effective_dimension", "required_params", "ratio_to_gpt3"]
+        [asdict(requirement) for requirement in view(record).requirements],
+        columns=["tokens", "effective_dimension", "required_params", "ratio_to_gpt3"],
     )
     frame["decades_beyond_gpt3"] = np.log10(frame["ratio_to_gpt3"])
     return frame
@@ -142,14 +143,14 @@ def observations_frame(record: dict) -> pd.DataFrame:
     """The accuracies the record's fits used: benchmark, setting, params,
     accuracy, class (one row per point)."""
     rows = {}
-    for entry in record["result"]["fits"]:
-        for params, accuracy in zip(entry["params"], entry["accuracy"]):
-            rows[(entry["benchmark"], entry["setting"], params)] = {
-                "benchmark": entry["benchmark"],
-                "setting": entry["setting"],
+    for entry in view(record).fits:
+        for params, accuracy in zip(entry.params, entry.accuracy):
+            rows[(entry.benchmark, entry.setting, params)] = {
+                "benchmark": entry.benchmark,
+                "setting": entry.setting,
                 "params": params,
                 "accuracy": accuracy,
-                "class": entry["class"]["class"],
+                "class": entry.series_class.kind,
             }
     return pd.DataFrame(list(rows.values()), columns=["benchmark", "setting", "params", "accuracy", "class"])
 
@@ -157,10 +158,11 @@ def observations_frame(record: dict) -> pd.DataFrame:
 def lacking_fits(record: dict) -> pd.DataFrame:
     """The fits of the benchmark/settings whose *published* 175B accuracy is
     below the target: what, in the blog's words, GPT-3 lacks."""
-    observed = observations_frame(record)
-    at_gpt3 = observed[observed.params == record["result"]["gpt3_params"]]
-    below = at_gpt3[at_gpt3.accuracy < record["result"]["target_accuracy"]][["benchmark", "setting"]]
-    return fits_frame(record).merge(below, on=["benchmark", "setting"])
+    typed = view(record)
+    observed = observations_frame(typed)
+    at_gpt3 = observed[observed.params == typed.gpt3_params]
+    below = at_gpt3[at_gpt3.accuracy < typed.target_accuracy][["benchmark", "setting"]]
+    return fits_frame(typed).merge(below, on=["benchmark", "setting"])
 
 
 def backtest_frame(record: dict) -> pd.DataFrame:
