@@ -16,6 +16,10 @@ full``:
 
 Rewriting prose is left to a person; ``make notebooks`` and ``make test``
 come after.
+
+A checkout tool: it rewrites the chapter notebook and
+``lib/gobig/profiles/defaults.yaml`` of the repository it lives in
+(``paths.ROOT``), data files both; no source line is rewritten.
 """
 
 from __future__ import annotations

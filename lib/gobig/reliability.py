@@ -5,6 +5,10 @@ book's reliability page.
 it into one JSON record (every test's id, outcome and time, plus
 provenance); the page loads the committed record, and a unit test checks
 that it lists exactly the tests the suite has now, all passed.
+
+A checkout tool: it runs ``tests/`` and writes ``results/`` of the
+repository it lives in (``paths.ROOT``), so it works from a clone, not from
+an installed wheel (as ``gobig.promote`` and the scripts in ``benchmarks/``).
 """
 
 from __future__ import annotations
