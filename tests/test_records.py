@@ -61,3 +61,11 @@ def test_the_view_refuses_a_record_it_does_not_know():
     other = {**record, "study": "mnist"}
     with pytest.raises(RecordShapeError, match="expected 'gpt3'"):
         Record.from_record(other)
+
+
+def test_a_bare_computation_has_a_view_without_key_or_device():
+    """Tests and readings view ``{"config", "result"}`` before it is stored."""
+    record = json.loads(GPT3_RECORDS[0].read_text())
+    bare = Record.from_record({"config": record["config"], "result": record["result"]})
+    assert (bare.key, bare.version, bare.device_name) == (None, None, None)
+    assert bare.config.key(record["version"]) == record["key"]

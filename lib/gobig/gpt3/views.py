@@ -225,12 +225,13 @@ def _plain(cls, data: dict, where: str, convert=None):
 
 @dataclass(frozen=True)
 class Record:
-    """A chapter-2 record, typed."""
+    """A chapter-2 record, typed. ``key``, ``version`` and ``device_name`` are
+    None for a bare ``{"config", "result"}`` (a computation not yet stored)."""
 
-    key: str
-    version: int
+    key: str | None
+    version: int | None
     config: Config
-    device_name: str
+    device_name: str | None
     gpt3_params: int
     gpt3_training_tokens: int
     token_mix_billions: float
@@ -265,17 +266,19 @@ class Record:
     def from_record(cls, record: dict) -> Record:
         """The typed view of a stored record; a record of another study, or of
         a shape this view does not know, is refused with what differs."""
-        if record.get("study") != "gpt3":
+        if record.get("study", "gpt3") != "gpt3":
             raise RecordShapeError(f"record {record.get('key')}: study {record.get('study')!r}, expected 'gpt3'")
         result = record["result"]
         missing, extra = sorted(set(cls.RESULT_FIELDS) - set(result)), sorted(set(result) - set(cls.RESULT_FIELDS))
         if missing or extra:
-            raise RecordShapeError(f"record {record['key']}: result missing {missing}, not known to the view {extra}")
+            raise RecordShapeError(
+                f"record {record.get('key')}: result missing {missing}, not known to the view {extra}"
+            )
         return cls(
-            key=record["key"],
-            version=record["version"],
+            key=record.get("key"),
+            version=record.get("version"),
             config=Config.from_dict(record["config"]),
-            device_name=record["provenance"]["device_name"],
+            device_name=record.get("provenance", {}).get("device_name"),
             gpt3_params=int(result["gpt3_params"]),
             gpt3_training_tokens=int(result["gpt3_training_tokens"]),
             token_mix_billions=float(result["token_mix_billions"]),
