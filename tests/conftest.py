@@ -31,7 +31,14 @@ def trained_mlp(mnist_cpu):
 
     set_seed(0)
     model = build_model("mlp", 128)
-    train_model(model, mnist_cpu.train_images[:20000], mnist_cpu.train_labels[:20000], TrainingSetup(epochs=2, batch_size=128, learning_rate=2e-3), seed=0, progress=False)
+    train_model(
+        model,
+        mnist_cpu.train_images[:20000],
+        mnist_cpu.train_labels[:20000],
+        TrainingSetup(epochs=2, batch_size=128, learning_rate=2e-3),
+        seed=0,
+        progress=False,
+    )
     model.eval()
     for parameter in model.parameters():
         parameter.requires_grad_(False)

@@ -12,7 +12,20 @@ from pathlib import Path
 def run_chapter(chapter: Path, params: Path, output: Path, results: Path) -> dict:
     """Execute ``chapter`` with the parameters file and a results folder;
     return its glued values."""
-    command = [sys.executable, "-m", "papermill", str(chapter), str(output), "-f", str(params), "-p", "RESULTS_DIR", str(results), "--cwd", str(chapter.parent)]
+    command = [
+        sys.executable,
+        "-m",
+        "papermill",
+        str(chapter),
+        str(output),
+        "-f",
+        str(params),
+        "-p",
+        "RESULTS_DIR",
+        str(results),
+        "--cwd",
+        str(chapter.parent),
+    ]
     # Kernels keep their inline backend only when MPLBACKEND is unset.
     environment = {key: value for key, value in os.environ.items() if key != "MPLBACKEND"}
     completed = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=900)

@@ -22,14 +22,16 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
+from gobig import registry
+
 pytestmark = pytest.mark.book
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
 #: Chapter pages (relative to _build/html) and the fewest figures each must show.
-CHAPTER_FIGURES = {"chapters/01_mnist_capacity.html": 5, "chapters/02_gpt3_extrapolation.html": 3, "chapters/03_alphacode_split.html": 4}
+CHAPTER_FIGURES = {f"{entry.notebook}.html": entry.figures for entry in registry.STUDIES}
 #: Every notebook page of the book (the toc's files), relative to the root.
-BOOK_NOTEBOOKS = ["ledger", "chapters/01_mnist_capacity", "chapters/02_gpt3_extrapolation", "chapters/03_alphacode_split", "reliability", "performance"]
+BOOK_NOTEBOOKS = ["ledger", *(entry.notebook for entry in registry.STUDIES), "reliability", "performance"]
 #: The toc's markdown pages.
 BOOK_MARKDOWN = ["bibliography"]
 #: Every page a reader can open, the landing page included.

@@ -29,8 +29,12 @@ def make_book(output: Path, results: Path) -> subprocess.CompletedProcess:
     environment = {key: value for key, value in os.environ.items() if key != "MPLBACKEND"}
     environment["GOBIG_RESULTS_DIR"] = str(results)
     completed = subprocess.run(
-        ["make", "-C", str(ROOT), "book", f"BOOK_OUT={output}"], env=environment,
-        capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=3600,
+        ["make", "-C", str(ROOT), "book", f"BOOK_OUT={output}"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=3600,
     )
     assert completed.returncode == 0, f"make book failed:\n{completed.stdout[-8000:]}\n{completed.stderr[-8000:]}"
     return completed
@@ -58,4 +62,6 @@ def test_a_changed_record_reaches_the_next_make_book(tmp_path):
     assert marker in ledger.read_text(), "the ledger still shows the old record after make book"
 
     third = make_book(output, results)
-    assert FRESH not in third.stdout and "Executing notebook" not in third.stdout + third.stderr  # nothing changed: incremental
+    assert (
+        FRESH not in third.stdout and "Executing notebook" not in third.stdout + third.stderr
+    )  # nothing changed: incremental

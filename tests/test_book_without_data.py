@@ -3,7 +3,7 @@ mirror to find its records (GitHub's runners, a reader's laptop)."""
 
 import pytest
 
-from gobig import alphacode, gpt3, mnist
+from gobig import gpt3, registry
 from gobig.data import codecontests
 from gobig.sweep import profile_records
 
@@ -14,11 +14,13 @@ def test_the_mirrors_published_checksums_are_the_files(tmp_path):
     from gobig import paths
 
     for name, digest in codecontests.MIRROR_SHA256.items():
-        sums = dict(line.split()[::-1] for line in (paths.data_dir() / "codecontests" / "SHA256SUMS").read_text().splitlines())
+        sums = dict(
+            line.split()[::-1] for line in (paths.data_dir() / "codecontests" / "SHA256SUMS").read_text().splitlines()
+        )
         assert sums[name] == digest
 
 
-@pytest.mark.parametrize("study", [mnist, alphacode], ids=lambda s: s.STUDY)
+@pytest.mark.parametrize("study", [entry.study for entry in registry.STUDIES], ids=lambda s: s.STUDY)
 def test_a_chapters_default_records_are_found_without_the_data(study, tmp_path, monkeypatch):
     with_data = profile_records(study, study.DEFAULT_PROFILE)
     monkeypatch.setenv("GOBIG_DATA_DIR", str(tmp_path / "no-data"))

@@ -35,7 +35,9 @@ def tokenizer():
 
 def tiny_model(vocab_size, seed=0, max_seq_len=64, d_model=32, n_layer=2, n_head=4):
     torch.manual_seed(seed)
-    return GPT(GPTConfig(vocab_size=vocab_size, n_layer=n_layer, n_head=n_head, d_model=d_model, max_seq_len=max_seq_len)).eval()
+    return GPT(
+        GPTConfig(vocab_size=vocab_size, n_layer=n_layer, n_head=n_head, d_model=d_model, max_seq_len=max_seq_len)
+    ).eval()
 
 
 # ---- tokenizer -----------------------------------------------------------------
@@ -54,7 +56,11 @@ def test_tokenizer_is_deterministic_and_specials_are_fixed(tokenizer):
     again = cm.train_tokenizer(texts, vocab_size=420)
     assert again.to_str() == tokenizer.to_str()
     assert tokenizer.get_vocab_size() > 256 + len(cm.SPECIAL_TOKENS)  # merges were learned
-    assert [tokenizer.token_to_id(t) for t in cm.SPECIAL_TOKENS] == [cm.PAD_ID, cm.BOS_ID, cm.STATEMENT_ID, cm.SOLUTION_ID, cm.EOS_ID] == [0, 1, 2, 3, 4]
+    assert (
+        [tokenizer.token_to_id(t) for t in cm.SPECIAL_TOKENS]
+        == [cm.PAD_ID, cm.BOS_ID, cm.STATEMENT_ID, cm.SOLUTION_ID, cm.EOS_ID]
+        == [0, 1, 2, 3, 4]
+    )
     loaded = type(tokenizer).from_str(tokenizer.to_str())
     cm.check_special_tokens(loaded)
     text = "x = 1<|eos|>y<|statement|><|solution|>"
@@ -137,15 +143,23 @@ def test_gpt_shapes_causality_and_parameter_count():
     changed = ids.clone()
     changed[:, 12] = (changed[:, 12] + 1) % 100
     other = model(changed)[0]
-    assert torch.allclose(logits[:, :12], other[:, :12], atol=1e-6, rtol=0) and not torch.allclose(logits[:, 12:], other[:, 12:])
+    assert torch.allclose(logits[:, :12], other[:, :12], atol=1e-6, rtol=0) and not torch.allclose(
+        logits[:, 12:], other[:, 12:]
+    )
 
     unique = {id(p): p.numel() for m in model.modules() for p in m.parameters(recurse=False)}
     assert model.lm_head.weight is model.wte.weight
     assert model.num_parameters() == sum(unique.values()) == sum(p.numel() for p in model.parameters())
     c = model.config
     per_layer = 12 * c.d_model**2 + 13 * c.d_model  # qkv, proj, mlp weights and biases, two LayerNorms
-    assert model.num_parameters() == c.vocab_size * c.d_model + c.max_seq_len * c.d_model + c.n_layer * per_layer + 2 * c.d_model
-    assert model.flops_per_token(20) == 6 * (model.num_parameters() - c.max_seq_len * c.d_model) + 12 * c.n_layer * c.d_model * 20
+    assert (
+        model.num_parameters()
+        == c.vocab_size * c.d_model + c.max_seq_len * c.d_model + c.n_layer * per_layer + 2 * c.d_model
+    )
+    assert (
+        model.flops_per_token(20)
+        == 6 * (model.num_parameters() - c.max_seq_len * c.d_model) + 12 * c.n_layer * c.d_model * 20
+    )
 
     targets = torch.randint(0, 100, (3, 20))
     mask = torch.zeros(3, 20)
@@ -183,7 +197,15 @@ def test_greedy_generation_with_cache_equals_the_naive_loop():
     model = tiny_model(100, seed=3)
     prompt = [5, 17, 42, 8, 99, 3]
     reference = naive_greedy(model, prompt, 30, eos_id=cm.EOS_ID)
-    samples = cm.generate(model, prompt, num_samples=5, max_new_tokens=30, temperature=0.0, generator=torch.Generator().manual_seed(0), batch_size=2)
+    samples = cm.generate(
+        model,
+        prompt,
+        num_samples=5,
+        max_new_tokens=30,
+        temperature=0.0,
+        generator=torch.Generator().manual_seed(0),
+        batch_size=2,
+    )
     assert samples == [reference] * 5
     # An eos id the model emits cuts the sample there, without the eos.
     eos = reference[7]
@@ -195,7 +217,16 @@ def test_sampling_is_reproducible_per_seed_and_stops_at_eos():
     model = tiny_model(50, seed=4, max_seq_len=128)
 
     def draw(seed, **kwargs):
-        return cm.generate(model, [7, 8, 9], 12, 40, temperature=1.0, generator=torch.Generator().manual_seed(seed), batch_size=5, **kwargs)
+        return cm.generate(
+            model,
+            [7, 8, 9],
+            12,
+            40,
+            temperature=1.0,
+            generator=torch.Generator().manual_seed(seed),
+            batch_size=5,
+            **kwargs,
+        )
 
     first = draw(0)
     assert draw(0) == first and draw(1) != first
@@ -255,8 +286,10 @@ def test_train_lm_takes_an_iterable_and_weight_decay_skips_vectors():
     blocks = torch.randint(0, 30, (8, 17), generator=torch.Generator().manual_seed(0))
     batches = [(blocks[:, :-1], blocks[:, 1:], torch.ones(8, 16))] * 3
     biases = [p.detach().clone() for p in model.parameters() if p.dim() < 2]
-    result = cm.train_lm(model, iter(batches), steps=3, lr=1e-3, warmup=1, weight_decay=0.1, device=torch.device("cpu"), log_every=10)
+    result = cm.train_lm(
+        model, iter(batches), steps=3, lr=1e-3, warmup=1, weight_decay=0.1, device=torch.device("cpu"), log_every=10
+    )
     assert [row["step"] for row in result["history"]] == [3] and result["timed_steps"] == 2
     assert all(not torch.equal(b, p) for b, p in zip(biases, (p for p in model.parameters() if p.dim() < 2)))
-    assert [cm._lr_factor(s, 10, 2, 0.1) for s in (0, 1, 2)] == [0.5, 1.0, 1.0]
-    assert cm._lr_factor(10, 10, 2, 0.1) == pytest.approx(0.1)
+    assert [cm.training._lr_factor(s, 10, 2, 0.1) for s in (0, 1, 2)] == [0.5, 1.0, 1.0]
+    assert cm.training._lr_factor(10, 10, 2, 0.1) == pytest.approx(0.1)

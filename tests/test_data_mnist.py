@@ -8,7 +8,14 @@ import pytest
 import torch
 
 from gobig import paths
-from gobig.data.mnist import UNCOMPRESSED_MD5, MnistChecksumError, MnistDataMissing, load_mnist, mirror_folder, prepare_from_mirror
+from gobig.data.mnist import (
+    UNCOMPRESSED_MD5,
+    MnistChecksumError,
+    MnistDataMissing,
+    load_mnist,
+    mirror_folder,
+    prepare_from_mirror,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -25,7 +32,9 @@ def test_whole_splits_as_tensors(mnist_cpu):
     assert mnist_cpu.test_images.shape == (10_000, 1, 28, 28)
     assert mnist_cpu.train_images.dtype == torch.float32
     assert 0.0 == mnist_cpu.train_images.min() and mnist_cpu.train_images.max() == 1.0
-    assert torch.equal(torch.bincount(mnist_cpu.test_labels), torch.tensor([980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]))
+    assert torch.equal(
+        torch.bincount(mnist_cpu.test_labels), torch.tensor([980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009])
+    )
 
 
 def test_altered_file_fails_its_checksum(tmp_path, mirror_copy):

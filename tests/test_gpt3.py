@@ -11,7 +11,16 @@ from gobig.params import ParameterError
 
 pytestmark = pytest.mark.unit
 
-SIZES = (125_000_000, 350_000_000, 760_000_000, 1_300_000_000, 2_700_000_000, 6_700_000_000, 13_000_000_000, 175_000_000_000)
+SIZES = (
+    125_000_000,
+    350_000_000,
+    760_000_000,
+    1_300_000_000,
+    2_700_000_000,
+    6_700_000_000,
+    13_000_000_000,
+    175_000_000_000,
+)
 
 # Values read twice off two transcriptions of Brown et al. 2020 Table H.1
 # that agree (and, at 175B, the body tables 3.2, 3.3, 3.10).
@@ -33,7 +42,18 @@ def table():
 
 def test_table_has_every_benchmark_setting_and_size():
     data = table()
-    assert list(data.columns) == ["benchmark", "setting", "params", "accuracy", "verified", "reading_a", "reading_b", "check", "source", "note"]
+    assert list(data.columns) == [
+        "benchmark",
+        "setting",
+        "params",
+        "accuracy",
+        "verified",
+        "reading_a",
+        "reading_b",
+        "check",
+        "source",
+        "note",
+    ]
     assert len(data) == len(gpt3.CHANCE) * len(gpt3.SETTINGS) * len(SIZES) == 19 * 3 * 8
     assert not data.duplicated(["benchmark", "setting", "params"]).any()
     assert tuple(sorted(data.params.unique())) == SIZES and data.params.dtype.kind == "i"
@@ -58,7 +78,9 @@ def test_verified_values():
 def test_a_value_is_verified_exactly_when_two_readings_agree():
     data = table()
     readings = data[["reading_a", "reading_b", "check"]].to_numpy()
-    agree = [any(x == y for i, x in enumerate(r) for y in r[i + 1:] if not (np.isnan(x) or np.isnan(y))) for r in readings]
+    agree = [
+        any(x == y for i, x in enumerate(r) for y in r[i + 1 :] if not (np.isnan(x) or np.isnan(y))) for r in readings
+    ]
     assert list(data.verified) == agree
     assert data.accuracy.isna().equals(~data.verified)
     for row in data[data.verified].itertuples():
@@ -77,7 +99,14 @@ def test_the_values_the_review_flagged_are_not_verified():
 def test_changed_rows_against_the_old_table():
     import pandas as pd
 
-    old = pd.DataFrame({"benchmark": ["Winogrande", "TriviaQA"], "setting": ["few-shot", "zero-shot"], "params": [1_300_000_000, 175_000_000_000], "accuracy": [61.2, 64.3]})
+    old = pd.DataFrame(
+        {
+            "benchmark": ["Winogrande", "TriviaQA"],
+            "setting": ["few-shot", "zero-shot"],
+            "params": [1_300_000_000, 175_000_000_000],
+            "accuracy": [61.2, 64.3],
+        }
+    )
     changed = gpt3.changed_rows(old)
     assert len(changed) == 1 and changed.iloc[0].benchmark == "Winogrande" and np.isnan(changed.iloc[0].new)
 
@@ -91,10 +120,25 @@ def test_table_frame_is_one_row_per_series():
 
 def test_models_and_token_mix():
     models = gpt3.load_models()
-    assert list(models.params) == [125_000_000, 350_000_000, 760_000_000, 1_300_000_000, 2_700_000_000, 6_700_000_000, 13_000_000_000, 175_000_000_000]
+    assert list(models.params) == [
+        125_000_000,
+        350_000_000,
+        760_000_000,
+        1_300_000_000,
+        2_700_000_000,
+        6_700_000_000,
+        13_000_000_000,
+        175_000_000_000,
+    ]
     assert (models.training_tokens == 300_000_000_000).all()
     mix = gpt3.load_token_mix()
-    assert dict(zip(mix.dataset, mix.tokens_billions)) == {"Common Crawl": 410, "WebText2": 19, "Books1": 12, "Books2": 55, "Wikipedia": 3}
+    assert dict(zip(mix.dataset, mix.tokens_billions)) == {
+        "Common Crawl": 410,
+        "WebText2": 19,
+        "Books1": 12,
+        "Books2": 55,
+        "Wikipedia": 3,
+    }
     assert mix.tokens_billions.sum() == 499
 
 
@@ -180,7 +224,9 @@ def test_unreachable_targets_are_infinite():
         assert needed["point"] == needed["low"] == needed["high"] == math.inf
         assert needed["share_unreachable"] == 1.0
 
-    falling = gpt3.fit_log_linear(GRID, 90.0 - 3.0 * np.log10(GRID) + np.random.default_rng(0).normal(0, 0.1, GRID.size))
+    falling = gpt3.fit_log_linear(
+        GRID, 90.0 - 3.0 * np.log10(GRID) + np.random.default_rng(0).normal(0, 0.1, GRID.size)
+    )
     needed = gpt3.params_for_accuracy(falling, 95.0, n_samples=1000)
     assert needed["point"] == math.inf and needed["high"] == math.inf
     assert needed["share_unreachable"] > 0.99
@@ -244,7 +290,13 @@ def test_prediction_interval_is_wider_than_the_band_and_holds_new_values_at_its_
     for _ in range(2000):
         fit = gpt3.fit_log_linear(params, truth(params) + rng.normal(0, 2.0, params.size))
         out = fit.intervals(SIZES[-1], level=0.9)
-        assert out["prediction_low"][0] < out["band_low"][0] < out["point"][0] < out["band_high"][0] < out["prediction_high"][0]
+        assert (
+            out["prediction_low"][0]
+            < out["band_low"][0]
+            < out["point"][0]
+            < out["band_high"][0]
+            < out["prediction_high"][0]
+        )
         new = truth(SIZES[-1]) + rng.normal(0, 2.0)
         inside += out["prediction_low"][0] <= new <= out["prediction_high"][0]
         band_inside += out["band_low"][0] <= new <= out["band_high"][0]
@@ -298,7 +350,7 @@ def test_backtest_series_on_an_exact_line():
 
 def test_clopper_pearson_and_cluster_bootstrap():
     low, high = gpt3.clopper_pearson(0, 10, level=0.9)
-    assert low == 0 and high == pytest.approx(1 - 0.05 ** 0.1)
+    assert low == 0 and high == pytest.approx(1 - 0.05**0.1)
     low, high = gpt3.clopper_pearson(5, 10, level=0.9)
     assert low < 0.5 < high and (low, high) == pytest.approx((1 - high, 1 - low))
     assert gpt3.cluster_bootstrap_mean([2.0] * 6, list("aabbcc")) == pytest.approx((2.0, 2.0))
@@ -323,7 +375,11 @@ def test_no_finite_bound_when_the_upper_end_means_nothing():
 
 
 def test_decades_never_print_minus_zero():
-    assert gpt3._decades(-0.04) == "+0.0" and gpt3._decades(-0.06) == "-0.1" and gpt3._decades(math.inf) == "no finite bound"
+    assert (
+        gpt3._decades(-0.04) == "+0.0"
+        and gpt3._decades(-0.06) == "-0.1"
+        and gpt3._decades(math.inf) == "no finite bound"
+    )
 
 
 # ---- the compute-optimal view ----------------------------------------------------------
@@ -342,7 +398,9 @@ def test_loss_law_and_its_compute_optimal_split():
         grid = n * np.logspace(-1, 1, 41)
         losses = chinchilla.loss(constants, grid, compute / (6 * grid))
         assert chinchilla.loss(constants, n, d) <= losses.min() + 1e-12
-        assert chinchilla.optimal_split(constants, chinchilla.compute_for_optimal_params(constants, 175e12))[0] == pytest.approx(175e12)
+        assert chinchilla.optimal_split(constants, chinchilla.compute_for_optimal_params(constants, 175e12))[
+            0
+        ] == pytest.approx(175e12)
     view = chinchilla.budget_view(h, 175e9, 300e9)
     assert view["data_floor"] < view["scaled_loss_same_tokens"] < view["loss"]
     assert view["optimal_loss"] < view["loss"]
@@ -403,7 +461,9 @@ def test_bad_value_names_the_parameter(smoke_values, name, value, named, allowed
 
 def test_model_sizes_may_be_written_as_floats(smoke_values):
     params = gpt3.validate_parameters({**smoke_values, "MODEL_SIZES": [175e9, 1.3e9, 7.6e8, 13e9, 13e9]})
-    assert params["MODEL_SIZES"] == [760_000_000, 1_300_000_000, 13_000_000_000, 175_000_000_000] and all(type(size) is int for size in params["MODEL_SIZES"])
+    assert params["MODEL_SIZES"] == [760_000_000, 1_300_000_000, 13_000_000_000, 175_000_000_000] and all(
+        type(size) is int for size in params["MODEL_SIZES"]
+    )
 
 
 def test_a_choice_without_verified_data_is_refused(smoke_values):
@@ -443,15 +503,27 @@ def test_run_stores_one_record_and_reuses_it(tmp_path, smoke_values):
     direct = gpt3.fit_log_linear(rows.params, rows.accuracy)
     stored = fits[(fits.benchmark == "TriviaQA") & (fits.setting == "zero-shot") & (fits.kind == "log-linear")].iloc[0]
     assert (stored.intercept, stored.slope) == pytest.approx(tuple(direct.coef))
-    expected = gpt3.params_for_accuracy(direct, smoke_values["TARGET_ACCURACY"], n_samples=smoke_values["UNCERTAINTY_SAMPLES"], seed=0, level=0.9)
-    assert (stored.params_needed, stored.params_low, stored.params_high) == pytest.approx((expected["point"], expected["low"], expected["high"]))
+    expected = gpt3.params_for_accuracy(
+        direct, smoke_values["TARGET_ACCURACY"], n_samples=smoke_values["UNCERTAINTY_SAMPLES"], seed=0, level=0.9
+    )
+    assert (stored.params_needed, stored.params_low, stored.params_high) == pytest.approx(
+        (expected["point"], expected["low"], expected["high"])
+    )
     np.testing.assert_allclose(gpt3.fit_from_record(record, "TriviaQA", "zero-shot", "log-linear").coef, direct.coef)
 
     assert gpt3.default_record(tmp_path) is None  # the smoke record is not the default one
     claims = gpt3.claims_table(record)
     assert list(claims.columns) == ["claim", "source", "measured", "verdict", "why"]
     assert claims.claim.str.contains("175T").any()
-    assert set(claims.verdict) <= {"supported", "partly", "not supported", "inconclusive", "not applicable", "not checkable", "pending"}
+    assert set(claims.verdict) <= {
+        "supported",
+        "partly",
+        "not supported",
+        "inconclusive",
+        "not applicable",
+        "not checkable",
+        "pending",
+    }
     law_rows = claims[claims.claim.str.startswith("by the law")]
     assert len(law_rows) == 2 and (law_rows.verdict == "not applicable").all()
     chart = claims[claims.claim == "GPT-3 (175B) did not reach 70% in the blog's chart"].iloc[0]

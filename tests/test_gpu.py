@@ -31,7 +31,14 @@ def test_bf16_training_and_pgd_run_on_the_gpu(mnist_cpu):
     device = torch.device("cuda")
     images, labels = mnist_cpu.train_images[:4096].to(device), mnist_cpu.train_labels[:4096].to(device)
     model = build_model("madry", 2).to(device)
-    history = train_model(model, images, labels, TrainingSetup(mode="pgd", epochs=1, batch_size=512, pgd_steps=3, eps_warmup=0.5), seed=0, progress=False)
+    history = train_model(
+        model,
+        images,
+        labels,
+        TrainingSetup(mode="pgd", epochs=1, batch_size=512, pgd_steps=3, eps_warmup=0.5),
+        seed=0,
+        progress=False,
+    )
     assert all(parameter.is_cuda for parameter in model.parameters())
     assert history[0]["train_loss"] > 0
     assert 0 <= robust_accuracy(model.eval(), images[:512], labels[:512], 0.3, 5, 0.1) <= 1
@@ -65,9 +72,16 @@ def test_stacked_training_on_the_gpu_tracks_one_model_at_a_time(mnist_cpu):
     from gobig.stacking import StackedModels
 
     with autocast(device):
-        assert StackedModels(fresh())(images[:64].expand(3, -1, -1, -1, -1)).dtype == torch.bfloat16  # the stack runs in bf16 too
-    alone = [train_models([m], images, labels, setup, [seed], progress=False)[0][0]["train_loss"] for seed, m in enumerate(fresh())]
-    together = [history[0]["train_loss"] for history in train_models(fresh(), images, labels, setup, [0, 1, 2], progress=False)]
+        assert (
+            StackedModels(fresh())(images[:64].expand(3, -1, -1, -1, -1)).dtype == torch.bfloat16
+        )  # the stack runs in bf16 too
+    alone = [
+        train_models([m], images, labels, setup, [seed], progress=False)[0][0]["train_loss"]
+        for seed, m in enumerate(fresh())
+    ]
+    together = [
+        history[0]["train_loss"] for history in train_models(fresh(), images, labels, setup, [0, 1, 2], progress=False)
+    ]
     assert together == pytest.approx(alone, rel=2e-2)
 
 
@@ -110,9 +124,19 @@ def test_compiled_stacked_training_compiles_on_the_gpu(mnist_cpu):
     device = torch.device("cuda")
     images, labels = mnist_cpu.train_images[:2048].to(device), mnist_cpu.train_labels[:2048].to(device)
     setup = TrainingSetup(mode="pgd", epochs=1, batch_size=256, pgd_steps=3, eps_warmup=0.5)
-    eager = [history[0]["train_loss"] for history in train_models(fresh_madry_models(device), images, labels, setup, [0, 1, 2], progress=False)]
+    eager = [
+        history[0]["train_loss"]
+        for history in train_models(fresh_madry_models(device), images, labels, setup, [0, 1, 2], progress=False)
+    ]
     torch._dynamo.reset()
     counters.clear()
-    compiled = [history[0]["train_loss"] for history in train_models(fresh_madry_models(device), images, labels, setup, [0, 1, 2], progress=False, compile=True)]
-    assert counters["stats"]["calls_captured"] > 0, f"torch {torch.__version__}: torch.compile captured no graph of the stack"
+    compiled = [
+        history[0]["train_loss"]
+        for history in train_models(
+            fresh_madry_models(device), images, labels, setup, [0, 1, 2], progress=False, compile=True
+        )
+    ]
+    assert counters["stats"]["calls_captured"] > 0, (
+        f"torch {torch.__version__}: torch.compile captured no graph of the stack"
+    )
     assert compiled == pytest.approx(eager, rel=2e-2)

@@ -18,7 +18,17 @@ SQUARE = "x = int(input())\nprint(x * x)\n"
 def _problem(key: str, text: str, solution: str | None, tests: list[tuple[str, str]]) -> Problem:
     contest, index = key.split("_")
     return Problem(
-        f"{key}. toy", text, tuple(tests[:1]), tuple(tests), (), (solution,) if solution else (), int(contest), index, 7, (), None
+        f"{key}. toy",
+        text,
+        tuple(tests[:1]),
+        tuple(tests),
+        (),
+        (solution,) if solution else (),
+        int(contest),
+        index,
+        7,
+        (),
+        None,
     )
 
 
@@ -40,7 +50,11 @@ def test_references_are_trusted_only_when_they_pass_their_tests():
 
 def test_rounds_stop_a_program_at_its_first_failure():
     # The second program fails test 1 (2 -> 4 is right for both; 1 -> 1 vs 2 is not).
-    outcomes = judge.run_rounds([(DOUBLE, tuple(DOUBLING)), ("print(int(input()) ** 2)\n", (("2\n", "4\n"), ("1\n", "2\n"), ("3\n", "6\n")))], LIMITS, "tokens")
+    outcomes = judge.run_rounds(
+        [(DOUBLE, tuple(DOUBLING)), ("print(int(input()) ** 2)\n", (("2\n", "4\n"), ("1\n", "2\n"), ("3\n", "6\n")))],
+        LIMITS,
+        "tokens",
+    )
     assert outcomes == [(True, "passed"), (False, "wrong_answer")]
     assert judge.run_rounds([("print(\n", tuple(DOUBLING))], LIMITS, "tokens") == [(False, "syntax_error")]
 
@@ -53,7 +67,12 @@ def test_baseline_solves_the_problem_whose_duplicate_is_in_training():
     ]
     valid = [
         _problem("12_A", statement + " now", "print(int(input()) * 2)\n", DOUBLING),
-        _problem("13_A", "print the sum of two integers a and b", "print(sum(map(int, input().split())))\n", [("1 2\n", "3\n")]),
+        _problem(
+            "13_A",
+            "print the sum of two integers a and b",
+            "print(sum(map(int, input().split())))\n",
+            [("1 2\n", "3\n")],
+        ),
     ]
     index = leakage.Index(train + valid)
     outcomes = {o.valid: o for o in judge.submit_training_solutions(valid, train, index, 0, LIMITS, "tokens")}
@@ -67,7 +86,8 @@ def test_baseline_solves_the_problem_whose_duplicate_is_in_training():
 def test_samples_are_deduplicated_filtered_and_counted_with_multiplicity():
     problem = _problem("20_A", "double", DOUBLE, DOUBLING)
     samples = [
-        DOUBLE, DOUBLE + "\n\n",  # the same program twice (whitespace at the end differs)
+        DOUBLE,
+        DOUBLE + "\n\n",  # the same program twice (whitespace at the end differs)
         "print(int(input()) + 1)\n",  # passes the public test 1 -> 2, fails the others
         "print(",  # does not compile
         SQUARE,  # fails the public test
@@ -87,8 +107,13 @@ def test_pass_matrix_runs_every_solution_on_every_problem_once_and_resumes(tmp_p
     matrix = judge.pass_matrix(problems, LIMITS, "tokens", cache=cache)
     # Identical sources run once: two distinct programs, three problems.
     assert len(matrix["solutions"]) == 2 and sorted(matrix["solutions"][judge._digest(DOUBLE)]) == ["1_A", "2_A"]
-    assert {k: sorted(o for d, c in cells.items() if c[0] for o in matrix["solutions"][d]) for k, cells in matrix["cells"].items()} == {
-        "1_A": ["1_A", "2_A"], "2_A": ["1_A", "2_A"], "3_A": ["3_A"],
+    assert {
+        k: sorted(o for d, c in cells.items() if c[0] for o in matrix["solutions"][d])
+        for k, cells in matrix["cells"].items()
+    } == {
+        "1_A": ["1_A", "2_A"],
+        "2_A": ["1_A", "2_A"],
+        "3_A": ["3_A"],
     }
     # Stopped at the first failing test; a passing program runs every test.
     assert matrix["cells"]["1_A"][judge._digest(SQUARE)] == [False, "wrong_answer", 1]
@@ -97,7 +122,11 @@ def test_pass_matrix_runs_every_solution_on_every_problem_once_and_resumes(tmp_p
     # A second call reads the cache and runs nothing (same counts, no new lines).
     lines = cache.read_text().count("\n")
     again = judge.pass_matrix(problems, LIMITS, "tokens", cache=cache)
-    assert again["cells"] == matrix["cells"] and again["test_runs"] == matrix["test_runs"] and cache.read_text().count("\n") == lines
+    assert (
+        again["cells"] == matrix["cells"]
+        and again["test_runs"] == matrix["test_runs"]
+        and cache.read_text().count("\n") == lines
+    )
     # Other limits do not reuse those verdicts.
     other = judge.pass_matrix(problems[:1], judge.limits_for(3.0, 256), "tokens", cache=cache)
     assert cache.read_text().count("\n") == lines + 1
@@ -110,7 +139,19 @@ def test_pass_matrix_runs_every_solution_on_every_problem_once_and_resumes(tmp_p
 def test_public_only_trust_needs_two_agreeing_solutions_and_one_answer():
     def later(key, text, solutions, tests):
         problem = _problem(key, text, None, tests)
-        return Problem(problem.name, text, tuple(tests), (), (), tuple(solutions), problem.cf_contest_id, problem.cf_index, 7, (), None)
+        return Problem(
+            problem.name,
+            text,
+            tuple(tests),
+            (),
+            (),
+            tuple(solutions),
+            problem.cf_contest_id,
+            problem.cf_index,
+            7,
+            (),
+            None,
+        )
 
     problems = [
         later("1700_A", "double the number", [DOUBLE, DOUBLE + "# another author\n", SQUARE], DOUBLING[:1]),
@@ -125,7 +166,7 @@ def test_public_only_trust_needs_two_agreeing_solutions_and_one_answer():
     assert not report["1703_A"]["trusted"] and "fewer than 2" in report["1703_A"]["reason"]
 
 
-FAST_IO = '''import os, sys
+FAST_IO = """import os, sys
 from io import IOBase
 class FastIO(IOBase):
     def __init__(self, file):
@@ -134,7 +175,7 @@ class FastIO(IOBase):
 sys.stdout = FastIO(sys.stdout) if False else sys.stdout
 FastIO(sys.stdout)
 print(2 * int(sys.stdin.readline()))
-'''
+"""
 THREADED = "import threading\ndef main():\n    print(2 * int(input()))\nthreading.Thread(target=main).start()\n"
 EXITS = "n = int(input())\nprint(2 * n)\nexit()\n"
 CRASHES = "n = int(input())\nprint(2 * n)\nraise ValueError\n"
@@ -147,10 +188,21 @@ def test_batch_launches_give_the_verdicts_of_separate_runs():
     sys.stdout.mode (fast-I/O templates), use threads, call exit(), crash
     after printing, or loop."""
     problems = [_problem("1_A", "double", DOUBLE, DOUBLING), _problem("3_A", "square", SQUARE, SQUARING)]
-    solvers = problems + [_problem(f"{i}_B", "x", source, DOUBLING) for i, source in enumerate((FAST_IO, THREADED, EXITS, CRASHES, LOOPS), start=10)]
+    solvers = problems + [
+        _problem(f"{i}_B", "x", source, DOUBLING)
+        for i, source in enumerate((FAST_IO, THREADED, EXITS, CRASHES, LOOPS), start=10)
+    ]
     limits = judge.limits_for(1.0, 256)
     batched = judge.pass_matrix(problems, limits, "tokens", solvers=solvers, batch=True)
     separate = judge.pass_matrix(problems, limits, "tokens", solvers=solvers, batch=False)
     assert batched["cells"] == separate["cells"]
     verdicts = {o: c[1] for d, c in batched["cells"]["1_A"].items() for o in batched["solutions"][d]}
-    assert verdicts == {"1_A": "passed", "3_A": "wrong_answer", "10_B": "passed", "11_B": "passed", "12_B": "passed", "13_B": "runtime_error", "14_B": "timeout"}
+    assert verdicts == {
+        "1_A": "passed",
+        "3_A": "wrong_answer",
+        "10_B": "passed",
+        "11_B": "passed",
+        "12_B": "passed",
+        "13_B": "runtime_error",
+        "14_B": "timeout",
+    }

@@ -23,7 +23,9 @@ def test_every_row_is_backed_by_a_record_or_pending(claims):
         else:
             assert row["records"], f"no record behind: {row['claim']}"
             for key in row["records"]:
-                assert list(paths.results_dir().glob(f"*/{key}.json")), f"record {key} of {row['claim']!r} is not committed"
+                assert list(paths.results_dir().glob(f"*/{key}.json")), (
+                    f"record {key} of {row['claim']!r} is not committed"
+                )
             assert row["device"], f"no device named for: {row['claim']}"
 
 

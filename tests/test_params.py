@@ -67,7 +67,20 @@ def test_unknown_profile_lists_the_available_ones():
 @pytest.mark.unit
 def test_cli_refuses_bad_parameters_before_any_compute(tmp_path, capsys):
     results = tmp_path / "results"
-    code = main(["run", "mnist", "--profile", "smoke", "--set", "EPS_LIST=[-1]", "--results-dir", str(results), "--data-dir", str(tmp_path / "nowhere")])
+    code = main(
+        [
+            "run",
+            "mnist",
+            "--profile",
+            "smoke",
+            "--set",
+            "EPS_LIST=[-1]",
+            "--results-dir",
+            str(results),
+            "--data-dir",
+            str(tmp_path / "nowhere"),
+        ]
+    )
     assert code == 2
     assert "EPS_LIST" in capsys.readouterr().err
     assert not results.exists()  # nothing was computed or written
@@ -78,7 +91,9 @@ def test_crosscheck_without_torchattacks_fails_before_training(smoke_values, tmp
     import importlib.util
 
     real_find_spec = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "torchattacks" else real_find_spec(name, *a))
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "torchattacks" else real_find_spec(name, *a)
+    )
     with pytest.raises(ParameterError, match="CROSSCHECK"):
         mnist.run({**smoke_values, "RESULTS_DIR": str(tmp_path), "DATA_DIR": str(tmp_path / "nowhere")}, progress=False)
     assert not (tmp_path / "mnist").exists()
@@ -201,10 +216,14 @@ def test_a_name_beside_the_parameters_is_refused_with_the_known_ones(smoke_value
     from gobig.params import collect
 
     namespace = {**smoke_values, "SEDS": "[0]", "glue": print, "records": []}
-    with pytest.raises(ParameterError, match=r"unknown parameter\(s\) SEDS \(misspelled\?\); known parameters: CAPACITY_SCALES"):
+    with pytest.raises(
+        ParameterError, match=r"unknown parameter\(s\) SEDS \(misspelled\?\); known parameters: CAPACITY_SCALES"
+    ):
         collect(namespace, mnist.PARAMETERS)
     del namespace["SEDS"]
-    assert collect(namespace, mnist.PARAMETERS) == {name: smoke_values[name] for name in mnist.PARAMETERS if name in smoke_values}
+    assert collect(namespace, mnist.PARAMETERS) == {
+        name: smoke_values[name] for name in mnist.PARAMETERS if name in smoke_values
+    }
 
 
 @pytest.mark.unit

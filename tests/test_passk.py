@@ -33,7 +33,9 @@ def test_two_of_four_drawn_is_five_twelfths():
 
 
 def test_pass_at_k_is_the_unbiased_estimator():
-    assert passk.pass_at_k(100, 3, 10) == pytest.approx(1 - (97 * 96 * 95 * 94 * 93 * 92 * 91 * 90 * 89 * 88) / (100 * 99 * 98 * 97 * 96 * 95 * 94 * 93 * 92 * 91))
+    assert passk.pass_at_k(100, 3, 10) == pytest.approx(
+        1 - (97 * 96 * 95 * 94 * 93 * 92 * 91 * 90 * 89 * 88) / (100 * 99 * 98 * 97 * 96 * 95 * 94 * 93 * 92 * 91)
+    )
 
 
 def test_closed_form_matches_the_literal_bootstrap():

@@ -14,7 +14,15 @@ pytestmark = pytest.mark.unit
 def test_robust_vs_eps_legend_names_every_model_size():
     sizes = {"madry": [13_514, 52_506, 206_954, 821_706], "mlp": [6_442, 26_506, 118_282, 669_706]}
     rows = [
-        {"family": family, "mode": mode, "seed": seed, "num_params": params, "norm": "linf", "eps": eps, "accuracy": 0.9 - eps}
+        {
+            "family": family,
+            "mode": mode,
+            "seed": seed,
+            "num_params": params,
+            "norm": "linf",
+            "eps": eps,
+            "accuracy": 0.9 - eps,
+        }
         for family, counts in sizes.items()
         for params, mode, seed, eps in itertools.product(counts, ("natural", "pgd"), (0, 1), (0.0, 0.1, 0.3))
     ]

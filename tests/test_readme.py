@@ -38,7 +38,9 @@ def readme_papermill_commands() -> list[str]:
 def test_the_readme_shows_papermill_examples_of_every_chapter():
     commands = readme_papermill_commands()
     for chapter in sorted((ROOT / "chapters").glob("*.ipynb")):
-        assert any(f"chapters/{chapter.name}" in command for command in commands), f"no README example reruns {chapter.name}"
+        assert any(f"chapters/{chapter.name}" in command for command in commands), (
+            f"no README example reruns {chapter.name}"
+        )
 
 
 @pytest.fixture(scope="module")
@@ -57,8 +59,13 @@ def test_a_readme_papermill_command_runs_as_written(command, results_copy, tmp_p
     environment = {key: value for key, value in os.environ.items() if key != "MPLBACKEND"}
     environment["GOBIG_RESULTS_DIR"] = str(results_copy)
     completed = subprocess.run(
-        [sys.executable, "-m", "papermill", *arguments], cwd=ROOT, env=environment,
-        capture_output=True, text=True, timeout=900, stdin=subprocess.DEVNULL,
+        [sys.executable, "-m", "papermill", *arguments],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        stdin=subprocess.DEVNULL,
     )
     output = completed.stdout + completed.stderr
     assert "ParameterError" not in output, output[-4000:]
@@ -79,7 +86,10 @@ def _parameters(notebook: str) -> str:
 @pytest.mark.parametrize(
     "arguments,message",
     [
-        (["-p", "TARGET_ACURACY", "90"], "unknown parameter(s) TARGET_ACURACY (misspelled?); known parameters: TOKEN_COUNTS"),
+        (
+            ["-p", "TARGET_ACURACY", "90"],
+            "unknown parameter(s) TARGET_ACURACY (misspelled?); known parameters: TOKEN_COUNTS",
+        ),
         (["-p", "MODEL_SIZES", "[]"], "MODEL_SIZES: the list is empty"),
     ],
     ids=["misspelled name", "bad value"],
@@ -90,8 +100,20 @@ def test_a_mistyped_rerun_stops_with_a_short_message(arguments, message, tmp_pat
     environment = {key: value for key, value in os.environ.items() if key != "MPLBACKEND"}
     environment["GOBIG_RESULTS_DIR"] = str(tmp_path / "results")
     completed = subprocess.run(
-        [sys.executable, "-m", "papermill", "chapters/02_gpt3_extrapolation.ipynb", str(tmp_path / "out.ipynb"), *arguments],
-        cwd=ROOT, env=environment, capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "papermill",
+            "chapters/02_gpt3_extrapolation.ipynb",
+            str(tmp_path / "out.ipynb"),
+            *arguments,
+        ],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        stdin=subprocess.DEVNULL,
     )
     output = completed.stdout + completed.stderr
     assert completed.returncode != 0

@@ -66,7 +66,13 @@ ONE_THREAD = {"OMP_NUM_THREADS": "1"}
 @pytest.fixture(scope="module")
 def uninterrupted_one_thread(tmp_path_factory, tiny_params):
     folder = tmp_path_factory.mktemp("uninterrupted-one-thread")
-    subprocess.run(sweep_command(tiny_params, folder), check=True, capture_output=True, timeout=600, env={**os.environ, **ONE_THREAD})
+    subprocess.run(
+        sweep_command(tiny_params, folder),
+        check=True,
+        capture_output=True,
+        timeout=600,
+        env={**os.environ, **ONE_THREAD},
+    )
     return folder
 
 
@@ -100,7 +106,10 @@ def test_sigkill_mid_sweep_then_resume_gives_the_uninterrupted_records(tmp_path,
 
 def test_two_concurrent_sweeps_into_one_folder_leave_valid_records(tmp_path, tiny_params, uninterrupted):
     folder = tmp_path / "results"
-    processes = [subprocess.Popen(sweep_command(tiny_params, folder), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for _ in range(2)]
+    processes = [
+        subprocess.Popen(sweep_command(tiny_params, folder), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        for _ in range(2)
+    ]
     for process in processes:
         assert process.wait(timeout=600) == 0, process.stderr.read().decode()[-2000:]
     assert results_without_timing(folder) == results_without_timing(uninterrupted)
@@ -139,14 +148,18 @@ def test_a_pool_sweep_gives_the_one_process_records(tmp_path, tiny_params, unint
     assert {(p["workers"], p["threads_per_worker"]) for p in provenances} == {(2, 1)}
 
 
-def test_ctrl_c_stops_a_pool_sweep_keeps_its_records_and_leaves_no_worker(tmp_path, tiny_params, uninterrupted_one_thread):
+def test_ctrl_c_stops_a_pool_sweep_keeps_its_records_and_leaves_no_worker(
+    tmp_path, tiny_params, uninterrupted_one_thread
+):
     """What gpu/session.sh does when a stage's time is up: SIGINT to the
     driver. Its workers are stopped with it (none computes on, unseen),
     finished records stay, and a rerun completes the sweep with the
     uninterrupted bits."""
     folder = tmp_path / "results"
     command = sweep_command(tiny_params, folder) + ["--set", "WORKERS=2"]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, **POOL_THREADS})
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, **POOL_THREADS}
+    )
     deadline = time.monotonic() + 300
     workers = set()
     while not list((folder / "mnist").glob("*.json")) and time.monotonic() < deadline:
@@ -178,7 +191,19 @@ def test_a_chapter_3_pool_sweep_pretrains_once_and_trains_what_one_process_does(
 
     def run(name: str, workers: int) -> list[dict]:
         folder = tmp_path / name
-        command = [sys.executable, "-m", "gobig", "run", "alphacode", "--params", str(params), "--results-dir", str(folder), "--set", f"WORKERS={workers}"]
+        command = [
+            sys.executable,
+            "-m",
+            "gobig",
+            "run",
+            "alphacode",
+            "--params",
+            str(params),
+            "--results-dir",
+            str(folder),
+            "--set",
+            f"WORKERS={workers}",
+        ]
         threads = POOL_THREADS if workers == 2 else ONE_THREAD
         environment = {**os.environ, **threads, "GOBIG_CACHE_DIR": str(tmp_path / f"cache-{name}")}
         completed = subprocess.run(command, capture_output=True, text=True, timeout=600, env=environment)
@@ -191,7 +216,9 @@ def test_a_chapter_3_pool_sweep_pretrains_once_and_trains_what_one_process_does(
     # The smoke profile's splits also include ones without a model (twin-aware, date curve, ...).
     trained = [(mine, theirs) for mine, theirs in zip(pooled, alone) if mine["result"].get("model")]
     assert len(trained) >= 2
-    assert len({json.dumps(mine["result"]["model"]["pretrain"], sort_keys=True) for mine, _ in trained}) == 1, "pre-trained twice"
+    assert len({json.dumps(mine["result"]["model"]["pretrain"], sort_keys=True) for mine, _ in trained}) == 1, (
+        "pre-trained twice"
+    )
     for mine, theirs in zip(pooled, alone):
         assert mine["result"].get("split") == theirs["result"].get("split")
     for mine, theirs in trained:

@@ -15,7 +15,10 @@ def test_committed_report_covers_the_current_suite_and_all_passed():
     report = reliability.load_report()
     collected = subprocess.run(
         [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", *reliability.SUITE],
-        cwd=paths.ROOT, capture_output=True, text=True, check=True,
+        cwd=paths.ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     current = {line.split("::", 1)[1] for line in collected.splitlines() if "::" in line}
     recorded = {test["test"] for test in report["tests"]}

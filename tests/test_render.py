@@ -23,15 +23,34 @@ def test_a_papermill_rerun_renders_as_a_page_with_its_numbers(tmp_path):
     environment["GOBIG_RESULTS_DIR"] = str(tmp_path / "results")
     rerun = tmp_path / "out.ipynb"
     subprocess.run(
-        [sys.executable, "-m", "papermill", "chapters/02_gpt3_extrapolation.ipynb", str(rerun), "-p", "TARGET_ACCURACY", "90"],
-        cwd=ROOT, env=environment, check=True, capture_output=True, stdin=subprocess.DEVNULL, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            "papermill",
+            "chapters/02_gpt3_extrapolation.ipynb",
+            str(rerun),
+            "-p",
+            "TARGET_ACCURACY",
+            "90",
+        ],
+        cwd=ROOT,
+        env=environment,
+        check=True,
+        capture_output=True,
+        stdin=subprocess.DEVNULL,
+        timeout=600,
     )
     raw = json.loads(rerun.read_text())
     prose = "".join("".join(cell["source"]) for cell in raw["cells"] if cell["cell_type"] == "markdown")
     assert "{glue:text}" in prose  # what Jupyter shows a rerunner
     completed = subprocess.run(
         [sys.executable, "-m", "gobig", "render", str(rerun), "--output", str(tmp_path / "page")],
-        cwd=tmp_path, env=environment, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=600,
+        cwd=tmp_path,
+        env=environment,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=600,
     )
     assert completed.returncode == 0, completed.stderr[-3000:]
     page = (tmp_path / "page" / "out.html").read_text()

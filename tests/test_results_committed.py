@@ -6,16 +6,13 @@ import ast
 import pytest
 from papermill import inspect_notebook
 
-from gobig import alphacode, gpt3, mnist, paths
+from gobig import paths, registry
 from gobig.store import ResultStore
 
 pytestmark = pytest.mark.unit
 
-CHAPTERS = {
-    "01_mnist_capacity.ipynb": mnist,
-    "02_gpt3_extrapolation.ipynb": gpt3,
-    "03_alphacode_split.ipynb": alphacode,
-}
+#: Every registered chapter (its file name in chapters/) and its study module.
+CHAPTERS = {entry.chapter.removeprefix("chapters/"): entry.study for entry in registry.STUDIES}
 
 
 def notebook_defaults(chapter: str) -> dict:
@@ -27,7 +24,9 @@ def notebook_defaults(chapter: str) -> dict:
 def test_every_parameter_is_declared_and_commented(chapter, study):
     inspected = inspect_notebook(str(paths.ROOT / "chapters" / chapter))
     assert set(inspected) == set(study.PARAMETERS)
-    assert all(spec["help"] for spec in inspected.values()), "each parameter needs a comment (papermill --help-notebook)"
+    assert all(spec["help"] for spec in inspected.values()), (
+        "each parameter needs a comment (papermill --help-notebook)"
+    )
 
 
 @pytest.mark.parametrize("chapter,study", CHAPTERS.items())
@@ -35,22 +34,18 @@ def test_chapter_defaults_are_the_default_profile(chapter, study):
     defaults = notebook_defaults(chapter)
     profile = study.load_profile(study.DEFAULT_PROFILE)
     machine_specific = {"DEVICE"}  # "auto" in the chapter, whatever the profile ran with
-    assert {k: defaults[k] for k in profile if k not in machine_specific} == {k: v for k, v in profile.items() if k not in machine_specific}
+    assert {k: defaults[k] for k in profile if k not in machine_specific} == {
+        k: v for k, v in profile.items() if k not in machine_specific
+    }
 
 
-@pytest.mark.parametrize("chapter,study", [("01_mnist_capacity.ipynb", mnist), ("03_alphacode_split.ipynb", alphacode)])
-def test_every_default_config_of_a_sweep_has_a_committed_record(chapter, study):
+@pytest.mark.parametrize("chapter,study", CHAPTERS.items())
+def test_every_default_config_has_a_committed_record(chapter, study):
     params = study.validate_parameters(notebook_defaults(chapter))
     store = ResultStore(study.STUDY, study.VERSION, paths.ROOT / "results")
     configs = study.expand_configs(params)
     missing = [config for config in configs if not store.exists(config)]
-    assert not missing, f"{len(missing)} default configs have no record; run `python -m gobig run {study.STUDY} --profile {study.DEFAULT_PROFILE}`"
+    assert configs and not missing, (
+        f"{len(missing)} default configs have no record; run `python -m gobig run {study.STUDY} --profile {study.DEFAULT_PROFILE}`"
+    )
     assert all(store.load(config)["provenance"]["device_name"] for config in configs), "every record names its device"
-
-
-def test_the_gpt3_default_config_has_a_committed_record():
-    params = gpt3.validate_parameters(notebook_defaults("02_gpt3_extrapolation.ipynb"))
-    store = ResultStore(gpt3.STUDY, gpt3.VERSION, paths.ROOT / "results")
-    config = gpt3.make_config(params)
-    assert store.exists(config), "run `python -m gobig run gpt3 --profile full` and commit the record"
-    assert store.load(config)["provenance"]["device_name"]

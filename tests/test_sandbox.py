@@ -28,7 +28,9 @@ pytestmark = pytest.mark.unit
 
 FAST = Limits(cpu_seconds=1, wall_seconds=2, memory_mb=256)
 HAS_BWRAP = sandbox.isolation_available() == "bwrap"
-needs_bwrap = pytest.mark.skipif(not HAS_BWRAP, reason="no usable bubblewrap: rlimits-only does not isolate the network or the file system")
+needs_bwrap = pytest.mark.skipif(
+    not HAS_BWRAP, reason="no usable bubblewrap: rlimits-only does not isolate the network or the file system"
+)
 ISOLATIONS = [pytest.param("bwrap", marks=needs_bwrap), "rlimits-only"]
 
 
@@ -251,7 +253,12 @@ def test_endless_output_is_cut_off(isolation):
 @needs_bwrap
 @pytest.mark.reliability
 def test_writes_outside_its_directory_fail(tmp_path, exposed_dir):
-    targets = [tmp_path / "written", exposed_dir / "written", paths.ROOT / f"written-{uuid.uuid4().hex}", Path("/root") / f"written-{uuid.uuid4().hex}"]
+    targets = [
+        tmp_path / "written",
+        exposed_dir / "written",
+        paths.ROOT / f"written-{uuid.uuid4().hex}",
+        Path("/root") / f"written-{uuid.uuid4().hex}",
+    ]
     source = (
         f"for path in {[str(t) for t in targets]!r}:\n"
         "    try:\n        open(path, 'w').write('x')\n        print('wrote', path)\n"
@@ -370,14 +377,24 @@ def test_run_many_keeps_job_order_and_runs_in_parallel():
 
 
 def cli(*arguments: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "gobig.sandbox", *arguments], capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "gobig.sandbox", *arguments], capture_output=True, text=True, timeout=60
+    )
 
 
 def test_command_line_prints_one_json_record(tmp_path):
     (tmp_path / "program.py").write_text("print(int(input()) * 2)\n")
     (tmp_path / "input.txt").write_text("21\n")
     (tmp_path / "expected.txt").write_text("42\n")
-    common = [str(tmp_path / "program.py"), "--input", str(tmp_path / "input.txt"), "--timeout", "1", "--memory-mb", "256"]
+    common = [
+        str(tmp_path / "program.py"),
+        "--input",
+        str(tmp_path / "input.txt"),
+        "--timeout",
+        "1",
+        "--memory-mb",
+        "256",
+    ]
     passed = cli("run", *common, "--expected", str(tmp_path / "expected.txt"))
     assert passed.returncode == 0, passed.stderr
     record = json.loads(passed.stdout)
@@ -390,6 +407,15 @@ def test_command_line_prints_one_json_record(tmp_path):
 def test_command_line_rejects_a_bad_memory_limit(tmp_path, value):
     (tmp_path / "program.py").write_text("print(1)\n")
     (tmp_path / "input.txt").write_text("")
-    result = cli("run", str(tmp_path / "program.py"), "--input", str(tmp_path / "input.txt"), "--timeout", "1", "--memory-mb", value)
+    result = cli(
+        "run",
+        str(tmp_path / "program.py"),
+        "--input",
+        str(tmp_path / "input.txt"),
+        "--timeout",
+        "1",
+        "--memory-mb",
+        value,
+    )
     assert result.returncode == 2 and result.stdout == ""
     assert "--memory-mb" in result.stderr and "positive" in result.stderr

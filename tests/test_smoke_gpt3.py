@@ -6,9 +6,9 @@ import ast
 import json
 
 import pytest
-from notebook_runs import run_chapter
 
 from gobig import gpt3, paths, readings
+from notebook_runs import run_chapter
 
 pytestmark = pytest.mark.smoke
 

@@ -45,9 +45,12 @@ def test_resume_after_a_crash_reuses_finished_configs(tmp_path):
     with pytest.raises(KeyboardInterrupt):
         run_sweep(configs, crashing, store, progress=False)
     assert calls == [0, 1, 2, 3]
-    assert sorted(p.name for p in store.folder.iterdir()) == sorted(f"{store.key(c)}.json" for c in configs[:3])  # no partial file
+    assert sorted(p.name for p in store.folder.iterdir()) == sorted(
+        f"{store.key(c)}.json" for c in configs[:3]
+    )  # no partial file
 
     calls.clear()
+
     def recording(config):
         calls.append(config["x"])
         return compute(config)
@@ -106,7 +109,9 @@ def test_configs_computed_together_are_one_unit_with_their_own_records(tmp_path)
     store.save(configs[0], *compute(configs[0]), 0.0)  # a finished group is not recomputed
     store.save(configs[2], *compute(configs[2]), 0.0)  # a partial one is, whole, for the same bits
     before = store.path(configs[2]).read_text()
-    records = run_sweep(configs, compute, store, progress=False, together=lambda c: c["group"], compute_together=together_compute)
+    records = run_sweep(
+        configs, compute, store, progress=False, together=lambda c: c["group"], compute_together=together_compute
+    )
     assert units == [[1], [2, 3, 4]]
     assert [r["result"]["square"] for r in records] == [0, 1, 4, 9, 16]
     assert store.path(configs[2]).read_text() == before  # an existing record is never rewritten

@@ -48,9 +48,13 @@ def test_unformatted_floats_get_readable_formats():
 
 
 def test_long_text_wraps_short_labels_do_not_and_text_is_escaped():
-    frame = pd.DataFrame({"split": ["random-0", "temporal"], "why": ["x" * 60, "p < n & d > 1"], "near_duplicate_share": ["a", "b"]})
+    frame = pd.DataFrame(
+        {"split": ["random-0", "temporal"], "why": ["x" * 60, "p < n & d > 1"], "near_duplicate_share": ["a", "b"]}
+    )
     markup = html(frame, name="claims")
-    assert re.search(r"#T_claims td\.col0 \{[^}]*white-space: nowrap", markup), "a label such as random-0 must not break"
+    assert re.search(r"#T_claims td\.col0 \{[^}]*white-space: nowrap", markup), (
+        "a label such as random-0 must not break"
+    )
     assert re.search(r"#T_claims td\.col1 \{[^}]*min-width: 10em;[^}]*overflow-wrap: anywhere", markup)
     assert "p &lt; n &amp; d &gt; 1" in markup
     assert ">near_<wbr>duplicate_<wbr>share</th>" in markup, "long headers may wrap after an underscore"

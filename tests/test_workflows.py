@@ -70,14 +70,18 @@ def test_the_book_workflow_builds_with_the_readme_command_and_deploys_it_to_page
     upload = [(job, i, step) for i, (job, step) in enumerate(found) if uses(step, "actions/upload-pages-artifact")]
     assert upload, "book.yml does not upload a Pages artifact"
     upload_job, upload_index, upload_step = upload[0]
-    assert upload_job == build_job and upload_index > build_index, "the artifact must be uploaded after the build, in its job"
+    assert upload_job == build_job and upload_index > build_index, (
+        "the artifact must be uploaded after the build, in its job"
+    )
     assert upload_step["with"]["path"].rstrip("/") == commands["book output"].rstrip("/"), (
         f"book.yml publishes {upload_step['with']['path']!r}, the README's `make book` builds into {commands['book output']!r}"
     )
     deploy = [job for job, step in found if uses(step, "actions/deploy-pages")]
     assert deploy, "book.yml does not deploy to Pages"
     deploy_job = workflow["jobs"][deploy[0]]
-    assert build_job in [deploy_job.get("needs")] + list(deploy_job.get("needs") or []), "the deployment must wait for the build"
+    assert build_job in [deploy_job.get("needs")] + list(deploy_job.get("needs") or []), (
+        "the deployment must wait for the build"
+    )
     permissions = {**workflow.get("permissions", {}), **deploy_job.get("permissions", {})}
     assert permissions.get("pages") == "write" and permissions.get("id-token") == "write"
     assert deploy_job["environment"]["name"] == "github-pages"
@@ -88,7 +92,9 @@ def test_the_tests_workflow_runs_the_readme_test_command_on_push_and_pull_reques
     commands = readme_setup_commands()
     workflow = load("tests.yml")
     assert {"push", "pull_request"} <= set(workflow["on"])
-    assert any(commands["test"] in runs(step) for _, step in steps(workflow)), f"no step of tests.yml runs {commands['test']!r}"
+    assert any(commands["test"] in runs(step) for _, step in steps(workflow)), (
+        f"no step of tests.yml runs {commands['test']!r}"
+    )
 
 
 @pytest.mark.parametrize("name", ["book.yml", "tests.yml"])

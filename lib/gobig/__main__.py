@@ -18,49 +18,83 @@ import sys
 
 import yaml
 
-from gobig import alphacode, gpt3, mnist
+from gobig import registry
 from gobig.params import ParameterError, load_yaml
 
-STUDIES = {"alphacode": alphacode, "gpt3": gpt3, "mnist": mnist}
+#: The studies by name (``gobig.registry``; each module is imported when its command runs).
+STUDIES = {entry.name: entry for entry in registry.STUDIES}
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m gobig", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m gobig", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="load or compute every config of a study")
     run.add_argument("study", choices=sorted(STUDIES))
     source = run.add_mutually_exclusive_group()
-    source.add_argument("--profile", default=None, help="a profile in lib/gobig/profiles (<study>_<profile>.yaml: smoke, full, ...)")
+    source.add_argument(
+        "--profile", default=None, help="a profile in lib/gobig/profiles (<study>_<profile>.yaml: smoke, full, ...)"
+    )
     source.add_argument("--params", default=None, help="a YAML file of NAME: value (as for papermill -f)")
-    run.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="override one parameter (YAML value)")
+    run.add_argument(
+        "--set", action="append", default=[], metavar="NAME=VALUE", help="override one parameter (YAML value)"
+    )
     run.add_argument("--device", default=None, help="auto, cpu or cuda")
-    run.add_argument("--results-dir", default=None, help="folder of result records, read and written (default: $GOBIG_RESULTS_DIR, else results/ in the checkout)")
-    run.add_argument("--data-dir", default=None, help="data folder: MNIST, CodeContests, the Python corpus (default: $GOBIG_DATA_DIR, else ../shared/data beside the checkout, else data/)")
-    evaluate = commands.add_parser("evaluate", help="attack a record's committed checkpoint again (no retraining); writes results/<study>/evaluations/KEY.ATTACK.json")
+    run.add_argument(
+        "--results-dir",
+        default=None,
+        help="folder of result records, read and written (default: $GOBIG_RESULTS_DIR, else results/ in the checkout)",
+    )
+    run.add_argument(
+        "--data-dir",
+        default=None,
+        help="data folder: MNIST, CodeContests, the Python corpus (default: $GOBIG_DATA_DIR, else ../shared/data beside the checkout, else data/)",
+    )
+    evaluate = commands.add_parser(
+        "evaluate",
+        help="attack a record's committed checkpoint again (no retraining); writes results/<study>/evaluations/KEY.ATTACK.json",
+    )
     evaluate.add_argument("study", choices=["mnist"])
     evaluate.add_argument("key", help="the record's key (its file name in results/mnist/, without .json)")
-    evaluate.add_argument("--attack", default="autoattack", help="autoattack (APGD-CE, APGD-T, FAB-T, Square), or one of apgd-ce, apgd-t, fab-t, square")
+    evaluate.add_argument(
+        "--attack",
+        default="autoattack",
+        help="autoattack (APGD-CE, APGD-T, FAB-T, Square), or one of apgd-ce, apgd-t, fab-t, square",
+    )
     evaluate.add_argument("--device", default="auto", help="auto, cpu or cuda")
-    evaluate.add_argument("--results-dir", default=None, help="folder holding <study>/ records (default: the repository's results/)")
+    evaluate.add_argument(
+        "--results-dir", default=None, help="folder holding <study>/ records (default: the repository's results/)"
+    )
     evaluate.add_argument("--data-dir", default=None, help="folder with MNIST (default: gobig.paths.data_dir())")
-    render = commands.add_parser("render", help="build an executed notebook (e.g. a papermill rerun) as one HTML page with the book's theme")
+    render = commands.add_parser(
+        "render", help="build an executed notebook (e.g. a papermill rerun) as one HTML page with the book's theme"
+    )
     render.add_argument("notebook", help="the executed notebook, e.g. out.ipynb")
     render.add_argument("--output", default=None, help="folder for the page (default: <notebook>_html beside it)")
-    commands.add_parser("reliability-report", help="run the fault-injection and bad-input tests; write results/reliability/report.json")
-    promote = commands.add_parser("promote", help="make a profile whose records are all committed the chapter's defaults")
+    commands.add_parser(
+        "reliability-report", help="run the fault-injection and bad-input tests; write results/reliability/report.json"
+    )
+    promote = commands.add_parser(
+        "promote", help="make a profile whose records are all committed the chapter's defaults"
+    )
     promote.add_argument("study", choices=sorted(STUDIES))
     promote.add_argument("profile", help="a profile in lib/gobig/profiles, e.g. full")
     args = parser.parse_args(argv)
     if args.command == "promote":
-        return _promote(STUDIES[args.study], args.profile)
+        return _promote(STUDIES[args.study].study, args.profile)
     if args.command == "evaluate":
+        from gobig import mnist
+
         try:
             outcome = mnist.reattack(args.key, args.attack, args.results_dir, args.data_dir, args.device)
         except (ParameterError, ValueError) as error:
             print(f"error: {error}", file=sys.stderr)
             return 2
         steps = ", ".join(f"{s['attack']} -> {s['robust']}" for s in outcome["stages"]) or "nothing new to run"
-        print(f"{args.key}: {outcome['start']['robust']} of {outcome['images']} robust before; {steps}; worst case {outcome['accuracy']:.1%}")
+        print(
+            f"{args.key}: {outcome['start']['robust']} of {outcome['images']} robust before; {steps}; worst case {outcome['accuracy']:.1%}"
+        )
         return 0
     if args.command == "render":
         from gobig.render import render
@@ -79,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         print(reliability.summary_frame(report).to_string(index=False))
         return 0
 
-    study = STUDIES[args.study]
+    study = STUDIES[args.study].study
     try:
         values = load_yaml(args.params) if args.params else study.load_profile(args.profile or "full")
         for item in args.set:
@@ -88,22 +122,25 @@ def main(argv: list[str] | None = None) -> int:
         for name, value in (("DEVICE", args.device), ("RESULTS_DIR", args.results_dir), ("DATA_DIR", args.data_dir)):
             if value is not None:
                 values[name] = value
-        outcome = study.run(values)
+        study.run(values)
+        records = registry.records_for(study, values) or []  # the run wrote every one (else it raised)
     except (ParameterError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         # Every unit that finished is already on disk; a rerun computes only the rest.
-        print(f"interrupted: the records written so far are kept; rerun the same command to resume {study.STUDY}", file=sys.stderr)
+        print(
+            f"interrupted: the records written so far are kept; rerun the same command to resume {study.STUDY}",
+            file=sys.stderr,
+        )
         return 130
-    records = outcome if isinstance(outcome, list) else [outcome]  # gpt3's run is one record
     devices = sorted({record["provenance"]["device_name"] for record in records})
     print(f"{len(records)} record(s) in {study.STUDY}: devices {', '.join(devices)}")
     return 0
 
 
 def _promote(study, profile: str) -> int:
-    from gobig.promote import CHAPTERS, PromotionError, promote
+    from gobig.promote import CHAPTERS, DEFAULTS_PATH, PromotionError, promote
     from gobig.store import CorruptRecordError
 
     try:
@@ -111,10 +148,12 @@ def _promote(study, profile: str) -> int:
     except (PromotionError, ValueError, CorruptRecordError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    print(f"{study.STUDY}: DEFAULT_PROFILE is now {profile!r}, and {CHAPTERS[study.STUDY]}'s parameters cell holds its values "
-          f"({outcome['records']} records, from {', '.join(outcome['devices'])}).")
+    print(
+        f"{study.STUDY}: the default profile is now {profile!r} ({DEFAULTS_PATH}), and {CHAPTERS[study.STUDY]}'s parameters cell holds its values "
+        f"({outcome['records']} records, from {', '.join(outcome['devices'])})."
+    )
     for sentence in outcome["interim_prose"]:
-        print(f"  rewrite: the chapter still says \"{sentence}\"")
+        print(f'  rewrite: the chapter still says "{sentence}"')
     print("Then: make notebooks, make test (README and CONTRIBUTING say which profiles are the defaults).")
     return 0
 

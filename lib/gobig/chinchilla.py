@@ -113,7 +113,8 @@ def budget_view(constants: dict, params: float, tokens: float, scale: float = 10
         "optimal_loss": loss(constants, optimal_params, optimal_tokens),
         "scaled_params": big,
         "scaled_loss_same_tokens": loss(constants, big, tokens),
-        "data_floor": np.asarray(constants["E"], dtype=float) + np.asarray(constants["B"], dtype=float) / tokens ** np.asarray(constants["beta"], dtype=float),
+        "data_floor": np.asarray(constants["E"], dtype=float)
+        + np.asarray(constants["B"], dtype=float) / tokens ** np.asarray(constants["beta"], dtype=float),
         "scaled_optimal_tokens": big_tokens,
         "scaled_optimal_compute": big_compute,
         "scaled_optimal_loss": loss(constants, big, big_tokens),

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from gobig import sandbox
 from gobig.data.codecontests import Problem
@@ -180,7 +181,7 @@ def pass_matrix(
     problems: list[Problem],
     limits: sandbox.Limits,
     compare: str,
-    cache: "Path | None" = None,
+    cache: Path | None = None,
     chunk: int = 10,
     progress: bool = False,
     solvers: list[Problem] | None = None,
@@ -241,7 +242,12 @@ def pass_matrix(
             except json.JSONDecodeError:
                 continue  # a line cut short by an interrupted run
             problem = by_key.get(entry.get("problem"))
-            if problem is not None and entry.get("settings") == settings and wanted[problem.key] == entry.get("tests") and set(entry["cells"]) >= set(needed(problem)):
+            if (
+                problem is not None
+                and entry.get("settings") == settings
+                and wanted[problem.key] == entry.get("tests")
+                and set(entry["cells"]) >= set(needed(problem))
+            ):
                 cells[problem.key] = {d: entry["cells"][d] for d in needed(problem)}
                 cost["test_runs"] += entry["test_runs"]
                 cost["wall_s"] += entry["wall_s"]
@@ -250,7 +256,11 @@ def pass_matrix(
         chunk_problems = todo[start : start + chunk]
         began = time.perf_counter()
         jobs = [(p, d) for p in chunk_problems for d in needed(p)]
-        judged = _first_test_then_rounds(jobs, sources, limits, compare) if batch else run_rounds_counted([(sources[d], p.all_tests) for p, d in jobs], limits, compare)
+        judged = (
+            _first_test_then_rounds(jobs, sources, limits, compare)
+            if batch
+            else run_rounds_counted([(sources[d], p.all_tests) for p, d in jobs], limits, compare)
+        )
         wall = (time.perf_counter() - began) / len(chunk_problems)
         for problem in chunk_problems:
             row = [(d, result) for (p, d), result in zip(jobs, judged) if p is problem]
@@ -261,18 +271,35 @@ def pass_matrix(
             if cache is not None:
                 Path(cache).parent.mkdir(parents=True, exist_ok=True)
                 with open(cache, "a") as handle:
-                    handle.write(json.dumps({"problem": problem.key, "tests": wanted[problem.key], "settings": settings, "test_runs": runs, "wall_s": wall, "cells": cells[problem.key]}) + "\n")
+                    handle.write(
+                        json.dumps(
+                            {
+                                "problem": problem.key,
+                                "tests": wanted[problem.key],
+                                "settings": settings,
+                                "test_runs": runs,
+                                "wall_s": wall,
+                                "cells": cells[problem.key],
+                            }
+                        )
+                        + "\n"
+                    )
         if progress:
-            print(f"pass matrix: {len(cells)}/{len(problems)} problems, {cost['test_runs']} test runs, {cost['wall_s']:.0f} s", flush=True)
+            print(
+                f"pass matrix: {len(cells)}/{len(problems)} problems, {cost['test_runs']} test runs, {cost['wall_s']:.0f} s",
+                flush=True,
+            )
     return {"solutions": owners, "cells": cells, **cost}
 
 
-def _first_test_then_rounds(jobs: list, sources: dict[str, str], limits: sandbox.Limits, compare: str) -> list[tuple[bool, str, int]]:
+def _first_test_then_rounds(
+    jobs: list, sources: dict[str, str], limits: sandbox.Limits, compare: str
+) -> list[tuple[bool, str, int]]:
     """(passed, verdict, tests run) per (problem, source digest) job: each
     source's first tests on all its problems in one batch launch, then the
     pairs that pass them through ``run_rounds_counted`` on their other tests."""
-    from concurrent.futures import ThreadPoolExecutor
     import os
+    from concurrent.futures import ThreadPoolExecutor
 
     by_source: dict[str, list[int]] = {}
     for i, (problem, digest) in enumerate(jobs):
@@ -282,14 +309,16 @@ def _first_test_then_rounds(jobs: list, sources: dict[str, str], limits: sandbox
 
     def run(digest: str) -> None:
         indices = by_source[digest]
-        verdicts = sandbox.run_batch(sources[digest], [jobs[i][0].all_tests[0] for i in indices], limits=limits, compare=compare)
+        verdicts = sandbox.run_batch(
+            sources[digest], [jobs[i][0].all_tests[0] for i in indices], limits=limits, compare=compare
+        )
         first.update(zip(indices, verdicts))
 
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         list(pool.map(run, by_source))
     outcome: list[tuple[bool, str, int] | None] = [None] * len(jobs)
     survivors = []
-    for i, (problem, digest) in enumerate(jobs):
+    for i, (problem, _digest) in enumerate(jobs):
         if not problem.all_tests:
             outcome[i] = (False, "no_tests", 0)
         elif first[i] == "syntax_error":
@@ -342,11 +371,19 @@ def public_only_trust(problems: list[Problem], limits: sandbox.Limits, compare: 
     judged = []
     for problem in problems:
         if SEVERAL_ANSWERS.search(problem.description):
-            report[problem.key] = {"trusted": False, "reason": "statement accepts several answers or is interactive", "agreeing": 0}
+            report[problem.key] = {
+                "trusted": False,
+                "reason": "statement accepts several answers or is interactive",
+                "agreeing": 0,
+            }
         elif not problem.public_tests:
             report[problem.key] = {"trusted": False, "reason": "no tests", "agreeing": 0}
         elif len(problem.solutions) < PUBLIC_TRUST_AGREEING:
-            report[problem.key] = {"trusted": False, "reason": f"fewer than {PUBLIC_TRUST_AGREEING} Python 3 solutions", "agreeing": 0}
+            report[problem.key] = {
+                "trusted": False,
+                "reason": f"fewer than {PUBLIC_TRUST_AGREEING} Python 3 solutions",
+                "agreeing": 0,
+            }
         else:
             judged.append(problem)
     programs = [(p, s) for p in judged for s in p.solutions[:PUBLIC_TRUST_TRIES]]
@@ -354,6 +391,10 @@ def public_only_trust(problems: list[Problem], limits: sandbox.Limits, compare: 
     for problem in judged:
         agreeing = sum(ok for (p, _), (ok, _) in zip(programs, results) if p is problem)
         trusted = agreeing >= PUBLIC_TRUST_AGREEING
-        reason = "" if trusted else f"only {agreeing} of its first {min(PUBLIC_TRUST_TRIES, len(problem.solutions))} solutions pass its public tests"
+        reason = (
+            ""
+            if trusted
+            else f"only {agreeing} of its first {min(PUBLIC_TRUST_TRIES, len(problem.solutions))} solutions pass its public tests"
+        )
         report[problem.key] = {"trusted": trusted, "reason": reason, "agreeing": agreeing}
     return report

@@ -97,8 +97,11 @@ class Index:
             has = self.has_solution[self.position[key]] and solution[i, c] >= 0
             result.append(
                 Nearest(
-                    valid=key, by_statement=train[s], statement_similarity=float(statement[i, s]),
-                    by_solution=train[c] if has else None, solution_similarity=float(solution[i, c]) if has else None,
+                    valid=key,
+                    by_statement=train[s],
+                    statement_similarity=float(statement[i, s]),
+                    by_solution=train[c] if has else None,
+                    solution_similarity=float(solution[i, c]) if has else None,
                 )
             )
         return result

@@ -8,9 +8,10 @@ first bad one with an error that names the parameter and what is allowed.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import yaml
 
@@ -181,3 +182,15 @@ def load_profile(study: str, name: str) -> dict:
         available = sorted(p.stem.removeprefix(f"{study}_") for p in PROFILES_DIR.glob(f"{study}_*.yaml"))
         raise ValueError(f"profile {name!r} does not exist; available profiles: {', '.join(available)}")
     return load_yaml(path)
+
+
+#: Each study's default profile, as data (``python -m gobig promote`` rewrites it).
+DEFAULTS_FILE = PROFILES_DIR / "defaults.yaml"
+
+
+def default_profile(study: str, path: Path = DEFAULTS_FILE) -> str:
+    """The profile whose values are ``study``'s chapter defaults (``profiles/defaults.yaml``)."""
+    defaults = load_yaml(path)
+    if study not in defaults:
+        raise ValueError(f"study {study!r} has no default profile in {path}; known: {', '.join(sorted(defaults))}")
+    return defaults[study]

@@ -6,7 +6,9 @@ full``:
 
 - refuses, before changing anything, when any config of the profile has no
   record (a chapter's defaults must never compute);
-- sets ``DEFAULT_PROFILE`` in the study's module;
+- sets the study's default profile in ``lib/gobig/profiles/defaults.yaml``
+  (data, which the study's ``DEFAULT_PROFILE`` reads; no source line is
+  rewritten);
 - writes the profile's values into the chapter's parameters cell, each line
   keeping its name, annotation and comment (``DEVICE`` stays ``"auto"``);
 - lists the prose that still speaks of the interim run (``INTERIM_PROSE``),
@@ -14,32 +16,39 @@ full``:
 
 Rewriting prose is left to a person; ``make notebooks`` and ``make test``
 come after.
+
+A checkout tool: it rewrites the chapter notebook and
+``lib/gobig/profiles/defaults.yaml`` of the repository it lives in
+(``paths.ROOT``), data files both; no source line is rewritten.
 """
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from pathlib import Path
 
-from gobig import paths
+import yaml
+
+from gobig import paths, registry
+from gobig.params import DEFAULTS_FILE, load_yaml
 from gobig.sweep import profile_sweep
 
-#: The chapter each sweeping study's defaults live in.
-CHAPTERS = {"mnist": "chapters/01_mnist_capacity.ipynb", "alphacode": "chapters/03_alphacode_split.ipynb"}
+#: The chapter each study's defaults live in (from ``gobig.registry``).
+CHAPTERS = {entry.name: entry.chapter for entry in registry.STUDIES}
 
 #: Sentences a chapter holds while its default is not the full profile, and
-#: must lose when it is (tests/test_results_committed.py checks both ways).
-INTERIM_PROSE = {
-    "mnist": ("This is the interim CPU run, not the full study", "the full GPU profile, with more data, epochs and scales up to 32, is what can settle them"),
-    "alphacode": ("The GPU rerun with the full profile (a larger model, thousands of samples per problem, two memorization pairs) is owed",),
-}
+#: must lose when it is (tests/test_promote.py checks both ways; from ``gobig.registry``).
+INTERIM_PROSE = {entry.name: entry.interim_prose for entry in registry.STUDIES if entry.interim_prose}
+
+#: The defaults file, relative to the repository root.
+DEFAULTS_PATH = DEFAULTS_FILE.relative_to(paths.ROOT)
 
 #: Parameters whose chapter value does not follow the profile.
 MACHINE_SPECIFIC = ("DEVICE",)
 
 _LINE = re.compile(r"^(?P<head>(?P<name>[A-Z][A-Z0-9_]*)\s*(?::[^=]+?)?\s*=\s*)(?P<value>.*?)(?P<comment>\s+#.*)?$")
-_DEFAULT_PROFILE = re.compile(r'^DEFAULT_PROFILE = "[a-z0-9_]+"$', re.MULTILINE)
 
 
 class PromotionError(ValueError):
@@ -55,13 +64,21 @@ def literal(value) -> str:
     return repr(value)
 
 
+def _same_value(text: str, value) -> bool:
+    try:
+        return ast.literal_eval(text) == value
+    except (ValueError, SyntaxError):
+        return False
+
+
 def rewrite_parameters(source: str, values: dict) -> str:
     """The parameters cell's source with ``values`` in place of the old ones."""
     lines, seen = [], set()
     for line in source.split("\n"):
         match = _LINE.match(line)
         if match and match["name"] in values:
-            line = match["head"] + literal(values[match["name"]]) + (match["comment"] or "")
+            if not _same_value(match["value"], values[match["name"]]):  # an equal value keeps its spelling (300e9)
+                line = match["head"] + literal(values[match["name"]]) + (match["comment"] or "")
             seen.add(match["name"])
         lines.append(line)
     missing = sorted(set(values) - seen)
@@ -83,7 +100,7 @@ def promote(study, profile: str, root: Path = paths.ROOT, results_dir: Path | No
     import nbformat
 
     if study.STUDY not in CHAPTERS:
-        raise PromotionError(f"study: {study.STUDY!r} has no sweep to promote; allowed: {', '.join(CHAPTERS)}")
+        raise PromotionError(f"study: {study.STUDY!r} is not registered; allowed: {', '.join(CHAPTERS)}")
     values = study.load_profile(profile)  # names the allowed profiles when there is no such file
     store, configs = profile_sweep(study, profile, results_dir)
     # Loaded (and so checked) before anything is written: a damaged record stops it here.
@@ -100,14 +117,19 @@ def promote(study, profile: str, root: Path = paths.ROOT, results_dir: Path | No
     cells = [cell for cell in notebook.cells if "parameters" in cell.metadata.get("tags", [])]
     if len(cells) != 1:
         raise PromotionError(f"{chapter_path.name} has {len(cells)} cells tagged 'parameters'; it needs exactly one")
-    cells[0].source = rewrite_parameters(cells[0].source, {k: v for k, v in values.items() if k not in MACHINE_SPECIFIC})
+    cells[0].source = rewrite_parameters(
+        cells[0].source, {k: v for k, v in values.items() if k not in MACHINE_SPECIFIC}
+    )
 
-    module_path = root / "lib" / "gobig" / f"{study.STUDY}.py"
-    module_text = module_path.read_text()
-    if len(_DEFAULT_PROFILE.findall(module_text)) != 1:
-        raise PromotionError(f"{module_path} needs exactly one line DEFAULT_PROFILE = \"...\"")
-    # Both files are written only once both rewrites succeeded.
+    defaults_path = root / DEFAULTS_PATH
+    defaults_text = defaults_path.read_text()
+    if study.STUDY not in load_yaml(defaults_path):
+        raise PromotionError(f"{defaults_path} has no line for {study.STUDY}")
+    # Both files are written only once both rewrites succeeded; the defaults
+    # file keeps its comments (one line changes).
+    new_line = yaml.safe_dump({study.STUDY: profile}).strip()
+    defaults_text = re.sub(rf"^{study.STUDY}:.*$", new_line, defaults_text, count=1, flags=re.MULTILINE)
     nbformat.write(notebook, chapter_path)
-    module_path.write_text(_DEFAULT_PROFILE.sub(f'DEFAULT_PROFILE = "{profile}"', module_text))
+    defaults_path.write_text(defaults_text)
     devices = sorted({record["provenance"]["device_name"] for record in records})
     return {"records": len(configs), "devices": devices, "interim_prose": interim_prose_left(study.STUDY, root)}

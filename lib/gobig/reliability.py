@@ -5,6 +5,10 @@ book's reliability page.
 it into one JSON record (every test's id, outcome and time, plus
 provenance); the page loads the committed record, and a unit test checks
 that it lists exactly the tests the suite has now, all passed.
+
+A checkout tool: it runs ``tests/`` and writes ``results/`` of the
+repository it lives in (``paths.ROOT``), so it works from a clone, not from
+an installed wheel (as ``gobig.promote`` and the scripts in ``benchmarks/``).
 """
 
 from __future__ import annotations
@@ -44,13 +48,20 @@ def run_suite(output: Path | None = None) -> dict:
         junit = Path(folder) / "junit.xml"
         subprocess.run(
             [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--junitxml={junit}", *SUITE],
-            cwd=paths.ROOT, check=False, stdout=subprocess.DEVNULL,
+            cwd=paths.ROOT,
+            check=False,
+            stdout=subprocess.DEVNULL,
         )
         tests = _parse_junit(junit)
     from gobig.sandbox import isolation_available
 
     # The hostile-program tests are only as strong as the isolation they ran under.
-    record = {"suite": SUITE, "tests": tests, "sandbox_isolation": isolation_available(), "provenance": provenance(torch.device("cpu"))}
+    record = {
+        "suite": SUITE,
+        "tests": tests,
+        "sandbox_isolation": isolation_available(),
+        "provenance": provenance(torch.device("cpu")),
+    }
     output.parent.mkdir(parents=True, exist_ok=True)
     _atomic_write_json(output, record)
     return record
@@ -64,7 +75,14 @@ def _parse_junit(path: Path) -> list[dict]:
             if case.find(child) is not None:
                 outcome = name
         module = case.get("classname", "").replace(".", "/") + ".py"
-        tests.append({"file": module, "test": case.get("name"), "outcome": outcome, "time_s": round(float(case.get("time", 0)), 3)})
+        tests.append(
+            {
+                "file": module,
+                "test": case.get("name"),
+                "outcome": outcome,
+                "time_s": round(float(case.get("time", 0)), 3),
+            }
+        )
     return tests
 
 
@@ -79,5 +97,12 @@ def summary_frame(report: dict) -> pd.DataFrame:
     rows = []
     for file, what in report["suite"].items():
         row = counts.loc[file] if file in counts.index else pd.Series(dtype=int)
-        rows.append({"file": file, "what is injected": what, "tests": int(row.sum()), **{o: int(row.get(o, 0)) for o in ("passed", "failed", "error", "skipped")}})
+        rows.append(
+            {
+                "file": file,
+                "what is injected": what,
+                "tests": int(row.sum()),
+                **{o: int(row.get(o, 0)) for o in ("passed", "failed", "error", "skipped")},
+            }
+        )
     return pd.DataFrame(rows)

@@ -43,10 +43,14 @@ def render(notebook: str | Path, output: str | Path | None = None) -> Path:
         build = Path(folder) / "build"
         completed = subprocess.run(
             [str(Path(sys.executable).parent / "jupyter-book"), "build", str(source), "--path-output", str(build)],
-            capture_output=True, text=True, stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
         )
         if completed.returncode != 0:
-            raise RuntimeError(f"render: jupyter-book failed on {notebook.name}:\n{completed.stdout[-3000:]}\n{completed.stderr[-3000:]}")
+            raise RuntimeError(
+                f"render: jupyter-book failed on {notebook.name}:\n{completed.stdout[-3000:]}\n{completed.stderr[-3000:]}"
+            )
         if output.exists():
             shutil.rmtree(output)
         shutil.copytree(build / "_build" / "html", output)

@@ -65,8 +65,12 @@ def temporal_split(
                         side[key] = min(ids) >= cutoff
     order = [p.key for p in problems]
     return Split(
-        name="temporal", kind="temporal", seed=None, cutoff=cutoff,
-        train=tuple(k for k in order if not side[k]), valid=tuple(k for k in order if side[k]),
+        name="temporal",
+        kind="temporal",
+        seed=None,
+        cutoff=cutoff,
+        train=tuple(k for k in order if not side[k]),
+        valid=tuple(k for k in order if side[k]),
     )
 
 
@@ -77,8 +81,12 @@ def random_split(problems: list[Problem], valid_size: int, seed: int) -> Split:
     order = [p.key for p in problems]
     valid = set(random.Random(seed).sample(order, valid_size))
     return Split(
-        name=f"random-{seed}", kind="random", seed=seed, cutoff=None,
-        train=tuple(k for k in order if k not in valid), valid=tuple(k for k in order if k in valid),
+        name=f"random-{seed}",
+        kind="random",
+        seed=seed,
+        cutoff=None,
+        train=tuple(k for k in order if k not in valid),
+        valid=tuple(k for k in order if k in valid),
     )
 
 
@@ -115,8 +123,12 @@ def twin_aware_split(problems: list[Problem], valid_size: int, seed: int, groups
         if len(valid) == valid_size:
             break
     return Split(
-        name=f"twin-aware-{seed}", kind="twin-aware", seed=seed, cutoff=None,
-        train=tuple(k for k in order if k not in valid), valid=tuple(k for k in order if k in valid),
+        name=f"twin-aware-{seed}",
+        kind="twin-aware",
+        seed=seed,
+        cutoff=None,
+        train=tuple(k for k in order if k not in valid),
+        valid=tuple(k for k in order if k in valid),
     )
 
 
@@ -126,6 +138,10 @@ def without_crossing_twins(split: Split, groups: list[frozenset[str]]) -> Split:
     undone, everything else equal (the memorization test's pair)."""
     leaked = {key for group in crossing_groups(split, groups) for key in group if key in set(split.train)}
     return Split(
-        name=f"{split.name}-untwinned", kind=f"{split.kind}-untwinned", seed=split.seed, cutoff=split.cutoff,
-        train=tuple(k for k in split.train if k not in leaked), valid=split.valid,
+        name=f"{split.name}-untwinned",
+        kind=f"{split.kind}-untwinned",
+        seed=split.seed,
+        cutoff=split.cutoff,
+        train=tuple(k for k in split.train if k not in leaked),
+        valid=split.valid,
     )

@@ -14,8 +14,9 @@ import json
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from gobig import paths
 
@@ -25,7 +26,9 @@ class CorruptRecordError(RuntimeError):
 
 
 def config_key(study: str, version: int, config: dict) -> str:
-    canonical = json.dumps({"study": study, "version": version, "config": config}, sort_keys=True, separators=(",", ":"))
+    canonical = json.dumps(
+        {"study": study, "version": version, "config": config}, sort_keys=True, separators=(",", ":")
+    )
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
@@ -36,6 +39,11 @@ class ResultStore:
         self.study = study
         self.version = version
         self.folder = Path(root or paths.results_dir()) / study
+
+    @classmethod
+    def for_params(cls, study: str, version: int, params: dict) -> ResultStore:
+        """The store a study's validated parameters name: ``RESULTS_DIR``, else the default results folder."""
+        return cls(study, version, params.get("RESULTS_DIR") or paths.results_dir())
 
     def key(self, config: dict) -> str:
         return config_key(self.study, self.version, config)
@@ -51,7 +59,9 @@ class ResultStore:
         try:
             record = json.loads(path.read_text())
         except json.JSONDecodeError as error:
-            raise CorruptRecordError(f"result record {path} is not valid JSON ({error}); delete it to recompute") from error
+            raise CorruptRecordError(
+                f"result record {path} is not valid JSON ({error}); delete it to recompute"
+            ) from error
         if record.get("config") != config or record.get("version") != self.version or "result" not in record:
             raise CorruptRecordError(f"result record {path} does not match its config key; delete it to recompute")
         return record

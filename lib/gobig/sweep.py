@@ -40,12 +40,11 @@ import functools
 import math
 import signal
 import time
-from typing import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 
 # tqdm.auto: a live widget in Jupyter (and in a papermill output notebook), a text bar on a terminal.
 from tqdm.auto import tqdm
 
-from gobig import paths
 from gobig.params import Spec
 from gobig.store import ResultStore
 
@@ -57,7 +56,12 @@ SWEEP_PARAMETERS = {
     "RESULTS_DIR": Spec(str, "folder for result records (None: gobig.paths.results_dir())", optional=True),
     "COMPUTE_MISSING": Spec(bool, "compute configs without a record (False: error instead)"),
     "EXECUTOR": Spec(str, "how to run the sweep: on this machine, or as Ray tasks", allowed=EXECUTORS),
-    "WORKERS": Spec(int, "processes for EXECUTOR='local' (1: this process; more share this machine's GPU or cores)", minimum=1, maximum=64),
+    "WORKERS": Spec(
+        int,
+        "processes for EXECUTOR='local' (1: this process; more share this machine's GPU or cores)",
+        minimum=1,
+        maximum=64,
+    ),
     "RAY_ADDRESS": Spec(str, "Ray cluster address for EXECUTOR='ray' (None: a local Ray instance)", optional=True),
 }
 #: Their values when a profile leaves them out (profiles stay portable).
@@ -67,8 +71,10 @@ SWEEP_DEFAULTS = {"RESULTS_DIR": None, "COMPUTE_MISSING": True, "EXECUTOR": "loc
 def profile_sweep(study, profile: str, results_dir=None) -> tuple[ResultStore, list[dict]]:
     """A sweeping study's result store and configs for one of its profiles
     (records under ``results_dir``, else the default results folder)."""
-    params = study.validate_parameters({**study.load_profile(profile), "RESULTS_DIR": str(results_dir) if results_dir else None})
-    return ResultStore(study.STUDY, study.VERSION, params["RESULTS_DIR"] or paths.results_dir()), study.expand_configs(params)
+    params = study.validate_parameters(
+        {**study.load_profile(profile), "RESULTS_DIR": str(results_dir) if results_dir else None}
+    )
+    return ResultStore.for_params(study.STUDY, study.VERSION, params), study.expand_configs(params)
 
 
 def profile_records(study, profile: str, results_dir=None) -> list[dict] | None:
@@ -124,7 +130,12 @@ def run_sweep(
     elif workers > 1 and units:
         _run_in_processes(units, compute_unit, store, workers, progress)
     # No bar at all when nothing is computed: a book build loads every record and shows none.
-    for unit in tqdm(units, desc=f"{store.study}: units computed", unit="unit", disable=not progress or not units or executor == "ray" or workers > 1):
+    for unit in tqdm(
+        units,
+        desc=f"{store.study}: units computed",
+        unit="unit",
+        disable=not progress or not units or executor == "ray" or workers > 1,
+    ):
         if not all(store.exists(config) for config in unit):  # another process may have finished it
             _save_unit(store, unit, *_timed(compute_unit, unit, None))
     return [store.load(config) for config in configs]
@@ -161,7 +172,15 @@ def _timed(compute_unit, unit: list[dict], cpu_threads: int | None) -> tuple[lis
     return outputs, time.perf_counter() - start, started
 
 
-def _save_unit(store: ResultStore, unit: list[dict], outputs: list[tuple[dict, dict]], wall_time: float, started: str, workers: int = 1, threads: int | None = None) -> None:
+def _save_unit(
+    store: ResultStore,
+    unit: list[dict],
+    outputs: list[tuple[dict, dict]],
+    wall_time: float,
+    started: str,
+    workers: int = 1,
+    threads: int | None = None,
+) -> None:
     """Write the unit's missing records (existing ones stay untouched)."""
     for config, (result, provenance) in zip(unit, outputs):
         if store.exists(config):
@@ -187,13 +206,19 @@ def sweep_wall_time(records: list[dict]) -> dict:
     union = None
     if provenances and all("unit_started" in p for p in provenances):
         # Records computed together share their unit's start and wall time.
-        units = sorted({(dt.datetime.fromisoformat(p["unit_started"]).timestamp(), p["unit_wall_time_s"]) for p in provenances})
+        units = sorted(
+            {(dt.datetime.fromisoformat(p["unit_started"]).timestamp(), p["unit_wall_time_s"]) for p in provenances}
+        )
         union, reached = 0.0, -math.inf
         for start, seconds in units:
             end = start + seconds
             union += max(0.0, end - max(start, reached))
             reached = max(reached, end)
-    return {"seconds": summed if union is None else union, "summed_s": summed, "workers": max((p.get("workers", 1) for p in provenances), default=1)}
+    return {
+        "seconds": summed if union is None else union,
+        "summed_s": summed,
+        "workers": max((p.get("workers", 1) for p in provenances), default=1),
+    }
 
 
 # Set in each pool worker by _start_worker: the unit computation, sent once.
@@ -235,11 +260,19 @@ def _run_in_processes(units: list[list[dict]], compute_unit, store: ResultStore,
     # Leaving the block terminates the workers, also on an error or Ctrl-C.
     with context.Pool(workers, initializer=_start_worker, initargs=(compute_unit, threads)) as pool:
         finished = pool.imap_unordered(_compute_in_worker, tasks, chunksize=1)
-        for index, outputs, wall_time, started in tqdm(finished, total=len(tasks), desc=f"{store.study}: units computed by {workers} workers", unit="unit", disable=not progress):
+        for index, outputs, wall_time, started in tqdm(
+            finished,
+            total=len(tasks),
+            desc=f"{store.study}: units computed by {workers} workers",
+            unit="unit",
+            disable=not progress,
+        ):
             _save_unit(store, units[index], outputs, wall_time, started, workers, threads)
 
 
-def _run_on_ray(units: list[list[dict]], compute_unit, store: ResultStore, address: str | None, gpus_per_task: float, progress: bool) -> None:
+def _run_on_ray(
+    units: list[list[dict]], compute_unit, store: ResultStore, address: str | None, gpus_per_task: float, progress: bool
+) -> None:
     import ray
 
     started_here = not ray.is_initialized()
@@ -256,7 +289,9 @@ def _run_on_ray(units: list[list[dict]], compute_unit, store: ResultStore, addre
             ray.shutdown()
 
 
-def _wait_on_ray(ray, units: list[list[dict]], compute_unit, store: ResultStore, gpus_per_task: float, progress: bool) -> None:
+def _wait_on_ray(
+    ray, units: list[list[dict]], compute_unit, store: ResultStore, gpus_per_task: float, progress: bool
+) -> None:
     import torch
 
     cpu_threads = torch.get_num_threads()
@@ -264,7 +299,9 @@ def _wait_on_ray(ray, units: list[list[dict]], compute_unit, store: ResultStore,
     task = ray.remote(num_gpus=gpus_per_task, num_cpus=1 if gpus_per_task else cpu_threads)(_timed)
     shared_compute = ray.put(compute_unit)
     pending = {task.remote(shared_compute, unit, cpu_threads): unit for unit in units}
-    with tqdm(total=len(pending), desc=f"{store.study}: units computed on Ray", unit="unit", disable=not progress) as bar:
+    with tqdm(
+        total=len(pending), desc=f"{store.study}: units computed on Ray", unit="unit", disable=not progress
+    ) as bar:
         while pending:
             done, _ = ray.wait(list(pending), num_returns=1)
             unit = pending.pop(done[0])

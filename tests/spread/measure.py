@@ -64,10 +64,14 @@ def unit_metrics(stacked: bool, nudge: int | None) -> dict:
                         signs = torch.randint(0, 2, p.shape, generator=generator) * 2 - 1
                         p.mul_(1 + signs * 2.0**-23)
         if stacked:
-            histories = train_models(models, images, labels, setup, SEEDS, data.test_images[:500], data.test_labels[:500], progress=False)
+            histories = train_models(
+                models, images, labels, setup, SEEDS, data.test_images[:500], data.test_labels[:500], progress=False
+            )
         else:
             histories = [
-                train_models([m], images, labels, setup, [s], data.test_images[:500], data.test_labels[:500], progress=False)[0]
+                train_models(
+                    [m], images, labels, setup, [s], data.test_images[:500], data.test_labels[:500], progress=False
+                )[0]
                 for m, s in zip(models, SEEDS)
             ]
         out[f"{family}-{size}"] = {
@@ -82,11 +86,21 @@ def sweep_metrics(stacked: bool) -> dict:
     from gobig import mnist
 
     tiny = {
-        **mnist.load_profile("smoke"), "SEEDS": [0, 1], "CAPACITY_SCALES": [1], "MLP_WIDTHS": [], "TRAINING_MODES": ["pgd"],
-        "TRAIN_SUBSET": 1000, "ROBUST_EVAL_SUBSET": 200, "LIPSCHITZ_POINTS": 100, "BLOG_MODEL": False, "CROSSCHECK": False,
+        **mnist.load_profile("smoke"),
+        "SEEDS": [0, 1],
+        "CAPACITY_SCALES": [1],
+        "MLP_WIDTHS": [],
+        "TRAINING_MODES": ["pgd"],
+        "TRAIN_SUBSET": 1000,
+        "ROBUST_EVAL_SUBSET": 200,
+        "LIPSCHITZ_POINTS": 100,
+        "BLOG_MODEL": False,
+        "CROSSCHECK": False,
     }
     with tempfile.TemporaryDirectory() as folder:
-        records = mnist.run({**tiny, "STACK_SEEDS": "always" if stacked else "never", "RESULTS_DIR": folder}, progress=False)
+        records = mnist.run(
+            {**tiny, "STACK_SEEDS": "always" if stacked else "never", "RESULTS_DIR": folder}, progress=False
+        )
     return {
         "clean_accuracy": [r["result"]["clean_accuracy"] for r in records],
         "robust_accuracy": [x["accuracy"] for r in records for x in r["result"]["robust"]],
@@ -122,7 +136,13 @@ def main() -> None:
     for capability in CAPABILITIES:
         environment = dict(os.environ, ATEN_CPU_CAPABILITY=capability)
         for mode in ("unit", "sweep"):
-            output = subprocess.run([sys.executable, __file__, "--worker", mode], env=environment, capture_output=True, text=True, check=True).stdout
+            output = subprocess.run(
+                [sys.executable, __file__, "--worker", mode],
+                env=environment,
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
             result = json.loads(output.strip().splitlines()[-1])
             print(capability, mode, "done", flush=True)
             runs[mode].extend({"capability": capability, "run": name, **({"metrics": m})} for name, m in result.items())

@@ -79,7 +79,9 @@ def prepare_from_mirror(mirror: Path, root: Path) -> Path:
                 shutil.copyfileobj(source, sink)
         except (OSError, EOFError) as error:  # truncated or not gzip at all
             partial.unlink(missing_ok=True)
-            raise MnistChecksumError(f"{mirror / (name + '.gz')}: cannot be decompressed ({error}); the file is damaged") from error
+            raise MnistChecksumError(
+                f"{mirror / (name + '.gz')}: cannot be decompressed ({error}); the file is damaged"
+            ) from error
         actual = _md5(partial)
         if actual != expected:
             partial.unlink()
@@ -90,7 +92,9 @@ def prepare_from_mirror(mirror: Path, root: Path) -> Path:
     return root
 
 
-def load_mnist(data_dir: str | Path | None = None, device: torch.device | str = "cpu", download: bool = False) -> MnistTensors:
+def load_mnist(
+    data_dir: str | Path | None = None, device: torch.device | str = "cpu", download: bool = False
+) -> MnistTensors:
     """The whole train and test splits as float tensors on ``device``.
 
     Looks for the offline mirror under ``data_dir`` (default

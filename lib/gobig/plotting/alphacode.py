@@ -1,0 +1,236 @@
+"""Chapter 3's figures: leakage, solve rates and validation loss by split,
+solve rate against k, split variants, the date curve, memorization pairs."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+
+SPLIT_KINDS = ["temporal", "random"]
+
+
+def _stripplot(**kwargs):
+    """seaborn's stripplot with the same jitter every time: it draws jitter
+    from NumPy's global generator, so the stored figure would change on each
+    run (and nbval compare a different picture). The caller's state is kept."""
+    state = np.random.get_state()
+    np.random.seed(0)
+    try:
+        return sns.stripplot(**kwargs)
+    finally:
+        np.random.set_state(state)
+
+
+def leakage_by_split(splits: pd.DataFrame, nearest: pd.DataFrame, threshold: float):
+    """Left: share of validation problems with a near duplicate in training,
+    per split. Right: every validation problem's nearest-statement
+    similarity, twins that cross the split marked."""
+    figure, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6), gridspec_kw={"width_ratios": [1, 1.6]})
+    sns.barplot(
+        data=splits,
+        x="split",
+        y="near_duplicate_share",
+        hue="kind",
+        hue_order=SPLIT_KINDS,
+        dodge=False,
+        errorbar=None,
+        ax=left,
+    )
+    left.legend_.remove()  # the tick labels name each split and its kind; a legend would cover a bar
+    left.set(ylabel=f"valid problems with a near duplicate (%)\n(statement similarity >= {threshold:g})", xlabel="")
+    left.tick_params(axis="x", rotation=30)
+    _stripplot(
+        data=nearest,
+        x="split",
+        y="statement_similarity",
+        hue="twin_in_train",
+        hue_order=[False, True],
+        jitter=0.25,
+        size=3.5,
+        ax=right,
+    )
+    right.axhline(threshold, color="grey", lw=0.8, ls=":")
+    right.set(ylabel="similarity to the nearest\ntraining statement", xlabel="", ylim=(0, 1.05))
+    right.legend(title="twin in training", fontsize="small", title_fontsize="small")
+    right.tick_params(axis="x", rotation=30)
+    figure.tight_layout()
+    return figure
+
+
+def solve_rates_by_split(splits: pd.DataFrame):
+    """Baseline and model solve rates per split with 90% bootstrap intervals."""
+    rows = []
+    for row in splits.itertuples(index=False):
+        for method, prefix in (("submit training solutions", "baseline"), ("model, 1@k", "model")):
+            rows.append(
+                {
+                    "split": row.split,
+                    "method": method,
+                    "rate": getattr(row, f"{prefix}_rate"),
+                    "low": getattr(row, f"{prefix}_low"),
+                    "high": getattr(row, f"{prefix}_high"),
+                }
+            )
+    frame = pd.DataFrame(rows)
+    figure, axis = plt.subplots(figsize=(8, 3.6))
+    methods = list(dict.fromkeys(frame["method"]))
+    colors = dict(zip(methods, sns.color_palette("colorblind", len(methods))))
+    positions = {split: i for i, split in enumerate(dict.fromkeys(frame["split"]))}
+    for offset, method in zip((-0.15, 0.15), methods):
+        part = frame[frame["method"] == method]
+        x = [positions[s] + offset for s in part["split"]]
+        axis.errorbar(
+            x,
+            part["rate"],
+            yerr=[part["rate"] - part["low"], part["high"] - part["rate"]],
+            fmt="o",
+            capsize=4,
+            color=colors[method],
+            label=method,
+        )
+    axis.set_xticks(list(positions.values()), list(positions))
+    axis.set(ylabel="validation problems solved (%)", ylim=(-0.5, None))
+    axis.legend(fontsize="small")
+    figure.tight_layout()
+    return figure
+
+
+def validation_loss_by_split(nearest: pd.DataFrame):
+    """Per-problem validation loss of the fine-tuned model, per split, with
+    problems whose twin is in training marked."""
+    figure, axis = plt.subplots(figsize=(8, 3.6))
+    data = nearest.dropna(subset=["valid_loss"])
+    sns.boxplot(data=data, x="split", y="valid_loss", color="0.9", showfliers=False, ax=axis)
+    _stripplot(
+        data=data,
+        x="split",
+        y="valid_loss",
+        hue="twin_in_train",
+        hue_order=[False, True],
+        jitter=0.25,
+        size=3.5,
+        ax=axis,
+    )
+    axis.set(ylabel="validation loss per token\n(reference solution | statement)", xlabel="")
+    axis.legend(title="twin in training", fontsize="small", title_fontsize="small")
+    figure.tight_layout()
+    return figure
+
+
+def solve_rate_vs_k(curves: pd.DataFrame):
+    """n@k and pass@k against k, one line per split."""
+    grid = sns.relplot(
+        data=curves,
+        x="k",
+        y="solve_rate",
+        hue="split",
+        style="kind",
+        col="metric",
+        kind="line",
+        marker="o",
+        height=3.2,
+        aspect=1.1,
+    )
+    # A fixed floor and a visible range even when nothing is solved.
+    grid.set(xscale="log", ylabel="solved (%)", ylim=(-0.5, max(5.0, 1.1 * float(curves["solve_rate"].max()))))
+    return grid.figure
+
+
+SPLIT_VARIANT_ORDER = ["random", "twin-aware", "temporal", "temporal-cut", "random-untwinned"]
+
+
+def split_variants(splits: pd.DataFrame):
+    """The splits side by side: near-duplicate share (left) and the
+    baseline's solve rate (right), each split a point with its 95%
+    Clopper–Pearson interval, grouped by kind."""
+    figure, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharex=True)
+    kinds = [k for k in SPLIT_VARIANT_ORDER if k in set(splits["kind"])]
+    colors = dict(zip(kinds, sns.color_palette("colorblind", len(kinds))))
+    for axis, (column, label) in zip(
+        axes,
+        (
+            ("near_duplicate", "validation problems with a\nnear duplicate in training (%)"),
+            ("baseline", "solved by a training\nproblem's solution (%)"),
+        ),
+    ):
+        value = f"{column}_share" if column == "near_duplicate" else f"{column}_rate"
+        for i, kind in enumerate(kinds):
+            part = splits[splits["kind"] == kind].reset_index(drop=True)
+            x = i + np.linspace(-0.25, 0.25, len(part)) if len(part) > 1 else np.array([float(i)])
+            axis.errorbar(
+                x,
+                part[value],
+                yerr=[part[value] - part[f"{column}_low"], part[f"{column}_high"] - part[value]],
+                fmt="o",
+                capsize=3,
+                color=colors[kind],
+            )
+        axis.set_xticks(range(len(kinds)), [k.replace("-", "-\n", 1) if len(k) > 10 else k for k in kinds])
+        axis.set(ylabel=label, ylim=(-1, None))
+    figure.tight_layout()
+    return figure
+
+
+def date_curve(bins: pd.DataFrame, cutoff: int):
+    """Near-duplicate share and baseline solve rate against contest id,
+    bins of problems with 95% Clopper–Pearson intervals; the temporal cutoff
+    as a line, the later (out-of-period) problems in their own colour."""
+    figure, axes = plt.subplots(1, 2, figsize=(10, 3.6), sharex=True)
+    periods = list(dict.fromkeys(bins["period"]))
+    colors = dict(zip(periods, sns.color_palette("colorblind", len(periods))))
+    for axis, (prefix, value, label) in zip(
+        axes,
+        (
+            ("near_duplicate", "near_duplicate_share", "with a near duplicate\nin training (%)"),
+            ("baseline", "baseline_rate", "solved by another training\nproblem's solution (%)"),
+        ),
+    ):
+        for period in periods:
+            part = bins[bins["period"] == period]
+            x = (part["first_contest"] + part["last_contest"]) / 2
+            axis.errorbar(
+                x,
+                part[value],
+                yerr=[part[value] - part[f"{prefix}_low"], part[f"{prefix}_high"] - part[value]],
+                fmt="o",
+                capsize=3,
+                color=colors[period],
+                label=period,
+            )
+        axis.axvline(cutoff, color="grey", lw=0.8, ls=":")
+        axis.set(xlabel="contest id (creation order)", ylabel=label, ylim=(-1, None))
+    axes[1].legend(fontsize="small", loc="upper right")  # the right panel's corner is empty after the cutoff
+    figure.tight_layout()
+    return figure
+
+
+def memorization_pairs(pairs: pd.DataFrame):
+    """Each validation problem's loss under the model trained with its
+    twin in training (x) and with the twin removed (y): above the diagonal,
+    the twin made the solution easier to predict."""
+    figure, axis = plt.subplots(figsize=(5.2, 4.2))
+    for leaked, color, label in (
+        (False, "0.6", "no twin in training"),
+        (True, sns.color_palette("colorblind")[3], "twin was in training"),
+    ):
+        part = pairs[pairs["leaked"] == leaked]
+        axis.scatter(
+            part["loss_with"],
+            part["loss_without"],
+            s=18 if leaked else 10,
+            color=color,
+            label=label,
+            zorder=3 if leaked else 2,
+        )
+    low = float(min(pairs["loss_with"].min(), pairs["loss_without"].min())) if len(pairs) else 0.0
+    high = float(max(pairs["loss_with"].max(), pairs["loss_without"].max())) if len(pairs) else 1.0
+    axis.plot([low, high], [low, high], color="grey", lw=0.8, ls=":")
+    axis.set(
+        xlabel="loss under the model of the random split",
+        ylabel="loss under the model of the same split,\nseparated twins removed from training",
+    )
+    axis.legend(fontsize="small")
+    figure.tight_layout()
+    return figure
