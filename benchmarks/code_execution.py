@@ -43,7 +43,11 @@ def sample_pool(problems: list, copies: int, seed: int) -> dict[str, list[str]]:
     for problem in problems:
         others = [p.solutions[0] for p in problems if p is not problem]
         own = problem.solutions[0]
-        samples = [own] * copies + rng.sample(others, min(copies, len(others))) + [own[: len(own) // 2] + "\n(" for _ in range(copies)]
+        samples = (
+            [own] * copies
+            + rng.sample(others, min(copies, len(others)))
+            + [own[: len(own) // 2] + "\n(" for _ in range(copies)]
+        )
         rng.shuffle(samples)
         pool[problem.key] = samples
     return pool
@@ -90,15 +94,39 @@ def main(argv: list[str] | None = None) -> int:
     agree = [b[0] for b in baseline] == [o.correct for o in ours]
     device = torch.device("cpu")  # programs run on the host's cores
     rows = [
-        benchmarking.stage("baseline: every sample, every test, 1 worker", baseline_s, samples, "samples/s", baseline_s, programs_started=sum(b[1] for b in baseline)),
-        benchmarking.stage(f"ours: dedup + compile check + public filter, {os.cpu_count()} workers", ours_s, samples, "samples/s", baseline_s, programs_started=started_ours),
+        benchmarking.stage(
+            "baseline: every sample, every test, 1 worker",
+            baseline_s,
+            samples,
+            "samples/s",
+            baseline_s,
+            programs_started=sum(b[1] for b in baseline),
+        ),
+        benchmarking.stage(
+            f"ours: dedup + compile check + public filter, {os.cpu_count()} workers",
+            ours_s,
+            samples,
+            "samples/s",
+            baseline_s,
+            programs_started=started_ours,
+        ),
     ]
-    print(f"device: {device_name(device)}  isolation: {sandbox.isolation_available()}  samples: {samples} on {len(problems)} problems")
+    print(
+        f"device: {device_name(device)}  isolation: {sandbox.isolation_available()}  samples: {samples} on {len(problems)} problems"
+    )
     benchmarking.print_table("Judging sampled programs", rows)
     print(f"same correct samples: {agree}")
     path = benchmarking.write_record(
-        "code_execution", device, vars(args), rows, isolation=sandbox.isolation_available(), problems=[p.key for p in problems],
-        samples=samples, correct_samples=[o.correct for o in ours], results_agree=agree, ratio=baseline_s / ours_s,
+        "code_execution",
+        device,
+        vars(args),
+        rows,
+        isolation=sandbox.isolation_available(),
+        problems=[p.key for p in problems],
+        samples=samples,
+        correct_samples=[o.correct for o in ours],
+        results_agree=agree,
+        ratio=baseline_s / ours_s,
     )
     print(f"record: {path}")
     return 0 if agree else 1

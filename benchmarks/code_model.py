@@ -85,7 +85,9 @@ def train_baseline(model: codemodel.GPT, batches, steps: int, device: torch.devi
 
 
 @torch.no_grad()
-def sample_without_cache(model: codemodel.GPT, prompt: list[int], rows: int, new_tokens: int, generator: torch.Generator) -> torch.Tensor:
+def sample_without_cache(
+    model: codemodel.GPT, prompt: list[int], rows: int, new_tokens: int, generator: torch.Generator
+) -> torch.Tensor:
     device = next(model.parameters()).device
     model.eval()
     ids = torch.tensor([prompt], device=device).expand(rows, -1)
@@ -98,30 +100,64 @@ def sample_without_cache(model: codemodel.GPT, prompt: list[int], rows: int, new
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--device", choices=DEVICE_CHOICES, default="auto")
     parser.add_argument("--layers", type=int, default=None, help="default: the full profile's on CUDA, 4 on CPU")
     parser.add_argument("--heads", type=int, default=None, help="default: the full profile's on CUDA, 4 on CPU")
     parser.add_argument("--dim", type=int, default=None, help="default: the full profile's on CUDA, 256 on CPU")
     parser.add_argument("--context", type=int, default=None, help="default: the full profile's on CUDA, 256 on CPU")
-    parser.add_argument("--batch", type=int, default=None, help="training sequences per step (default: the full profile's on CUDA, 8 on CPU)")
+    parser.add_argument(
+        "--batch",
+        type=int,
+        default=None,
+        help="training sequences per step (default: the full profile's on CUDA, 8 on CPU)",
+    )
     parser.add_argument("--vocab", type=int, default=None, help="default: the full profile's VOCAB_SIZE")
-    parser.add_argument("--steps", type=int, default=None, help="training steps per side (default 30 on CUDA, 6 on CPU)")
-    parser.add_argument("--samples", type=int, default=None, help="default: the full profile's samples per problem on CUDA, 32 on CPU")
-    parser.add_argument("--prompt-tokens", type=int, default=None, help="default: the context less the new tokens on CUDA, 64 on CPU")
-    parser.add_argument("--new-tokens", type=int, default=None, help="default: the full profile's MAX_NEW_TOKENS on CUDA, 64 on CPU")
-    parser.add_argument("--compile", action="store_true", help="also train ours under torch.compile, beside the eager run (compile time reported apart)")
+    parser.add_argument(
+        "--steps", type=int, default=None, help="training steps per side (default 30 on CUDA, 6 on CPU)"
+    )
+    parser.add_argument(
+        "--samples", type=int, default=None, help="default: the full profile's samples per problem on CUDA, 32 on CPU"
+    )
+    parser.add_argument(
+        "--prompt-tokens", type=int, default=None, help="default: the context less the new tokens on CUDA, 64 on CPU"
+    )
+    parser.add_argument(
+        "--new-tokens", type=int, default=None, help="default: the full profile's MAX_NEW_TOKENS on CUDA, 64 on CPU"
+    )
+    parser.add_argument(
+        "--compile",
+        action="store_true",
+        help="also train ours under torch.compile, beside the eager run (compile time reported apart)",
+    )
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--profile", action="store_true", help="also profile 3 training steps and 16 sampling steps of ours (torch.profiler)")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="also profile 3 training steps and 16 sampling steps of ours (torch.profiler)",
+    )
     args = parser.parse_args(argv)
 
     device = resolve_device(args.device)
     cuda = device.type == "cuda"
     full = alphacode.load_profile("full")
-    layers, heads, dim = args.layers or (full["MODEL_LAYERS"] if cuda else 4), args.heads or (full["MODEL_HEADS"] if cuda else 4), args.dim or (full["MODEL_DIM"] if cuda else 256)
-    context, batch, steps = args.context or (full["CONTEXT"] if cuda else 256), args.batch or (full["BATCH_SIZE"] if cuda else 8), args.steps or (30 if cuda else 6)
+    layers, heads, dim = (
+        args.layers or (full["MODEL_LAYERS"] if cuda else 4),
+        args.heads or (full["MODEL_HEADS"] if cuda else 4),
+        args.dim or (full["MODEL_DIM"] if cuda else 256),
+    )
+    context, batch, steps = (
+        args.context or (full["CONTEXT"] if cuda else 256),
+        args.batch or (full["BATCH_SIZE"] if cuda else 8),
+        args.steps or (30 if cuda else 6),
+    )
     new_tokens = args.new_tokens or (full["MAX_NEW_TOKENS"] if cuda else 64)
-    samples, prompt_tokens = args.samples or (full["SAMPLES_PER_PROBLEM"] if cuda else 32), args.prompt_tokens or (context - new_tokens if cuda else 64)
+    samples, prompt_tokens = (
+        args.samples or (full["SAMPLES_PER_PROBLEM"] if cuda else 32),
+        args.prompt_tokens or (context - new_tokens if cuda else 64),
+    )
     args.vocab = args.vocab or full["VOCAB_SIZE"]
     config = codemodel.GPTConfig(vocab_size=args.vocab, n_layer=layers, n_head=heads, d_model=dim, max_seq_len=context)
     peak = peak_bf16_flops(device)
@@ -139,18 +175,43 @@ def main(argv: list[str] | None = None) -> int:
         return flops_per_token * tokens_per_s / peak if peak else None
 
     baseline_s = train_baseline(model, random_batches(args.vocab, batch, context, device, args.seed), steps, device)
-    stages = [benchmarking.stage("training: fp32, plain AdamW", baseline_s, tokens, "tokens/s", baseline_s, mfu=mfu(tokens / baseline_s))]
+    stages = [
+        benchmarking.stage(
+            "training: fp32, plain AdamW", baseline_s, tokens, "tokens/s", baseline_s, mfu=mfu(tokens / baseline_s)
+        )
+    ]
 
     def train_ours(compile_model: bool) -> dict:
         start = benchmarking.clock(device)
         trained = codemodel.train_lm(
-            fresh(), random_batches(args.vocab, batch, context, device, args.seed), steps, lr=3e-4, warmup=1, weight_decay=0.1,
-            device=device, log_every=steps, peak_flops=peak, compile=compile_model,
+            fresh(),
+            random_batches(args.vocab, batch, context, device, args.seed),
+            steps,
+            lr=3e-4,
+            warmup=1,
+            weight_decay=0.1,
+            device=device,
+            log_every=steps,
+            peak_flops=peak,
+            compile=compile_model,
         )
         # The untimed first step: allocation and warm-up, and with compile_model the compilation.
         first_step_s = benchmarking.clock(device) - start - trained["timed_seconds"]
-        label = "training: gobig train_lm" + (", bf16 autocast, fused AdamW" if cuda else " (fp32 on CPU)") + (", torch.compile" if compile_model else "")
-        return benchmarking.stage(label, trained["timed_seconds"], tokens, "tokens/s", baseline_s, mfu=trained["mfu"], first_step_s=first_step_s, compiled=compile_model)
+        label = (
+            "training: gobig train_lm"
+            + (", bf16 autocast, fused AdamW" if cuda else " (fp32 on CPU)")
+            + (", torch.compile" if compile_model else "")
+        )
+        return benchmarking.stage(
+            label,
+            trained["timed_seconds"],
+            tokens,
+            "tokens/s",
+            baseline_s,
+            mfu=trained["mfu"],
+            first_step_s=first_step_s,
+            compiled=compile_model,
+        )
 
     ours = train_ours(False)
     stages.append(ours)
@@ -170,17 +231,43 @@ def main(argv: list[str] | None = None) -> int:
     generator = torch.Generator(device=device).manual_seed(args.seed)
     sample_without_cache(model, prompt, min(samples, 4), 2, generator)  # untimed warm-up
     _, no_cache_s = benchmarking.timed(device, sample_without_cache, model, prompt, samples, new_tokens, generator)
-    stages.append(benchmarking.stage(f"sampling: no KV cache, {samples} rows at once", no_cache_s, samples, "samples/s", no_cache_s))
-    codemodel.generate(model, prompt, min(samples, 4), 2, 0.8, generator, batch_size=samples, eos_id=NO_EOS)  # untimed warm-up
-    _, cached_s = benchmarking.timed(device, lambda: codemodel.generate(model, prompt, samples, new_tokens, 0.8, generator, batch_size=samples, eos_id=NO_EOS))
-    cached = benchmarking.stage(f"sampling: gobig generate, KV cache, {samples} rows at once", cached_s, samples, "samples/s", no_cache_s)
+    stages.append(
+        benchmarking.stage(
+            f"sampling: no KV cache, {samples} rows at once", no_cache_s, samples, "samples/s", no_cache_s
+        )
+    )
+    codemodel.generate(
+        model, prompt, min(samples, 4), 2, 0.8, generator, batch_size=samples, eos_id=NO_EOS
+    )  # untimed warm-up
+    _, cached_s = benchmarking.timed(
+        device,
+        lambda: codemodel.generate(
+            model, prompt, samples, new_tokens, 0.8, generator, batch_size=samples, eos_id=NO_EOS
+        ),
+    )
+    cached = benchmarking.stage(
+        f"sampling: gobig generate, KV cache, {samples} rows at once", cached_s, samples, "samples/s", no_cache_s
+    )
     stages.append(cached)
 
     if args.profile:
         ours["profile"] = benchmarking.profile_top(
-            lambda: codemodel.train_lm(fresh(), random_batches(args.vocab, batch, context, device, args.seed), 3, lr=3e-4, warmup=1, weight_decay=0.1, device=device, log_every=3), device
+            lambda: codemodel.train_lm(
+                fresh(),
+                random_batches(args.vocab, batch, context, device, args.seed),
+                3,
+                lr=3e-4,
+                warmup=1,
+                weight_decay=0.1,
+                device=device,
+                log_every=3,
+            ),
+            device,
         )
-        cached["profile"] = benchmarking.profile_top(lambda: codemodel.generate(model, prompt, samples, 16, 0.8, generator, batch_size=samples, eos_id=NO_EOS), device)
+        cached["profile"] = benchmarking.profile_top(
+            lambda: codemodel.generate(model, prompt, samples, 16, 0.8, generator, batch_size=samples, eos_id=NO_EOS),
+            device,
+        )
         for row in (ours, cached):
             benchmarking.print_profile(row["stage"], row["profile"])
 
@@ -195,8 +282,15 @@ def main(argv: list[str] | None = None) -> int:
     if not cuda:
         print("CPU run: no bf16, no fused optimizer, no MFU; these numbers check the script, not the GPU targets.")
     path = benchmarking.write_record(
-        "code_model", device, vars(args), stages, parameters=parameters, flops_per_token=flops_per_token, peak_flops=peak,
-        model={"layers": layers, "heads": heads, "dim": dim, "context": context, "batch": batch, "vocab": args.vocab}, compile_errors=compile_errors,
+        "code_model",
+        device,
+        vars(args),
+        stages,
+        parameters=parameters,
+        flops_per_token=flops_per_token,
+        peak_flops=peak,
+        model={"layers": layers, "heads": heads, "dim": dim, "context": context, "batch": batch, "vocab": args.vocab},
+        compile_errors=compile_errors,
     )
     print(f"\nrecord: {path}")
     return 0

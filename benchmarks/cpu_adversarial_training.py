@@ -54,7 +54,16 @@ from gobig.models import build_model, num_params, parse_spec, to_device
 from gobig.runtime import set_seed
 from gobig.train import TrainingSetup, train_models
 
-RECIPE = TrainingSetup(mode="pgd", epochs=1, batch_size=100, learning_rate=5e-3, eps=0.3, pgd_steps=5, pgd_step_size=0.1, lr_schedule="cyclic")
+RECIPE = TrainingSetup(
+    mode="pgd",
+    epochs=1,
+    batch_size=100,
+    learning_rate=5e-3,
+    eps=0.3,
+    pgd_steps=5,
+    pgd_step_size=0.1,
+    lr_schedule="cyclic",
+)
 EVAL_EPS, EVAL_STEPS, EVAL_STEP_SIZE = 0.3, 40, 0.01
 
 
@@ -74,15 +83,32 @@ def training_loss(model: nn.Module, images: torch.Tensor, labels: torch.Tensor) 
     return F.cross_entropy(model.eval()(images), labels).item()
 
 
-def run_side(side: str, family: str, size: int, images, labels, attack_images, attack_labels) -> tuple[float, float, float, float]:
+def run_side(
+    side: str, family: str, size: int, images, labels, attack_images, attack_labels
+) -> tuple[float, float, float, float]:
     """One side once from the same initial weights: training seconds, attack
     seconds, final training loss, robust accuracy."""
     set_seed(0)
     model = baseline_model(family, size) if side == "baseline" else to_device(build_model(family, size), "cpu")
-    _, train_s = benchmarking.timed(torch.device("cpu"), train_models, [model], images, labels, RECIPE, [0], None, None, False)
+    _, train_s = benchmarking.timed(
+        torch.device("cpu"), train_models, [model], images, labels, RECIPE, [0], None, None, False
+    )
     loss = training_loss(model, images[:1000], labels[:1000])
     model.requires_grad_(False)
-    robust, attack_s = benchmarking.timed(torch.device("cpu"), robust_accuracy, model, attack_images, attack_labels, EVAL_EPS, EVAL_STEPS, EVAL_STEP_SIZE, "linf", 1, 2048, 0)
+    robust, attack_s = benchmarking.timed(
+        torch.device("cpu"),
+        robust_accuracy,
+        model,
+        attack_images,
+        attack_labels,
+        EVAL_EPS,
+        EVAL_STEPS,
+        EVAL_STEP_SIZE,
+        "linf",
+        1,
+        2048,
+        0,
+    )
     return train_s, attack_s, loss, robust
 
 
@@ -93,7 +119,15 @@ def measure(spec: str, data, args) -> list[dict]:
     images, labels = data.train_images[: args.train_images], data.train_labels[: args.train_images]
     attack_images, attack_labels = data.test_images[: args.eval_images], data.test_labels[: args.eval_images]
     for side in ("baseline", "ours"):  # untimed warm-up on one batch (oneDNN picks its kernels)
-        run_side(side, family, size, images[: RECIPE.batch_size], labels[: RECIPE.batch_size], attack_images[:8], attack_labels[:8])
+        run_side(
+            side,
+            family,
+            size,
+            images[: RECIPE.batch_size],
+            labels[: RECIPE.batch_size],
+            attack_images[:8],
+            attack_labels[:8],
+        )
     runs = {"baseline": [], "ours": []}
     for _ in range(args.repeats):
         for side in runs:
@@ -105,27 +139,67 @@ def measure(spec: str, data, args) -> list[dict]:
         _, _, loss, robust = results[0]  # every repeat starts from the same weights and noise
         name = f"{spec} ({num_params(build_model(family, size)):,} params), {side}"
         extra = {"model": spec, "side": side, "repeats": args.repeats}
-        rows.append(benchmarking.stage(f"PGD-5 training, {name}", train_s, len(images), "images/s", base_train, final_loss=loss, train_s_each=[run[0] for run in results], **extra))
-        rows.append(benchmarking.stage(f"PGD-40 attack, {name}", attack_s, len(attack_images) * EVAL_STEPS, "image-steps/s", base_attack, robust_accuracy=robust, attack_s_each=[run[1] for run in results], **extra))
-        print(f"{name}: training loss {loss:.5f}, robust accuracy {robust:.4f}; median {train_s:.1f} s training, {attack_s:.1f} s attack", flush=True)
+        rows.append(
+            benchmarking.stage(
+                f"PGD-5 training, {name}",
+                train_s,
+                len(images),
+                "images/s",
+                base_train,
+                final_loss=loss,
+                train_s_each=[run[0] for run in results],
+                **extra,
+            )
+        )
+        rows.append(
+            benchmarking.stage(
+                f"PGD-40 attack, {name}",
+                attack_s,
+                len(attack_images) * EVAL_STEPS,
+                "image-steps/s",
+                base_attack,
+                robust_accuracy=robust,
+                attack_s_each=[run[1] for run in results],
+                **extra,
+            )
+        )
+        print(
+            f"{name}: training loss {loss:.5f}, robust accuracy {robust:.4f}; median {train_s:.1f} s training, {attack_s:.1f} s attack",
+            flush=True,
+        )
     return rows
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--device", choices=["cpu"], default="cpu", help="CPU only: the GPU path has its own benchmarks")
-    parser.add_argument("--models", default="madry:1,madry:4,madry:16", help="comma-separated family:size (default %(default)s)")
-    parser.add_argument("--train-images", type=int, default=2000, help="training images, one epoch (default %(default)s: 20 steps)")
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--device", choices=["cpu"], default="cpu", help="CPU only: the GPU path has its own benchmarks"
+    )
+    parser.add_argument(
+        "--models", default="madry:1,madry:4,madry:16", help="comma-separated family:size (default %(default)s)"
+    )
+    parser.add_argument(
+        "--train-images", type=int, default=2000, help="training images, one epoch (default %(default)s: 20 steps)"
+    )
     parser.add_argument("--eval-images", type=int, default=500, help="test images attacked (default %(default)s)")
-    parser.add_argument("--repeats", type=int, default=3, help="runs of each side, alternating; the median counts (default %(default)s)")
-    parser.add_argument("--threads", type=int, default=1, help="torch threads (default %(default)s, as each process of a CPU sweep)")
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="runs of each side, alternating; the median counts (default %(default)s)"
+    )
+    parser.add_argument(
+        "--threads", type=int, default=1, help="torch threads (default %(default)s, as each process of a CPU sweep)"
+    )
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     data = load_mnist(device=torch.device("cpu"))
     stages = []
     for spec in args.models.split(","):
         stages += measure(spec, data, args)
-    benchmarking.print_table(f"Adversarial training and attack on the CPU ({args.threads} thread(s)): before vs after issue 16's speed work", stages)
+    benchmarking.print_table(
+        f"Adversarial training and attack on the CPU ({args.threads} thread(s)): before vs after issue 16's speed work",
+        stages,
+    )
     path = benchmarking.write_record("cpu_adversarial_training", torch.device("cpu"), vars(args), stages)
     print(f"\nrecord: {path}")
     return 0

@@ -202,7 +202,9 @@ def baseline_loaders(device: torch.device, root: Path, download: bool, train_sub
     return DataLoader(train_set, **train_kwargs), DataLoader(test_set, **test_kwargs)
 
 
-def run_baseline(device: torch.device, root: Path, download: bool, train_subset: int | None, max_epochs: int, seed: int) -> dict:
+def run_baseline(
+    device: torch.device, root: Path, download: bool, train_subset: int | None, max_epochs: int, seed: int
+) -> dict:
     set_seed(seed)
     start = time.perf_counter()
     train_loader, test_loader = baseline_loaders(device, root, download, train_subset)
@@ -242,7 +244,12 @@ def run_baseline(device: torch.device, root: Path, download: bool, train_subset:
         max_epochs=max_epochs,
         data_load_s=data_load_s,
         eval_s=eval_s,
-        extra={"model": "pytorch/examples Net", "num_params": num_params(model), "batch_size": BASELINE_BATCH, "optimizer": "Adadelta lr 1.0, StepLR gamma 0.7"},
+        extra={
+            "model": "pytorch/examples Net",
+            "num_params": num_params(model),
+            "batch_size": BASELINE_BATCH,
+            "optimizer": "Adadelta lr 1.0, StepLR gamma 0.7",
+        },
     )
 
 
@@ -257,7 +264,9 @@ def compile_warmup(model: nn.Module, data: mnist_data.MnistTensors, batch_size: 
     (no optimizer step; gradients dropped), then one evaluation pass."""
     device = data.train_images.device
     model.train()
-    sizes = [min(batch_size, num_train)] + ([num_train % batch_size] if num_train > batch_size and num_train % batch_size else [])
+    sizes = [min(batch_size, num_train)] + (
+        [num_train % batch_size] if num_train > batch_size and num_train % batch_size else []
+    )
     for size in sizes:
         images, labels = data.train_images[:size], data.train_labels[:size]
         with autocast(device):
@@ -267,11 +276,23 @@ def compile_warmup(model: nn.Module, data: mnist_data.MnistTensors, batch_size: 
     accuracy(model, data.test_images, data.test_labels)
 
 
-def run_ours(device: torch.device, download: bool, model_spec: str, batch_size: int, learning_rate: float, train_subset: int | None, max_epochs: int, seed: int, compile_model: bool) -> dict:
+def run_ours(
+    device: torch.device,
+    download: bool,
+    model_spec: str,
+    batch_size: int,
+    learning_rate: float,
+    train_subset: int | None,
+    max_epochs: int,
+    seed: int,
+    compile_model: bool,
+) -> dict:
     start = benchmarking.clock(device)
     data = mnist_data.load_mnist(device=device, download=download)
     if train_subset:
-        data = data._replace(train_images=data.train_images[:train_subset], train_labels=data.train_labels[:train_subset])
+        data = data._replace(
+            train_images=data.train_images[:train_subset], train_labels=data.train_labels[:train_subset]
+        )
     data_load_s = benchmarking.clock(device) - start
     num_train = len(data.train_images)
 
@@ -288,7 +309,9 @@ def run_ours(device: torch.device, download: bool, model_spec: str, batch_size: 
 
     setup = TrainingSetup(mode="natural", epochs=max_epochs, batch_size=batch_size, learning_rate=learning_rate)
     start = benchmarking.clock(device)
-    rows = train_model(model, data.train_images, data.train_labels, setup, seed, data.test_images, data.test_labels, progress=False)
+    rows = train_model(
+        model, data.train_images, data.train_labels, setup, seed, data.test_images, data.test_labels, progress=False
+    )
     wall_s = benchmarking.clock(device) - start
     # train_model times its epochs and not its per-epoch test pass; the rest of its wall time is evaluation.
     eval_s = max(wall_s - rows[-1]["train_time_s"], 0.0)
@@ -297,11 +320,16 @@ def run_ours(device: torch.device, download: bool, model_spec: str, batch_size: 
     for row in rows:
         history.append({**row, "epoch_train_s": row["train_time_s"] - previous})
         previous = row["train_time_s"]
-        print(f"  ours epoch {row['epoch']}: test accuracy {row['test_accuracy']:.4f}, train {history[-1]['epoch_train_s']:.2f} s", flush=True)
+        print(
+            f"  ours epoch {row['epoch']}: test accuracy {row['test_accuracy']:.4f}, train {history[-1]['epoch_train_s']:.2f} s",
+            flush=True,
+        )
     reached = next((row for row in history if row["test_accuracy"] >= TARGET_ACCURACY), None)
     first_epoch_excess_s = None
     if len(history) > 1:
-        first_epoch_excess_s = history[0]["epoch_train_s"] - statistics.mean(row["epoch_train_s"] for row in history[1:])
+        first_epoch_excess_s = history[0]["epoch_train_s"] - statistics.mean(
+            row["epoch_train_s"] for row in history[1:]
+        )
     return summarize(
         f"ours (gobig {model_spec}, batch {batch_size}{', compiled' if compile_model else ''})",
         history,
@@ -341,14 +369,19 @@ def profile_baseline(device: torch.device, root: Path, download: bool, seed: int
     return benchmarking.profile_top(lambda: baseline_train_epoch(model, device, train_loader, optimizer), device)
 
 
-def profile_ours(device: torch.device, download: bool, model_spec: str, batch_size: int, learning_rate: float, seed: int) -> dict:
+def profile_ours(
+    device: torch.device, download: bool, model_spec: str, batch_size: int, learning_rate: float, seed: int
+) -> dict:
     """torch.profiler over PROFILE_BATCHES of our training batches (a fresh model, eager)."""
     data = mnist_data.load_mnist(device=device, download=download)
     count = PROFILE_BATCHES * batch_size
     set_seed(seed)
     model = build_model(*parse_spec(model_spec)).to(device)
     setup = TrainingSetup(mode="natural", epochs=1, batch_size=batch_size, learning_rate=learning_rate)
-    return benchmarking.profile_top(lambda: train_model(model, data.train_images[:count], data.train_labels[:count], setup, seed, progress=False), device)
+    return benchmarking.profile_top(
+        lambda: train_model(model, data.train_images[:count], data.train_labels[:count], setup, seed, progress=False),
+        device,
+    )
 
 
 # --------------------------------------------------------------------------
@@ -356,7 +389,9 @@ def profile_ours(device: torch.device, download: bool, model_spec: str, batch_si
 # --------------------------------------------------------------------------
 
 
-def summarize(stage: str, history: list[dict], num_train: int, max_epochs: int, data_load_s: float, eval_s: float, extra: dict) -> dict:
+def summarize(
+    stage: str, history: list[dict], num_train: int, max_epochs: int, data_load_s: float, eval_s: float, extra: dict
+) -> dict:
     reached = next((row for row in history if row["test_accuracy"] >= TARGET_ACCURACY), None)
     counted = history[: reached["epoch"]] if reached else history
     train_s = counted[-1]["train_time_s"]
@@ -383,10 +418,22 @@ def fmt(value, spec: str) -> str:
 
 
 def print_table(results: list[dict], device: torch.device) -> None:
-    header = ["stage", "epochs to 99%", "train s", "images/s", "s/epoch", "best acc", "data load s", "eval s", "compile s"]
+    header = [
+        "stage",
+        "epochs to 99%",
+        "train s",
+        "images/s",
+        "s/epoch",
+        "best acc",
+        "data load s",
+        "eval s",
+        "compile s",
+    ]
     rows = []
     for result in results:
-        epochs = str(result["epochs_to_target"]) if result["reached_target"] else f"not reached in {len(result['history'])}"
+        epochs = (
+            str(result["epochs_to_target"]) if result["reached_target"] else f"not reached in {len(result['history'])}"
+        )
         rows.append(
             [
                 result["stage"],
@@ -423,7 +470,9 @@ def compare(baseline: dict, ours: dict, device: torch.device) -> dict:
             )
     else:
         ratio = baseline["seconds_per_epoch"] / ours["seconds_per_epoch"]
-        missing = " and ".join(result["stage"].split(" (")[0] for result in (baseline, ours) if not result["reached_target"])
+        missing = " and ".join(
+            result["stage"].split(" (")[0] for result in (baseline, ours) if not result["reached_target"]
+        )
         comparison = {"stage": ours["stage"], "kind": "time_per_epoch", "ratio": ratio}
         print(
             f"\n{missing} did not reach {TARGET_ACCURACY:.0%}, so there is no time-to-{TARGET_ACCURACY:.0%} ratio. "
@@ -442,9 +491,13 @@ def stages(baseline: dict | None, ours: list[dict]) -> list[dict]:
         rows.append(
             benchmarking.stage(
                 result["stage"] + ("" if result["reached_target"] else f" (did not reach {TARGET_ACCURACY:.0%})"),
-                result["train_s"], result["images_per_s"] * result["train_s"], "images/s",
+                result["train_s"],
+                result["images_per_s"] * result["train_s"],
+                "images/s",
                 baseline["train_s"] if comparable else None,
-                reached_target=result["reached_target"], epochs_to_target=result["epochs_to_target"], compile_s=result.get("compile_s"),
+                reached_target=result["reached_target"],
+                epochs_to_target=result["epochs_to_target"],
+                compile_s=result.get("compile_s"),
                 **({"profile": result["profile"]} if "profile" in result else {}),
             )
         )
@@ -452,20 +505,57 @@ def stages(baseline: dict | None, ours: list[dict]) -> list[dict]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--device", choices=DEVICE_CHOICES, default="auto")
-    parser.add_argument("--max-epochs", type=int, default=None, help=f"epoch cap for both (default: {BASELINE_DEFAULT_EPOCHS} baseline, {OURS_DEFAULT_EPOCHS} ours)")
-    parser.add_argument("--baseline-max-epochs", type=int, default=None, help="epoch cap for the baseline alone (overrides --max-epochs)")
-    parser.add_argument("--ours-max-epochs", type=int, default=None, help="epochs of our run, which its cosine schedule spans (overrides --max-epochs)")
-    parser.add_argument("--train-subset", type=int, default=None, metavar="N", help="train on the first N training images only, for quick checks (default: all 60,000)")
-    parser.add_argument("--model", default="blog", help="our model: blog, madry:S or mlp:WIDTH (default blog, 687,800 parameters)")
+    parser.add_argument(
+        "--max-epochs",
+        type=int,
+        default=None,
+        help=f"epoch cap for both (default: {BASELINE_DEFAULT_EPOCHS} baseline, {OURS_DEFAULT_EPOCHS} ours)",
+    )
+    parser.add_argument(
+        "--baseline-max-epochs",
+        type=int,
+        default=None,
+        help="epoch cap for the baseline alone (overrides --max-epochs)",
+    )
+    parser.add_argument(
+        "--ours-max-epochs",
+        type=int,
+        default=None,
+        help="epochs of our run, which its cosine schedule spans (overrides --max-epochs)",
+    )
+    parser.add_argument(
+        "--train-subset",
+        type=int,
+        default=None,
+        metavar="N",
+        help="train on the first N training images only, for quick checks (default: all 60,000)",
+    )
+    parser.add_argument(
+        "--model", default="blog", help="our model: blog, madry:S or mlp:WIDTH (default blog, 687,800 parameters)"
+    )
     parser.add_argument("--batch-size", type=int, default=None, help="our batch size (default 512 on CUDA, 128 on CPU)")
-    parser.add_argument("--lr", type=float, default=TrainingSetup.learning_rate, help="our Adam learning rate (default %(default)s)")
-    parser.add_argument("--compile", action="store_true", help="also run ours under torch.compile, beside the eager run; compile time is reported apart from training")
-    parser.add_argument("--download", action="store_true", help="let torchvision download MNIST when there is no offline mirror")
+    parser.add_argument(
+        "--lr", type=float, default=TrainingSetup.learning_rate, help="our Adam learning rate (default %(default)s)"
+    )
+    parser.add_argument(
+        "--compile",
+        action="store_true",
+        help="also run ours under torch.compile, beside the eager run; compile time is reported apart from training",
+    )
+    parser.add_argument(
+        "--download", action="store_true", help="let torchvision download MNIST when there is no offline mirror"
+    )
     parser.add_argument("--seed", type=int, default=1, help="seed for both (default 1, the example's)")
     parser.add_argument("--skip-baseline", action="store_true", help="run ours alone (no ratio)")
-    parser.add_argument("--profile", action="store_true", help=f"also profile {PROFILE_BATCHES} training batches of each side, eager (torch.profiler) and record what bounds it")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help=f"also profile {PROFILE_BATCHES} training batches of each side, eager (torch.profiler) and record what bounds it",
+    )
     args = parser.parse_args(argv)
 
     device = resolve_device(args.device)
@@ -477,16 +567,31 @@ def main(argv: list[str] | None = None) -> int:
 
     start = time.perf_counter()
     root, download = torchvision_root(args.download)
-    record["prepare_data_s"] = time.perf_counter() - start  # decompressing the mirror, shared by both; in neither's times
+    record["prepare_data_s"] = (
+        time.perf_counter() - start
+    )  # decompressing the mirror, shared by both; in neither's times
     warm_up_device(device)
 
     baseline = None
     if not args.skip_baseline:
         print(f"baseline: pytorch/examples recipe, up to {baseline_epochs} epochs")
         baseline = run_baseline(device, root, download, args.train_subset, baseline_epochs, args.seed)
+
     def ours_run(compile_model: bool) -> dict:
-        print(f"ours: gobig.train.train_model, {args.model}, batch {batch_size}, {ours_epochs} epochs{', torch.compile' if compile_model else ''}")
-        return run_ours(device, args.download, args.model, batch_size, args.lr, args.train_subset, ours_epochs, args.seed, compile_model)
+        print(
+            f"ours: gobig.train.train_model, {args.model}, batch {batch_size}, {ours_epochs} epochs{', torch.compile' if compile_model else ''}"
+        )
+        return run_ours(
+            device,
+            args.download,
+            args.model,
+            batch_size,
+            args.lr,
+            args.train_subset,
+            ours_epochs,
+            args.seed,
+            compile_model,
+        )
 
     ours, compile_errors = [ours_run(False)], []
     if args.compile:
@@ -507,8 +612,15 @@ def main(argv: list[str] | None = None) -> int:
     if device.type == "cpu":
         print("CPU run: these numbers check that the benchmark works; they say nothing about the H100 target.")
     path = benchmarking.write_record(
-        "mnist_time_to_99", device, vars(args), stages(baseline, ours), target_accuracy=TARGET_ACCURACY,
-        prepare_data_s=record["prepare_data_s"], results=results, comparisons=comparisons, compile_errors=compile_errors,
+        "mnist_time_to_99",
+        device,
+        vars(args),
+        stages(baseline, ours),
+        target_accuracy=TARGET_ACCURACY,
+        prepare_data_s=record["prepare_data_s"],
+        results=results,
+        comparisons=comparisons,
+        compile_errors=compile_errors,
     )
     print(f"\nrecord: {path.relative_to(paths.ROOT) if path.is_relative_to(paths.ROOT) else path}")
     return 0

@@ -62,14 +62,26 @@ def torchattacks_robust_accuracy(model, images, labels, steps: int, seed: int) -
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--device", choices=DEVICE_CHOICES, default="auto")
     parser.add_argument("--model", default="madry:4", help="family:size (default %(default)s)")
-    parser.add_argument("--images", type=int, default=None, help="test images attacked (default 10,000 on CUDA, 1,000 on CPU)")
+    parser.add_argument(
+        "--images", type=int, default=None, help="test images attacked (default 10,000 on CUDA, 1,000 on CPU)"
+    )
     parser.add_argument("--steps", type=int, default=40)
-    parser.add_argument("--batch-sizes", default="128,2048,10000", help="our batch sizes, comma-separated (default %(default)s; 128 is the baseline's, to tell the implementation from the batching)")
+    parser.add_argument(
+        "--batch-sizes",
+        default="128,2048,10000",
+        help="our batch sizes, comma-separated (default %(default)s; 128 is the baseline's, to tell the implementation from the batching)",
+    )
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--profile", action="store_true", help="also profile 5 attack steps of each stage (torch.profiler) and record what bounds it")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="also profile 5 attack steps of each stage (torch.profiler) and record what bounds it",
+    )
     args = parser.parse_args(argv)
 
     device = resolve_device(args.device)
@@ -78,7 +90,14 @@ def main(argv: list[str] | None = None) -> int:
     images, labels = data.test_images[:count], data.test_labels[:count]
     set_seed(args.seed)
     model = to_device(build_model(*parse_spec(args.model)), device)
-    train_model(model, data.train_images, data.train_labels, TrainingSetup(epochs=1, batch_size=256, learning_rate=2e-3), args.seed, progress=False)
+    train_model(
+        model,
+        data.train_images,
+        data.train_labels,
+        TrainingSetup(epochs=1, batch_size=256, learning_rate=2e-3),
+        args.seed,
+        progress=False,
+    )
     model.eval()
     for parameter in model.parameters():
         parameter.requires_grad_(False)
@@ -88,12 +107,36 @@ def main(argv: list[str] | None = None) -> int:
     torchattacks_robust_accuracy(model, images[:BASELINE_BATCH], labels[:BASELINE_BATCH], 2, args.seed)
 
     work = count * args.steps
-    baseline_accuracy, baseline_s = benchmarking.timed(device, torchattacks_robust_accuracy, model, images, labels, args.steps, args.seed)
-    stages = [benchmarking.stage(f"torchattacks.PGD, batch {BASELINE_BATCH}, fp32", baseline_s, work, "image-steps/s", baseline_s, robust_accuracy=baseline_accuracy, batch_size=BASELINE_BATCH)]
+    baseline_accuracy, baseline_s = benchmarking.timed(
+        device, torchattacks_robust_accuracy, model, images, labels, args.steps, args.seed
+    )
+    stages = [
+        benchmarking.stage(
+            f"torchattacks.PGD, batch {BASELINE_BATCH}, fp32",
+            baseline_s,
+            work,
+            "image-steps/s",
+            baseline_s,
+            robust_accuracy=baseline_accuracy,
+            batch_size=BASELINE_BATCH,
+        )
+    ]
     for batch_size in sorted({min(int(b), count) for b in args.batch_sizes.split(",")}):
-        ours_accuracy, ours_s = benchmarking.timed(device, robust_accuracy, model, images, labels, EPS, args.steps, STEP_SIZE, "linf", 1, batch_size, args.seed)
+        ours_accuracy, ours_s = benchmarking.timed(
+            device, robust_accuracy, model, images, labels, EPS, args.steps, STEP_SIZE, "linf", 1, batch_size, args.seed
+        )
         precision = "bf16 autocast" if device.type == "cuda" else "fp32"
-        stages.append(benchmarking.stage(f"gobig robust_accuracy, batch {batch_size}, {precision}", ours_s, work, "image-steps/s", baseline_s, robust_accuracy=ours_accuracy, batch_size=batch_size))
+        stages.append(
+            benchmarking.stage(
+                f"gobig robust_accuracy, batch {batch_size}, {precision}",
+                ours_s,
+                work,
+                "image-steps/s",
+                baseline_s,
+                robust_accuracy=ours_accuracy,
+                batch_size=batch_size,
+            )
+        )
 
     if args.profile:
         for row in stages:
@@ -101,14 +144,18 @@ def main(argv: list[str] | None = None) -> int:
             if row is stages[0]:
                 run = lambda b=batch: torchattacks_robust_accuracy(model, images[:b], labels[:b], 5, args.seed)  # noqa: E731
             else:
-                run = lambda b=batch: robust_accuracy(model, images[:b], labels[:b], EPS, 5, STEP_SIZE, batch_size=b, seed=args.seed)  # noqa: E731
+                run = lambda b=batch: robust_accuracy(
+                    model, images[:b], labels[:b], EPS, 5, STEP_SIZE, batch_size=b, seed=args.seed
+                )  # noqa: E731
             row["profile"] = benchmarking.profile_top(run, device)
             benchmarking.print_profile(row["stage"], row["profile"])
 
     title = f"PGD-{args.steps} (l-inf eps {EPS}) on {count} test images, {args.model} ({num_params(model):,} params, clean {clean:.4f}) on {device.type.upper()}"
     benchmarking.print_table(title, stages)
     print("robust accuracy: " + ", ".join(f"{row['stage']}: {row['robust_accuracy']:.4f}" for row in stages))
-    path = benchmarking.write_record("pgd_throughput", device, vars(args), stages, images=count, clean_accuracy=clean, num_params=num_params(model))
+    path = benchmarking.write_record(
+        "pgd_throughput", device, vars(args), stages, images=count, clean_accuracy=clean, num_params=num_params(model)
+    )
     print(f"\nrecord: {path}")
     return 0
 

@@ -57,10 +57,10 @@ import sys
 import torch
 
 from gobig import benchmarking
+from gobig.attacks import robust_accuracy
 from gobig.data.mnist import load_mnist
 from gobig.models import build_model, num_params, parse_spec
 from gobig.runtime import DEVICE_CHOICES, resolve_device, set_seed
-from gobig.attacks import robust_accuracy
 from gobig.stacking import StackedModels
 from gobig.train import TrainingSetup, train_models
 
@@ -76,7 +76,9 @@ def fresh_models(family: str, size: int, seeds: list[int], device: torch.device)
 @torch.no_grad()
 def loss_of(models: list[torch.nn.Module], images: torch.Tensor, labels: torch.Tensor) -> float:
     """Mean clean training loss of the trained models (on the training images)."""
-    losses = [torch.nn.functional.cross_entropy(model.eval()(images[:4096]).float(), labels[:4096]).item() for model in models]
+    losses = [
+        torch.nn.functional.cross_entropy(model.eval()(images[:4096]).float(), labels[:4096]).item() for model in models
+    ]
     return sum(losses) / len(losses)
 
 
@@ -90,7 +92,11 @@ def together(models, images, labels, setup, seeds, compile_models: bool = False)
 
 
 def largest_weight_difference(models: list[torch.nn.Module], others: list[torch.nn.Module]) -> float:
-    return max((p.float() - q.float()).abs().max().item() for a, b in zip(models, others) for p, q in zip(a.parameters(), b.parameters()))
+    return max(
+        (p.float() - q.float()).abs().max().item()
+        for a, b in zip(models, others)
+        for p, q in zip(a.parameters(), b.parameters())
+    )
 
 
 def captured_graphs() -> int:
@@ -99,13 +105,33 @@ def captured_graphs() -> int:
     return counters["stats"]["calls_captured"]
 
 
-def measure(family: str, size: int, mode: str, images, labels, seeds: list[int], batch_size: int, args, device: torch.device, compile_errors: list[str]) -> list[dict]:
+def measure(
+    family: str,
+    size: int,
+    mode: str,
+    images,
+    labels,
+    seeds: list[int],
+    batch_size: int,
+    args,
+    device: torch.device,
+    compile_errors: list[str],
+) -> list[dict]:
     """The two stages (one at a time, stacked) for one model and mode."""
     label = f"{family}:{size}" if family != "blog" else "blog"
-    setup = TrainingSetup(mode=mode, epochs=args.epochs, batch_size=batch_size, learning_rate=1e-3, pgd_steps=args.pgd_steps, eps_warmup=0.3)
+    setup = TrainingSetup(
+        mode=mode,
+        epochs=args.epochs,
+        batch_size=batch_size,
+        learning_rate=1e-3,
+        pgd_steps=args.pgd_steps,
+        eps_warmup=0.3,
+    )
     warm_setup = TrainingSetup(mode=mode, epochs=1, batch_size=batch_size, pgd_steps=1)
     # Untimed warm-up of both paths on one batch.
-    one_at_a_time(fresh_models(family, size, seeds[:1], device), images[:batch_size], labels[:batch_size], warm_setup, seeds[:1])
+    one_at_a_time(
+        fresh_models(family, size, seeds[:1], device), images[:batch_size], labels[:batch_size], warm_setup, seeds[:1]
+    )
     together(fresh_models(family, size, seeds, device), images[:batch_size], labels[:batch_size], warm_setup, seeds)
 
     alone = fresh_models(family, size, seeds, device)
@@ -118,8 +144,29 @@ def measure(family: str, size: int, mode: str, images, labels, seeds: list[int],
     params = num_params(alone[0])
     name = f"{mode} {label} ({params:,} params) x{len(seeds)}"
     rows = [
-        benchmarking.stage(f"{name}, one at a time", baseline_s, work, "images/s", baseline_s, mode=mode, model=label, num_params=params, final_loss=alone_loss),
-        benchmarking.stage(f"{name}, stacked", stacked_s, work, "images/s", baseline_s, mode=mode, model=label, num_params=params, final_loss=stacked_loss, max_weight_difference=difference),
+        benchmarking.stage(
+            f"{name}, one at a time",
+            baseline_s,
+            work,
+            "images/s",
+            baseline_s,
+            mode=mode,
+            model=label,
+            num_params=params,
+            final_loss=alone_loss,
+        ),
+        benchmarking.stage(
+            f"{name}, stacked",
+            stacked_s,
+            work,
+            "images/s",
+            baseline_s,
+            mode=mode,
+            model=label,
+            num_params=params,
+            final_loss=stacked_loss,
+            max_weight_difference=difference,
+        ),
     ]
     if args.compile:
         # The warm-up compiles every graph the timed run needs: the full batch and the last, shorter one.
@@ -129,20 +176,41 @@ def measure(family: str, size: int, mode: str, images, labels, seeds: list[int],
 
         def compiled_run() -> dict:
             before = captured_graphs()
-            _, compile_s = benchmarking.timed(device, together, fresh_models(family, size, seeds, device), images[:warm_count], labels[:warm_count], warm_compile, seeds, True)
+            _, compile_s = benchmarking.timed(
+                device,
+                together,
+                fresh_models(family, size, seeds, device),
+                images[:warm_count],
+                labels[:warm_count],
+                warm_compile,
+                seeds,
+                True,
+            )
             compiled = fresh_models(family, size, seeds, device)
             _, compiled_s = benchmarking.timed(device, together, compiled, images, labels, setup, seeds, True)
             return benchmarking.stage(
-                f"{name}, stacked, torch.compile", compiled_s, work, "images/s", baseline_s, mode=mode, model=label, num_params=params,
-                final_loss=loss_of(compiled, images, labels), max_weight_difference=largest_weight_difference(alone, compiled),
-                compile_s=compile_s, calls_captured=captured_graphs() - before,
+                f"{name}, stacked, torch.compile",
+                compiled_s,
+                work,
+                "images/s",
+                baseline_s,
+                mode=mode,
+                model=label,
+                num_params=params,
+                final_loss=loss_of(compiled, images, labels),
+                max_weight_difference=largest_weight_difference(alone, compiled),
+                compile_s=compile_s,
+                calls_captured=captured_graphs() - before,
             )
 
         row = benchmarking.compiled_or_error(compiled_run, compile_errors)
         rows += [row] if row else []
     if args.eval_images:
         rows += measure_attack(alone, seeds, name, mode, args, device, compile_errors)
-    print(f"{name}: final training loss {alone_loss:.4f} one at a time, {stacked_loss:.4f} stacked; largest weight difference {difference:.1e}", flush=True)
+    print(
+        f"{name}: final training loss {alone_loss:.4f} one at a time, {stacked_loss:.4f} stacked; largest weight difference {difference:.1e}",
+        flush=True,
+    )
     if args.profile:
         short = images[: 20 * batch_size], labels[: 20 * batch_size]
         short_setup = TrainingSetup(mode=mode, epochs=1, batch_size=batch_size, pgd_steps=args.pgd_steps)
@@ -153,7 +221,9 @@ def measure(family: str, size: int, mode: str, images, labels, seeds: list[int],
     return rows
 
 
-def measure_attack(models: list, seeds: list[int], name: str, mode: str, args, device: torch.device, compile_errors: list[str]) -> list[dict]:
+def measure_attack(
+    models: list, seeds: list[int], name: str, mode: str, args, device: torch.device, compile_errors: list[str]
+) -> list[dict]:
     """PGD (l-inf, eps 0.3, chapter 1's step 0.01) on the first --eval-images
     test images for each trained model, one at a time and as one stack. The
     rows name the models' training mode: each mode's models are attacked."""
@@ -166,17 +236,41 @@ def measure_attack(models: list, seeds: list[int], name: str, mode: str, args, d
     robust_accuracy(stack, images[:256], labels[:256], 0.3, 1, 0.01, seed=seeds)
 
     def each_alone() -> list[float]:
-        return [robust_accuracy(model, images, labels, 0.3, args.eval_steps, 0.01, seed=seed) for model, seed in zip(models, seeds)]
+        return [
+            robust_accuracy(model, images, labels, 0.3, args.eval_steps, 0.01, seed=seed)
+            for model, seed in zip(models, seeds)
+        ]
 
     alone, alone_s = benchmarking.timed(device, each_alone)
-    together, together_s = benchmarking.timed(device, robust_accuracy, stack, images, labels, 0.3, args.eval_steps, 0.01, "linf", 1, 2048, seeds)
+    together, together_s = benchmarking.timed(
+        device, robust_accuracy, stack, images, labels, 0.3, args.eval_steps, 0.01, "linf", 1, 2048, seeds
+    )
     work = len(models) * len(images) * args.eval_steps
     label = f"PGD-{args.eval_steps} on {len(images)} test images, {name.split(' ', 1)[1]}"
     context = benchmarking.trained_context(mode)
-    print(f"{label}: robust accuracy {[round(a, 4) for a in alone]} one at a time, {[round(a, 4) for a in together]} stacked", flush=True)
+    print(
+        f"{label}: robust accuracy {[round(a, 4) for a in alone]} one at a time, {[round(a, 4) for a in together]} stacked",
+        flush=True,
+    )
     rows = [
-        benchmarking.stage(f"{label}, one at a time{context}", alone_s, work, "image-steps/s", alone_s, robust_accuracy=alone, trained=mode),
-        benchmarking.stage(f"{label}, stacked{context}", together_s, work, "image-steps/s", alone_s, robust_accuracy=together, trained=mode),
+        benchmarking.stage(
+            f"{label}, one at a time{context}",
+            alone_s,
+            work,
+            "image-steps/s",
+            alone_s,
+            robust_accuracy=alone,
+            trained=mode,
+        ),
+        benchmarking.stage(
+            f"{label}, stacked{context}",
+            together_s,
+            work,
+            "image-steps/s",
+            alone_s,
+            robust_accuracy=together,
+            trained=mode,
+        ),
     ]
     if args.compile:
 
@@ -184,11 +278,22 @@ def measure_attack(models: list, seeds: list[int], name: str, mode: str, args, d
             before = captured_graphs()
             stack = StackedModels(models, compile=True).requires_grad_(False)
             # One step over the same images compiles the shapes the timed attack meets.
-            _, compile_s = benchmarking.timed(device, robust_accuracy, stack, images, labels, 0.3, 1, 0.01, "linf", 1, 2048, seeds)
-            accuracies, compiled_s = benchmarking.timed(device, robust_accuracy, stack, images, labels, 0.3, args.eval_steps, 0.01, "linf", 1, 2048, seeds)
+            _, compile_s = benchmarking.timed(
+                device, robust_accuracy, stack, images, labels, 0.3, 1, 0.01, "linf", 1, 2048, seeds
+            )
+            accuracies, compiled_s = benchmarking.timed(
+                device, robust_accuracy, stack, images, labels, 0.3, args.eval_steps, 0.01, "linf", 1, 2048, seeds
+            )
             return benchmarking.stage(
-                f"{label}, stacked, torch.compile{context}", compiled_s, work, "image-steps/s", alone_s, robust_accuracy=accuracies,
-                compile_s=compile_s, calls_captured=captured_graphs() - before, trained=mode,
+                f"{label}, stacked, torch.compile{context}",
+                compiled_s,
+                work,
+                "image-steps/s",
+                alone_s,
+                robust_accuracy=accuracies,
+                compile_s=compile_s,
+                calls_captured=captured_graphs() - before,
+                trained=mode,
             )
 
         row = benchmarking.compiled_or_error(compiled_attack, compile_errors)
@@ -197,19 +302,42 @@ def measure_attack(models: list, seeds: list[int], name: str, mode: str, args, d
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--device", choices=DEVICE_CHOICES, default="auto")
-    parser.add_argument("--models", default="madry:1,madry:4,mlp:32,mlp:512", help="comma-separated family:size (default %(default)s)")
-    parser.add_argument("--seeds", type=int, default=3, help="models trained together (default %(default)s, chapter 1's seeds)")
+    parser.add_argument(
+        "--models", default="madry:1,madry:4,mlp:32,mlp:512", help="comma-separated family:size (default %(default)s)"
+    )
+    parser.add_argument(
+        "--seeds", type=int, default=3, help="models trained together (default %(default)s, chapter 1's seeds)"
+    )
     parser.add_argument("--modes", default="natural,pgd", help="training modes, comma-separated (default %(default)s)")
     parser.add_argument("--epochs", type=int, default=1)
-    parser.add_argument("--batch-size", type=int, default=None, help="default 256 on CUDA (the full profile's), 128 on CPU")
+    parser.add_argument(
+        "--batch-size", type=int, default=None, help="default 256 on CUDA (the full profile's), 128 on CPU"
+    )
     parser.add_argument("--train-subset", type=int, default=None, help="default 20,000 on CUDA, 5,000 on CPU")
     parser.add_argument("--pgd-steps", type=int, default=7)
-    parser.add_argument("--eval-images", type=int, default=None, help="also attack the trained models on this many test images, one at a time and stacked (default 10,000 on CUDA, 1,000 on CPU; 0: no attack)")
-    parser.add_argument("--eval-steps", type=int, default=None, help="PGD steps of that attack (default 40 on CUDA, 10 on CPU)")
-    parser.add_argument("--profile", action="store_true", help="also profile 20 batches of each side (torch.profiler) and record what bounds it")
-    parser.add_argument("--compile", action="store_true", help="also train and attack the stack with torch.compile (chapter 1's COMPILE); compile time reported apart")
+    parser.add_argument(
+        "--eval-images",
+        type=int,
+        default=None,
+        help="also attack the trained models on this many test images, one at a time and stacked (default 10,000 on CUDA, 1,000 on CPU; 0: no attack)",
+    )
+    parser.add_argument(
+        "--eval-steps", type=int, default=None, help="PGD steps of that attack (default 40 on CUDA, 10 on CPU)"
+    )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="also profile 20 batches of each side (torch.profiler) and record what bounds it",
+    )
+    parser.add_argument(
+        "--compile",
+        action="store_true",
+        help="also train and attack the stack with torch.compile (chapter 1's COMPILE); compile time reported apart",
+    )
     args = parser.parse_args(argv)
 
     device = resolve_device(args.device)
@@ -229,8 +357,19 @@ def main(argv: list[str] | None = None) -> int:
             stages += measure(family, size, mode, images, labels, seeds, batch_size, args, device, compile_errors)
 
     pgd = f", PGD-{args.pgd_steps} training" if "pgd" in args.modes else ""
-    benchmarking.print_table(f"Training {args.seeds} seeds: one at a time vs stacked ({subset} images x {args.epochs} epoch(s), batch {batch_size}{pgd}) on {device.type.upper()}", stages)
-    path = benchmarking.write_record("stacked_training", device, vars(args), stages, batch_size=batch_size, train_subset=subset, compile_errors=compile_errors)
+    benchmarking.print_table(
+        f"Training {args.seeds} seeds: one at a time vs stacked ({subset} images x {args.epochs} epoch(s), batch {batch_size}{pgd}) on {device.type.upper()}",
+        stages,
+    )
+    path = benchmarking.write_record(
+        "stacked_training",
+        device,
+        vars(args),
+        stages,
+        batch_size=batch_size,
+        train_subset=subset,
+        compile_errors=compile_errors,
+    )
     print(f"\nrecord: {path}")
     return 0
 

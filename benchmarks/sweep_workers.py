@@ -72,18 +72,36 @@ def sweep_values(args, device_type: str, results: Path, workers: int) -> dict:
 
 def accuracies(records: list[dict]) -> list[float]:
     """Every clean and robust accuracy the records measured, in order."""
-    return [value for r in records for value in (r["result"]["clean_accuracy"], *(row["accuracy"] for row in r["result"]["robust"]))]
+    return [
+        value
+        for r in records
+        for value in (r["result"]["clean_accuracy"], *(row["accuracy"] for row in r["result"]["robust"]))
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--device", choices=DEVICE_CHOICES, default="auto")
-    parser.add_argument("--workers", default=None, help="comma-separated worker counts, the first is the baseline (default 1,4 on CUDA, 1,2 on CPU)")
-    parser.add_argument("--models", default="madry:1,madry:4,mlp:32,mlp:512", help="comma-separated family:size, at least one madry (default %(default)s)")
+    parser.add_argument(
+        "--workers",
+        default=None,
+        help="comma-separated worker counts, the first is the baseline (default 1,4 on CUDA, 1,2 on CPU)",
+    )
+    parser.add_argument(
+        "--models",
+        default="madry:1,madry:4,mlp:32,mlp:512",
+        help="comma-separated family:size, at least one madry (default %(default)s)",
+    )
     parser.add_argument("--modes", default="natural,pgd", help="training modes, comma-separated (default %(default)s)")
     parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--train-subset", type=int, default=None, help="training images (default 10,000 on CUDA, 2,000 on CPU)")
-    parser.add_argument("--eval-images", type=int, default=None, help="attacked test images (default 2,000 on CUDA, 200 on CPU)")
+    parser.add_argument(
+        "--train-subset", type=int, default=None, help="training images (default 10,000 on CUDA, 2,000 on CPU)"
+    )
+    parser.add_argument(
+        "--eval-images", type=int, default=None, help="attacked test images (default 2,000 on CUDA, 200 on CPU)"
+    )
     args = parser.parse_args(argv)
 
     device = resolve_device(args.device)
@@ -106,8 +124,21 @@ def main(argv: list[str] | None = None) -> int:
                 baseline_s, baseline_accuracies = seconds, accuracies(records)
             difference = max(abs(a - b) for a, b in zip(accuracies(records), baseline_accuracies))
             label = "baseline: 1 process" if workers == 1 else f"{workers} worker processes"
-            stages.append(benchmarking.stage(label, seconds, len(records), "models/s", baseline_s, workers=workers, largest_accuracy_difference=difference))
-            print(f"{label}: {len(records)} models in {seconds:.1f} s; largest accuracy difference from the baseline: {difference:.4f}", flush=True)
+            stages.append(
+                benchmarking.stage(
+                    label,
+                    seconds,
+                    len(records),
+                    "models/s",
+                    baseline_s,
+                    workers=workers,
+                    largest_accuracy_difference=difference,
+                )
+            )
+            print(
+                f"{label}: {len(records)} models in {seconds:.1f} s; largest accuracy difference from the baseline: {difference:.4f}",
+                flush=True,
+            )
 
     title = f"Chapter 1 sweep slice ({args.models}; {args.modes}; {args.seeds} seeds; {args.train_subset} images x 1 epoch) by worker processes on {device.type.upper()}"
     benchmarking.print_table(title, stages)

@@ -51,7 +51,16 @@ def test_l2_attack_works_and_never_rises_with_eps(victim):
 @pytest.mark.parametrize("norm,eps", [("linf", 0.1), ("l2", 1.5)])
 def test_adversarial_images_stay_in_the_ball_and_in_pixel_range(victim, norm, eps):
     model, images, labels = victim
-    adversarial = pgd_attack(model, images[:64], labels[:64], eps, steps=10, step_size=eps / 4, norm=norm, generator=torch.Generator().manual_seed(0))
+    adversarial = pgd_attack(
+        model,
+        images[:64],
+        labels[:64],
+        eps,
+        steps=10,
+        step_size=eps / 4,
+        norm=norm,
+        generator=torch.Generator().manual_seed(0),
+    )
     delta = (adversarial - images[:64]).flatten(1)
     size = delta.abs().max(dim=1).values if norm == "linf" else delta.norm(dim=1)
     assert (size <= eps + 1e-5).all()
@@ -68,14 +77,40 @@ def test_a_stack_of_models_is_attacked_as_each_would_be_alone(mnist_cpu):
     for seed in (0, 1):
         set_seed(seed)
         models.append(build_model("mlp", 32))
-    train_models(models, mnist_cpu.train_images[:4096], mnist_cpu.train_labels[:4096], TrainingSetup(epochs=1, batch_size=128, learning_rate=2e-3), [0, 1], progress=False)
+    train_models(
+        models,
+        mnist_cpu.train_images[:4096],
+        mnist_cpu.train_labels[:4096],
+        TrainingSetup(epochs=1, batch_size=128, learning_rate=2e-3),
+        [0, 1],
+        progress=False,
+    )
     for model in models:
         model.requires_grad_(False)
     images, labels = mnist_cpu.test_images[:COUNT], mnist_cpu.test_labels[:COUNT]
-    alone = [robust_accuracy(m, images, labels, 0.1, 10, 0.02, "linf", 1, batch_size=128, seed=s) for m, s in zip(models, (5, 6))]
-    together = robust_accuracy(StackedModels(models).requires_grad_(False), images, labels, 0.1, 10, 0.02, "linf", 1, batch_size=128, seed=[5, 6])
+    alone = [
+        robust_accuracy(m, images, labels, 0.1, 10, 0.02, "linf", 1, batch_size=128, seed=s)
+        for m, s in zip(models, (5, 6))
+    ]
+    together = robust_accuracy(
+        StackedModels(models).requires_grad_(False),
+        images,
+        labels,
+        0.1,
+        10,
+        0.02,
+        "linf",
+        1,
+        batch_size=128,
+        seed=[5, 6],
+    )
     assert 0 < min(alone) and max(alone) < accuracy(models[0], images, labels) + 0.05  # the attack bites
     assert together == pytest.approx(alone, abs=2 / COUNT)  # float-order noise may flip a sign step, not more
-    l2_alone = [robust_accuracy(m, images, labels, 1.0, 10, 0.25, "l2", 1, batch_size=128, seed=s) for m, s in zip(models, (5, 6))]
-    l2_together = robust_accuracy(StackedModels(models).requires_grad_(False), images, labels, 1.0, 10, 0.25, "l2", 1, batch_size=128, seed=[5, 6])
+    l2_alone = [
+        robust_accuracy(m, images, labels, 1.0, 10, 0.25, "l2", 1, batch_size=128, seed=s)
+        for m, s in zip(models, (5, 6))
+    ]
+    l2_together = robust_accuracy(
+        StackedModels(models).requires_grad_(False), images, labels, 1.0, 10, 0.25, "l2", 1, batch_size=128, seed=[5, 6]
+    )
     assert l2_together == pytest.approx(l2_alone, abs=2 / COUNT)

@@ -15,7 +15,11 @@ from gobig import benchmarking, paths
 def fake_record(folder, benchmark, device, timestamp, stages, name=None):
     record = {
         "benchmark": benchmark,
-        "provenance": {"device": device, "device_name": "NVIDIA H100 80GB HBM3" if device == "cuda" else "CPU (x86_64, 2 cores)", "timestamp": timestamp},
+        "provenance": {
+            "device": device,
+            "device_name": "NVIDIA H100 80GB HBM3" if device == "cuda" else "CPU (x86_64, 2 cores)",
+            "timestamp": timestamp,
+        },
         "stages": stages,
     }
     (folder / (name or f"{benchmark}-{device}-{timestamp}.json")).write_text(json.dumps(record))
@@ -33,8 +37,12 @@ def test_a_record_without_the_stage_fields_is_refused(tmp_path):
     import torch
 
     with pytest.raises(ValueError, match="ratio"):
-        benchmarking.write_record("x", torch.device("cpu"), {}, [{"stage": "a", "seconds": 1, "throughput": 1, "unit": "u"}], tmp_path)
-    path = benchmarking.write_record("x", torch.device("cpu"), {"n": 1}, [benchmarking.stage("a", 1.0, 5, "u")], tmp_path)
+        benchmarking.write_record(
+            "x", torch.device("cpu"), {}, [{"stage": "a", "seconds": 1, "throughput": 1, "unit": "u"}], tmp_path
+        )
+    path = benchmarking.write_record(
+        "x", torch.device("cpu"), {"n": 1}, [benchmarking.stage("a", 1.0, 5, "u")], tmp_path
+    )
     assert json.loads(path.read_text())["provenance"]["device"] == "cpu"
 
 
@@ -57,13 +65,16 @@ def test_stage_labels_are_unique_and_name_what_differs(tmp_path):
     """stacked_training attacks the models of each training mode with the
     same attack: records written before the rows named the mode repeat the
     label, and the page must still tell the rows apart."""
+
     def stages(with_trained):
         rows = []
         for mode in ("natural", "pgd"):
             rows.append(benchmarking.stage(f"{mode} mlp:8 x3, one at a time", 1.0, 1, "u", 1.0, mode=mode))
             extra = {"trained": mode} if with_trained else {}
             context = benchmarking.trained_context(mode) if with_trained else ""
-            rows.append(benchmarking.stage(f"PGD-10 on 100 test images, mlp:8 x3, stacked{context}", 1.0, 1, "u", 1.0, **extra))
+            rows.append(
+                benchmarking.stage(f"PGD-10 on 100 test images, mlp:8 x3, stacked{context}", 1.0, 1, "u", 1.0, **extra)
+            )
         return rows
 
     legacy, current = stages(False), stages(True)
@@ -93,8 +104,12 @@ def test_the_committed_performance_tables_label_every_row_uniquely():
 @pytest.mark.unit
 def test_bounds_table_says_what_bounded_each_profiled_stage(tmp_path):
     def profile(busy, *ops):
-        return {"wall_s": 0.5, "time_field": "self_device_time_total", "busy_share": busy,
-                "top_ops": [{"op": op, "self_ms": 1.0, "share": share, "calls": 1} for op, share in ops]}
+        return {
+            "wall_s": 0.5,
+            "time_field": "self_device_time_total",
+            "busy_share": busy,
+            "top_ops": [{"op": op, "self_ms": 1.0, "share": share, "calls": 1} for op, share in ops],
+        }
 
     stages = [
         benchmarking.stage("one at a time", 4.0, 8, "u", 4.0, profile=profile(0.2, ("aten::convolution", 0.4))),
@@ -103,7 +118,11 @@ def test_bounds_table_says_what_bounded_each_profiled_stage(tmp_path):
     ]
     fake_record(tmp_path, "b", "cuda", "2026-02-01T00:00:00+00:00", stages)
     fake_record(tmp_path, "b", "cuda", "2026-01-01T00:00:00+00:00", stages[:1])  # older: not shown
-    cpu = [benchmarking.stage("ours", 1.0, 8, "u", 1.0, profile={**profile(None, ("aten::mm", 0.55)), "time_field": "self_cpu_time_total"})]
+    cpu = [
+        benchmarking.stage(
+            "ours", 1.0, 8, "u", 1.0, profile={**profile(None, ("aten::mm", 0.55)), "time_field": "self_cpu_time_total"}
+        )
+    ]
     fake_record(tmp_path, "b", "cpu", "2026-02-01T00:00:00+00:00", cpu)
     table = benchmarking.bounds_table(tmp_path).set_index("stage")
     assert list(table.index) == ["ours", "one at a time", "stacked"]  # by benchmark, then device name
@@ -122,7 +141,10 @@ def test_targets_count_gpu_records_only(tmp_path):
     assert set(table.status) == {"not measured on a GPU"}, "a CPU record must never meet a GPU target"
 
     fake_record(tmp_path, "mnist_time_to_99", "cuda", "2026-01-01T00:00:00+00:00", fast)
-    slow_mfu = [benchmarking.stage("baseline", 1.0, 1, "u", 1.0, mfu=0.1), benchmarking.stage("ours", 1.0, 1, "u", 1.0, mfu=0.25)]
+    slow_mfu = [
+        benchmarking.stage("baseline", 1.0, 1, "u", 1.0, mfu=0.1),
+        benchmarking.stage("ours", 1.0, 1, "u", 1.0, mfu=0.25),
+    ]
     fake_record(tmp_path, "code_model", "cuda", "2026-01-01T00:00:00+00:00", slow_mfu)
     table = benchmarking.targets_table(tmp_path, studies)
     status = dict(zip(table.target.str.split(":").str[0], table.status))
@@ -156,11 +178,52 @@ def test_the_mnist_target_reads_our_fastest_row_that_reached_99(tmp_path):
 SCRIPTS = {
     "stacked_training.py": ["--models", "mlp:8", "--train-subset", "512", "--pgd-steps", "2"],
     "pgd_throughput.py": ["--model", "mlp:16", "--images", "256", "--steps", "3"],
-    "code_model.py": ["--layers", "1", "--heads", "2", "--dim", "32", "--context", "32", "--batch", "2", "--steps", "3", "--samples", "4", "--prompt-tokens", "8", "--new-tokens", "8"],
+    "code_model.py": [
+        "--layers",
+        "1",
+        "--heads",
+        "2",
+        "--dim",
+        "32",
+        "--context",
+        "32",
+        "--batch",
+        "2",
+        "--steps",
+        "3",
+        "--samples",
+        "4",
+        "--prompt-tokens",
+        "8",
+        "--new-tokens",
+        "8",
+    ],
     "mnist_time_to_99.py": ["--train-subset", "512", "--max-epochs", "1", "--model", "mlp:16", "--profile"],
     "code_execution.py": ["--problems", "2", "--copies", "1"],
-    "cpu_adversarial_training.py": ["--models", "madry:1", "--train-images", "200", "--eval-images", "32", "--repeats", "1"],
-    "sweep_workers.py": ["--models", "madry:1", "--modes", "natural", "--seeds", "2", "--train-subset", "256", "--eval-images", "32", "--workers", "1,2"],
+    "cpu_adversarial_training.py": [
+        "--models",
+        "madry:1",
+        "--train-images",
+        "200",
+        "--eval-images",
+        "32",
+        "--repeats",
+        "1",
+    ],
+    "sweep_workers.py": [
+        "--models",
+        "madry:1",
+        "--modes",
+        "natural",
+        "--seeds",
+        "2",
+        "--train-subset",
+        "256",
+        "--eval-images",
+        "32",
+        "--workers",
+        "1,2",
+    ],
 }
 
 
@@ -195,7 +258,14 @@ def test_compile_adds_a_compiled_row_beside_the_eager_one(tmp_path, script):
     """``--compile`` runs ours eager and compiled in one record, so the record
     alone says whether compiling pays; compile time is reported apart."""
     environment = {**os.environ, "GOBIG_BENCHMARK_RESULTS_DIR": str(tmp_path)}
-    command = [sys.executable, str(paths.ROOT / "benchmarks" / script), "--device", "cpu", *SCRIPTS[script], "--compile"]
+    command = [
+        sys.executable,
+        str(paths.ROOT / "benchmarks" / script),
+        "--device",
+        "cpu",
+        *SCRIPTS[script],
+        "--compile",
+    ]
     completed = subprocess.run(command, capture_output=True, text=True, timeout=600, env=environment)
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
     (path,) = tmp_path.glob("*.json")
@@ -221,8 +291,22 @@ def test_stacked_training_compile_rows_capture_graphs(tmp_path):
     environment = {**os.environ, "GOBIG_BENCHMARK_RESULTS_DIR": str(tmp_path)}
     # Four architectures in one process, as a sweep's worker meets them: each needs graphs of its own, and
     # dynamo's default of 8 variants per function would be spent before the last (it then runs eager).
-    command = [sys.executable, str(paths.ROOT / "benchmarks" / "stacked_training.py"), "--device", "cpu", *SCRIPTS["stacked_training.py"],
-               "--models", "mlp:8,mlp:16,madry:1,mlp:32", "--train-subset", "600", "--modes", "natural", "--eval-images", "100", "--compile"]
+    command = [
+        sys.executable,
+        str(paths.ROOT / "benchmarks" / "stacked_training.py"),
+        "--device",
+        "cpu",
+        *SCRIPTS["stacked_training.py"],
+        "--models",
+        "mlp:8,mlp:16,madry:1,mlp:32",
+        "--train-subset",
+        "600",
+        "--modes",
+        "natural",
+        "--eval-images",
+        "100",
+        "--compile",
+    ]
     completed = subprocess.run(command, capture_output=True, text=True, timeout=600, env=environment)
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
     (path,) = tmp_path.glob("*.json")
@@ -232,7 +316,9 @@ def test_stacked_training_compile_rows_capture_graphs(tmp_path):
     assert all(row["compile_s"] > 0 and row["ratio"] > 0 for row in compiled)
     if torch.__version__ >= "2.11":  # torch 2.4's dynamo cannot trace the stack (tests/test_train.py)
         training = [row for row in compiled if not row["stage"].startswith("PGD")]
-        assert all(row["calls_captured"] > 0 for row in training), [(row["stage"], row["calls_captured"]) for row in training]
+        assert all(row["calls_captured"] > 0 for row in training), [
+            (row["stage"], row["calls_captured"]) for row in training
+        ]
 
 
 @pytest.mark.smoke
@@ -257,4 +343,6 @@ def test_a_compiler_failure_loses_only_the_compiled_row(tmp_path, monkeypatch, s
     record = json.loads(path.read_text())
     assert set(record["compile_errors"]) == {"RuntimeError: no working compiler on this machine"}
     assert not any("torch.compile" in row["stage"] or "compiled" in row["stage"] for row in record["stages"])
-    assert len(record["stages"]) == {"code_model.py": 4, "mnist_time_to_99.py": 2, "stacked_training.py": 8}[script], "the eager rows are kept"
+    assert len(record["stages"]) == {"code_model.py": 4, "mnist_time_to_99.py": 2, "stacked_training.py": 8}[script], (
+        "the eager rows are kept"
+    )

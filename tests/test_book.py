@@ -47,8 +47,14 @@ def html_dir(tmp_path_factory) -> Path:
     """Build the whole book once per session; fail with the build log."""
     output = tmp_path_factory.mktemp("book")
     command = [
-        str(VENV_BIN / "jupyter-book"), "build", str(ROOT),
-        "--path-output", str(output), "-W", "-n", "--keep-going",
+        str(VENV_BIN / "jupyter-book"),
+        "build",
+        str(ROOT),
+        "--path-output",
+        str(output),
+        "-W",
+        "-n",
+        "--keep-going",
     ]
     # Kernels and tools resolve to this interpreter's environment. The kernels
     # must not inherit MPLBACKEND: ipykernel selects its inline backend only
@@ -56,8 +62,13 @@ def html_dir(tmp_path_factory) -> Path:
     environment = dict(os.environ, PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}")
     environment.pop("MPLBACKEND", None)
     build = subprocess.run(
-        command, cwd=ROOT, env=environment, stdin=subprocess.DEVNULL,
-        capture_output=True, text=True, timeout=BUILD_TIMEOUT_S,
+        command,
+        cwd=ROOT,
+        env=environment,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=BUILD_TIMEOUT_S,
     )
     if build.returncode != 0:
         pytest.fail(
@@ -84,13 +95,26 @@ def chromium() -> str:
 def dump_dom(chromium: str, page: Path, profile_dir: Path) -> str:
     """The page's DOM after Chromium loaded it (scripts run, nothing fetched from the network)."""
     command = [
-        chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-        "--disable-dev-shm-usage", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", f"--user-data-dir={profile_dir}",
-        "--dump-dom", page.as_uri(),
+        chromium,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--disable-dev-shm-usage",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={profile_dir}",
+        "--dump-dom",
+        page.as_uri(),
     ]
     rendered = subprocess.run(
-        command, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=BROWSER_TIMEOUT_S,
+        command,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=BROWSER_TIMEOUT_S,
     )
     assert rendered.returncode == 0, f"chromium failed on {page}:\n{rendered.stderr[-5000:]}"
     assert "<html" in rendered.stdout, f"chromium returned no DOM for {page}:\n{rendered.stderr[-5000:]}"
@@ -168,7 +192,9 @@ def test_chapter_renders_figures_and_no_errors(html_dir, chromium, tmp_path, cha
 
     assert "Traceback" not in dom, f"{chapter} shows a traceback"
     for kind in ("traceback", "error"):
-        assert not parts.output_text[kind], f"{chapter} has an `output {kind}` cell: {''.join(parts.output_text[kind])[:2000]}"
+        assert not parts.output_text[kind], (
+            f"{chapter} has an `output {kind}` cell: {''.join(parts.output_text[kind])[:2000]}"
+        )
     stderr = "".join(parts.output_text["stderr"])
     assert not re.search(r"\b\w*Error\b", stderr), f"{chapter} printed an error to stderr: {stderr[:2000]}"
 
@@ -208,7 +234,9 @@ def test_chapter_names_the_device_of_its_records(html_dir, chromium, tmp_path):
     import json
 
     for study, chapter in (("mnist", "01_mnist_capacity"), ("alphacode", "03_alphacode_split")):
-        devices = {json.loads(p.read_text())["provenance"]["device_name"] for p in (ROOT / "results" / study).glob("*.json")}
+        devices = {
+            json.loads(p.read_text())["provenance"]["device_name"] for p in (ROOT / "results" / study).glob("*.json")
+        }
         assert devices, f"no committed {study} records"
         dom = dump_dom(chromium, html_dir / f"chapters/{chapter}.html", tmp_path / f"profile-{study}")
         for device in devices:
@@ -243,14 +271,26 @@ def measure_tables(chromium: str, page: Path, width: int, workdir: Path) -> dict
         "});</script></body></html>"
     )
     command = [
-        chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-dev-shm-usage", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync", f"--user-data-dir={workdir / 'profile'}",
+        chromium,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--disable-dev-shm-usage",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={workdir / 'profile'}",
         f"--window-size={max(width, 500) + 40},{height + 40}",
         # Run the page's scripts and the measurement before the DOM is dumped.
         "--virtual-time-budget=5000",
-        "--dump-dom", (workdir / "wrapper.html").as_uri(),
+        "--dump-dom",
+        (workdir / "wrapper.html").as_uri(),
     ]
-    rendered = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=BROWSER_TIMEOUT_S)
+    rendered = subprocess.run(
+        command, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=BROWSER_TIMEOUT_S
+    )
     assert rendered.returncode == 0, f"chromium failed on {page}:\n{rendered.stderr[-5000:]}"
     found = re.search(r'<pre id="gobig-table-report">(.*?)</pre>', rendered.stdout, re.S)
     assert found, f"the measuring script reported nothing for {page} at {width} px:\n{rendered.stderr[-3000:]}"
@@ -264,11 +304,15 @@ def table_problems(report: dict) -> list[str]:
     for table in report["tables"]:
         name = table["id"] or "(a table without id)"
         for hit in table["touching"][:3]:
-            problems.append(f"{name} row {hit['row']}: the texts of columns {hit['cols']} touch (gap {hit['gap']} px): {hit['texts']}")
+            problems.append(
+                f"{name} row {hit['row']}: the texts of columns {hit['cols']} touch (gap {hit['gap']} px): {hit['texts']}"
+            )
         for hit in table["overflow"][:3]:
             problems.append(f"{name} row {hit['row']}, column {hit['col']}: text runs out of its cell: {hit['text']!r}")
         for hit in table["clipped"][:3]:
-            problems.append(f"{name} row {hit['row']}, column {hit['col']} ({hit['text']!r}) is cut off by {hit['by']} at x={hit['right']}")
+            problems.append(
+                f"{name} row {hit['row']}, column {hit['col']} ({hit['text']!r}) is cut off by {hit['by']} at x={hit['right']}"
+            )
     return problems
 
 

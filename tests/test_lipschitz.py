@@ -26,7 +26,9 @@ def test_conv_operator_norm_matches_the_dense_matrix():
     with torch.no_grad():
         matrix = (conv(basis) - conv.bias.view(1, -1, 1, 1)).flatten(1).T
     exact = torch.linalg.matrix_norm(matrix, ord=2).item()
-    assert _operator_norm(conv, shape, iterations=200, generator=torch.Generator().manual_seed(0)) == pytest.approx(exact, rel=1e-3)
+    assert _operator_norm(conv, shape, iterations=200, generator=torch.Generator().manual_seed(0)) == pytest.approx(
+        exact, rel=1e-3
+    )
 
 
 def test_bound_is_above_local_estimates_of_a_trained_model(trained_mlp, mnist_cpu):

@@ -15,7 +15,9 @@ def test_madry_parameter_counts_match_the_paper(scale, expected):
 
 def test_madry_scale_32_follows_the_same_formula():
     s = 32
-    expected = (25 * 2 * s + 2 * s) + (25 * 2 * s * 4 * s + 4 * s) + (7 * 7 * 4 * s * 64 * s + 64 * s) + (64 * s * 10 + 10)
+    expected = (
+        (25 * 2 * s + 2 * s) + (25 * 2 * s * 4 * s + 4 * s) + (7 * 7 * 4 * s * 64 * s + 64 * s) + (64 * s * 10 + 10)
+    )
     assert num_params(build_model("madry", 32)) == expected == 13_074_186
 
 
@@ -75,7 +77,9 @@ def test_pool_first_channels_last_model_is_the_papers_function(family, size):
     images = torch.rand(16, 1, 28, 28, requires_grad=True)
     out_ours, out_papers = ours(images), papers(images)
     assert torch.equal(out_ours.argmax(1), out_papers.argmax(1))
-    torch.testing.assert_close(out_ours, out_papers, rtol=1e-5, atol=1e-5)  # the layouts' kernels sum in different orders
+    torch.testing.assert_close(
+        out_ours, out_papers, rtol=1e-5, atol=1e-5
+    )  # the layouts' kernels sum in different orders
     (grad_ours,) = torch.autograd.grad(out_ours.logsumexp(1).sum(), images)
     (grad_papers,) = torch.autograd.grad(out_papers.logsumexp(1).sum(), images)
     torch.testing.assert_close(grad_ours, grad_papers, rtol=1e-4, atol=1e-6)
@@ -98,4 +102,7 @@ def test_checkpoints_hold_the_standard_layout_whatever_the_models(tmp_path):
     assert all(tensor.is_contiguous() for tensor in state.values())
     assert all(torch.equal(state[name], tensor.half()) for name, tensor in model.state_dict().items())
     loaded = checkpoints.load(build_model("madry", 1), tmp_path, info)
-    assert all(torch.equal(a, b) for a, b in zip(loaded.state_dict().values(), checkpoints.round_to_half(model).state_dict().values()))
+    assert all(
+        torch.equal(a, b)
+        for a, b in zip(loaded.state_dict().values(), checkpoints.round_to_half(model).state_dict().values())
+    )

@@ -6,9 +6,9 @@ import ast
 import json
 
 import pytest
-from notebook_runs import run_chapter
 
 from gobig import mnist, paths, readings
+from notebook_runs import run_chapter
 
 pytestmark = pytest.mark.smoke
 
@@ -38,7 +38,9 @@ def test_glued_values_match_the_records(smoke_run):
     assert float(glued["n_times_d"]) == 47_040_000
     blog = next(r for r in records if r["result"]["family"] == "blog")
     # The blog model's accuracy with its exact interval.
-    assert ast.literal_eval(glued["blog_accuracy"]).startswith(f"{blog['result']['clean_accuracy']:.2%} (exact 95% interval ")
+    assert ast.literal_eval(glued["blog_accuracy"]).startswith(
+        f"{blog['result']['clean_accuracy']:.2%} (exact 95% interval "
+    )
     claims = mnist.claims_table(records)
     assert int(glued["claims_total"]) == len(claims) == 10
     assert int(glued["claims_supported"]) == (claims["verdict"] == "supported").sum()
@@ -53,7 +55,9 @@ def test_attacks_in_the_records_are_valid(smoke_run):
         result = record["result"]
         linf = sorted((r for r in result["robust"] if r["norm"] == "linf"), key=lambda r: r["eps"])
         accuracies = [result["robust_subset_clean_accuracy"]] + [r["accuracy"] for r in linf]
-        assert accuracies == sorted(accuracies, reverse=True), f"robust accuracy rose with eps: {result['family']} {result['size']}"
+        assert accuracies == sorted(accuracies, reverse=True), (
+            f"robust accuracy rose with eps: {result['family']} {result['size']}"
+        )
         assert result["lipschitz"]["local_max"] <= result["lipschitz"]["spectral_bound"]
     crosscheck = next(r["result"]["crosscheck"] for r in records if "crosscheck" in r["result"])
     assert crosscheck["eps"] == 0.3

@@ -50,7 +50,10 @@ def test_stacked_training_equals_training_each_model_alone(mnist_cpu, family, si
     setup = TrainingSetup(mode=mode, epochs=2, batch_size=128, learning_rate=2e-3, pgd_steps=3, eps_warmup=0.5)
     alone = fresh(family, size)
     test_images, test_labels = mnist_cpu.test_images[:500], mnist_cpu.test_labels[:500]
-    alone_histories = [train_models([model], images, labels, setup, [seed], test_images, test_labels, progress=False)[0] for model, seed in zip(alone, SEEDS)]
+    alone_histories = [
+        train_models([model], images, labels, setup, [seed], test_images, test_labels, progress=False)[0]
+        for model, seed in zip(alone, SEEDS)
+    ]
     stacked = fresh(family, size)
     stacked_histories = train_models(stacked, images, labels, setup, SEEDS, test_images, test_labels, progress=False)
     if mode == "natural":
@@ -58,13 +61,17 @@ def test_stacked_training_equals_training_each_model_alone(mnist_cpu, family, si
             for p, q in zip(one.parameters(), together.parameters()):
                 torch.testing.assert_close(q, p, rtol=1e-4, atol=1e-4)
         for one, together in zip(alone_histories, stacked_histories):
-            assert [row["train_loss"] for row in together] == pytest.approx([row["train_loss"] for row in one], rel=1e-4)
+            assert [row["train_loss"] for row in together] == pytest.approx(
+                [row["train_loss"] for row in one], rel=1e-4
+            )
     else:
         scope = f"unit/{family}-{size}"
         loss_bound = measured_bound(scope, "train_loss", "rel")
         accuracy_bound = measured_bound(scope, "test_accuracy", floor=2 / 500)
         for one, together in zip(alone_histories, stacked_histories):
-            assert [row["train_loss"] for row in together] == pytest.approx([row["train_loss"] for row in one], rel=loss_bound)
+            assert [row["train_loss"] for row in together] == pytest.approx(
+                [row["train_loss"] for row in one], rel=loss_bound
+            )
             assert together[-1]["test_accuracy"] == pytest.approx(one[-1]["test_accuracy"], abs=accuracy_bound)
     for history in stacked_histories:
         assert all(0 <= row["test_accuracy"] <= 1 for row in history)
@@ -76,7 +83,9 @@ def test_stacked_pgd_gives_each_model_its_own_attack(mnist_cpu):
     models = fresh("mlp", 16, [0, 1])
     images, labels = mnist_cpu.test_images[:64], mnist_cpu.test_labels[:64]
     generators = [torch.Generator().manual_seed(s) for s in (10, 11)]
-    together = pgd_attack(StackedModels(models), images.expand(2, *images.shape), labels.expand(2, -1), 0.1, 5, 0.03, generator=generators)
+    together = pgd_attack(
+        StackedModels(models), images.expand(2, *images.shape), labels.expand(2, -1), 0.1, 5, 0.03, generator=generators
+    )
     for k, model in enumerate(models):
         alone = pgd_attack(model, images, labels, 0.1, 5, 0.03, generator=torch.Generator().manual_seed(10 + k))
         torch.testing.assert_close(together[k], alone, rtol=0, atol=1e-5)
@@ -86,7 +95,14 @@ def test_stacking_refuses_mixed_architectures_and_miscounted_seeds(mnist_cpu):
     with pytest.raises(ValueError, match="one architecture"):
         StackedModels([build_model("mlp", 8), build_model("mlp", 16)])
     with pytest.raises(ValueError, match="2 seeds for 3 models"):
-        train_models(fresh("mlp", 8), mnist_cpu.train_images[:256], mnist_cpu.train_labels[:256], TrainingSetup(), [0, 1], progress=False)
+        train_models(
+            fresh("mlp", 8),
+            mnist_cpu.train_images[:256],
+            mnist_cpu.train_labels[:256],
+            TrainingSetup(),
+            [0, 1],
+            progress=False,
+        )
 
 
 @pytest.mark.smoke
@@ -96,8 +112,16 @@ def test_a_stacked_sweep_gives_the_records_of_one_model_at_a_time(tmp_path):
     from gobig import mnist
 
     tiny = {
-        **mnist.load_profile("smoke"), "SEEDS": [0, 1], "CAPACITY_SCALES": [1], "MLP_WIDTHS": [], "TRAINING_MODES": ["pgd"],
-        "TRAIN_SUBSET": 1000, "ROBUST_EVAL_SUBSET": 200, "LIPSCHITZ_POINTS": 100, "BLOG_MODEL": False, "CROSSCHECK": False,
+        **mnist.load_profile("smoke"),
+        "SEEDS": [0, 1],
+        "CAPACITY_SCALES": [1],
+        "MLP_WIDTHS": [],
+        "TRAINING_MODES": ["pgd"],
+        "TRAIN_SUBSET": 1000,
+        "ROBUST_EVAL_SUBSET": 200,
+        "LIPSCHITZ_POINTS": 100,
+        "BLOG_MODEL": False,
+        "CROSSCHECK": False,
     }
     stacked = mnist.run({**tiny, "STACK_SEEDS": "always", "RESULTS_DIR": str(tmp_path / "stacked")}, progress=False)
     alone = mnist.run({**tiny, "STACK_SEEDS": "never", "RESULTS_DIR": str(tmp_path / "alone")}, progress=False)
@@ -107,9 +131,13 @@ def test_a_stacked_sweep_gives_the_records_of_one_model_at_a_time(tmp_path):
         assert together["key"] == one["key"]
         a, b = together["result"], one["result"]
         # PGD-trained: bounds from the measured float-order spread of this very sweep (module docstring).
-        assert a["clean_accuracy"] == pytest.approx(b["clean_accuracy"], abs=measured_bound("sweep", "clean_accuracy", floor=2 / 10_000))
+        assert a["clean_accuracy"] == pytest.approx(
+            b["clean_accuracy"], abs=measured_bound("sweep", "clean_accuracy", floor=2 / 10_000)
+        )
         robust_bound = measured_bound("sweep", "robust_accuracy", floor=2 / 200)
-        assert [r["accuracy"] for r in a["robust"]] == pytest.approx([r["accuracy"] for r in b["robust"]], abs=robust_bound)
+        assert [r["accuracy"] for r in a["robust"]] == pytest.approx(
+            [r["accuracy"] for r in b["robust"]], abs=robust_bound
+        )
         lipschitz_bound = measured_bound("sweep", "lipschitz_local_mean", "rel")
         assert a["lipschitz"]["local_mean"] == pytest.approx(b["lipschitz"]["local_mean"], rel=lipschitz_bound)
 
@@ -121,8 +149,17 @@ def test_a_compiled_sweep_gives_the_eager_records(tmp_path):
     from gobig import mnist
 
     tiny = {
-        **mnist.load_profile("smoke"), "SEEDS": [0, 1], "CAPACITY_SCALES": [1], "MLP_WIDTHS": [], "TRAINING_MODES": ["pgd"],
-        "TRAIN_SUBSET": 1000, "ROBUST_EVAL_SUBSET": 200, "LIPSCHITZ_POINTS": 100, "BLOG_MODEL": False, "CROSSCHECK": False, "STACK_SEEDS": "always",
+        **mnist.load_profile("smoke"),
+        "SEEDS": [0, 1],
+        "CAPACITY_SCALES": [1],
+        "MLP_WIDTHS": [],
+        "TRAINING_MODES": ["pgd"],
+        "TRAIN_SUBSET": 1000,
+        "ROBUST_EVAL_SUBSET": 200,
+        "LIPSCHITZ_POINTS": 100,
+        "BLOG_MODEL": False,
+        "CROSSCHECK": False,
+        "STACK_SEEDS": "always",
     }
     eager = mnist.run({**tiny, "RESULTS_DIR": str(tmp_path / "eager")}, progress=False)
     compiled = mnist.run({**tiny, "COMPILE": True, "RESULTS_DIR": str(tmp_path / "compiled")}, progress=False)
@@ -132,9 +169,13 @@ def test_a_compiled_sweep_gives_the_eager_records(tmp_path):
         assert one["key"] == other["key"]
         a, b = one["result"], other["result"]
         # Compiled kernels sum in another order: the same measured float-order bounds as stacking's.
-        assert a["clean_accuracy"] == pytest.approx(b["clean_accuracy"], abs=measured_bound("sweep", "clean_accuracy", floor=2 / 10_000))
+        assert a["clean_accuracy"] == pytest.approx(
+            b["clean_accuracy"], abs=measured_bound("sweep", "clean_accuracy", floor=2 / 10_000)
+        )
         robust_bound = measured_bound("sweep", "robust_accuracy", floor=2 / 200)
-        assert [r["accuracy"] for r in a["robust"]] == pytest.approx([r["accuracy"] for r in b["robust"]], abs=robust_bound)
+        assert [r["accuracy"] for r in a["robust"]] == pytest.approx(
+            [r["accuracy"] for r in b["robust"]], abs=robust_bound
+        )
 
 
 def test_a_stack_computes_in_the_autocast_dtype_like_one_model():
@@ -149,7 +190,9 @@ def test_a_stack_computes_in_the_autocast_dtype_like_one_model():
     assert alone.dtype == together.dtype == torch.bfloat16
     torch.testing.assert_close(together.float(), alone.float(), rtol=0.05, atol=0.05)
     together.float().sum().backward()
-    assert all(p.grad is not None and p.grad.dtype == torch.float32 for p in stack.parameters)  # fp32 leaves still learn
+    assert all(
+        p.grad is not None and p.grad.dtype == torch.float32 for p in stack.parameters
+    )  # fp32 leaves still learn
 
 
 @pytest.mark.parametrize("count", [1, 2])
@@ -178,7 +221,9 @@ def test_compiled_training_and_attacks_equal_eager_ones(mnist_cpu, count):
     test_images, test_labels = mnist_cpu.test_images[:300], mnist_cpu.test_labels[:300]
     stack = StackedModels(compiled, compile=True).requires_grad_(False)
     assert stack.compiled
-    attacked = robust_accuracy(StackedModels(eager).requires_grad_(False), test_images, test_labels, 0.1, 5, 0.03, seed=seeds)
+    attacked = robust_accuracy(
+        StackedModels(eager).requires_grad_(False), test_images, test_labels, 0.1, 5, 0.03, seed=seeds
+    )
     attacked_compiled = robust_accuracy(stack, test_images, test_labels, 0.1, 5, 0.03, seed=seeds)
     assert attacked_compiled == pytest.approx(attacked, abs=2 / 300)
     # torch 2.4's dynamo cannot trace the vmap-ed stack (the plain model it can), and falls back to

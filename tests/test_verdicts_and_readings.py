@@ -23,15 +23,38 @@ def parameter_count(family: str, size: int) -> int:
     return sum(p.numel() for p in build_model(family, size).parameters())
 
 
-def record(family: str, size: int, mode: str, seed: int, clean: float, robust: float, majority: float = 0.11, spectral: float = 100.0, training: dict | None = None, local: float = 2.0) -> dict:
+def record(
+    family: str,
+    size: int,
+    mode: str,
+    seed: int,
+    clean: float,
+    robust: float,
+    majority: float = 0.11,
+    spectral: float = 100.0,
+    training: dict | None = None,
+    local: float = 2.0,
+) -> dict:
     return {
-        "config": {"family": family, "size": size, "mode": mode, "seed": seed, "training": training or {"train_subset": None, "epochs": 10, "batch_size": 128}},
+        "config": {
+            "family": family,
+            "size": size,
+            "mode": mode,
+            "seed": seed,
+            "training": training or {"train_subset": None, "epochs": 10, "batch_size": 128},
+        },
         "provenance": {"device": "cuda", "device_name": "NVIDIA H200"},
         "result": {
-            "family": family, "size": size, "mode": mode, "seed": seed,
+            "family": family,
+            "size": size,
+            "mode": mode,
+            "seed": seed,
             "num_params": parameter_count(family, size),
             "clean_accuracy": clean,
-            "robust": [{"norm": "linf", "eps": 0.3, "accuracy": robust}, {"norm": "l2", "eps": 1.5, "accuracy": robust / 2}],
+            "robust": [
+                {"norm": "linf", "eps": 0.3, "accuracy": robust},
+                {"norm": "l2", "eps": 1.5, "accuracy": robust / 2},
+            ],
             "majority_class_share": majority,
             "lipschitz": {"local_mean": 1.0, "local_max": local, "spectral_bound": spectral},
             "train_time_s": 1.0,
@@ -50,8 +73,29 @@ def full_shaped_records():
     for seed in range(3):
         for size in SCALES:
             records.append(record("madry", size, "natural", seed, clean=0.99, robust=0.0, spectral=1e4))
-            records.append(record("madry", size, "pgd", seed, clean=0.988 if size >= 16 else 0.95, robust=pgd_robust[size], majority=0.97 if size == 1 else 0.11, spectral=5.0))
-    records.append(record("blog", 1, "natural", 0, clean=0.9925, robust=0.0, training={"train_subset": None, "epochs": 15, "batch_size": 5}))
+            records.append(
+                record(
+                    "madry",
+                    size,
+                    "pgd",
+                    seed,
+                    clean=0.988 if size >= 16 else 0.95,
+                    robust=pgd_robust[size],
+                    majority=0.97 if size == 1 else 0.11,
+                    spectral=5.0,
+                )
+            )
+    records.append(
+        record(
+            "blog",
+            1,
+            "natural",
+            0,
+            clean=0.9925,
+            robust=0.0,
+            training={"train_subset": None, "epochs": 15, "batch_size": 5},
+        )
+    )
     return records
 
 
@@ -80,12 +124,20 @@ def test_every_claim_gets_a_verdict_from_full_shaped_records(full_shaped_records
 def test_the_threshold_rows_give_the_fitted_crossing_and_the_first_scale_that_reaches_the_level(full_shaped_records):
     measured = mnist.claims_table(full_shaped_records).set_index("claim")["measured"]
     ninety = measured["10^5 parameters reach 90% robust accuracy"]
-    assert re.match(r"fit crosses 90% at 2\.\de\+05 params \(95% bootstrap over seeds 2\.\de\+05-2\.\de\+05, within the measured sizes\)", ninety), ninety
+    assert re.match(
+        r"fit crosses 90% at 2\.\de\+05 params \(95% bootstrap over seeds 2\.\de\+05-2\.\de\+05, within the measured sizes\)",
+        ninety,
+    ), ninety
     assert ninety.endswith(f"; 91.0% (all 3 seeds) first at {parameter_count('madry', 4):,} params (scale 4)")
     ninety_five = measured["10^6 parameters reach 95% robust accuracy"]
     assert ninety_five.startswith("fit plateau ") and "below 95%" in ninety_five, ninety_five
     assert ninety_five.endswith(f"; 95.5% (all 3 seeds) first at {parameter_count('madry', 32):,} params (scale 32)")
-    assert "all 60,000 training images" in mnist.claims_table(full_shaped_records).set_index("claim")["measured"]["a 688K model reaches 99.2% after 15 epochs at batch 5"]
+    assert (
+        "all 60,000 training images"
+        in mnist.claims_table(full_shaped_records).set_index("claim")["measured"][
+            "a 688K model reaches 99.2% after 15 epochs at batch 5"
+        ]
+    )
 
 
 def test_results_below_the_papers_are_not_supported(full_shaped_records):
@@ -103,16 +155,23 @@ def test_results_below_the_papers_are_not_supported(full_shaped_records):
 
 
 def test_the_law_row_counts_the_pgd_models_with_a_bound_below_the_law(full_shaped_records):
-    measured = mnist.claims_table(full_shaped_records).set_index("claim")["measured"]["Lipschitz >= sqrt(n d / p) for models that fit noisy data"]
+    measured = mnist.claims_table(full_shaped_records).set_index("claim")["measured"][
+        "Lipschitz >= sqrt(n d / p) for models that fit noisy data"
+    ]
     # An upper bound of 5 is below sqrt(n d / p) up to about 1.9M parameters: scales 1-8, not 16 and 32.
     below = [s for s in SCALES if law.lipschitz_lower_bound(parameter_count("madry", s)) > 5.0]
     assert below == [1, 2, 4, 8]
-    assert measured.endswith(f"4 of {len(SCALES)} PGD-trained Madry sizes (seed means) have an upper bound below the law")
+    assert measured.endswith(
+        f"4 of {len(SCALES)} PGD-trained Madry sizes (seed means) have an upper bound below the law"
+    )
 
 
 def split_frame(temporal: tuple[int, int], random: list[tuple[int, int]], column: str = "baseline") -> pd.DataFrame:
     rows = [{"split": "temporal", "kind": "temporal", f"{column}_solved": temporal[0], "trusted_valid": temporal[1]}]
-    rows += [{"split": f"random-{i}", "kind": "random", f"{column}_solved": k, "trusted_valid": n} for i, (k, n) in enumerate(random)]
+    rows += [
+        {"split": f"random-{i}", "kind": "random", f"{column}_solved": k, "trusted_valid": n}
+        for i, (k, n) in enumerate(random)
+    ]
     return pd.DataFrame(rows)
 
 
@@ -127,17 +186,31 @@ def split_frame(temporal: tuple[int, int], random: list[tuple[int, int]], column
     ],
 )
 def test_chapter_3_verdict_separates_direction_from_magnitude(temporal, random, verdict, why):
-    found, reason = alphacode.direction_magnitude_verdict(split_frame(temporal, random), "baseline_solved", "trusted_valid", 4.1, 0.0)
+    found, reason = alphacode.direction_magnitude_verdict(
+        split_frame(temporal, random), "baseline_solved", "trusted_valid", 4.1, 0.0
+    )
     assert found == verdict and why in reason
 
 
 def test_chapter_3_verdict_uses_a_given_p_value():
     frame = split_frame((0, 48), [(8, 48)])
-    assert alphacode.direction_magnitude_verdict(frame, "baseline_solved", "trusted_valid", 4.1, 0.0, p_value=0.2, test="randomization")[0] == "inconclusive"
-    assert alphacode.direction_magnitude_verdict(frame, "baseline_solved", "trusted_valid", 4.1, 0.0, p_value=0.001, test="randomization")[0] == "partly"
+    assert (
+        alphacode.direction_magnitude_verdict(
+            frame, "baseline_solved", "trusted_valid", 4.1, 0.0, p_value=0.2, test="randomization"
+        )[0]
+        == "inconclusive"
+    )
+    assert (
+        alphacode.direction_magnitude_verdict(
+            frame, "baseline_solved", "trusted_valid", 4.1, 0.0, p_value=0.001, test="randomization"
+        )[0]
+        == "partly"
+    )
 
 
-@pytest.mark.parametrize("n, text", [(37_000, "37K"), (1_415_936, "1.4M"), (41.1e9, "41B"), (950, "950"), (12_345_678, "12M")])
+@pytest.mark.parametrize(
+    "n, text", [(37_000, "37K"), (1_415_936, "1.4M"), (41.1e9, "41B"), (950, "950"), (12_345_678, "12M")]
+)
 def test_parameter_counts_read_as_a_reader_reads_them(n, text):
     assert alphacode.format_count(n) == text
 
@@ -145,7 +218,9 @@ def test_parameter_counts_read_as_a_reader_reads_them(n, text):
 # ---- chapter 1's readings ---------------------------------------------------
 
 
-def pgd_records(robust_by_scale: dict, natural_robust: float = 0.0, natural_local: float = 2.0, pgd_local: float = 2.0) -> list[dict]:
+def pgd_records(
+    robust_by_scale: dict, natural_robust: float = 0.0, natural_local: float = 2.0, pgd_local: float = 2.0
+) -> list[dict]:
     records = []
     for size, robust in robust_by_scale.items():
         records.append(record("madry", size, "natural", 0, clean=0.99, robust=natural_robust, local=natural_local))
@@ -156,17 +231,31 @@ def pgd_records(robust_by_scale: dict, natural_robust: float = 0.0, natural_loca
 def test_chapter_1_readings_of_full_shaped_records(full_shaped_records):
     found = readings.mnist_readings(full_shaped_records)
     assert found["threshold_reading"] == "the capacity fit places the 90% level and cannot place the 95% level"
-    assert found["natural_reading"] == "Natural training buys no robustness at ε = 0.3 at any size (at most 0.0% (all 3 seeds))"
-    assert found["capacity_reading"] == f"Robust accuracy grows with capacity, from 10.0% (all 3 seeds) at the smallest scale to 95.5% (all 3 seeds) (clean 98.8% (all 3 seeds)) at {parameter_count('madry', 32):,} parameters, the largest"
-    assert found["lipschitz_reading"].startswith("PGD training leaves the largest local gradient norm of Madry's networks about where natural training does")
+    assert (
+        found["natural_reading"]
+        == "Natural training buys no robustness at ε = 0.3 at any size (at most 0.0% (all 3 seeds))"
+    )
+    assert (
+        found["capacity_reading"]
+        == f"Robust accuracy grows with capacity, from 10.0% (all 3 seeds) at the smallest scale to 95.5% (all 3 seeds) (clean 98.8% (all 3 seeds)) at {parameter_count('madry', 32):,} parameters, the largest"
+    )
+    assert found["lipschitz_reading"].startswith(
+        "PGD training leaves the largest local gradient norm of Madry's networks about where natural training does"
+    )
     assert found["tightness_reading"] == "how tight they are is not checked in these records"
 
 
 def test_chapter_1_readings_follow_the_numbers():
-    peaked = readings.mnist_readings(pgd_records({1: 0.2, 2: 0.5, 4: 0.6, 8: 0.4}, natural_robust=0.2, natural_local=8.0))
-    assert peaked["capacity_reading"].endswith(f"then stops growing (40.0% (1 seed) at the largest, {parameter_count('madry', 8):,} parameters)")
+    peaked = readings.mnist_readings(
+        pgd_records({1: 0.2, 2: 0.5, 4: 0.6, 8: 0.4}, natural_robust=0.2, natural_local=8.0)
+    )
+    assert peaked["capacity_reading"].endswith(
+        f"then stops growing (40.0% (1 seed) at the largest, {parameter_count('madry', 8):,} parameters)"
+    )
     assert peaked["natural_reading"].startswith("Natural training leaves up to 20.0% (1 seed) robust accuracy")
-    assert peaked["lipschitz_reading"].startswith("PGD training lowers the largest local gradient norm of Madry's networks by a factor of 4.0")
+    assert peaked["lipschitz_reading"].startswith(
+        "PGD training lowers the largest local gradient norm of Madry's networks by a factor of 4.0"
+    )
     assert peaked["threshold_reading"] == "the capacity fit places neither the 90% nor the 95% level"
     flat = readings.mnist_readings(pgd_records({1: 0.3, 2: 0.3, 4: 0.29}, pgd_local=8.0))
     assert flat["capacity_reading"].startswith("Robust accuracy does not grow with capacity")
@@ -183,39 +272,99 @@ def test_chapter_1_readings_follow_the_numbers():
 
 def random_nearest(twin_losses, other_losses, solved_twins=0, solved_others=0) -> pd.DataFrame:
     """One random split's validation problems: some with their twin in training, others with no twin."""
-    rows = [{"valid": f"t{i}", "kind": "random", "has_twin": True, "twin_in_train": True, "valid_loss": loss, "baseline_solved_by": "x" if i < solved_twins else None} for i, loss in enumerate(twin_losses)]
-    rows += [{"valid": f"o{i}", "kind": "random", "has_twin": False, "twin_in_train": False, "valid_loss": loss, "baseline_solved_by": "x" if i < solved_others else None} for i, loss in enumerate(other_losses)]
+    rows = [
+        {
+            "valid": f"t{i}",
+            "kind": "random",
+            "has_twin": True,
+            "twin_in_train": True,
+            "valid_loss": loss,
+            "baseline_solved_by": "x" if i < solved_twins else None,
+        }
+        for i, loss in enumerate(twin_losses)
+    ]
+    rows += [
+        {
+            "valid": f"o{i}",
+            "kind": "random",
+            "has_twin": False,
+            "twin_in_train": False,
+            "valid_loss": loss,
+            "baseline_solved_by": "x" if i < solved_others else None,
+        }
+        for i, loss in enumerate(other_losses)
+    ]
     return pd.DataFrame(rows)
 
 
 def memorization(leaked: np.ndarray, control: np.ndarray) -> pd.DataFrame:
     pairs = pd.DataFrame(
-        [{"split": "random-0", "problem": f"t{i}", "leaked": True, "loss_with": 2.0, "loss_without": 2.0 + d, "difference": d} for i, d in enumerate(leaked)]
-        + [{"split": "random-0", "problem": f"o{i}", "leaked": False, "loss_with": 3.0, "loss_without": 3.0 + d, "difference": d} for i, d in enumerate(control)]
+        [
+            {
+                "split": "random-0",
+                "problem": f"t{i}",
+                "leaked": True,
+                "loss_with": 2.0,
+                "loss_without": 2.0 + d,
+                "difference": d,
+            }
+            for i, d in enumerate(leaked)
+        ]
+        + [
+            {
+                "split": "random-0",
+                "problem": f"o{i}",
+                "leaked": False,
+                "loss_with": 3.0,
+                "loss_without": 3.0 + d,
+                "difference": d,
+            }
+            for i, d in enumerate(control)
+        ]
     )
     return pairs
 
 
 def test_the_memorization_reading_says_what_the_paired_interval_says(monkeypatch):
     rng = np.random.default_rng(0)
-    losses = pd.DataFrame([{"split": "random-0", "train_loss": 0.8, "valid_loss": 3.1}, {"split": "random-0-untwinned", "train_loss": 0.8, "valid_loss": 3.2}])
+    losses = pd.DataFrame(
+        [
+            {"split": "random-0", "train_loss": 0.8, "valid_loss": 3.1},
+            {"split": "random-0-untwinned", "train_loss": 0.8, "valid_loss": 3.2},
+        ]
+    )
     cases = {
-        "the leak reaches it, before any problem is solved": (0.5 + 0.1 * rng.standard_normal(12), 0.01 * rng.standard_normal(40)),
+        "the leak reaches it, before any problem is solved": (
+            0.5 + 0.1 * rng.standard_normal(12),
+            0.01 * rng.standard_normal(40),
+        ),
         "shows no effect of the leak": (0.3 * rng.standard_normal(12), 0.01 * rng.standard_normal(40)),
         "harder to predict, not easier": (-0.5 + 0.1 * rng.standard_normal(12), 0.01 * rng.standard_normal(40)),
     }
     for ending, (leaked, control) in cases.items():
-        monkeypatch.setattr(alphacode, "memorization_frame", lambda records, pairs=memorization(leaked, control): pairs)
+        monkeypatch.setattr(alphacode, "memorization_frame", lambda records, pairs=memorization(leaked, control): pairs)  # noqa: B008
         reading = readings._memorization(alphacode.memorization_summary([]), losses)
         assert reading.endswith(ending), reading
         assert "training loss 0.80 against validation loss 3.10" in reading
-    monkeypatch.setattr(alphacode, "memorization_frame", lambda records: memorization(np.array([0.5, 0.4]), np.zeros(5)))
+    monkeypatch.setattr(
+        alphacode, "memorization_frame", lambda records: memorization(np.array([0.5, 0.4]), np.zeros(5))
+    )
     assert "too few to read a paired difference" in readings._memorization(alphacode.memorization_summary([]), losses)
 
 
 def test_the_gap_reading_uses_one_minus_f_and_the_pools_twin_share():
-    gap = {"valid_fraction": 0.2, "pool": 300, "with_twin": 56, "twin_share_pool": 56 / 300, "twin_in_train_given_twin": (40, 50),
-           "s": (8, 48), "a": (7, 8), "b": (1, 40), "implied_s": (0.041 - 1 / 40) / (7 / 8 - 1 / 40), "uniform_sample_twin_chance": 299 / 13327}
+    gap = {
+        "valid_fraction": 0.2,
+        "pool": 300,
+        "with_twin": 56,
+        "twin_share_pool": 56 / 300,
+        "twin_in_train_given_twin": (40, 50),
+        "s": (8, 48),
+        "a": (7, 8),
+        "b": (1, 40),
+        "implied_s": (0.041 - 1 / 40) / (7 / 8 - 1 / 40),
+        "uniform_sample_twin_chance": 299 / 13327,
+    }
     frame = pd.DataFrame({"kind": ["temporal", "random", "random"], "baseline_rate": [0.0, 16.0, 18.0]})
     reading = readings._baseline_gap(gap, frame)
     assert reading.startswith("The random-split rate, 17.0% on average, is 4.1 times AlphaCode's 4.1%")
@@ -224,28 +373,52 @@ def test_the_gap_reading_uses_one_minus_f_and_the_pools_twin_share():
 
 
 def test_the_baseline_readings_count_the_twins_among_the_solved():
-    assert readings._baseline_twins(random_nearest([3.0] * 5, [3.0] * 5, solved_twins=5)).endswith("all 5 have their twin in training: the leak is the twins")
-    assert readings._baseline_twins(random_nearest([3.0] * 5, [3.0] * 5, solved_twins=3, solved_others=2)).endswith("3 have their twin in training: most of the leak is the twins")
-    assert readings._baseline_twins(random_nearest([3.0] * 5, [3.0] * 5, solved_twins=1, solved_others=4)).endswith("only 1 have their twin in training: most of what it solves is not a twin's copy")
-    assert readings._baseline_twins(random_nearest([3.0] * 5, [3.0] * 5)) == "It solves no validation problem on the random splits"
+    assert readings._baseline_twins(random_nearest([3.0] * 5, [3.0] * 5, solved_twins=5)).endswith(
+        "all 5 have their twin in training: the leak is the twins"
+    )
+    assert readings._baseline_twins(random_nearest([3.0] * 5, [3.0] * 5, solved_twins=3, solved_others=2)).endswith(
+        "3 have their twin in training: most of the leak is the twins"
+    )
+    assert readings._baseline_twins(random_nearest([3.0] * 5, [3.0] * 5, solved_twins=1, solved_others=4)).endswith(
+        "only 1 have their twin in training: most of what it solves is not a twin's copy"
+    )
+    assert (
+        readings._baseline_twins(random_nearest([3.0] * 5, [3.0] * 5))
+        == "It solves no validation problem on the random splits"
+    )
 
 
 @pytest.mark.parametrize(
     "temporal, random, verdict, start",
     [
         (0.0, [0.0, 0.0], "inconclusive", "Solving nothing on either split"),
-        (0.0, [1.0, 0.5], "partly", "It solves 0.75% on the random splits on average and 0.00% on the temporal split: the paper's direction"),
-        (1.0, [0.5, 0.0], "not supported", "It solves 1.00% on the temporal split and 0.25% on the random splits on average: not the paper's shape"),
+        (
+            0.0,
+            [1.0, 0.5],
+            "partly",
+            "It solves 0.75% on the random splits on average and 0.00% on the temporal split: the paper's direction",
+        ),
+        (
+            1.0,
+            [0.5, 0.0],
+            "not supported",
+            "It solves 1.00% on the temporal split and 0.25% on the random splits on average: not the paper's shape",
+        ),
     ],
 )
 def test_the_model_reading_follows_the_verdict(temporal, random, verdict, start):
-    frame = pd.DataFrame({"kind": ["temporal"] + ["random"] * len(random), "role": "sample", "model_rate": [temporal, *random]})
+    frame = pd.DataFrame(
+        {"kind": ["temporal"] + ["random"] * len(random), "role": "sample", "model_rate": [temporal, *random]}
+    )
     assert readings._model(frame, verdict).startswith(start)
 
 
 def test_without_pgd_trained_models_no_threshold_is_tested():
     natural_only = [record("madry", size, "natural", 0, clean=0.99, robust=0.0) for size in (1, 2)]
-    assert readings.mnist_readings(natural_only)["threshold_reading"] == "none is tested: no PGD-trained Madry model was evaluated at ε = 0.3"
+    assert (
+        readings.mnist_readings(natural_only)["threshold_reading"]
+        == "none is tested: no PGD-trained Madry model was evaluated at ε = 0.3"
+    )
     assert readings.mnist_readings(natural_only)["capacity_reading"] == "No PGD-trained model is in these records"
 
 
@@ -255,10 +428,22 @@ def test_without_pgd_trained_models_no_threshold_is_tested():
 @pytest.mark.parametrize(
     "target, expected",
     [
-        (10.0, "none of the 34 fitted series is below it at 175B in the paper's numbers, so there is nothing to extrapolate to"),
-        (20.0, "1 of the 34 fitted series is below it at 175B in the paper's numbers, 1 of them smooth. Its fits put the target anywhere from 3.6e+11 to 6.8e+12 parameters; 0 series have a fit whose whole interval lies beyond 175T and 0 a fit with no finite bound"),
-        (70.0, "14 of the 34 fitted series are below it at 175B in the paper's numbers, 13 of them smooth. Their fits put the target anywhere from 2.8e+10 to 3.6e+25 parameters; 5 series have a fit whose whole interval lies beyond 175T and 3 a fit with no finite bound"),
-        (90.0, "32 of the 34 fitted series are below it at 175B in the paper's numbers, 31 of them smooth. Their fits put the target anywhere from 5.4e+10 to 4.4e+30 parameters; 10 series have a fit whose whole interval lies beyond 175T and 7 a fit with no finite bound"),
+        (
+            10.0,
+            "none of the 34 fitted series is below it at 175B in the paper's numbers, so there is nothing to extrapolate to",
+        ),
+        (
+            20.0,
+            "1 of the 34 fitted series is below it at 175B in the paper's numbers, 1 of them smooth. Its fits put the target anywhere from 3.6e+11 to 6.8e+12 parameters; 0 series have a fit whose whole interval lies beyond 175T and 0 a fit with no finite bound",
+        ),
+        (
+            70.0,
+            "14 of the 34 fitted series are below it at 175B in the paper's numbers, 13 of them smooth. Their fits put the target anywhere from 2.8e+10 to 3.6e+25 parameters; 5 series have a fit whose whole interval lies beyond 175T and 3 a fit with no finite bound",
+        ),
+        (
+            90.0,
+            "32 of the 34 fitted series are below it at 175B in the paper's numbers, 31 of them smooth. Their fits put the target anywhere from 5.4e+10 to 4.4e+30 parameters; 10 series have a fit whose whole interval lies beyond 175T and 7 a fit with no finite bound",
+        ),
     ],
 )
 def test_chapter_2_reading_follows_the_target_accuracy(target, expected):
@@ -276,18 +461,48 @@ def test_a_rerun_at_another_radius_is_read_at_that_radius():
     """EPS_LIST is a parameter; the headline radius is the nearest to 0.3 that was measured."""
     records = pgd_records({1: 0.2, 2: 0.5})
     for r in records:
-        r["result"]["robust"] = [{"norm": "linf", "eps": 0.1, "accuracy": 0.0 if r["result"]["mode"] == "natural" else 0.6}]
+        r["result"]["robust"] = [
+            {"norm": "linf", "eps": 0.1, "accuracy": 0.0 if r["result"]["mode"] == "natural" else 0.6}
+        ]
     found = readings.mnist_readings(records)
-    assert found["natural_reading"] == "Natural training buys no robustness at ε = 0.1 at any size (at most 0.0% (1 seed))"
+    assert (
+        found["natural_reading"] == "Natural training buys no robustness at ε = 0.1 at any size (at most 0.0% (1 seed))"
+    )
     assert found["threshold_reading"] == "none is tested: no PGD-trained Madry model was evaluated at ε = 0.3"
 
 
-MADRY_RECIPE = {"train_subset": None, "epochs": 2, "batch_size": 50, "learning_rate": 1e-4, "eps": 0.3, "pgd_steps": 40, "pgd_step_size": 0.01, "eps_warmup": 0.0, "lr_schedule": "constant"}
+MADRY_RECIPE = {
+    "train_subset": None,
+    "epochs": 2,
+    "batch_size": 50,
+    "learning_rate": 1e-4,
+    "eps": 0.3,
+    "pgd_steps": 40,
+    "pgd_step_size": 0.01,
+    "eps_warmup": 0.0,
+    "lr_schedule": "constant",
+}
 
 
-@pytest.mark.parametrize("shares,verdict", [((0.97, 0.95, 0.99), "supported"), ((0.2, 0.15, 0.3), "not supported"), ((0.97, 0.2, 0.99), "inconclusive")])
+@pytest.mark.parametrize(
+    "shares,verdict",
+    [((0.97, 0.95, 0.99), "supported"), ((0.2, 0.15, 0.3), "not supported"), ((0.97, 0.2, 0.99), "inconclusive")],
+)
 def test_the_collapse_row_reads_the_no_ramp_runs(shares, verdict):
-    records = [record("madry", size, "pgd", seed, clean=0.5, robust=0.1, majority=shares[seed] if size == 1 else 0.12, training=MADRY_RECIPE) for size in (1, 2) for seed in range(3)]
+    records = [
+        record(
+            "madry",
+            size,
+            "pgd",
+            seed,
+            clean=0.5,
+            robust=0.1,
+            majority=shares[seed] if size == 1 else 0.12,
+            training=MADRY_RECIPE,
+        )
+        for size in (1, 2)
+        for seed in range(3)
+    ]
     measured, found, why = mnist._collapse_verdict(records)
     assert found == verdict
     assert "from the first step" in why and "2,400 steps" in why
@@ -295,19 +510,34 @@ def test_the_collapse_row_reads_the_no_ramp_runs(shares, verdict):
 
 
 def test_without_no_ramp_runs_the_ramped_collapse_row_is_inconclusive(full_shaped_records):
-    ramped = [dict(r, config={**r["config"], "training": {**r["config"]["training"], "eps_warmup": 0.5}}) if r["result"]["mode"] == "pgd" else r for r in full_shaped_records]
+    ramped = [
+        dict(r, config={**r["config"], "training": {**r["config"]["training"], "eps_warmup": 0.5}})
+        if r["result"]["mode"] == "pgd"
+        else r
+        for r in full_shaped_records
+    ]
     row = mnist.claims_table(ramped).set_index("claim").loc["small PGD-trained networks collapse to a constant class"]
     assert row["verdict"] == "inconclusive" and "ramp" in row["why"]
 
 
-def _split_record(name: str, kind: str, train: list[str], valid: list[str], solved: set[str], groups: list[list[str]], cutoff=None) -> dict:
+def _split_record(
+    name: str, kind: str, train: list[str], valid: list[str], solved: set[str], groups: list[list[str]], cutoff=None
+) -> dict:
     crossing = [g for g in groups if set(g) & set(valid) and set(g) & set(train)]
     return {
         "config": {"split": kind, "role": None, "splits": {"leak_threshold": 0.8}},
         "provenance": {"device_name": "CPU"},
         "result": {
-            "split": {"name": name, "kind": kind, "seed": None if cutoff else 0, "cutoff": cutoff, "train": train, "valid": valid},
-            "twin_groups": groups, "crossing_twin_groups": crossing,
+            "split": {
+                "name": name,
+                "kind": kind,
+                "seed": None if cutoff else 0,
+                "cutoff": cutoff,
+                "train": train,
+                "valid": valid,
+            },
+            "twin_groups": groups,
+            "crossing_twin_groups": crossing,
             "nearest": [{"valid": k, "statement_similarity": 0.9 if k in solved else 0.1} for k in valid],
             "trust": {k: {"trusted": True, "reason": ""} for k in valid},
             "baseline": [{"valid": k, "solved": k in solved, "solved_by": ["x"] if k in solved else []} for k in valid],
@@ -318,7 +548,9 @@ def _split_record(name: str, kind: str, train: list[str], valid: list[str], solv
 
 def test_the_cutoff_scan_counts_cutoffs_that_separate_a_twin_group():
     keys = ["1_A", "2_A", "3_A", "4_A", "5_A", "10_A"]
-    record = _split_record("temporal", "temporal", keys[:4], keys[4:], set(), [["2_A", "3_A"], ["4_A", "10_A"]], cutoff=5)
+    record = _split_record(
+        "temporal", "temporal", keys[:4], keys[4:], set(), [["2_A", "3_A"], ["4_A", "10_A"]], cutoff=5
+    )
     # Cutoffs 2, 3, 4, 5, 10: 3 separates (2, 3); 5 and 10 separate (4, 10).
     assert alphacode.cutoff_scan([record]) == {"cutoffs": 5, "separating": 3, "at_cutoff": 1, "cutoff": 5}
 
@@ -346,7 +578,9 @@ def test_a_threshold_the_fit_puts_beyond_the_largest_model_is_inconclusive_not_r
     robust = {1: 0.26, 2: 0.39, 4: 0.48, 8: 0.54}
     records = [
         record("madry", size, mode, seed, clean=0.97, robust=(value + 0.01 * (seed - 1)) if mode == "pgd" else 0.0)
-        for seed in range(3) for size, value in robust.items() for mode in ("pgd", "natural")
+        for seed in range(3)
+        for size, value in robust.items()
+        for mode in ("pgd", "natural")
     ]
     row = mnist.claims_table(records).set_index("claim").loc["10^5 parameters reach 90% robust accuracy"]
     assert row["verdict"] == "inconclusive", row.to_dict()

@@ -6,7 +6,6 @@ import math
 
 import numpy as np
 import pandas as pd
-
 import pytest
 import torch
 from scipy import stats
@@ -65,7 +64,9 @@ def test_the_cyclic_schedule_rises_to_the_rate_at_two_fifths_and_ends_at_zero(mn
         seen.append(self.param_groups[0]["lr"])
         return original(self, *args, **kwargs)
 
-    setup = TrainingSetup(mode="fgsm", epochs=1, batch_size=100, learning_rate=5e-3, lr_schedule="cyclic", eps=0.3, fgsm_step_size=0.375)
+    setup = TrainingSetup(
+        mode="fgsm", epochs=1, batch_size=100, learning_rate=5e-3, lr_schedule="cyclic", eps=0.3, fgsm_step_size=0.375
+    )
     torch.optim.Adam.step = record
     try:
         train_models([model], mnist_cpu.train_images[:1000], mnist_cpu.train_labels[:1000], setup, [0], progress=False)
@@ -91,7 +92,16 @@ def test_fgsm_training_makes_a_model_more_robust_than_natural_training(mnist_cpu
     for mode in ("natural", "fgsm"):
         set_seed(0)
         model = build_model("mlp", 64)
-        setup = TrainingSetup(mode=mode, epochs=2, batch_size=100, learning_rate=5e-3, lr_schedule="cyclic", eps=0.1, fgsm_step_size=0.125, monitor_images=100)
+        setup = TrainingSetup(
+            mode=mode,
+            epochs=2,
+            batch_size=100,
+            learning_rate=5e-3,
+            lr_schedule="cyclic",
+            eps=0.1,
+            fgsm_step_size=0.125,
+            monitor_images=100,
+        )
         (history,) = train_models([model], images, labels, setup, [0], test_x, test_y, progress=False)
         assert [row["epoch"] for row in history] == [1, 2] and all("monitor_pgd_accuracy" in row for row in history)
         model.eval()
@@ -101,7 +111,14 @@ def test_fgsm_training_makes_a_model_more_robust_than_natural_training(mnist_cpu
 
 def test_an_unknown_schedule_is_refused_before_training(mnist_cpu):
     with pytest.raises(ValueError, match="LR_SCHEDULE"):
-        train_models([build_model("mlp", 8)], mnist_cpu.train_images[:10], mnist_cpu.train_labels[:10], TrainingSetup(lr_schedule="linear"), [0], progress=False)
+        train_models(
+            [build_model("mlp", 8)],
+            mnist_cpu.train_images[:10],
+            mnist_cpu.train_labels[:10],
+            TrainingSetup(lr_schedule="linear"),
+            [0],
+            progress=False,
+        )
 
 
 # ---- worst case over attacks ----------------------------------------------------
@@ -126,20 +143,36 @@ def test_the_worst_case_only_removes_examples_and_ignores_broken_ones(trained_ml
     kept = attack_survivors(trained_mlp, _Fixed(lambda x: (calls.append(len(x)), x)[1]), images, labels, start, eps=0.3)
     assert torch.equal(kept, start)  # an attack that changes nothing breaks nothing
     assert sum(calls) == int(start.sum())  # and only the survivors were attacked
-    noise = attack_survivors(trained_mlp, _Fixed(lambda x: (x + 0.3 * torch.sign(torch.randn_like(x))).clamp(0, 1)), images, labels, start, eps=0.3)
+    noise = attack_survivors(
+        trained_mlp,
+        _Fixed(lambda x: (x + 0.3 * torch.sign(torch.randn_like(x))).clamp(0, 1)),
+        images,
+        labels,
+        start,
+        eps=0.3,
+    )
     assert not (noise & ~start).any()
 
 
 def test_an_attack_that_leaves_the_ball_is_an_error(trained_mlp, mnist_cpu):
     images, labels = mnist_cpu.test_images[:20], mnist_cpu.test_labels[:20]
     with pytest.raises(RuntimeError, match="l-inf ball"):
-        attack_survivors(trained_mlp, _Fixed(lambda x: (x + 0.5).clamp(0, 1)), images, labels, torch.ones(20, dtype=torch.bool), eps=0.3)
+        attack_survivors(
+            trained_mlp,
+            _Fixed(lambda x: (x + 0.5).clamp(0, 1)),
+            images,
+            labels,
+            torch.ones(20, dtype=torch.bool),
+            eps=0.3,
+        )
 
 
 def test_apgd_breaks_a_natural_model_at_eps_03_where_pgd_does(trained_mlp, mnist_cpu):
     images, labels = mnist_cpu.test_images[:100], mnist_cpu.test_labels[:100]
     clean = trained_mlp(images).argmax(dim=1) == labels
-    kept = attack_survivors(trained_mlp, autoattack_component(trained_mlp, "apgd-ce", 0.3, steps=20), images, labels, clean, eps=0.3)
+    kept = attack_survivors(
+        trained_mlp, autoattack_component(trained_mlp, "apgd-ce", 0.3, steps=20), images, labels, clean, eps=0.3
+    )
     assert kept.float().mean() < 0.02 < clean.float().mean()
 
 
@@ -237,9 +270,28 @@ def test_a_committed_reattack_lowers_the_worst_case_and_names_its_attacks(tmp_pa
             "config": {"training": {"train_subset": None}, "evaluation": {"pgd_steps": 40, "pgd_restarts": 2}},
             "provenance": {"device_name": "CPU"},
             "result": {
-                "family": "madry", "size": 4, "mode": "pgd", "seed": 0, "num_params": 206_954, "clean_accuracy": 0.98, "clean_correct": 9800, "clean_images": 10_000,
-                "majority_class_share": 0.11, "train_time_s": 1.0, "robust_eval_images": 1000,
-                "robust": [{"norm": "linf", "eps": 0.3, "accuracy": correct / 1000, "correct": correct, "images": 1000, "stages": [{"attack": "pgd-40x2"}, {"attack": "apgd-t"}], "mask": "0"}],
+                "family": "madry",
+                "size": 4,
+                "mode": "pgd",
+                "seed": 0,
+                "num_params": 206_954,
+                "clean_accuracy": 0.98,
+                "clean_correct": 9800,
+                "clean_images": 10_000,
+                "majority_class_share": 0.11,
+                "train_time_s": 1.0,
+                "robust_eval_images": 1000,
+                "robust": [
+                    {
+                        "norm": "linf",
+                        "eps": 0.3,
+                        "accuracy": correct / 1000,
+                        "correct": correct,
+                        "images": 1000,
+                        "stages": [{"attack": "pgd-40x2"}, {"attack": "apgd-t"}],
+                        "mask": "0",
+                    }
+                ],
                 "lipschitz": {"local_mean": 1.0, "local_max": 2.0, "spectral_bound": 100.0},
                 "checkpoint": {"sha256": "abc"},
             },
@@ -247,9 +299,17 @@ def test_a_committed_reattack_lowers_the_worst_case_and_names_its_attacks(tmp_pa
 
     folder = tmp_path / "mnist" / "evaluations"
     folder.mkdir(parents=True)
-    (folder / f"{'k' * 16}.fab-t.json").write_text(json.dumps({"eps": 0.3, "correct": 870, "stages": [{"attack": "fab-t"}], "checkpoint_sha256": "abc"}))
-    (folder / f"{'k' * 16}.square.json").write_text(json.dumps({"eps": 0.3, "correct": 860, "stages": [{"attack": "square"}], "checkpoint_sha256": "another checkpoint"}))
+    (folder / f"{'k' * 16}.fab-t.json").write_text(
+        json.dumps({"eps": 0.3, "correct": 870, "stages": [{"attack": "fab-t"}], "checkpoint_sha256": "abc"})
+    )
+    (folder / f"{'k' * 16}.square.json").write_text(
+        json.dumps(
+            {"eps": 0.3, "correct": 860, "stages": [{"attack": "square"}], "checkpoint_sha256": "another checkpoint"}
+        )
+    )
     row = mnist.runs_frame([record(880)], tmp_path).iloc[0]
-    assert row["robust_correct"] == 870 and row["robust_accuracy"] == 0.87  # the re-attack of this checkpoint, not of another
+    assert (
+        row["robust_correct"] == 870 and row["robust_accuracy"] == 0.87
+    )  # the re-attack of this checkpoint, not of another
     assert row["robust_attacks"] == "pgd-40x2+apgd-t+fab-t"
     assert intervals.clopper_pearson(870, 1000)[0] < 0.87 < intervals.clopper_pearson(870, 1000)[1]

@@ -160,7 +160,17 @@ def robust_mask(
         if stacked:
             x, y = x.expand(len(seeds), *x.shape), y.expand(len(seeds), -1)
         for _ in range(restarts):
-            adversarial = pgd_attack(model, x, y, eps, steps, step_size, norm, random_start=True, generator=generators if stacked else generators[0])
+            adversarial = pgd_attack(
+                model,
+                x,
+                y,
+                eps,
+                steps,
+                step_size,
+                norm,
+                random_start=True,
+                generator=generators if stacked else generators[0],
+            )
             with torch.no_grad():
                 correct &= model(adversarial).argmax(dim=-1).view(len(seeds), -1) == y.reshape(len(seeds), -1)
         robust[:, start : start + batch_size] = correct
@@ -193,7 +203,15 @@ def autoattack_component(model: nn.Module, name: str, eps: float, seed: int = 0,
     raise ValueError(f"attack {name!r} is not one of {AUTOATTACK_COMPONENTS}")
 
 
-def attack_survivors(model: nn.Module, attack, images: torch.Tensor, labels: torch.Tensor, robust: torch.Tensor, eps: float, batch_size: int = 500) -> torch.Tensor:
+def attack_survivors(
+    model: nn.Module,
+    attack,
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    robust: torch.Tensor,
+    eps: float,
+    batch_size: int = 500,
+) -> torch.Tensor:
     """``robust`` (bool ``[N]``: examples no attack has broken yet) after
     ``attack`` on the examples still robust: the per-example worst case, as
     AutoAttack builds it. The adversarial images are checked to lie in the
@@ -206,7 +224,11 @@ def attack_survivors(model: nn.Module, attack, images: torch.Tensor, labels: tor
             continue
         x, y = images[chunk], labels[chunk]
         adversarial = attack(x, y).detach()
-        if (adversarial - x).abs().max().item() > eps + 1e-5 or adversarial.min().item() < -1e-6 or adversarial.max().item() > 1 + 1e-6:
+        if (
+            (adversarial - x).abs().max().item() > eps + 1e-5
+            or adversarial.min().item() < -1e-6
+            or adversarial.max().item() > 1 + 1e-6
+        ):
             raise RuntimeError(f"{type(attack).__name__} left the l-inf ball of radius {eps} or the pixel range [0, 1]")
         with torch.no_grad():
             robust[chunk] = model(adversarial).argmax(dim=-1) == y

@@ -35,7 +35,9 @@ def _fit(log_params: np.ndarray, accuracy: np.ndarray) -> tuple[float, float, fl
         # The fit's covariance is not used (the bootstrap gives the intervals), so its warning is noise.
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", OptimizeWarning)
-            values, _ = curve_fit(logistic, log_params, accuracy, p0=start, bounds=([0.0, 0.01, 0.0], [1.0, 50.0, 12.0]), maxfev=20_000)
+            values, _ = curve_fit(
+                logistic, log_params, accuracy, p0=start, bounds=([0.0, 0.01, 0.0], [1.0, 50.0, 12.0]), maxfev=20_000
+            )
     except (RuntimeError, ValueError):
         return None
     return tuple(float(v) for v in values)
@@ -70,13 +72,23 @@ def fit_capacity(runs: pd.DataFrame, column: str, levels=(0.90, 0.95), seed: int
         if fitted is not None:
             draws.append(fitted)
     draws = np.array(draws)
-    result = {"column": column, "plateau": best[0], "rate": best[1], "middle": best[2], "resamples": len(draws),
-              "plateau_interval": tuple(np.percentile(draws[:, 0], [2.5, 97.5])) if len(draws) else (math.nan, math.nan)}
+    result = {
+        "column": column,
+        "plateau": best[0],
+        "rate": best[1],
+        "middle": best[2],
+        "resamples": len(draws),
+        "plateau_interval": tuple(np.percentile(draws[:, 0], [2.5, 97.5])) if len(draws) else (math.nan, math.nan),
+    }
     for level in levels:
         at = [crossing(*row, level) for row in draws]
         result[f"cross_{level:g}"] = crossing(*best, level)
         # Share of resamples whose curve never reaches the level; the interval is over all resamples (inf included).
         result[f"cross_{level:g}_never"] = float(np.mean(np.isinf(at))) if at else math.nan
         # Order statistics, not interpolation: inf (never crosses) must stay inf.
-        result[f"cross_{level:g}_interval"] = (float(np.percentile(at, 2.5, method="lower")), float(np.percentile(at, 97.5, method="higher"))) if at else (math.nan, math.nan)
+        result[f"cross_{level:g}_interval"] = (
+            (float(np.percentile(at, 2.5, method="lower")), float(np.percentile(at, 97.5, method="higher")))
+            if at
+            else (math.nan, math.nan)
+        )
     return result

@@ -48,13 +48,25 @@ def save(model: nn.Module, path: Path) -> dict:
     the file name, the number of parts, the size and the SHA-256."""
     buffer = io.BytesIO()
     # contiguous: the bytes (and hash) do not depend on a model's memory layout
-    torch.save({name: tensor.detach().half().cpu().contiguous() if tensor.is_floating_point() else tensor.cpu() for name, tensor in model.state_dict().items()}, buffer)
+    torch.save(
+        {
+            name: tensor.detach().half().cpu().contiguous() if tensor.is_floating_point() else tensor.cpu()
+            for name, tensor in model.state_dict().items()
+        },
+        buffer,
+    )
     data = buffer.getvalue()
     parts = max(1, -(-len(data) // PART_BYTES))
     path.parent.mkdir(parents=True, exist_ok=True)
     for k, part_path in enumerate(_part_paths(path, parts)):
         _atomic_write_bytes(part_path, data[k * PART_BYTES : (k + 1) * PART_BYTES])
-    return {"file": path.name, "parts": parts, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(), "dtype": "float16"}
+    return {
+        "file": path.name,
+        "parts": parts,
+        "bytes": len(data),
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "dtype": "float16",
+    }
 
 
 def load(model: nn.Module, folder: Path, info: dict) -> nn.Module:
@@ -69,7 +81,9 @@ def load(model: nn.Module, folder: Path, info: dict) -> nn.Module:
     if digest != info["sha256"]:
         raise CheckpointError(f"checkpoint {paths[0]} has SHA-256 {digest}, its record says {info['sha256']}")
     state = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
-    model.load_state_dict({name: tensor.float() if tensor.is_floating_point() else tensor for name, tensor in state.items()})
+    model.load_state_dict(
+        {name: tensor.float() if tensor.is_floating_point() else tensor for name, tensor in state.items()}
+    )
     return model
 
 

@@ -31,7 +31,9 @@ def logit_margin(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     return true_logit - others.max(dim=1).values
 
 
-def local_gradient_norms(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 2048) -> torch.Tensor:
+def local_gradient_norms(
+    model: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 2048
+) -> torch.Tensor:
     """Per-example ``||grad_x margin||_2`` (computed in fp32: the norms are
     the measurement, not a means to an attack)."""
     model.eval()
@@ -66,7 +68,9 @@ def _operator_norm(layer: nn.Module, input_shape: torch.Size, iterations: int, g
     return sigma
 
 
-def spectral_norm_bound(model: nn.Sequential, input_shape=(1, 1, 28, 28), iterations: int = 100, seed: int = 0) -> float:
+def spectral_norm_bound(
+    model: nn.Sequential, input_shape=(1, 1, 28, 28), iterations: int = 100, seed: int = 0
+) -> float:
     """Upper bound on the margin's l2 Lipschitz constant over all inputs."""
     shapes = {}
     hooks = [m.register_forward_pre_hook(lambda mod, args: shapes.__setitem__(mod, args[0].shape)) for m in model]

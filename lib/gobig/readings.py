@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from gobig import alphacode, gpt3, mnist, passk
 
@@ -96,7 +95,9 @@ def _capacity_trend(pgd: pd.DataFrame) -> str:
     if best.robust_accuracy < first.robust_accuracy + NEGLIGIBLE:
         return f"Robust accuracy does not grow with capacity: {text(first)} at the smallest scale, {text(last)} at the largest"
     if best.num_params == last.num_params:
-        return f"Robust accuracy grows with capacity, from {text(first)} at the smallest scale to {at_best}, the largest"
+        return (
+            f"Robust accuracy grows with capacity, from {text(first)} at the smallest scale to {at_best}, the largest"
+        )
     return f"Robust accuracy grows with capacity from {text(first)} at the smallest scale to {at_best}, then stops growing ({text(last)} at the largest, {last.num_params:,.0f} parameters)"
 
 
@@ -148,14 +149,16 @@ def gpt3_readings(record: dict) -> dict[str, str]:
             f"Of the {len(series)} series with every size verified, {counts.get('smooth', 0)} are smooth, "
             f"{counts.get('emergent', 0)} emergent ({names(series[series['class'] == 'emergent'])}) and "
             f"{counts.get('flat', 0)} flat ({names(series[series['class'] == 'flat'])}); {len(result['skipped'])} series are not fitted because a value is not verified"
-        )
+        ),
     }
 
     lacking = gpt3.lacking_fits(record)
     smooth = lacking[lacking["class"] == "smooth"]
     count = len(lacking[["benchmark", "setting"]].drop_duplicates())
     if count == 0:
-        out["lacking_reading"] = f"none of the {len(series)} fitted series is below it at 175B in the paper's numbers, so there is nothing to extrapolate to"
+        out["lacking_reading"] = (
+            f"none of the {len(series)} fitted series is below it at 175B in the paper's numbers, so there is nothing to extrapolate to"
+        )
     else:
         below = f"{count} of the {len(series)} fitted series {'is' if count == 1 else 'are'} below it at 175B in the paper's numbers"
         unbounded = smooth[~np.isfinite(smooth.params_high)][["benchmark", "setting"]].drop_duplicates()
@@ -187,7 +190,11 @@ def gpt3_readings(record: dict) -> dict[str, str]:
             f"{above} of the {len(smooth_linear)} above the truth (mean signed error {row.mean_error:+.1f}), and the logistic fits by {logistic.mae:.1f} ({logistic.mae_low:.1f}-{logistic.mae_high:.1f}); "
             f"the mean over the series misses by {row.aggregate_error:+.1f} points. The {level:.0%} prediction intervals hold {row.coverage:.0%} of the 175B values "
             f"(exact interval {row.coverage_low:.0%}-{row.coverage_high:.0%}), "
-            + ("consistent with their nominal level" if calibrated else f"well short of {level:.0%}: the intervals are too narrow to be taken at their word")
+            + (
+                "consistent with their nominal level"
+                if calibrated
+                else f"well short of {level:.0%}: the intervals are too narrow to be taken at their word"
+            )
             + f". Owen 2024 reports {gpt3.OWEN_2024['aggregate_mae']:g} points for an aggregate and {gpt3.OWEN_2024['task_mae']:g} for single tasks over {gpt3.OWEN_2024['span']}. "
             f"A claim that 175T parameters are needed extrapolates 3 decades beyond 175B, {3 / reach:.1f} times as far as this back-test reaches, "
             + (
@@ -235,7 +242,9 @@ def alphacode_readings(records: list[dict]) -> dict[str, str]:
         "baseline_scale_reading": _baseline_gap(alphacode.gap_frame(records), frame),
         "baseline_reading": _baseline(claims[baseline_claim]),
         "loss_reading": _memorization(alphacode.memorization_summary(records), alphacode.losses_frame(records)),
-        "model_reading": _model(frame, claims[model_claim]) if model_claim else "No split of these records sampled programs",
+        "model_reading": _model(frame, claims[model_claim])
+        if model_claim
+        else "No split of these records sampled programs",
     }
     if alphacode.curve_record(records) is not None:
         readings["curve_reading"] = _curve(alphacode.curve_bins(records))
@@ -296,25 +305,28 @@ def _memorization(summary: pd.DataFrame, losses: pd.DataFrame) -> str:
     if summary.empty or losses.empty:
         return "These records have no paired models, so the memorization test was not run"
     trained = losses.set_index("split")
-    memorized = ", ".join(f"{name}: training loss {r.train_loss:.2f} against validation loss {r.valid_loss:.2f}" for name, r in trained.iterrows())
+    memorized = ", ".join(
+        f"{name}: training loss {r.train_loss:.2f} against validation loss {r.valid_loss:.2f}"
+        for name, r in trained.iterrows()
+    )
     leaked = summary[summary["problems"] == "twin was in training"]
     control = summary[summary["problems"] == "no twin in training"]
     if leaked.empty or leaked.iloc[0]["n"] < MIN_PAIRS:
         count = 0 if leaked.empty else int(leaked.iloc[0]["n"])
         return f"The models reach {memorized}. Only {count} validation problems had their twin in training, too few to read a paired difference"
-    l = leaked.iloc[0]
+    leak = leaked.iloc[0]
     sentence = (
-        f"The models reach {memorized} nats per token. Paired on the same problem, removing its twin from training raises the loss of the {l['n']:.0f} problems whose twin was there "
-        f"by {l['mean_difference']:+.3f} nats per token on average (95% bootstrap interval {l['low']:+.3f} to {l['high']:+.3f}; {l['positive']:.0f} of {l['n']:.0f} rise, sign test p = {l['sign_test_p']:.2g})"
+        f"The models reach {memorized} nats per token. Paired on the same problem, removing its twin from training raises the loss of the {leak['n']:.0f} problems whose twin was there "
+        f"by {leak['mean_difference']:+.3f} nats per token on average (95% bootstrap interval {leak['low']:+.3f} to {leak['high']:+.3f}; {leak['positive']:.0f} of {leak['n']:.0f} rise, sign test p = {leak['sign_test_p']:.2g})"
     )
     if len(control):
         c = control.iloc[0]
         sentence += f", and changes the {c['n']:.0f} others by {c['mean_difference']:+.3f} ({c['low']:+.3f} to {c['high']:+.3f})"
-    if l["low"] > 0 and (control.empty or l["low"] > control.iloc[0]["high"]):
+    if leak["low"] > 0 and (control.empty or leak["low"] > control.iloc[0]["high"]):
         meaning = "So the model has memorized the twins' solutions and uses them on the validation copies: the leak reaches it, before any problem is solved"
-    elif l["low"] > 0:
+    elif leak["low"] > 0:
         meaning = "So the twin lowers the loss, though not clearly more than training on any other problem does"
-    elif l["high"] < 0:
+    elif leak["high"] < 0:
         meaning = "So the twin makes the solution harder to predict, not easier"
     else:
         meaning = "So at this scale the loss shows no effect of the leak"

@@ -23,7 +23,6 @@ import torch
 from torch import nn
 from torch.func import functional_call, stack_module_state, vmap
 
-
 #: Compiled variants one function may hold. Dynamo's default (8) is spent
 #: by one architecture's batch shapes and gradient modes (training, attack,
 #: evaluation), after which it runs eager; a sweep meets 13 architectures.

@@ -103,7 +103,9 @@ def train_models(
     stack = StackedModels(models, compile=compile)
     count = len(models)
     generators = [torch.Generator(device=device).manual_seed(seed) for seed in seeds]
-    optimizer = torch.optim.Adam(stack.parameters, lr=setup.learning_rate, **({"fused": True} if device.type == "cuda" else {}))
+    optimizer = torch.optim.Adam(
+        stack.parameters, lr=setup.learning_rate, **({"fused": True} if device.type == "cuda" else {})
+    )
     steps_per_epoch = math.ceil(len(train_images) / setup.batch_size)
     total_steps = setup.epochs * steps_per_epoch
     if setup.lr_schedule == "cosine":
@@ -113,7 +115,10 @@ def train_models(
     else:
         # Wong et al. set lr(t) before each step, t = (step + 1) / steps_per_epoch epochs.
         peak = 0.4 * total_steps
-        schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda k: (k + 1) / peak if k + 1 <= peak else max(0.0, (total_steps - k - 1) / (total_steps - peak)))
+        schedule = torch.optim.lr_scheduler.LambdaLR(
+            optimizer,
+            lambda k: (k + 1) / peak if k + 1 <= peak else max(0.0, (total_steps - k - 1) / (total_steps - peak)),
+        )
     warmup_steps = setup.eps_warmup * total_steps
     step = 0
     histories = [[] for _ in models]
@@ -124,20 +129,37 @@ def train_models(
         # Each model its own data order, from its own generator.
         orders = torch.stack([torch.randperm(len(train_images), generator=g, device=device) for g in generators])
         total_loss = torch.zeros(count, device=device)
-        for first in tqdm(range(0, orders.shape[1], setup.batch_size), desc=f"epoch {epoch}", disable=not progress, leave=False):
+        for first in tqdm(
+            range(0, orders.shape[1], setup.batch_size), desc=f"epoch {epoch}", disable=not progress, leave=False
+        ):
             index = orders[:, first : first + setup.batch_size]
             images, labels = train_images[index], train_labels[index]
             if setup.mode == "pgd":
                 ramp = min(1.0, (step + 1) / warmup_steps) if warmup_steps > 0 else 1.0
-                images = pgd_attack(stack, images, labels, setup.eps * ramp, setup.pgd_steps, setup.pgd_step_size * ramp, generator=generators, bf16=True)
+                images = pgd_attack(
+                    stack,
+                    images,
+                    labels,
+                    setup.eps * ramp,
+                    setup.pgd_steps,
+                    setup.pgd_step_size * ramp,
+                    generator=generators,
+                    bf16=True,
+                )
             elif setup.mode == "fgsm":
                 # One signed-gradient step from a random start; like Wong et al.'s
                 # code, clipped to the eps ball and to pixels in [0, 1].
-                images = pgd_attack(stack, images, labels, setup.eps, 1, setup.fgsm_step_size, generator=generators, bf16=True)
+                images = pgd_attack(
+                    stack, images, labels, setup.eps, 1, setup.fgsm_step_size, generator=generators, bf16=True
+                )
             step += 1
             with autocast(device):
                 logits = stack(images)
-                losses = F.cross_entropy(logits.flatten(0, 1), labels.flatten(), reduction="none").view(count, -1).mean(dim=1)
+                losses = (
+                    F.cross_entropy(logits.flatten(0, 1), labels.flatten(), reduction="none")
+                    .view(count, -1)
+                    .mean(dim=1)
+                )
             optimizer.zero_grad(set_to_none=True)
             losses.sum().backward()
             optimizer.step()
@@ -147,10 +169,22 @@ def train_models(
             torch.cuda.synchronize(device)
         elapsed += time.perf_counter() - start
         # One pass of the stack over the test set gives every model's accuracy.
-        correct = (predict(stack, test_images) == test_labels).float().mean(dim=1).tolist() if test_images is not None else None
-        monitored = _monitor(stack, test_images, test_labels, setup, seeds) if setup.monitor_images and test_images is not None else None
+        correct = (
+            (predict(stack, test_images) == test_labels).float().mean(dim=1).tolist()
+            if test_images is not None
+            else None
+        )
+        monitored = (
+            _monitor(stack, test_images, test_labels, setup, seeds)
+            if setup.monitor_images and test_images is not None
+            else None
+        )
         for k in range(count):
-            row = {"epoch": epoch, "train_loss": total_loss[k].item() / orders.shape[1], "train_time_s": round(elapsed, 3)}
+            row = {
+                "epoch": epoch,
+                "train_loss": total_loss[k].item() / orders.shape[1],
+                "train_time_s": round(elapsed, 3),
+            }
             if correct is not None:
                 row["test_accuracy"] = correct[k]
             if monitored is not None:
@@ -168,6 +202,16 @@ def _monitor(stack: StackedModels, test_images, test_labels, setup: TrainingSetu
     from gobig.attacks import robust_accuracy
 
     images, labels = test_images[: setup.monitor_images], test_labels[: setup.monitor_images]
-    shares = robust_accuracy(stack, images, labels, setup.eps, setup.monitor_pgd_steps, setup.eps / 4, "linf", 1, seed=[10_000 + s for s in seeds])
+    shares = robust_accuracy(
+        stack,
+        images,
+        labels,
+        setup.eps,
+        setup.monitor_pgd_steps,
+        setup.eps / 4,
+        "linf",
+        1,
+        seed=[10_000 + s for s in seeds],
+    )
     stack.train()
     return shares
