@@ -994,10 +994,15 @@ def _fitted_threshold(
         return measured, "not supported", f"the whole interval lies more than half a decade below {claimed_params:.0e}"
     if math.isfinite(low) and math.log10(low) > math.log10(claimed_params) + 0.5:
         if low > largest:
+            where = (
+                f"the fitted curve levels off below {level:.0%}, and the resamples that reach it do so"
+                if math.isinf(fitted[f"cross_{level:g}"])
+                else "the fit puts the crossing"
+            )
             return (
                 measured,
                 "inconclusive",
-                f"the fit would put the crossing beyond the largest model trained ({largest:,.0f} parameters), an extrapolation these models cannot decide",
+                f"{where} beyond the largest model trained ({largest:,.0f} parameters): an extrapolation these models cannot decide",
             )
         return measured, "not supported", f"the whole interval lies more than half a decade above {claimed_params:.0e}"
     if math.isinf(fitted[f"cross_{level:g}"]) or math.isinf(high):
