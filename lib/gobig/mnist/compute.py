@@ -240,11 +240,11 @@ def run(values: dict, progress: bool = True) -> list[dict]:
         configs,
         computer,
         store,
-        params["EXECUTOR"],
-        params["COMPUTE_MISSING"],
-        progress,
-        params["RAY_ADDRESS"],
-        gpus_per_task,
+        executor=params["EXECUTOR"],
+        compute_missing=params["COMPUTE_MISSING"],
+        progress=progress,
+        ray_address=params["RAY_ADDRESS"],
+        gpus_per_task=gpus_per_task,
         # Longest units first only where several run at once; one at a time, the
         # configs' order (smallest models first) finishes the most records soonest.
         workers=params["WORKERS"],
