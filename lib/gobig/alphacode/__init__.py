@@ -27,7 +27,8 @@ both on real CodeContests problems, one result record per split:
 
 The package's parts, each one job: ``params`` (parameters, profiles, the
 configs), ``compute`` (``_Computer``, ``run``), ``baseline`` (the pass
-matrix read per split), ``pretrain`` (the cached pre-trained models),
+matrix read per split), ``pretrain`` (the cached pre-trained models), ``configs`` (the typed,
+frozen configs and the machine context: what a record depends on),
 ``frames`` (the chapter's tables), ``analysis`` (tests between splits, the
 verdict rule, the gap decomposition, the memorization test), ``claims``
 (the ledger's rows). Every name the chapter, the readings and the tests use
@@ -63,6 +64,16 @@ from gobig.alphacode.compute import (  # noqa: F401
     _Computer,
     run,
 )
+from gobig.alphacode.configs import (  # noqa: F401
+    SELECTION,
+    CurveConfig,
+    JudgeSpec,
+    Machine,
+    ModelSpec,
+    PretrainSpec,
+    SplitConfig,
+    SplitSpec,
+)
 from gobig.alphacode.frames import (  # noqa: F401
     _contest_order,
     _eligible,
@@ -89,14 +100,11 @@ from gobig.alphacode.frames import (  # noqa: F401
 from gobig.alphacode.params import (  # noqa: F401
     ALPHA,
     DEFAULT_PROFILE,
-    JUDGE_KEYS,
     KINDS,
     LEVEL,
-    MODEL_KEYS,
     PAPER,
     PAPER_MODEL,
     PARAMETERS,
-    SPLIT_KEYS,
     STUDY,
     TEMPORAL_VARIANTS,
     VERSION,

@@ -12,21 +12,11 @@ from dataclasses import asdict
 
 from gobig import codemodel, judge, leakage, paths, splits
 from gobig.alphacode.baseline import _baseline_from_matrix, _curve_rows, _matrix_cost, _passing_owners
-from gobig.alphacode.params import (
-    MODEL_KEYS,
-    STUDY,
-    TEMPORAL_VARIANTS,
-    VERSION,
-    _data_root,
-    _mirror,
-    _sha256,
-    expand_configs,
-    problems_path,
-    validate_parameters,
-)
+from gobig.alphacode.configs import CurveConfig, JudgeSpec, Machine, ModelSpec, SplitConfig, SplitSpec
+from gobig.alphacode.params import STUDY, TEMPORAL_VARIANTS, VERSION, expand_configs, validate_parameters
 from gobig.alphacode.pretrain import _gpt_config, _pretrain, _sample_batch
 from gobig.data import codecontests
-from gobig.runtime import peak_bf16_flops, provenance, resolve_device, set_seed
+from gobig.runtime import peak_bf16_flops, provenance, set_seed
 from gobig.store import ResultStore
 from gobig.sweep import run_sweep
 
@@ -34,46 +24,50 @@ from gobig.sweep import run_sweep
 
 
 class _Computer:
-    """Computes one config's record; loads data, runs the pass matrix and
-    pre-trains once per process and reuses them across splits."""
+    """Computes one config's record from the config and the machine alone;
+    loads data, runs the pass matrix and pre-trains once per process (per
+    problem set and spec) and reuses them across splits."""
 
-    def __init__(self, params: dict, progress: bool):
-        self.params = params
-        self.progress = progress
-        self.device = resolve_device(params["DEVICE"])
-        self._context = None
-        self._matrix = None
-        self._pretrained = None
+    def __init__(self, machine: Machine):
+        self.machine = machine
+        self.device = machine.device
+        self.progress = machine.progress
+        self._contexts: dict = {}
+        self._matrices: dict = {}
+        self._pretrained: dict = {}
 
     # -- shared, lazily -------------------------------------------------------
 
-    def context(self) -> dict:
-        if self._context is None:
-            problems = codecontests.load(problems_path(self.params))
+    def context(self, config: SplitConfig) -> dict:
+        """The problems, their index, twin groups and temporal splits: what
+        every split of one problem set under one ``SplitSpec`` shares."""
+        spec: SplitSpec = config.splits
+        if (config.problems, spec) not in self._contexts:
+            problems = codecontests.load(self.machine.problems_path(config.problems))
             index = leakage.Index(problems)
-            groups = leakage.twin_groups(problems, index, self.params["TWIN_THRESHOLD"])
-            cutoff = self.params["CUTOFF"] or splits.quantile_cutoff(problems, self.params["VALID_FRACTION"])
+            groups = leakage.twin_groups(problems, index, spec.twin_threshold)
+            cutoff = spec.cutoff or splits.quantile_cutoff(problems, spec.valid_fraction)
             temporal = {
                 name: dataclasses.replace(splits.temporal_split(problems, cutoff, groups, policy), name=name, kind=name)
                 for policy, name in TEMPORAL_VARIANTS.items()
             }
-            self._context = {
+            self._contexts[config.problems, spec] = {
                 "list": problems,
                 "problems": {p.key: p for p in problems},
                 "index": index,
                 "groups": groups,
                 "temporal": temporal,
             }
-        return self._context
+        return self._contexts[config.problems, spec]
 
-    def main_temporal(self) -> splits.Split:
-        return self.context()["temporal"][TEMPORAL_VARIANTS[self.params["TEMPORAL_TWINS"]]]
+    def main_temporal(self, config: SplitConfig) -> splits.Split:
+        return self.context(config)["temporal"][TEMPORAL_VARIANTS[config.splits.temporal_twins]]
 
-    def split(self, config: dict) -> splits.Split:
-        context = self.context()
+    def split(self, config: SplitConfig) -> splits.Split:
+        context = self.context(config)
         problems, groups = context["list"], context["groups"]
-        size = len(self.main_temporal().valid)
-        kind, seed = config["split"], config["seed"]
+        size = len(self.main_temporal(config).valid)
+        kind, seed = config.split, config.seed
         if kind in context["temporal"]:
             return context["temporal"][kind]
         if kind == "random":
@@ -84,57 +78,53 @@ class _Computer:
             return splits.twin_aware_split(problems, size, seed, groups)
         raise ValueError(f"split: unknown kind {kind!r}")
 
-    def limits(self):
-        return judge.limits_for(self.params["TIME_LIMIT_S"], self.params["MEMORY_MB"])
+    @staticmethod
+    def limits(spec: JudgeSpec):
+        return judge.limits_for(spec.time_limit_s, spec.memory_mb)
 
-    def matrix(self) -> dict:
+    def matrix(self, config: SplitConfig) -> dict:
         """Every training solution on every problem's tests, once (or, with
         BASELINE_NEAREST = k > 0, each problem's k nearest by statement:
         a labelled speed-up), cached on disk and shared by every split."""
-        if self._matrix is None:
-            context = self.context()
+        spec: JudgeSpec = config.judge
+        if (config.problems_sha256, config.splits, spec) not in self._matrices:
+            context = self.context(config)
             problems = context["list"]
             candidates = None
-            nearest = self.params["BASELINE_NEAREST"]
+            nearest = spec.baseline_nearest
             keys = [p.key for p in problems]
             if nearest:
                 index = context["index"]
                 candidates = {k: {k, *index.ranked_neighbours(k, [o for o in keys if o != k], nearest)} for k in keys}
             tag = hashlib.sha256(
-                json.dumps(
-                    [
-                        _sha256(problems_path(self.params)),
-                        nearest,
-                        self.params["TIME_LIMIT_S"],
-                        self.params["MEMORY_MB"],
-                        self.params["COMPARE"],
-                    ]
-                ).encode()
+                json.dumps([config.problems_sha256, nearest, spec.time_limit_s, spec.memory_mb, spec.compare]).encode()
             ).hexdigest()[:16]
             cache = paths.cache_dir() / "alphacode" / f"pass-matrix-{tag}.jsonl"
-            self._matrix = judge.pass_matrix(
+            self._matrices[config.problems_sha256, config.splits, spec] = judge.pass_matrix(
                 problems,
-                self.limits(),
-                self.params["COMPARE"],
+                self.limits(spec),
+                spec.compare,
                 cache=cache,
                 candidates=candidates,
                 progress=self.progress,
                 chunk=50,
             )
-        return self._matrix
+        return self._matrices[config.problems_sha256, config.splits, spec]
 
-    def pretrained(self) -> tuple[object, dict, dict]:
+    def pretrained(self, spec: ModelSpec) -> tuple[object, dict, dict]:
         """(tokenizer, state_dict, stats), cached on disk by its inputs."""
-        if self._pretrained is None:
-            self._pretrained = _pretrain(self.params, self.device, _data_root(self.params))
-        return self._pretrained
+        pretrain = spec.pretrain()
+        if pretrain not in self._pretrained:
+            self._pretrained[pretrain] = _pretrain(pretrain, self.device, self.machine.data_root)
+        return self._pretrained[pretrain]
 
     # -- one config ------------------------------------------------------------
 
     def __call__(self, config: dict) -> tuple[dict, dict]:
-        if config["split"] == "date-curve":
+        config = SplitConfig.from_dict(config)
+        if isinstance(config, CurveConfig):
             return self.date_curve(config), provenance(self.device)
-        params, context = self.params, self.context()
+        context = self.context(config)
         problems, index = context["problems"], context["index"]
         split = self.split(config)
         timings: dict[str, float] = {}
@@ -146,10 +136,10 @@ class _Computer:
 
         # The model first: it is cached by its inputs, so a process that
         # warmed the cache while the pass matrix ran makes this a lookup.
-        model_result = self.model(split, config["role"], timings) if config["role"] else None
+        model_result = self.model(config, split, timings) if config.role else None
 
         start = time.perf_counter()
-        matrix = self.matrix()
+        matrix = self.matrix(config)
         baseline, trust = _baseline_from_matrix(matrix, [problems[k] for k in split.valid], set(split.train))
         timings["baseline_lookup_s"] = time.perf_counter() - start
         result = {
@@ -166,25 +156,24 @@ class _Computer:
             "nearest": [asdict(n) for n in nearest],
             "trust": trust,
             "baseline": baseline,
-            "baseline_cost": _matrix_cost(matrix, params["BASELINE_NEAREST"]),
+            "baseline_cost": _matrix_cost(matrix, config.judge.baseline_nearest),
             "model": model_result,
             "timings": timings,
         }
         return result, provenance(self.device)
 
-    def model(self, split: splits.Split, role: str, timings: dict) -> dict:
+    def model(self, config: SplitConfig, split: splits.Split, timings: dict) -> dict:
         """Fine-tune on the split's training problems; per-problem validation
         loss; with role ``sample``, samples judged as AlphaCode judges them.
         Cached on disk by everything that determines it."""
-        params = self.params
         inputs = {
-            "model": {k: params[k] for k in MODEL_KEYS},
-            "problems_sha256": _sha256(problems_path(params)),
+            "model": config.model.cache_inputs(),
+            "problems_sha256": config.problems_sha256,
             "train": list(split.train),
             "valid": list(split.valid),
-            "role": role,
+            "role": config.role,
             "device": self.device.type,
-            "judge": {k: params[k] for k in ("TIME_LIMIT_S", "MEMORY_MB", "COMPARE")},
+            "judge": config.judge.limits_inputs(),
         }
         key = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()[:16]
         cache = paths.cache_dir() / "alphacode" / f"model-{key}.json"
@@ -193,7 +182,7 @@ class _Computer:
             timings.update(saved["timings"])
             return saved["model"]
         own: dict[str, float] = {}
-        result = self._model_uncached(split, role, own)
+        result = self._model_uncached(config, split, own)
         timings.update(own)
         cache.parent.mkdir(parents=True, exist_ok=True)
         tmp = cache.with_suffix(".tmp")
@@ -201,20 +190,21 @@ class _Computer:
         tmp.replace(cache)
         return result
 
-    def _model_uncached(self, split: splits.Split, role: str, timings: dict) -> dict:
-        params, problems = self.params, self.context()["problems"]
-        tokenizer, pretrained_state, pretrain_stats = self.pretrained()
-        model = codemodel.GPT(_gpt_config(params, tokenizer)).to(self.device)
+    def _model_uncached(self, config: SplitConfig, split: splits.Split, timings: dict) -> dict:
+        spec, role, problems = config.model, config.role, self.context(config)["problems"]
+        limits, compare = self.limits(config.judge), config.judge.compare
+        tokenizer, pretrained_state, pretrain_stats = self.pretrained(spec)
+        model = codemodel.GPT(_gpt_config(spec, tokenizer)).to(self.device)
         model.load_state_dict(pretrained_state)
-        generator = set_seed(params["MODEL_SEED"])
+        generator = set_seed(spec.model_seed)
         valid = [problems[k] for k in split.valid]
 
         start = time.perf_counter()
         train_pairs = [(problems[k].description, s) for k in split.train for s in problems[k].solutions[:1]]
-        train_examples, train_counts = codemodel.encode_examples(tokenizer, train_pairs, params["CONTEXT"])
+        train_examples, train_counts = codemodel.encode_examples(tokenizer, train_pairs, spec.context)
         # Validation examples one by one, to keep each problem's key with its example.
         encoded = {
-            p.key: codemodel.encode_example(tokenizer, p.description, p.solutions[0], params["CONTEXT"])
+            p.key: codemodel.encode_example(tokenizer, p.description, p.solutions[0], spec.context)
             for p in valid
             if p.solutions
         }
@@ -225,19 +215,19 @@ class _Computer:
             "truncated": sum(e.truncated for e in valid_examples),
             "dropped": len(encoded) - len(valid_examples),
         }
-        loss_before = codemodel.evaluate_loss(model, valid_examples, params["BATCH_SIZE"], self.device)
+        loss_before = codemodel.evaluate_loss(model, valid_examples, spec.batch_size, self.device)
         sampler = codemodel.example_sampler(
             train_examples,
-            params["BATCH_SIZE"],
+            spec.batch_size,
             generator,
-            pad_to=params["CONTEXT"] if self.device.type == "cuda" else None,
+            pad_to=spec.context if self.device.type == "cuda" else None,
         )
         training = codemodel.train_lm(
             model,
             sampler,
-            params["FINETUNE_STEPS"],
-            params["LEARNING_RATE"],
-            warmup=max(1, params["FINETUNE_STEPS"] // 20),
+            spec.finetune_steps,
+            spec.learning_rate,
+            warmup=max(1, spec.finetune_steps // 20),
             weight_decay=0.1,
             device=self.device,
             peak_flops=peak_bf16_flops(self.device),
@@ -252,7 +242,7 @@ class _Computer:
         targets = {key: sum(example.mask) for key, example in zip(valid_keys, valid_examples)}
         loss_after = sum(per_problem_loss[k] * targets[k] for k in valid_keys) / max(1, sum(targets.values()))
         # Memorization is read against the training loss on the same footing (eval mode, all examples).
-        train_loss = codemodel.evaluate_loss(model, train_examples, params["BATCH_SIZE"], self.device)
+        train_loss = codemodel.evaluate_loss(model, train_examples, spec.batch_size, self.device)
         result = {
             "parameters": model.num_parameters(),
             "pretrain": pretrain_stats,
@@ -268,31 +258,27 @@ class _Computer:
         if role != "sample":
             return result
 
-        eligible = [
-            p for p in valid if judge.verify_references([p], self.limits(), params["COMPARE"])[p.key]["trusted"]
-        ]
+        eligible = [p for p in valid if judge.verify_references([p], limits, compare)[p.key]["trusted"]]
         start = time.perf_counter()
         samples = {}
         sample_tokens = 0
         for problem in eligible:
-            prompt = codemodel.encode_prompt(
-                tokenizer, problem.description, params["CONTEXT"], params["MAX_NEW_TOKENS"]
-            )
+            prompt = codemodel.encode_prompt(tokenizer, problem.description, spec.context, spec.max_new_tokens)
             outputs = codemodel.generate(
                 model,
                 prompt,
-                params["SAMPLES_PER_PROBLEM"],
-                params["MAX_NEW_TOKENS"],
-                params["TEMPERATURE"],
+                spec.samples_per_problem,
+                spec.max_new_tokens,
+                spec.temperature,
                 generator,
-                batch_size=min(params["SAMPLES_PER_PROBLEM"], _sample_batch(self.device)),
+                batch_size=min(spec.samples_per_problem, _sample_batch(self.device)),
             )
             sample_tokens += sum(len(o) for o in outputs)
             samples[problem.key] = [tokenizer.decode(o) for o in outputs]
         timings["sampling_s"] = time.perf_counter() - start
 
         start = time.perf_counter()
-        judged = {p.key: judge.judge_samples(p, samples[p.key], self.limits(), params["COMPARE"]) for p in eligible}
+        judged = {p.key: judge.judge_samples(p, samples[p.key], limits, compare) for p in eligible}
         timings["execution_s"] = time.perf_counter() - start
         executed = sum(o.unique for o in judged.values())
         result.update(
@@ -312,7 +298,7 @@ class _Computer:
 
     # -- the date curve ------------------------------------------------------------
 
-    def date_curve(self, config: dict) -> dict:
+    def date_curve(self, config: CurveConfig) -> dict:
         """Every problem of the pool against the main temporal split's
         training side, by contest id: its nearest training statement (itself
         excluded) and whether a training solution (its own excluded) passes
@@ -320,30 +306,30 @@ class _Computer:
         (a twin in training); after it, the temporal validation side.
         With OUT_OF_PERIOD, later problems (public tests only, under
         ``judge.public_only_trust``) are judged against the same training side."""
-        params, context = self.params, self.context()
-        split = self.main_temporal()
+        context, leak_threshold = self.context(config), config.splits.leak_threshold
+        split = self.main_temporal(config)
         train = set(split.train)
         problems = context["list"]
-        matrix = self.matrix()
+        matrix = self.matrix(config)
         start = time.perf_counter()
-        rows = _curve_rows(problems, problems, train, context["index"], matrix, params["LEAK_THRESHOLD"], "validation")
+        rows = _curve_rows(problems, problems, train, context["index"], matrix, leak_threshold, "validation")
         result = {
             "cutoff": split.cutoff,
             "train": sorted(train),
             "rows": rows,
             "out_of_period": None,
-            "baseline_cost": _matrix_cost(matrix, params["BASELINE_NEAREST"]),
+            "baseline_cost": _matrix_cost(matrix, config.judge.baseline_nearest),
             # The pass matrix, sparse: per problem, the problems whose solution passes
             # all its tests (its own included when trusted). Enough to redraw splits.
             "passes": {p.key: _passing_owners(matrix, p.key) for p in problems},
             "valid_size": len(split.valid),
         }
-        later_config = config["out_of_period"]
+        later_config = config.out_of_period
         if later_config:
-            later, trust, later_matrix = self.later_matrix(later_config)
+            later, trust, later_matrix = self.later_matrix(config)
             joint = leakage.Index(problems + later)
             later_rows = _curve_rows(
-                later, problems, train, joint, later_matrix, params["LEAK_THRESHOLD"], "out of period", trust
+                later, problems, train, joint, later_matrix, leak_threshold, "out of period", trust
             )
             reasons: dict[str, int] = {}
             for verdict in trust.values():
@@ -369,23 +355,23 @@ class _Computer:
         result["timings"] = {"curve_s": time.perf_counter() - start}
         return result
 
-    def later_matrix(self, later_config: dict) -> tuple[list, dict, dict]:
+    def later_matrix(self, config: CurveConfig) -> tuple[list, dict, dict]:
         """The later problems, their trust under the public-tests-only rule,
         and the main temporal split's training solutions on the trusted ones."""
-        params = self.params
-        train = set(self.main_temporal().train)
-        later = codecontests.load(_mirror(params, later_config["problems"]))
-        trust = judge.public_only_trust(later, self.limits(), params["COMPARE"])
+        later_config, spec = config.out_of_period, config.judge
+        train = set(self.main_temporal(config).train)
+        later = codecontests.load(self.machine.mirror(later_config["problems"]))
+        trust = judge.public_only_trust(later, self.limits(spec), spec.compare)
         trusted = [p for p in later if trust[p.key]["trusted"]]
-        solvers = [p for p in self.context()["list"] if p.key in train]
+        solvers = [p for p in self.context(config)["list"] if p.key in train]
         tag = hashlib.sha256(
             json.dumps(
                 [
                     later_config["problems_sha256"],
                     sorted(train),
-                    params["TIME_LIMIT_S"],
-                    params["MEMORY_MB"],
-                    params["COMPARE"],
+                    spec.time_limit_s,
+                    spec.memory_mb,
+                    spec.compare,
                 ]
             ).encode()
         ).hexdigest()[:16]
@@ -395,8 +381,8 @@ class _Computer:
             trust,
             judge.pass_matrix(
                 trusted,
-                self.limits(),
-                params["COMPARE"],
+                self.limits(spec),
+                spec.compare,
                 cache=cache,
                 solvers=solvers,
                 progress=self.progress,
@@ -414,7 +400,7 @@ def run(values: dict, progress: bool = True) -> list[dict]:
     store = ResultStore.for_params(STUDY, VERSION, params)
     configs = expand_configs(params)
     # Progress bars of several worker processes would interleave; the sweep shows one bar of units instead.
-    computer = _Computer(params, progress and params["WORKERS"] == 1)
+    computer = _Computer(Machine.from_params(params, progress=progress and params["WORKERS"] == 1))
     gpus_per_task = 1 if computer.device.type == "cuda" else 0
     return run_sweep(
         configs,

@@ -1,6 +1,6 @@
 """Chapter 3's parameters, profiles, data paths and the configs they expand to:
 one config per split (and one for the date curve), keyed by the parameters
-that change its result (``SPLIT_KEYS``, ``JUDGE_KEYS``, ``MODEL_KEYS``)."""
+that change its result (the specs of ``gobig.alphacode.configs``)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 
 from gobig import params as params_module
 from gobig import paths, splits
+from gobig.alphacode.configs import CurveConfig, JudgeSpec, ModelSpec, SplitConfig, SplitSpec
 from gobig.data import codecontests, python_corpus
 from gobig.params import ParameterError, Spec, validate
 from gobig.runtime import DEVICE_CHOICES
@@ -153,25 +154,6 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-SPLIT_KEYS = ("VALID_FRACTION", "CUTOFF", "TEMPORAL_TWINS", "TWIN_THRESHOLD", "LEAK_THRESHOLD")
-JUDGE_KEYS = ("TIME_LIMIT_S", "MEMORY_MB", "COMPARE", "BASELINE_NEAREST")
-MODEL_KEYS = (
-    "CORPUS_CUTOFF",
-    "VOCAB_SIZE",
-    "MODEL_LAYERS",
-    "MODEL_HEADS",
-    "MODEL_DIM",
-    "CONTEXT",
-    "PRETRAIN_STEPS",
-    "FINETUNE_STEPS",
-    "BATCH_SIZE",
-    "LEARNING_RATE",
-    "SAMPLES_PER_PROBLEM",
-    "TEMPERATURE",
-    "MAX_NEW_TOKENS",
-    "SUBMISSIONS",
-    "MODEL_SEED",
-)
 #: The temporal variants: simultaneous twins together (as a date cutoff keeps
 #: them), or simultaneous rounds cut where the contest-id cutoff falls.
 TEMPORAL_VARIANTS = {"simultaneous": "temporal", "none": "temporal-cut"}
@@ -193,32 +175,26 @@ def expand_configs(params: dict) -> list[dict]:
     """One config per split, plus the date curve. Roles: ``sample`` (a model
     fine-tuned, its loss and samples), ``loss`` (a model fine-tuned, its loss
     only: the memorization pair), ``None`` (baseline and leakage only). Configs
-    hold what changes the result, including the data's sha256."""
+    hold what changes the result, including the data's sha256: the typed
+    configs of ``gobig.alphacode.configs``, as dicts."""
     shared = {
         "problems": params["PROBLEMS"] if params["PROBLEMS"] in codecontests.MIRRORS else str(problems_path(params)),
         "problems_sha256": _sha256(problems_path(params)),
-        "splits": {k.lower(): params[k] for k in SPLIT_KEYS},
-        "judge": {k.lower(): params[k] for k in JUDGE_KEYS},
-        "model": {k.lower(): params[k] for k in MODEL_KEYS},
+        "splits": SplitSpec.from_params(params),
+        "judge": JudgeSpec.from_params(params),
+        "model": ModelSpec.from_params(params),
     }
     configs = []
     for policy, name in TEMPORAL_VARIANTS.items():
-        configs.append(
-            {
-                "split": name,
-                "seed": None,
-                "role": "sample" if policy == params["TEMPORAL_TWINS"] and params["MODEL_TEMPORAL"] else None,
-                **shared,
-            }
-        )
+        role = "sample" if policy == params["TEMPORAL_TWINS"] and params["MODEL_TEMPORAL"] else None
+        configs.append(SplitConfig(split=name, seed=None, role=role, **shared))
     for seed in params["SPLIT_SEEDS"]:
-        configs.append(
-            {"split": "random", "seed": seed, "role": "sample" if seed in params["MODEL_SEEDS"] else None, **shared}
-        )
+        role = "sample" if seed in params["MODEL_SEEDS"] else None
+        configs.append(SplitConfig(split="random", seed=seed, role=role, **shared))
     for seed in params["MODEL_SEEDS"]:
-        configs.append({"split": "random-untwinned", "seed": seed, "role": "loss", **shared})
+        configs.append(SplitConfig(split="random-untwinned", seed=seed, role="loss", **shared))
     for seed in params["SPLIT_SEEDS"]:
-        configs.append({"split": "twin-aware", "seed": seed, "role": None, **shared})
+        configs.append(SplitConfig(split="twin-aware", seed=seed, role=None, **shared))
     later = None
     if params["OUT_OF_PERIOD"]:
         later = {
@@ -226,16 +202,12 @@ def expand_configs(params: dict) -> list[dict]:
             "problems_sha256": _sha256(_mirror(params, params["OUT_OF_PERIOD"])),
         }
     configs.append(
-        {
-            "split": "date-curve",
-            "seed": None,
-            "role": None,
-            "date_bins": params["DATE_BINS"],
-            "out_of_period": later,
-            **shared,
-        }
+        CurveConfig(
+            split="date-curve", seed=None, role=None, date_bins=params["DATE_BINS"], out_of_period=later, **shared
+        )
     )
-    return configs
+    # The store keys a record by its config's dict: the specs' fields, named as always.
+    return [config.to_dict() for config in configs]
 
 
 def _mirror(params: dict, name: str) -> Path:

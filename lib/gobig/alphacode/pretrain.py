@@ -12,19 +12,20 @@ from pathlib import Path
 import torch
 
 from gobig import codemodel, paths
+from gobig.alphacode.configs import ModelSpec, PretrainSpec
 from gobig.alphacode.params import _sha256
 from gobig.data import python_corpus
 from gobig.params import ParameterError
 from gobig.runtime import peak_bf16_flops, set_seed
 
 
-def _gpt_config(params: dict, tokenizer) -> codemodel.GPTConfig:
+def _gpt_config(spec: ModelSpec | PretrainSpec, tokenizer) -> codemodel.GPTConfig:
     return codemodel.GPTConfig(
         vocab_size=tokenizer.get_vocab_size(),
-        n_layer=params["MODEL_LAYERS"],
-        n_head=params["MODEL_HEADS"],
-        d_model=params["MODEL_DIM"],
-        max_seq_len=params["CONTEXT"],
+        n_layer=spec.model_layers,
+        n_head=spec.model_heads,
+        d_model=spec.model_dim,
+        max_seq_len=spec.context,
     )
 
 
@@ -32,28 +33,14 @@ def _sample_batch(device: torch.device) -> int:
     return 512 if device.type == "cuda" else 32
 
 
-def _pretrain(params: dict, device: torch.device, data_root: Path) -> tuple[object, dict, dict]:
+def _pretrain(spec: PretrainSpec, device: torch.device, data_root: Path) -> tuple[object, dict, dict]:
     """Tokenizer and pre-trained weights for one corpus cutoff, shared by
     every split so that the splits differ only in their problems. Cached
     under the cache folder by a hash of everything that determines them."""
     from tokenizers import Tokenizer
 
     corpus_path = data_root / "python-corpus" / "leetcode_python.jsonl.gz"
-    inputs = {
-        k: params[k]
-        for k in (
-            "CORPUS_CUTOFF",
-            "VOCAB_SIZE",
-            "MODEL_LAYERS",
-            "MODEL_HEADS",
-            "MODEL_DIM",
-            "CONTEXT",
-            "PRETRAIN_STEPS",
-            "BATCH_SIZE",
-            "LEARNING_RATE",
-            "MODEL_SEED",
-        )
-    }
+    inputs = spec.cache_inputs()
     inputs["corpus_sha256"] = _sha256(corpus_path)
     inputs["device"] = device.type
     key = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()[:16]
@@ -68,35 +55,35 @@ def _pretrain(params: dict, device: torch.device, data_root: Path) -> tuple[obje
             tokenizer = Tokenizer.from_str(saved["tokenizer"])
             codemodel.check_special_tokens(tokenizer)
             return tokenizer, saved["state_dict"], saved["stats"]
-        return _pretrain_uncached(params, device, corpus_path, inputs, cache)
+        return _pretrain_uncached(spec, device, corpus_path, inputs, cache)
 
 
 def _pretrain_uncached(
-    params: dict, device: torch.device, corpus_path: Path, inputs: dict, cache: Path
+    spec: PretrainSpec, device: torch.device, corpus_path: Path, inputs: dict, cache: Path
 ) -> tuple[object, dict, dict]:
     start = time.perf_counter()
-    files = python_corpus.before(python_corpus.load(corpus_path), python_corpus.parse_date(params["CORPUS_CUTOFF"]))
+    files = python_corpus.before(python_corpus.load(corpus_path), python_corpus.parse_date(spec.corpus_cutoff))
     if not files:
-        raise ParameterError(f"CORPUS_CUTOFF: no corpus file was added before {params['CORPUS_CUTOFF']}")
+        raise ParameterError(f"CORPUS_CUTOFF: no corpus file was added before {spec.corpus_cutoff}")
     texts = [f.text for f in files]
     # The tokenizer learns from the pre-training corpus only: text on the
     # training side of every split, so no split's validation text shapes it.
-    tokenizer = codemodel.train_tokenizer(texts, params["VOCAB_SIZE"])
-    generator = set_seed(params["MODEL_SEED"])
-    model = codemodel.GPT(_gpt_config(params, tokenizer)).to(device)
+    tokenizer = codemodel.train_tokenizer(texts, spec.vocab_size)
+    generator = set_seed(spec.model_seed)
+    model = codemodel.GPT(_gpt_config(spec, tokenizer)).to(device)
     stats = {
         "corpus_files": len(files),
         "corpus_bytes": sum(len(t.encode()) for t in texts),
-        "steps": params["PRETRAIN_STEPS"],
+        "steps": spec.pretrain_steps,
     }
-    if params["PRETRAIN_STEPS"]:
-        blocks = codemodel.pack_blocks(tokenizer, texts, params["CONTEXT"])
+    if spec.pretrain_steps:
+        blocks = codemodel.pack_blocks(tokenizer, texts, spec.context)
         training = codemodel.train_lm(
             model,
-            codemodel.block_sampler(blocks, params["BATCH_SIZE"], generator),
-            params["PRETRAIN_STEPS"],
-            params["LEARNING_RATE"],
-            warmup=max(1, params["PRETRAIN_STEPS"] // 20),
+            codemodel.block_sampler(blocks, spec.batch_size, generator),
+            spec.pretrain_steps,
+            spec.learning_rate,
+            warmup=max(1, spec.pretrain_steps // 20),
             weight_decay=0.1,
             device=device,
             peak_flops=peak_bf16_flops(device),
