@@ -40,8 +40,7 @@ def test_a_module_missing_a_name_is_not_a_study():
 @pytest.mark.parametrize("entry", registry.STUDIES, ids=lambda e: e.name)
 def test_the_default_profile_is_data_and_the_module_reads_it(entry):
     assert entry.default_profile == default_profile(entry.name)
-    # mnist.py and alphacode.py still hold a literal DEFAULT_PROFILE until they read
-    # params.default_profile(STUDY); either way it must agree with the file promote writes.
+    # Each study reads it with params.default_profile(STUDY): it must agree with the file promote writes.
     assert entry.study.DEFAULT_PROFILE == entry.default_profile, (
         f"gobig.{entry.name}.DEFAULT_PROFILE disagrees with {DEFAULTS_FILE}"
     )
