@@ -89,3 +89,27 @@ def test_no_library_module_but_the_registry_imports_every_study(tmp_path):
         "from gobig import mnist\nimport gobig.gpt3.study\nfrom gobig.alphacode.claims import claims_table\n"
     )
     assert studies <= _imported_gobig_modules(offender)
+
+
+def test_readings_names_resolve_to_their_chapter_module():
+    """``readings.NAME`` is a lazy lookup in ``readings._MODULES``: every function and
+    constant of a chapter's readings module is listed there, and resolves to it."""
+    import importlib
+
+    from gobig import readings
+
+    for study in registry.NAMES:
+        module = importlib.import_module(f"gobig.readings.{study}")
+        own = {
+            name
+            for name, value in vars(module).items()
+            if not name.startswith("__")
+            and (
+                getattr(value, "__module__", None) == module.__name__
+                or (name.isupper() and isinstance(value, (int, float)))
+            )
+        }
+        assert own == {name for name, where in readings._MODULES.items() if where == study}
+        assert all(getattr(readings, name) is getattr(module, name) for name in own)
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        readings.nothing  # noqa: B018
