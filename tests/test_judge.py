@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from gobig import judge, leakage
+from gobig import judge
+from gobig.alphacode.baseline import _baseline_from_matrix
 from gobig.data.codecontests import Problem
 
 pytestmark = pytest.mark.unit
@@ -74,13 +75,13 @@ def test_baseline_solves_the_problem_whose_duplicate_is_in_training():
             [("1 2\n", "3\n")],
         ),
     ]
-    index = leakage.Index(train + valid)
-    outcomes = {o.valid: o for o in judge.submit_training_solutions(valid, train, index, 0, LIMITS, "tokens")}
-    assert outcomes["12_A"].solved and outcomes["12_A"].solved_by == "10_A" and outcomes["12_A"].candidates == 2
-    assert not outcomes["13_A"].solved and outcomes["13_A"].solved_by is None
-    # With one candidate, the nearest statement is tried: the duplicate.
-    nearest_only = judge.submit_training_solutions(valid[:1], train, index, 1, LIMITS, "tokens")
-    assert nearest_only[0].solved and nearest_only[0].candidates == 1
+    # The study's path: the pass matrix, read off for the split (train, valid).
+    matrix = judge.pass_matrix(train + valid, LIMITS, "tokens")
+    baseline, trust = _baseline_from_matrix(matrix, valid, {p.key for p in train})
+    assert all(trust[p.key]["trusted"] for p in valid)
+    rows = {row["valid"]: row for row in baseline}
+    assert rows["12_A"]["solved"] and rows["12_A"]["solved_by"] == ["10_A"] and rows["12_A"]["candidates"] == 2
+    assert not rows["13_A"]["solved"] and rows["13_A"]["solved_by"] == []
 
 
 def test_samples_are_deduplicated_filtered_and_counted_with_multiplicity():

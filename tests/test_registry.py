@@ -13,10 +13,9 @@ from gobig.study import Study
 pytestmark = pytest.mark.unit
 
 LIB = paths.ROOT / "lib" / "gobig"
-#: Library modules that still import every study by name, with why (issue 20 lists them as left to do).
+#: Library modules allowed to import every study by name, with why.
 KNOWN_EXCEPTIONS = {
     "registry.py": "the registry itself",
-    "readings.py": "the chapters' sentences, one function per chapter, not yet split by study",
 }
 
 
@@ -41,8 +40,7 @@ def test_a_module_missing_a_name_is_not_a_study():
 @pytest.mark.parametrize("entry", registry.STUDIES, ids=lambda e: e.name)
 def test_the_default_profile_is_data_and_the_module_reads_it(entry):
     assert entry.default_profile == default_profile(entry.name)
-    # mnist.py and alphacode.py still hold a literal DEFAULT_PROFILE until they read
-    # params.default_profile(STUDY); either way it must agree with the file promote writes.
+    # Each study reads it with params.default_profile(STUDY): it must agree with the file promote writes.
     assert entry.study.DEFAULT_PROFILE == entry.default_profile, (
         f"gobig.{entry.name}.DEFAULT_PROFILE disagrees with {DEFAULTS_FILE}"
     )
@@ -77,7 +75,7 @@ def _imported_gobig_modules(path) -> set[str]:
     return names
 
 
-def test_no_library_module_but_the_registry_imports_every_study():
+def test_no_library_module_but_the_registry_imports_every_study(tmp_path):
     studies = set(registry.NAMES)
     offenders = sorted(
         str(path.relative_to(LIB))
@@ -85,5 +83,33 @@ def test_no_library_module_but_the_registry_imports_every_study():
         if studies <= _imported_gobig_modules(path) and str(path.relative_to(LIB)) not in KNOWN_EXCEPTIONS
     )
     assert not offenders, f"these modules import every study; loop over gobig.registry.STUDIES instead: {offenders}"
-    # The check can fail: the readings module still imports all three.
-    assert studies <= _imported_gobig_modules(LIB / "readings.py")
+    # The check can fail: a module importing all three, in any of the three spellings, is caught.
+    offender = tmp_path / "offender.py"
+    offender.write_text(
+        "from gobig import mnist\nimport gobig.gpt3.study\nfrom gobig.alphacode.claims import claims_table\n"
+    )
+    assert studies <= _imported_gobig_modules(offender)
+
+
+def test_readings_names_resolve_to_their_chapter_module():
+    """``readings.NAME`` is a lazy lookup in ``readings._MODULES``: every function and
+    constant of a chapter's readings module is listed there, and resolves to it."""
+    import importlib
+
+    from gobig import readings
+
+    for study in registry.NAMES:
+        module = importlib.import_module(f"gobig.readings.{study}")
+        own = {
+            name
+            for name, value in vars(module).items()
+            if not name.startswith("__")
+            and (
+                getattr(value, "__module__", None) == module.__name__
+                or (name.isupper() and isinstance(value, (int, float)))
+            )
+        }
+        assert own == {name for name, where in readings._MODULES.items() if where == study}
+        assert all(getattr(readings, name) is getattr(module, name) for name in own)
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        readings.nothing  # noqa: B018

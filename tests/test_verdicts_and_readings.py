@@ -342,12 +342,13 @@ def test_the_memorization_reading_says_what_the_paired_interval_says(monkeypatch
         "harder to predict, not easier": (-0.5 + 0.1 * rng.standard_normal(12), 0.01 * rng.standard_normal(40)),
     }
     for ending, (leaked, control) in cases.items():
-        monkeypatch.setattr(alphacode, "memorization_frame", lambda records, pairs=memorization(leaked, control): pairs)  # noqa: B008
+        pairs = memorization(leaked, control)
+        monkeypatch.setattr(alphacode.analysis, "memorization_frame", lambda records, pairs=pairs: pairs)
         reading = readings._memorization(alphacode.memorization_summary([]), losses)
         assert reading.endswith(ending), reading
         assert "training loss 0.80 against validation loss 3.10" in reading
     monkeypatch.setattr(
-        alphacode, "memorization_frame", lambda records: memorization(np.array([0.5, 0.4]), np.zeros(5))
+        alphacode.analysis, "memorization_frame", lambda records: memorization(np.array([0.5, 0.4]), np.zeros(5))
     )
     assert "too few to read a paired difference" in readings._memorization(alphacode.memorization_summary([]), losses)
 

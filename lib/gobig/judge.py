@@ -3,9 +3,10 @@
 Three uses in chapter 3, one mechanism:
 - ``verify_references``: a problem enters solve-rate measurements only if
   its own reference solution passes all of its tests under this judge;
-- ``submit_training_solutions``: AlphaCode's leakage baseline (Appendix
-  B.3): a validation problem is solved if a training problem's solution
-  passes all of its tests;
+- ``pass_matrix``: AlphaCode's leakage baseline (Appendix B.3): every
+  solution on every problem's tests, once, so that a split's validation
+  problem is solved if a training problem's solution passes all of its
+  tests (read off per split by ``gobig.alphacode.baseline``);
 - ``judge_samples``: a model's samples, deduplicated and syntax-checked
   before anything runs, filtered on the public tests, then judged on all.
 
@@ -19,12 +20,11 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from gobig import sandbox
 from gobig.data.codecontests import Problem
-from gobig.leakage import Index
 
 _MEMO: dict[tuple, str] = {}
 
@@ -101,44 +101,6 @@ def verify_references(problems: list[Problem], limits: sandbox.Limits, compare: 
         reason = "" if passed else f"reference solution fails its own tests ({verdict})"
         report[problem.key] = {"trusted": passed, "reason": reason}
     return report
-
-
-@dataclass
-class BaselineOutcome:
-    """One validation problem under the submit-training-solutions baseline."""
-
-    valid: str
-    solved: bool
-    solved_by: str | None  # the training problem whose solution passed
-    candidates: int  # training solutions tried
-    passed_public: list[str] = field(default_factory=list)
-
-
-def submit_training_solutions(
-    valid: list[Problem],
-    train: list[Problem],
-    index: Index,
-    nearest: int,
-    limits: sandbox.Limits,
-    compare: str,
-) -> list[BaselineOutcome]:
-    """Run training problems' reference solutions on each validation
-    problem, the ``nearest`` most similar by statement first (0 = all of
-    them): public tests first, then every test for those that pass."""
-    by_key = {p.key: p for p in train if p.solutions}
-    train_keys = list(by_key)
-    candidates = {v.key: index.ranked_neighbours(v.key, train_keys, nearest) for v in valid}
-    pairs = [(v, by_key[t]) for v in valid for t in candidates[v.key]]
-    public = run_rounds([(t.solutions[0], v.public_tests or v.all_tests[:1]) for v, t in pairs], limits, compare)
-    survivors = [(v, t) for (v, t), (ok, _) in zip(pairs, public) if ok]
-    full = run_rounds([(t.solutions[0], v.all_tests) for v, t in survivors], limits, compare)
-    outcomes = {v.key: BaselineOutcome(v.key, False, None, len(candidates[v.key])) for v in valid}
-    for (v, t), (ok, _) in zip(survivors, full):
-        outcome = outcomes[v.key]
-        outcome.passed_public.append(t.key)
-        if ok and not outcome.solved:
-            outcome.solved, outcome.solved_by = True, t.key
-    return [outcomes[v.key] for v in valid]
 
 
 @dataclass

@@ -88,6 +88,7 @@ def run_sweep(
     configs: Iterable[dict],
     compute: Callable[[dict], tuple[dict, dict]],
     store: ResultStore,
+    *,
     executor: str = "local",
     compute_missing: bool = True,
     progress: bool = True,
@@ -106,6 +107,8 @@ def run_sweep(
     start first, so that with several workers the longest unit does not
     start last and run on alone; the records do not depend on the order.
     ``compute`` and ``compute_together`` must pickle for ``workers > 1``.
+    Everything after ``store`` is keyword-only: twelve positional arguments
+    cannot be read at the call.
     """
     if (together is None) != (compute_together is None):
         raise ValueError("run_sweep: give both together and compute_together, or neither")

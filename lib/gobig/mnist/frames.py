@@ -1,0 +1,177 @@
+"""Chapter 1's tables: records turned into tidy frames for the plots, the
+summary table and the claims."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from gobig import intervals, law
+from gobig.mnist.params import CLAIM_EPS
+from gobig.mnist.reattack import strongest_evaluation
+
+
+def runs_frame(records: list[dict], results_dir=None) -> pd.DataFrame:
+    """One row per trained model. Accuracies come with their counts
+    (``*_correct`` of ``*_images``) for exact intervals; the robust
+    accuracy at eps 0.3 is the worst case over every attack tried, a
+    committed re-attack of the model's checkpoint included. ``train_images``
+    is the n the model was trained on, and the law's bound uses it."""
+    rows = []
+    for record in records:
+        result = record["result"]
+        # The headline robust accuracy is at Madry's eps 0.3, or the nearest measured radius.
+        linf = [r for r in result["robust"] if r["norm"] == "linf"]
+        first_linf = min(linf, key=lambda r: abs(r["eps"] - CLAIM_EPS)) if linf else None
+        train_images = record["config"]["training"]["train_subset"] or law.MNIST_N
+        clean_images = result.get("clean_images", 10_000)
+        robust_images = (
+            (first_linf.get("images") or result.get("robust_eval_images") or clean_images) if first_linf else np.nan
+        )
+        robust_correct = (
+            first_linf.get("correct", intervals.count_of(first_linf["accuracy"], robust_images))
+            if first_linf
+            else np.nan
+        )
+        attacks = "+".join(stage["attack"] for stage in first_linf.get("stages", [])) if first_linf else ""
+        stronger = strongest_evaluation(record, results_dir) if first_linf and "checkpoint" in result else None
+        if stronger is not None and math.isclose(stronger["eps"], first_linf["eps"]):
+            # A re-attack starts from the record's robust examples, so it can only keep or lower the count; it names its attacks either way.
+            robust_correct = min(robust_correct, stronger["correct"])
+            attacks += "".join(f"+{stage['attack']}" for stage in stronger["stages"])
+        elif first_linf and not attacks:
+            evaluation = record["config"].get("evaluation", {})
+            attacks = (
+                f"pgd-{evaluation['pgd_steps']}x{evaluation['pgd_restarts']}" if "pgd_steps" in evaluation else "pgd"
+            )
+        rows.append(
+            {
+                "family": result["family"],
+                "size": result["size"],
+                "mode": result["mode"],
+                "seed": result["seed"],
+                "num_params": result["num_params"],
+                "clean_accuracy": result["clean_accuracy"],
+                "clean_correct": result.get(
+                    "clean_correct", intervals.count_of(result["clean_accuracy"], clean_images)
+                ),
+                "clean_images": clean_images,
+                "robust_accuracy": robust_correct / robust_images if first_linf else np.nan,
+                "robust_correct": robust_correct,
+                "robust_images": robust_images,
+                "robust_attacks": attacks,
+                "robust_eps": first_linf["eps"] if first_linf else np.nan,
+                "majority_class_share": result["majority_class_share"],
+                "local_lipschitz_mean": result["lipschitz"]["local_mean"],
+                "local_lipschitz_max": result["lipschitz"]["local_max"],
+                "spectral_bound": result["lipschitz"]["spectral_bound"],
+                "pairs_lower_bound": result["lipschitz"].get("pairs_lower_bound", np.nan),
+                # Multiplies a raw-unit Lipschitz constant into the law's units (law.rescale_lipschitz).
+                "law_units_factor": law.rescale_lipschitz(
+                    1.0, result["lipschitz"]["input_norm_mean"], result["lipschitz"]["margin_abs_max"]
+                )
+                if "margin_abs_max" in result["lipschitz"]
+                else np.nan,
+                "train_images": train_images,
+                "eps_warmup": record["config"]["training"].get("eps_warmup", np.nan),
+                "law_lower_bound": law.lipschitz_lower_bound(result["num_params"], n=train_images),
+                "train_time_s": result["train_time_s"],
+                "device_name": record["provenance"]["device_name"],
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def robust_frame(records: list[dict]) -> pd.DataFrame:
+    """One row per (model, norm, eps), including eps = 0 (clean accuracy)."""
+    rows = []
+    for record in records:
+        result = record["result"]
+        base = {k: result[k] for k in ("family", "size", "mode", "seed", "num_params")}
+        for norm in sorted({r["norm"] for r in result["robust"]}):
+            rows.append({**base, "norm": norm, "eps": 0.0, "accuracy": result["robust_subset_clean_accuracy"]})
+        rows += [{**base, "norm": r["norm"], "eps": r["eps"], "accuracy": r["accuracy"]} for r in result["robust"]]
+    return pd.DataFrame(rows)
+
+
+def history_frame(records: list[dict]) -> pd.DataFrame:
+    rows = []
+    for record in records:
+        result = record["result"]
+        rows += [
+            {"family": result["family"], "size": result["size"], "mode": result["mode"], "seed": result["seed"], **row}
+            for row in result["history"]
+        ]
+    return pd.DataFrame(rows)
+
+
+def devices(records: list[dict]) -> list[str]:
+    return sorted({record["provenance"]["device_name"] for record in records})
+
+
+def mean_by_model(runs: pd.DataFrame, family: str, mode: str) -> pd.DataFrame:
+    """Seed means of one family and training mode, one row per size, smallest first."""
+    subset = runs[(runs["family"] == family) & (runs["mode"] == mode)]
+    means = subset.groupby(["size", "num_params"], as_index=False)[
+        [
+            "clean_accuracy",
+            "robust_accuracy",
+            "majority_class_share",
+            "local_lipschitz_max",
+            "spectral_bound",
+            "law_lower_bound",
+        ]
+    ].mean()
+    # The seeds' spread, for every seed mean a reader sees.
+    spread = subset.groupby(["size", "num_params"], as_index=False).agg(
+        seeds=("seed", "count"),
+        clean_min=("clean_accuracy", "min"),
+        clean_max=("clean_accuracy", "max"),
+        robust_min=("robust_accuracy", "min"),
+        robust_max=("robust_accuracy", "max"),
+        share_min=("majority_class_share", "min"),
+        share_max=("majority_class_share", "max"),
+    )
+    return means.merge(spread, on=["size", "num_params"]).sort_values("num_params")
+
+
+def seed_mean_text(row, column: str) -> str:
+    """A seed mean with the seeds' range: ``"56.0% (51.4-60.0, 3 seeds)"``."""
+    short = {"clean_accuracy": "clean", "robust_accuracy": "robust", "majority_class_share": "share"}[column]
+    if row["seeds"] == 1:
+        return f"{row[column]:.1%} (1 seed)"
+    if row[short + "_min"] == row[short + "_max"]:
+        return f"{row[column]:.1%} (all {int(row['seeds'])} seeds)"
+    return f"{row[column]:.1%} ({100 * row[short + '_min']:.1f}-{100 * row[short + '_max']:.1f}, {int(row['seeds'])} seeds)"
+
+
+def summary_frame(runs: pd.DataFrame) -> pd.DataFrame:
+    """The chapter's table: per model, seed means with the seeds' range, and
+    the exact 95% interval of the pooled count over the seeds (every seed's
+    test images together)."""
+    rows = []
+    for (family, mode, size, params), group in runs.groupby(["family", "mode", "size", "num_params"]):
+        row = {
+            "family": family,
+            "mode": mode,
+            "size": size,
+            "parameters": params,
+            "seeds": len(group),
+            "train images": int(group["train_images"].iloc[0]),
+        }
+        for name in ("clean", "robust"):
+            values = group[f"{name}_accuracy"]
+            if values.isna().all():
+                row[name], row[f"{name} 95% CI (pooled)"] = "–", "–"
+                continue
+            spread = f" ({100 * values.min():.1f}-{100 * values.max():.1f})" if len(group) > 1 else ""
+            row[name] = f"{values.mean():.1%}{spread}"
+            low, high = intervals.clopper_pearson(
+                int(group[f"{name}_correct"].sum()), int(group[f"{name}_images"].sum())
+            )
+            row[f"{name} 95% CI (pooled)"] = f"{100 * low:.1f}-{100 * high:.1f}"
+        row["attacks at eps 0.3"] = group["robust_attacks"].iloc[0] or "–"
+        rows.append(row)
+    return pd.DataFrame(rows).sort_values(["family", "mode", "parameters"])
