@@ -510,15 +510,32 @@ def test_the_collapse_row_reads_the_no_ramp_runs(shares, verdict):
     assert measured.startswith("scale 1: " + ", ".join(f"{s:.0%}" for s in shares))
 
 
-def test_without_no_ramp_runs_the_ramped_collapse_row_is_inconclusive(full_shaped_records):
+def test_without_no_ramp_runs_the_ramped_collapse_row_is_inconclusive(full_shaped_records, tmp_path):
+    """A results folder without the collapse profile's records (tmp_path):
+    the row falls back on the ramped models and says why it cannot decide."""
     ramped = [
         dict(r, config={**r["config"], "training": {**r["config"]["training"], "eps_warmup": 0.5}})
         if r["result"]["mode"] == "pgd"
         else r
         for r in full_shaped_records
     ]
-    row = mnist.claims_table(ramped).set_index("claim").loc["small PGD-trained networks collapse to a constant class"]
+    row = (
+        mnist.claims_table(ramped, results_dir=tmp_path)
+        .set_index("claim")
+        .loc["small PGD-trained networks collapse to a constant class"]
+    )
     assert row["verdict"] == "inconclusive" and "ramp" in row["why"]
+
+
+def test_the_committed_collapse_runs_decide_the_collapse_row(full_shaped_records):
+    """With the collapse profile's records committed (results/mnist/), the
+    row reads them, whatever the chapter's own models were trained with."""
+    row = (
+        mnist.claims_table(full_shaped_records)
+        .set_index("claim")
+        .loc["small PGD-trained networks collapse to a constant class"]
+    )
+    assert "from the first step" in row["why"] and row["measured"].startswith("scale 1: ")
 
 
 def _split_record(
