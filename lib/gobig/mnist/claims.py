@@ -53,7 +53,15 @@ def _plain_threshold(runs: pd.DataFrame, level: float, claimed_params: float) ->
     models = runs[(runs["family"] == "madry") & (runs["mode"] == "natural")]
     if models["num_params"].nunique() < 3:
         return "", "pending", "needs naturally trained Madry models of at least 3 sizes"
-    return _fitted_threshold(models, "clean_accuracy", level, claimed_params)
+    means = mean_by_model(runs, "madry", "natural")
+    reached = means[means["clean_accuracy"] >= level]
+    if reached.empty:
+        first = "no model's seed mean reaches it"
+    else:
+        row = reached.iloc[0]
+        smallest = " (the smallest model)" if row.num_params == means.num_params.min() else ""
+        first = f"{seed_mean_text(row, 'clean_accuracy')} at {row.num_params:,.0f} params{smallest}"
+    return _fitted_threshold(models, "clean_accuracy", level, claimed_params, first)
 
 
 def _fitted_threshold(
@@ -135,6 +143,44 @@ def _collapse_verdict(records: list[dict]) -> tuple[str, str, str]:
 
 
 BLOG_ACCURACY = 0.992
+
+
+#: Madry et al.'s Table 1 (MNIST, their PGD-trained s = 16 network): natural accuracy and white-box PGD-40 (1 restart).
+MADRY_CLEAN, MADRY_PGD40 = 0.988, 0.932
+#: How far a seed-pooled 95% interval may sit from the paper's value and still count as reproduced.
+REPRODUCED_WITHIN = 0.03
+
+
+def _madry_table_verdict(runs: pd.DataFrame) -> tuple[str, str, str]:
+    """Madry et al.'s s = 16 numbers against ours, like for like: clean
+    accuracy and PGD-40's own accuracy (before the stronger attacks), each
+    with the exact 95% interval of the count pooled over seeds; the worst
+    case over every attack is shown beside them. The why names how our
+    training differs from theirs, since the verdict rests on it."""
+    models = runs[(runs["family"] == "madry") & (runs["mode"] == "pgd") & (runs["size"] == 16)]
+    clean = intervals.clopper_pearson(int(models.clean_correct.sum()), int(models.clean_images.sum()))
+    pgd_column = "pgd_accuracy" if models["pgd_accuracy"].notna().all() else "robust_accuracy"
+    pgd_correct = int(round((models[pgd_column] * models.robust_images).sum()))
+    pgd = intervals.clopper_pearson(pgd_correct, int(models.robust_images.sum()))
+    means = mean_by_model(runs, "madry", "pgd").set_index("size").loc[16]
+    measured = (
+        f"{seed_mean_text(means, 'clean_accuracy')} clean [{100 * clean[0]:.1f}, {100 * clean[1]:.1f}], "
+        f"{seed_mean_text(means, pgd_column)} under PGD-40 [{100 * pgd[0]:.1f}, {100 * pgd[1]:.1f}]"
+    )
+    if pgd_column == "pgd_accuracy":
+        measured += f"; {seed_mean_text(means, 'robust_accuracy')} worst case over every attack"
+    near = [
+        low - REPRODUCED_WITHIN <= paper <= high + REPRODUCED_WITHIN
+        for paper, (low, high) in ((MADRY_CLEAN, clean), (MADRY_PGD40, pgd))
+    ]
+    below = pgd[1] + REPRODUCED_WITHIN < MADRY_PGD40 or clean[1] + REPRODUCED_WITHIN < MADRY_CLEAN
+    verdict = "supported" if all(near) else ("not supported" if below else "partly")
+    training = models["training_recipe"].iloc[0]
+    why = (
+        f"reproduced when each 95% interval comes within {100 * REPRODUCED_WITHIN:.0f} points of the paper's value; "
+        f"our training: {training} (Madry et al.: PGD-40 at eps 0.3, 100,000 steps at batch 50)"
+    )
+    return measured, verdict, why
 
 
 def _blog_verdict(blog: pd.DataFrame, training: dict) -> tuple[str, str, str]:
@@ -261,15 +307,7 @@ def claims_table(records: list[dict], results_dir=None) -> pd.DataFrame:
             "scale 16 is in the full (GPU) profile, not in this run",
         )
     else:
-        row = madry16.iloc[0]
-        verdict = "supported" if row.robust_accuracy >= 0.90 and row.clean_accuracy >= 0.98 else "not supported"
-        add(
-            "s=16 PGD-trained: 98.8% clean, 93.2% PGD-40",
-            "Madry et al. 2018, Table 1",
-            f"{seed_mean_text(row, 'clean_accuracy')} clean, {seed_mean_text(row, 'robust_accuracy')} PGD",
-            verdict,
-            "within ~3 points of the paper counts as reproduced",
-        )
+        add("s=16 PGD-trained: 98.8% clean, 93.2% PGD-40", "Madry et al. 2018, Table 1", *_madry_table_verdict(runs))
 
     blog = runs[runs["family"] == "blog"]
     if blog.empty:
@@ -288,13 +326,35 @@ def claims_table(records: list[dict], results_dir=None) -> pd.DataFrame:
             "no PGD-trained model",
         )
     else:
-        below = (adversarial["spectral_bound"] < adversarial["law_lower_bound"]).sum()
-        largest = adversarial.iloc[-1]
         add(
             "Lipschitz >= sqrt(n d / p) for models that fit noisy data",
             "Bubeck & Sellke 2021, Thm 1",
-            f"largest PGD model: local {largest.local_lipschitz_max:.3g}, upper bound {largest.spectral_bound:.3g}, law {largest.law_lower_bound:.3g} (n = {int(runs['train_images'].max()):,} training images used); {below} of {len(adversarial)} PGD-trained Madry sizes (seed means) have an upper bound below the law",
-            "inconclusive",
-            "the law covers models that fit noisy labels below the noise level; MNIST's labels are nearly clean, so its premise is not met and the comparison is a scale check, not a test",
+            *_law_row(runs, adversarial),
         )
     return pd.DataFrame(rows)
+
+
+def _law_row(runs: pd.DataFrame, adversarial: pd.DataFrame) -> tuple[str, str, str]:
+    """The law's bound beside the PGD-trained Madry models' Lipschitz
+    estimates, in the law's units where the records hold the scales
+    (law.rescale_lipschitz), else in raw units, and says which."""
+    in_law_units = adversarial["spectral_bound_law"].notna().all()
+    suffix, units = ("_law", "in the law's units") if in_law_units else ("", "in raw units")
+    below = (adversarial["spectral_bound" + suffix] < adversarial["law_lower_bound"]).sum()
+    largest = adversarial.iloc[-1]
+    measured = (
+        f"largest PGD model ({largest.num_params:,.0f} params), {units}: local {largest['local_lipschitz_max' + suffix]:.3g}, "
+        f"upper bound {largest['spectral_bound' + suffix]:.3g}"
+    )
+    if in_law_units and math.isfinite(largest["pairs_lower_bound_law"]):
+        measured += f", pairs of training points {largest['pairs_lower_bound_law']:.3g}"
+    measured += (
+        f"; law {largest.law_lower_bound:.3g} (n = {int(runs['train_images'].max()):,} training images used, d = {law.MNIST_D}); "
+        f"{below} of {len(adversarial)} PGD-trained Madry sizes (seed means) have an upper bound below the law"
+    )
+    return (
+        measured,
+        "not applicable",
+        "the law covers models that fit noisy labels below the noise level; MNIST's labels are nearly clean, so its "
+        "premise is not met and the comparison is one of scale, not a test",
+    )

@@ -46,6 +46,19 @@ def runs_frame(records: list[dict], results_dir=None) -> pd.DataFrame:
             attacks = (
                 f"pgd-{evaluation['pgd_steps']}x{evaluation['pgd_restarts']}" if "pgd_steps" in evaluation else "pgd"
             )
+        lipschitz = result["lipschitz"]
+        raw_lipschitz = {
+            "local_lipschitz_max": lipschitz["local_max"],
+            "spectral_bound": lipschitz["spectral_bound"],
+            "pairs_lower_bound": lipschitz.get("pairs_lower_bound", np.nan),
+        }
+        # Multiplies a raw-unit Lipschitz constant into the law's units (law.rescale_lipschitz);
+        # records older than the cpu60k profile lack the scales and stay in raw units only.
+        law_factor = (
+            law.rescale_lipschitz(1.0, lipschitz["input_norm_mean"], lipschitz["margin_abs_max"])
+            if "margin_abs_max" in lipschitz
+            else np.nan
+        )
         rows.append(
             {
                 "family": result["family"],
@@ -59,29 +72,49 @@ def runs_frame(records: list[dict], results_dir=None) -> pd.DataFrame:
                 ),
                 "clean_images": clean_images,
                 "robust_accuracy": robust_correct / robust_images if first_linf else np.nan,
+                # PGD's own accuracy, before any stronger attack: what Madry et al.'s Table 1 reports.
+                "pgd_accuracy": first_linf.get("pgd_accuracy", np.nan) if first_linf else np.nan,
                 "robust_correct": robust_correct,
                 "robust_images": robust_images,
                 "robust_attacks": attacks,
                 "robust_eps": first_linf["eps"] if first_linf else np.nan,
                 "majority_class_share": result["majority_class_share"],
-                "local_lipschitz_mean": result["lipschitz"]["local_mean"],
-                "local_lipschitz_max": result["lipschitz"]["local_max"],
-                "spectral_bound": result["lipschitz"]["spectral_bound"],
-                "pairs_lower_bound": result["lipschitz"].get("pairs_lower_bound", np.nan),
-                # Multiplies a raw-unit Lipschitz constant into the law's units (law.rescale_lipschitz).
-                "law_units_factor": law.rescale_lipschitz(
-                    1.0, result["lipschitz"]["input_norm_mean"], result["lipschitz"]["margin_abs_max"]
-                )
-                if "margin_abs_max" in result["lipschitz"]
-                else np.nan,
+                "local_lipschitz_mean": lipschitz["local_mean"],
+                **raw_lipschitz,
+                "law_units_factor": law_factor,
                 "train_images": train_images,
                 "eps_warmup": record["config"]["training"].get("eps_warmup", np.nan),
+                "training_recipe": training_recipe(record["config"]),
                 "law_lower_bound": law.lipschitz_lower_bound(result["num_params"], n=train_images),
+                **{f"{name}_law": value * law_factor for name, value in raw_lipschitz.items()},
                 "train_time_s": result["train_time_s"],
                 "device_name": record["provenance"]["device_name"],
             }
         )
     return pd.DataFrame(rows)
+
+
+def training_recipe(config: dict) -> str:
+    """How a model was trained, in words: ``"PGD-5 (step 0.1) at eps 0.3,
+    radius ramped up over the first 20% of steps, Adam (cyclic, peak 0.005),
+    batch 100, 5 epochs of 60,000 images (3,000 steps)"``."""
+    training = config["training"]
+    images = training["train_subset"] or law.MNIST_N
+    steps = training["epochs"] * math.ceil(images / training["batch_size"])
+    attack = {
+        "natural": "natural training",
+        "pgd": f"PGD-{training.get('pgd_steps')} (step {training.get('pgd_step_size')}) at eps {training.get('eps')}",
+        "fgsm": f"FGSM from a random start at eps {training.get('eps')}",
+    }[config["mode"]]
+    if config["mode"] != "natural":
+        ramp = training.get("eps_warmup", 0)
+        attack += f", radius ramped up over the first {ramp:.0%} of steps" if ramp else ", no radius ramp"
+    rate = training.get("learning_rate")
+    optimizer = f"Adam ({training.get('lr_schedule', 'cosine')}, peak {rate:g})" if rate else "Adam"
+    return (
+        f"{attack}, {optimizer}, batch {training['batch_size']}, "
+        f"{training['epochs']} epochs of {images:,} images ({steps:,} steps)"
+    )
 
 
 def robust_frame(records: list[dict]) -> pd.DataFrame:
@@ -118,9 +151,13 @@ def mean_by_model(runs: pd.DataFrame, family: str, mode: str) -> pd.DataFrame:
         [
             "clean_accuracy",
             "robust_accuracy",
+            "pgd_accuracy",
             "majority_class_share",
             "local_lipschitz_max",
             "spectral_bound",
+            "local_lipschitz_max_law",
+            "spectral_bound_law",
+            "pairs_lower_bound_law",
             "law_lower_bound",
         ]
     ].mean()
@@ -131,6 +168,8 @@ def mean_by_model(runs: pd.DataFrame, family: str, mode: str) -> pd.DataFrame:
         clean_max=("clean_accuracy", "max"),
         robust_min=("robust_accuracy", "min"),
         robust_max=("robust_accuracy", "max"),
+        pgd_min=("pgd_accuracy", "min"),
+        pgd_max=("pgd_accuracy", "max"),
         share_min=("majority_class_share", "min"),
         share_max=("majority_class_share", "max"),
     )
@@ -139,7 +178,12 @@ def mean_by_model(runs: pd.DataFrame, family: str, mode: str) -> pd.DataFrame:
 
 def seed_mean_text(row, column: str) -> str:
     """A seed mean with the seeds' range: ``"56.0% (51.4-60.0, 3 seeds)"``."""
-    short = {"clean_accuracy": "clean", "robust_accuracy": "robust", "majority_class_share": "share"}[column]
+    short = {
+        "clean_accuracy": "clean",
+        "robust_accuracy": "robust",
+        "pgd_accuracy": "pgd",
+        "majority_class_share": "share",
+    }[column]
     if row["seeds"] == 1:
         return f"{row[column]:.1%} (1 seed)"
     if row[short + "_min"] == row[short + "_max"]:

@@ -58,10 +58,16 @@ def lipschitz_vs_params(runs: pd.DataFrame):
     """Measured Lipschitz estimates next to the law's sqrt(n d / p), at the
     pixel dimension d = 784 and at Bubeck & Sellke's effective dimensions
     of MNIST (15 and 150); with records that hold it, the lower bound from
-    pairs of training points too."""
+    pairs of training points too. In the law's units (inputs divided by
+    their mean norm, outputs by the margins' largest value:
+    law.rescale_lipschitz) when every record holds those scales, else in
+    raw units; the axis label says which."""
+    in_law_units = "law_units_factor" in runs and runs["law_units_factor"].notna().all()
+    suffix = "_law" if in_law_units else ""
     estimates = ["local_lipschitz_max", "spectral_bound"]
     if "pairs_lower_bound" in runs and runs["pairs_lower_bound"].notna().any():
         estimates.append("pairs_lower_bound")
+    runs = runs.drop(columns=estimates).rename(columns={name + "_law": name for name in estimates}) if suffix else runs
     long = runs.melt(
         id_vars=["family", "mode", "seed", "num_params"],
         value_vars=estimates,
@@ -115,7 +121,10 @@ def lipschitz_vs_params(runs: pd.DataFrame):
             title=f"sqrt(n d / p), n = {n:,}",
             title_fontsize="x-small",
         )
-    grid.set(xscale="log", yscale="log", xlabel="parameters", ylabel="Lipschitz constant of the logit margin")
+    units = (
+        "law's units: x / mean ||x||, margin / max |margin|" if in_law_units else "raw units: pixels in [0, 1], logits"
+    )
+    grid.set(xscale="log", yscale="log", xlabel="parameters", ylabel=f"Lipschitz constant of the margin\n({units})")
     return grid.figure
 
 
