@@ -99,7 +99,9 @@ def training_recipe(config: dict) -> str:
     radius ramped up over the first 20% of steps, Adam (cyclic, peak 0.005),
     batch 100, 5 epochs of 60,000 images (3,000 steps)"``."""
     training = config["training"]
-    images = training["train_subset"] or law.MNIST_N
+    if not {"epochs", "batch_size"} <= training.keys():
+        return ""  # a hand-made record that does not say
+    images = training.get("train_subset") or law.MNIST_N
     steps = training["epochs"] * math.ceil(images / training["batch_size"])
     attack = {
         "natural": "natural training",
