@@ -213,3 +213,36 @@ def test_a_ray_sweep_shuts_down_the_ray_it_started_and_keeps_the_callers(tmp_pat
         assert ray.is_initialized()
     finally:
         ray.shutdown()
+
+
+def test_a_unit_another_sweep_is_computing_is_loaded_when_it_finishes_not_computed_twice(tmp_path):
+    """Two sweeps over one results folder (two processes sharing a
+    machine): a unit whose lock another sweep holds waits until this sweep
+    has done the rest, then its record is loaded, not recomputed."""
+    import threading
+
+    from gobig import sweep
+
+    store = ResultStore("demo", 1, tmp_path)
+    configs = [{"x": 1}, {"x": 2}]
+    computed, rest_done, holding = [], threading.Event(), threading.Event()
+
+    def recording(config):
+        computed.append(config["x"])
+        rest_done.set()
+        return compute(config)
+
+    def other_sweep():
+        with sweep._unit_lock(store, [configs[0]], wait=False) as held:
+            assert held
+            holding.set()
+            rest_done.wait(timeout=60)
+            store.save(configs[0], *compute(configs[0]), 0.0)
+
+    other = threading.Thread(target=other_sweep)
+    other.start()
+    holding.wait(timeout=60)
+    records = run_sweep(configs, recording, store, progress=False)
+    other.join()
+    assert computed == [2]
+    assert [r["result"]["square"] for r in records] == [1, 4]

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 import torch
+import yaml
 
 from gobig.attacks import pgd_attack
 from gobig.models import build_model
@@ -29,6 +30,16 @@ pytestmark = pytest.mark.unit
 
 SEEDS = [0, 1, 2]
 SPREAD = json.loads((Path(__file__).parent / "spread" / "float_order_spread.json").read_text())
+
+
+def tiny_sweep() -> dict:
+    """Chapter 1's smallest end-to-end sweep (tests/spread/tiny_sweep.yaml, which measure.py reads too)."""
+    from gobig import mnist
+
+    return {
+        **mnist.load_profile("smoke"),
+        **yaml.safe_load((Path(__file__).parent / "spread" / "tiny_sweep.yaml").read_text()),
+    }
 
 
 def measured_bound(scope: str, metric: str, kind: str = "abs", floor: float = 0.0) -> float:
@@ -111,18 +122,7 @@ def test_a_stacked_sweep_gives_the_records_of_one_model_at_a_time(tmp_path):
     each config the numbers it gets alone (to float-order noise)."""
     from gobig import mnist
 
-    tiny = {
-        **mnist.load_profile("smoke"),
-        "SEEDS": [0, 1],
-        "CAPACITY_SCALES": [1],
-        "MLP_WIDTHS": [],
-        "TRAINING_MODES": ["pgd"],
-        "TRAIN_SUBSET": 1000,
-        "ROBUST_EVAL_SUBSET": 200,
-        "LIPSCHITZ_POINTS": 100,
-        "BLOG_MODEL": False,
-        "CROSSCHECK": False,
-    }
+    tiny = tiny_sweep()
     stacked = mnist.run({**tiny, "STACK_SEEDS": "always", "RESULTS_DIR": str(tmp_path / "stacked")}, progress=False)
     alone = mnist.run({**tiny, "STACK_SEEDS": "never", "RESULTS_DIR": str(tmp_path / "alone")}, progress=False)
     assert [r["provenance"].get("computed_together") for r in stacked] == [2, 2]
@@ -148,19 +148,7 @@ def test_a_compiled_sweep_gives_the_eager_records(tmp_path):
     noise), and each record says it was compiled."""
     from gobig import mnist
 
-    tiny = {
-        **mnist.load_profile("smoke"),
-        "SEEDS": [0, 1],
-        "CAPACITY_SCALES": [1],
-        "MLP_WIDTHS": [],
-        "TRAINING_MODES": ["pgd"],
-        "TRAIN_SUBSET": 1000,
-        "ROBUST_EVAL_SUBSET": 200,
-        "LIPSCHITZ_POINTS": 100,
-        "BLOG_MODEL": False,
-        "CROSSCHECK": False,
-        "STACK_SEEDS": "always",
-    }
+    tiny = {**tiny_sweep(), "STACK_SEEDS": "always"}
     eager = mnist.run({**tiny, "RESULTS_DIR": str(tmp_path / "eager")}, progress=False)
     compiled = mnist.run({**tiny, "COMPILE": True, "RESULTS_DIR": str(tmp_path / "compiled")}, progress=False)
     assert [r["provenance"]["compiled"] for r in eager] == [False, False]

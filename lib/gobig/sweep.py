@@ -35,12 +35,14 @@ units ran at once can be read back from its records (``sweep_wall_time``).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import math
 import signal
 import time
 from collections.abc import Callable, Hashable, Iterable
+from pathlib import Path
 
 # tqdm.auto: a live widget in Jupyter (and in a papermill output notebook), a text bar on a terminal.
 from tqdm.auto import tqdm
@@ -66,6 +68,22 @@ SWEEP_PARAMETERS = {
 }
 #: Their values when a profile leaves them out (profiles stay portable).
 SWEEP_DEFAULTS = {"RESULTS_DIR": None, "COMPUTE_MISSING": True, "EXECUTOR": "local", "WORKERS": 1, "RAY_ADDRESS": None}
+
+
+def run_from_params(configs: Iterable[dict], compute, store: ResultStore, params: dict, **extra) -> list[dict]:
+    """``run_sweep`` with the sweep parameters (SWEEP_PARAMETERS) read from a
+    study's validated ``params``; ``extra`` passes what a study adds (its
+    progress flag, GPUs per task, grouping, cost)."""
+    return run_sweep(
+        configs,
+        compute,
+        store,
+        executor=params["EXECUTOR"],
+        compute_missing=params["COMPUTE_MISSING"],
+        ray_address=params["RAY_ADDRESS"],
+        workers=params["WORKERS"],
+        **extra,
+    )
 
 
 def profile_sweep(study, profile: str, results_dir=None) -> tuple[ResultStore, list[dict]]:
@@ -133,15 +151,68 @@ def run_sweep(
     elif workers > 1 and units:
         _run_in_processes(units, compute_unit, store, workers, progress)
     # No bar at all when nothing is computed: a book build loads every record and shows none.
-    for unit in tqdm(
-        units,
+    bar = tqdm(
+        total=len(units),
         desc=f"{store.study}: units computed",
         unit="unit",
         disable=not progress or not units or executor == "ray" or workers > 1,
-    ):
+    )
+    # A unit another sweep is computing right now (its lock is held) waits
+    # until the others are done; then its record is usually there to load.
+    deferred = []
+    for unit in units:
+        if not _compute_unless_done(store, unit, compute_unit, wait=False):
+            deferred.append(unit)
+            continue
+        bar.update()
+    for unit in deferred:
+        _compute_unless_done(store, unit, compute_unit, wait=True)
+        bar.update()
+    bar.close()
+    return [store.load(config) for config in configs]
+
+
+def _compute_unless_done(store: ResultStore, unit: list[dict], compute_unit, wait: bool) -> bool:
+    """Compute and save ``unit`` unless its records exist, holding the
+    unit's lock file meanwhile, so that two sweeps over one results folder
+    (two processes sharing a machine's cores) never compute the same unit
+    twice. Without ``wait``, returns False when another process holds it."""
+    with _unit_lock(store, unit, wait) as held:
+        if not held:
+            return False
         if not all(store.exists(config) for config in unit):  # another process may have finished it
             _save_unit(store, unit, *_timed(compute_unit, unit, None))
-    return [store.load(config) for config in configs]
+    return True
+
+
+@contextlib.contextmanager
+def _unit_lock(store: ResultStore, unit: list[dict], wait: bool):
+    """An advisory lock (flock) on a file named by the unit's first
+    config's key, in this machine's temporary folder (the results tree
+    holds records only); the OS releases it when its holder exits, so a
+    killed sweep leaves no stale lock. Where flock does not exist
+    (Windows) every unit counts as free."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not on Linux or macOS
+        yield True
+        return
+    import hashlib
+    import tempfile
+
+    results = hashlib.sha256(str(store.folder.resolve()).encode()).hexdigest()[:16]
+    folder = Path(tempfile.gettempdir()) / "gobig-unit-locks" / results
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / f"{store.key(unit[0])}.lock", "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _compute_one(compute: Callable[[dict], tuple[dict, dict]], unit: list[dict]) -> list[tuple[dict, dict]]:

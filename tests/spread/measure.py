@@ -83,20 +83,12 @@ def unit_metrics(stacked: bool, nudge: int | None) -> dict:
 
 def sweep_metrics(stacked: bool) -> dict:
     """Mirrors test_a_stacked_sweep_gives_the_records_of_one_model_at_a_time."""
+    import yaml
+
     from gobig import mnist
 
-    tiny = {
-        **mnist.load_profile("smoke"),
-        "SEEDS": [0, 1],
-        "CAPACITY_SCALES": [1],
-        "MLP_WIDTHS": [],
-        "TRAINING_MODES": ["pgd"],
-        "TRAIN_SUBSET": 1000,
-        "ROBUST_EVAL_SUBSET": 200,
-        "LIPSCHITZ_POINTS": 100,
-        "BLOG_MODEL": False,
-        "CROSSCHECK": False,
-    }
+    # The very config the tests run (tests/spread/tiny_sweep.yaml).
+    tiny = {**mnist.load_profile("smoke"), **yaml.safe_load((Path(__file__).parent / "tiny_sweep.yaml").read_text())}
     with tempfile.TemporaryDirectory() as folder:
         records = mnist.run(
             {**tiny, "STACK_SEEDS": "always" if stacked else "never", "RESULTS_DIR": folder}, progress=False

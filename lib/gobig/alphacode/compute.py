@@ -18,7 +18,7 @@ from gobig.alphacode.pretrain import _gpt_config, _pretrain, _sample_batch
 from gobig.data import codecontests
 from gobig.runtime import peak_bf16_flops, provenance, set_seed
 from gobig.store import ResultStore
-from gobig.sweep import run_sweep
+from gobig.sweep import run_from_params
 
 # ---- the computation of one split ------------------------------------------
 
@@ -402,14 +402,4 @@ def run(values: dict, progress: bool = True) -> list[dict]:
     # Progress bars of several worker processes would interleave; the sweep shows one bar of units instead.
     computer = _Computer(Machine.from_params(params, progress=progress and params["WORKERS"] == 1))
     gpus_per_task = 1 if computer.device.type == "cuda" else 0
-    return run_sweep(
-        configs,
-        computer,
-        store,
-        executor=params["EXECUTOR"],
-        compute_missing=params["COMPUTE_MISSING"],
-        progress=progress,
-        ray_address=params["RAY_ADDRESS"],
-        gpus_per_task=gpus_per_task,
-        workers=params["WORKERS"],
-    )
+    return run_from_params(configs, computer, store, params, progress=progress, gpus_per_task=gpus_per_task)

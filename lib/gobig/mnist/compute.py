@@ -18,7 +18,7 @@ from gobig.models import build_model, num_params, to_device
 from gobig.params import ParameterError
 from gobig.runtime import provenance, resolve_device, set_seed
 from gobig.store import ResultStore
-from gobig.sweep import run_sweep
+from gobig.sweep import run_from_params
 from gobig.train import TrainingSetup, train_models
 
 
@@ -236,18 +236,15 @@ def run(values: dict, progress: bool = True) -> list[dict]:
     # CPU (already busy with one model) it costs 20-30% (benchmarks/stacked_training.py).
     stack = params["STACK_SEEDS"] == "always" or (params["STACK_SEEDS"] == "auto" and computer.device.type == "cuda")
     stacking = {"together": seedless, "compute_together": computer.compute_together} if stack else {}
-    return run_sweep(
+    return run_from_params(
         configs,
         computer,
         store,
-        executor=params["EXECUTOR"],
-        compute_missing=params["COMPUTE_MISSING"],
+        params,
         progress=progress,
-        ray_address=params["RAY_ADDRESS"],
         gpus_per_task=gpus_per_task,
         # Longest units first only where several run at once; one at a time, the
         # configs' order (smallest models first) finishes the most records soonest.
-        workers=params["WORKERS"],
         cost=training_cost if params["WORKERS"] > 1 or params["EXECUTOR"] == "ray" else None,
         **stacking,
     )
