@@ -4,6 +4,7 @@ computes every config of the chapter's parameters."""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import math
@@ -22,20 +23,50 @@ from gobig.sweep import run_from_params
 from gobig.train import TrainingSetup, train_models
 
 
-class _Computer:
-    """Computes one config; loads MNIST once, and only if something is missing."""
+@dataclasses.dataclass(frozen=True)
+class Machine:
+    """Where and how a config is computed. Nothing here changes a record's
+    numbers beyond float order (the device and compilation go into its
+    provenance), so none of it is part of a record's key; a config is the
+    computation's only other input."""
 
-    def __init__(self, params: dict, progress: bool):
-        self.params = params
-        self.progress = progress
-        self.device = resolve_device(params["DEVICE"])
+    device: torch.device
+    data_dir: str | None = None
+    download: bool = False
+    compile: bool = False
+    results_dir: str | None = None
+    progress: bool = False
+
+    #: The parameters a machine is made of (the sweep's own are in gobig.sweep).
+    PARAMETERS = ("DEVICE", "DATA_DIR", "DOWNLOAD", "COMPILE", "RESULTS_DIR")
+
+    @classmethod
+    def from_params(cls, params: dict, progress: bool = False) -> Machine:
+        return cls(
+            device=resolve_device(params["DEVICE"]),
+            data_dir=params["DATA_DIR"],
+            download=params["DOWNLOAD"],
+            compile=params["COMPILE"],
+            results_dir=params["RESULTS_DIR"],
+            progress=progress,
+        )
+
+
+class _Computer:
+    """Computes one config on a ``Machine``; loads MNIST once, and only if
+    something is missing."""
+
+    def __init__(self, machine: Machine):
+        self.machine = machine
+        self.progress = machine.progress
+        self.device = machine.device
         self._data = None
 
     def data(self):
         if self._data is None:
             from gobig.data.mnist import load_mnist
 
-            self._data = load_mnist(self.params["DATA_DIR"], self.device, download=self.params["DOWNLOAD"])
+            self._data = load_mnist(self.machine.data_dir, self.device, download=self.machine.download)
         return self._data
 
     def __call__(self, config: dict) -> tuple[dict, dict]:
@@ -61,7 +92,7 @@ class _Computer:
             models.append(to_device(build_model(config["family"], config["size"]), self.device))
         trained = [self.trained_record(config) for config in configs]
         seeds = [config["seed"] for config in configs]
-        compile_models = self.params["COMPILE"]
+        compile_models = self.machine.compile
         if all(record is not None for record in trained):
             for model, record in zip(models, trained):
                 checkpoints.load(model, self.checkpoint_folder(), record["checkpoint"]).to(self.device)
@@ -156,10 +187,10 @@ class _Computer:
     # ---- trained models: checkpoints keyed by the training config alone ----
 
     def checkpoint_folder(self):
-        return checkpoint_folder(self.params["RESULTS_DIR"])
+        return checkpoint_folder(self.machine.results_dir)
 
     def trained_record(self, config: dict) -> dict | None:
-        return trained_record(config, self.params["RESULTS_DIR"])
+        return trained_record(config, self.machine.results_dir)
 
     def save_trained(self, config: dict, model, history: list[dict]) -> None:
         key = training_key(config)
@@ -230,7 +261,7 @@ def run(values: dict, progress: bool = True) -> list[dict]:
                 "CROSSCHECK: True needs the torchattacks package (pip install torchattacks); install it or set CROSSCHECK=False"
             )
     # Progress bars of several worker processes would interleave; the sweep shows one bar of units instead.
-    computer = _Computer(params, progress and params["WORKERS"] == 1)
+    computer = _Computer(Machine.from_params(params, progress=progress and params["WORKERS"] == 1))
     gpus_per_task = 1 if computer.device.type == "cuda" else 0
     # Stacking pays on a GPU, where a small model alone leaves it idle; on a
     # CPU (already busy with one model) it costs 20-30% (benchmarks/stacked_training.py).
