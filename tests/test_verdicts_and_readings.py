@@ -650,3 +650,41 @@ def test_a_threshold_the_fit_puts_beyond_the_largest_model_is_inconclusive_not_r
     row = mnist.claims_table(records).set_index("claim").loc["10^5 parameters reach 90% robust accuracy"]
     assert row["verdict"] == "inconclusive", row.to_dict()
     assert "no model's seed mean reaches it" in row["measured"]
+
+
+def test_the_attack_gain_reading_is_pgds_accuracy_minus_the_worst_case(full_shaped_records):
+    staged = []
+    for r in full_shaped_records:
+        if r["result"]["mode"] == "pgd" and r["result"]["family"] == "madry":
+            r = {**r, "result": {**r["result"], "robust": [dict(x) for x in r["result"]["robust"]]}}
+            linf = r["result"]["robust"][0]
+            # The worst case is 2 points under PGD everywhere, 5 on scale 8's seed 1.
+            linf["pgd_accuracy"] = linf["accuracy"] + (
+                0.05 if (r["result"]["size"], r["result"]["seed"]) == (8, 1) else 0.02
+            )
+        staged.append(r)
+    sentence = readings.mnist_readings(staged)["attack_gain_reading"]
+    pgd_models = sum(r["result"]["mode"] == "pgd" for r in staged)
+    assert sentence == (
+        f"On the {pgd_models} adversarially trained models, the attacks after PGD-40 lower its robust accuracy by "
+        f"{(2 * (pgd_models - 1) + 5) / pgd_models:.1f} points on average and by at most 5.0 (madry 8, seed 1)"
+    )
+    assert readings.mnist_readings(full_shaped_records)["attack_gain_reading"].startswith(
+        "These records hold PGD's robust accuracy only"
+    )
+
+
+def test_chapter_1_glues_every_name_its_prose_shows():
+    """The names the chapter's markdown shows ({glue:text}`name`) are the
+    ones ``readings.mnist_glued`` returns for its committed default records."""
+    import json
+    from pathlib import Path
+
+    chapter = Path(__file__).parents[1] / "chapters" / "01_mnist_capacity.ipynb"
+    markdown = "".join(
+        "".join(cell["source"]) for cell in json.loads(chapter.read_text())["cells"] if cell["cell_type"] == "markdown"
+    )
+    shown = set(re.findall(r"\{glue(?::text)?\}`([a-z0-9_]+)", markdown))
+    params = mnist.validate_parameters({**mnist.load_profile(mnist.DEFAULT_PROFILE), "COMPUTE_MISSING": False})
+    glued = readings.mnist_glued(mnist.run(params, progress=False))
+    assert shown and shown <= set(glued), sorted(shown - set(glued))

@@ -47,6 +47,8 @@ from gobig.mnist.evaluation import (  # noqa: F401
     pairs_lower_bound,
 )
 from gobig.mnist.frames import (  # noqa: F401
+    crosscheck_frame,
+    crosscheck_table,
     devices,
     history_frame,
     mean_by_model,
@@ -54,6 +56,7 @@ from gobig.mnist.frames import (  # noqa: F401
     runs_frame,
     seed_mean_text,
     summary_frame,
+    training_recipe,
 )
 
 # Re-exported: chapters, tests, benchmarks, gpu/ and running sweeps use these as gobig.mnist.NAME.

@@ -119,6 +119,32 @@ def training_recipe(config: dict) -> str:
     )
 
 
+def crosscheck_frame(records: list[dict]) -> pd.DataFrame:
+    """The independent check of the attack: per model that ran it, our
+    PGD's robust accuracy beside torchattacks' PGD and APGD-CE on the same
+    images (rates; ``images`` is their count)."""
+    columns = ["model", "eps", "steps", "images", "gobig_pgd", "torchattacks_pgd", "torchattacks_apgd_ce"]
+    rows = [
+        {
+            "model": f"{r['result']['family']} s={r['result']['size']} ({r['result']['mode']}, seed {r['result']['seed']})",
+            **r["result"]["crosscheck"],
+        }
+        for r in records
+        if "crosscheck" in r["result"]
+    ]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def crosscheck_table(records: list[dict]) -> pd.DataFrame:
+    """``crosscheck_frame`` for the page: each accuracy with its exact 95%
+    interval on the attacked images."""
+    frame = crosscheck_frame(records)
+    attacks = ["gobig_pgd", "torchattacks_pgd", "torchattacks_apgd_ce"]
+    return frame.assign(
+        **{c: [intervals.format_rate(v, int(n)) for v, n in zip(frame[c], frame["images"])] for c in attacks}
+    )
+
+
 def robust_frame(records: list[dict]) -> pd.DataFrame:
     """One row per (model, norm, eps), including eps = 0 (clean accuracy)."""
     rows = []

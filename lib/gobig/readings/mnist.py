@@ -30,7 +30,80 @@ def mnist_readings(records: list[dict]) -> dict[str, str]:
         "lipschitz_reading": _lipschitz_change(madry),
         "tightness_reading": _attack_tightness(records),
         "collapse_reading": _collapse(mnist.claims_table(records)),
+        "attack_gain_reading": _attack_gain(runs),
+        "plain_reading": _plain_thresholds(runs),
     }
+
+
+def mnist_glued(records: list[dict]) -> dict:
+    """Every value chapter 1 glues, by name: its numbers and its reading
+    sentences, so the chapter glues them in one loop."""
+    from gobig import intervals, law
+
+    runs = mnist.runs_frame(records)
+    claims = mnist.claims_table(records)
+    crosscheck = mnist.crosscheck_frame(records)
+    pgd_runs = runs[runs["mode"] == "pgd"]
+    # The law's comparison in its own units when every record holds the scales (law.rescale_lipschitz).
+    bound = "spectral_bound_law" if pgd_runs["spectral_bound_law"].notna().all() else "spectral_bound"
+    values = {
+        "n_times_d": law.smooth_interpolation_params(law.MNIST_N, law.MNIST_D),
+        "num_runs": len(records),
+        "devices": ", ".join(mnist.devices(records)),
+        "law_n": int(runs["train_images"].max()),
+        "claims_supported": int((claims["verdict"] == "supported").sum()),
+        "claims_total": len(claims),
+        "below_law": int((pgd_runs[bound] < pgd_runs["law_lower_bound"]).sum()),
+        "pgd_run_count": len(pgd_runs),
+        **mnist_readings(records),
+    }
+    if not crosscheck.empty:
+        # In percentage points of robust accuracy.
+        values["pgd_agreement"] = float(100 * (crosscheck["gobig_pgd"] - crosscheck["torchattacks_pgd"]).abs().max())
+        values["apgd_gap"] = float(100 * (crosscheck["gobig_pgd"] - crosscheck["torchattacks_apgd_ce"]).max())
+    blog = runs[runs["family"] == "blog"]
+    if not blog.empty:
+        low, high = intervals.clopper_pearson(int(blog["clean_correct"].sum()), int(blog["clean_images"].sum()))
+        values["blog_accuracy"] = (
+            f"{intervals.seed_spread(blog['clean_accuracy'])} clean accuracy "
+            f"(exact 95% interval of the {len(blog)} seeds' pooled count {100 * low:.2f}-{100 * high:.2f}%)"
+        )
+        values["blog_train_images"] = int(blog["train_images"].iloc[0])
+    return values
+
+
+def _plain_thresholds(runs: pd.DataFrame) -> str:
+    """The blog's thresholds in its own word, accuracy: the smallest
+    naturally trained Madry model and what it reaches."""
+    natural = mnist.mean_by_model(runs, "madry", "natural")
+    if natural.empty:
+        return "No naturally trained Madry model is in these records, so the plain reading is not tested"
+    smallest = natural.iloc[0]
+    levels = [level for level in (0.90, 0.95) if smallest.clean_accuracy >= level]
+    reach = (
+        f"already passes {' and '.join(f'{level:.0%}' for level in levels)}"
+        if levels
+        else "reaches neither 90% nor 95%"
+    )
+    return (
+        f"Read as plain accuracy, the blog's own word, the smallest naturally trained network ({smallest.num_params:,.0f} parameters) "
+        f"{reach}: {mnist.seed_mean_text(smallest, 'clean_accuracy')} clean accuracy"
+    )
+
+
+def _attack_gain(runs: pd.DataFrame) -> str:
+    """How much the attacks after PGD-40 lower the adversarially trained
+    models' robust accuracy at eps 0.3 (per model: PGD-40's accuracy minus
+    the per-example worst case over every attack)."""
+    attacked = runs[(runs["mode"] != "natural") & runs["pgd_accuracy"].notna() & runs["robust_accuracy"].notna()]
+    if attacked.empty:
+        return "These records hold PGD's robust accuracy only: no stronger attack was run after it"
+    gain = 100 * (attacked["pgd_accuracy"] - attacked["robust_accuracy"])
+    worst = attacked.loc[gain.idxmax()]
+    return (
+        f"On the {len(attacked)} adversarially trained models, the attacks after PGD-40 lower its robust accuracy by "
+        f"{gain.mean():.1f} points on average and by at most {gain.max():.1f} ({worst.family} {worst['size']:g}, seed {worst.seed:g})"
+    )
 
 
 def _collapse(claims: pd.DataFrame) -> str:
