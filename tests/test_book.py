@@ -92,19 +92,25 @@ def chromium() -> str:
     )
 
 
+#: Chromium without a display, a sandbox, a GPU or the network: what every page load here uses.
+HEADLESS_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--disable-dev-shm-usage",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
+
+
 def dump_dom(chromium: str, page: Path, profile_dir: Path) -> str:
     """The page's DOM after Chromium loaded it (scripts run, nothing fetched from the network)."""
     command = [
         chromium,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--disable-dev-shm-usage",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
+        *HEADLESS_FLAGS,
         f"--user-data-dir={profile_dir}",
         "--dump-dom",
         page.as_uri(),
@@ -272,15 +278,7 @@ def measure_tables(chromium: str, page: Path, width: int, workdir: Path) -> dict
     )
     command = [
         chromium,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--disable-dev-shm-usage",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
+        *HEADLESS_FLAGS,
         f"--user-data-dir={workdir / 'profile'}",
         f"--window-size={max(width, 500) + 40},{height + 40}",
         # Run the page's scripts and the measurement before the DOM is dumped.

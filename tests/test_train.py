@@ -116,6 +116,24 @@ def test_stacking_refuses_mixed_architectures_and_miscounted_seeds(mnist_cpu):
         )
 
 
+def assert_same_sweep_records(first: list[dict], second: list[dict], lipschitz: bool) -> None:
+    """The tiny sweep's records agree key by key, their numbers within the
+    measured float-order spread of this very sweep (module docstring)."""
+    for one, other in zip(first, second, strict=True):
+        assert one["key"] == other["key"]
+        a, b = one["result"], other["result"]
+        assert a["clean_accuracy"] == pytest.approx(
+            b["clean_accuracy"], abs=measured_bound("sweep", "clean_accuracy", floor=2 / 10_000)
+        )
+        robust_bound = measured_bound("sweep", "robust_accuracy", floor=2 / 200)
+        assert [r["accuracy"] for r in a["robust"]] == pytest.approx(
+            [r["accuracy"] for r in b["robust"]], abs=robust_bound
+        )
+        if lipschitz:
+            lipschitz_bound = measured_bound("sweep", "lipschitz_local_mean", "rel")
+            assert a["lipschitz"]["local_mean"] == pytest.approx(b["lipschitz"]["local_mean"], rel=lipschitz_bound)
+
+
 @pytest.mark.smoke
 def test_a_stacked_sweep_gives_the_records_of_one_model_at_a_time(tmp_path):
     """Chapter 1 end to end: the seeds trained and attacked as one stack give
@@ -127,19 +145,7 @@ def test_a_stacked_sweep_gives_the_records_of_one_model_at_a_time(tmp_path):
     alone = mnist.run({**tiny, "STACK_SEEDS": "never", "RESULTS_DIR": str(tmp_path / "alone")}, progress=False)
     assert [r["provenance"].get("computed_together") for r in stacked] == [2, 2]
     assert [r["provenance"].get("computed_together") for r in alone] == [None, None]
-    for together, one in zip(stacked, alone):
-        assert together["key"] == one["key"]
-        a, b = together["result"], one["result"]
-        # PGD-trained: bounds from the measured float-order spread of this very sweep (module docstring).
-        assert a["clean_accuracy"] == pytest.approx(
-            b["clean_accuracy"], abs=measured_bound("sweep", "clean_accuracy", floor=2 / 10_000)
-        )
-        robust_bound = measured_bound("sweep", "robust_accuracy", floor=2 / 200)
-        assert [r["accuracy"] for r in a["robust"]] == pytest.approx(
-            [r["accuracy"] for r in b["robust"]], abs=robust_bound
-        )
-        lipschitz_bound = measured_bound("sweep", "lipschitz_local_mean", "rel")
-        assert a["lipschitz"]["local_mean"] == pytest.approx(b["lipschitz"]["local_mean"], rel=lipschitz_bound)
+    assert_same_sweep_records(stacked, alone, lipschitz=True)
 
 
 @pytest.mark.smoke
@@ -153,17 +159,8 @@ def test_a_compiled_sweep_gives_the_eager_records(tmp_path):
     compiled = mnist.run({**tiny, "COMPILE": True, "RESULTS_DIR": str(tmp_path / "compiled")}, progress=False)
     assert [r["provenance"]["compiled"] for r in eager] == [False, False]
     assert [r["provenance"]["compiled"] for r in compiled] == [True, True]
-    for one, other in zip(eager, compiled):
-        assert one["key"] == other["key"]
-        a, b = one["result"], other["result"]
-        # Compiled kernels sum in another order: the same measured float-order bounds as stacking's.
-        assert a["clean_accuracy"] == pytest.approx(
-            b["clean_accuracy"], abs=measured_bound("sweep", "clean_accuracy", floor=2 / 10_000)
-        )
-        robust_bound = measured_bound("sweep", "robust_accuracy", floor=2 / 200)
-        assert [r["accuracy"] for r in a["robust"]] == pytest.approx(
-            [r["accuracy"] for r in b["robust"]], abs=robust_bound
-        )
+    # Compiled kernels sum in another order: the same measured float-order bounds as stacking's.
+    assert_same_sweep_records(eager, compiled, lipschitz=False)
 
 
 def test_a_stack_computes_in_the_autocast_dtype_like_one_model():

@@ -19,24 +19,17 @@ def _modes(runs: pd.DataFrame) -> list[str]:
     return [mode for mode in MODE_ORDER if mode in set(runs["mode"])]
 
 
-def accuracy_vs_params(runs: pd.DataFrame, eps: float):
-    """Clean and l-inf robust accuracy against parameter count, per family
-    and training mode; bands are the spread over seeds."""
-    long = runs.melt(
-        id_vars=["family", "mode", "seed", "num_params"],
-        value_vars=["clean_accuracy", "robust_accuracy"],
-        var_name="metric",
-        value_name="accuracy",
-    )
-    long["metric"] = long["metric"].map({"clean_accuracy": "clean", "robust_accuracy": f"robust, eps={eps:g}"})
-    # Error bars, not bands: overlapping translucent bands blend into one colour.
-    grid = sns.relplot(
+def _per_family_lines(long: pd.DataFrame, runs: pd.DataFrame, y: str, style: str):
+    """One panel per model family: ``y`` against parameters, a line per
+    training mode and ``style``, error bars spanning the seeds (bars, not
+    bands: overlapping translucent bands blend into one colour)."""
+    return sns.relplot(
         data=long,
         x="num_params",
-        y="accuracy",
+        y=y,
         hue="mode",
         hue_order=_modes(runs),
-        style="metric",
+        style=style,
         col="family",
         kind="line",
         marker="o",
@@ -47,6 +40,19 @@ def accuracy_vs_params(runs: pd.DataFrame, eps: float):
         aspect=1.25,
         facet_kws={"sharex": False},
     )
+
+
+def accuracy_vs_params(runs: pd.DataFrame, eps: float):
+    """Clean and l-inf robust accuracy against parameter count, per family
+    and training mode; bands are the spread over seeds."""
+    long = runs.melt(
+        id_vars=["family", "mode", "seed", "num_params"],
+        value_vars=["clean_accuracy", "robust_accuracy"],
+        var_name="metric",
+        value_name="accuracy",
+    )
+    long["metric"] = long["metric"].map({"clean_accuracy": "clean", "robust_accuracy": f"robust, eps={eps:g}"})
+    grid = _per_family_lines(long, runs, y="accuracy", style="metric")
     grid.set(xscale="log", ylim=(-0.02, 1.02), xlabel="parameters")
     for axis in grid.axes.flat:
         for level in (0.9, 0.95):
@@ -81,23 +87,7 @@ def lipschitz_vs_params(runs: pd.DataFrame):
             "pairs_lower_bound": "pairs of training points (lower bound)",
         }
     )
-    grid = sns.relplot(
-        data=long,
-        x="num_params",
-        y="lipschitz",
-        hue="mode",
-        hue_order=_modes(runs),
-        style="estimate",
-        col="family",
-        kind="line",
-        marker="o",
-        errorbar=("pi", 100),
-        err_style="bars",
-        err_kws={"capsize": 3},
-        height=3.6,
-        aspect=1.25,
-        facet_kws={"sharex": False},
-    )
+    grid = _per_family_lines(long, runs, y="lipschitz", style="estimate")
     # The law's line spans each panel's own range of parameter counts, with
     # the n its models were trained on.
     for family, axis in grid.axes_dict.items():
