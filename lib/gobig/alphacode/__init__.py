@@ -29,9 +29,11 @@ The package's parts, each one job: ``params`` (parameters, profiles, the
 configs), ``compute`` (``_Computer``, ``run``), ``baseline`` (the pass
 matrix read per split), ``pretrain`` (the cached pre-trained models), ``configs`` (the typed,
 frozen configs and the machine context: what a record depends on),
-``frames`` (the chapter's tables), ``analysis`` (tests between splits, the
-verdict rule, the gap decomposition, the memorization test), ``claims``
-(the ledger's rows). Every name the chapter, the readings and the tests use
+``views`` (a record typed: ``views.from_record(record)`` gives a frozen
+``SplitRecord`` or ``CurveRecord`` and refuses an unknown shape), ``frames``
+(the chapter's tables), ``analysis`` (tests between
+splits, the verdict rule, the gap decomposition, the memorization test),
+``claims`` (the ledger's rows). Every name the chapter, the readings and the tests use
 is importable from ``gobig.alphacode``.
 """
 
@@ -121,4 +123,19 @@ from gobig.alphacode.pretrain import (  # noqa: F401
     _pretrain,
     _pretrain_uncached,
     _sample_batch,
+)
+from gobig.alphacode.views import (  # noqa: F401
+    BaselineCost,
+    BaselineSolve,
+    CurveRecord,
+    CurveRow,
+    ModelResult,
+    Outcome,
+    OutOfPeriod,
+    Split,
+    SplitRecord,
+    Trust,
+    from_record,
+    typed_records,
+    view,
 )
