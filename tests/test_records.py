@@ -180,3 +180,19 @@ def test_a_bare_alphacode_computation_has_a_view_without_key_or_device():
     bare = views.from_record({"config": record["config"], "result": record["result"]})
     assert (bare.key, bare.version, bare.device_name) == (None, None, None)
     assert bare.config.to_dict() == record["config"]
+
+
+def test_chapter_3_glues_from_the_views_what_the_book_shows():
+    """``alphacode.glued_values`` of the chapter's committed records is, name for
+    name and value for value, what the chapter's stored outputs glue
+    (tests/glued_values.json, checked against the notebook by test_glued_values)."""
+    from gobig import alphacode
+    from gobig.sweep import profile_records
+
+    records = profile_records(alphacode, alphacode.DEFAULT_PROFILE)
+    assert records is not None, "the chapter's default records are committed"
+    snapshot = json.loads((paths.ROOT / "tests" / "glued_values.json").read_text())["chapters/03_alphacode_split"]
+    glued = {name: repr(value) for name, value in alphacode.glued_values(records).items()}
+    assert glued == snapshot
+    # Typed or stored, the records give the same values.
+    assert alphacode.glued_values(alphacode.typed_records(records)) == alphacode.glued_values(records)

@@ -31,9 +31,10 @@ matrix read per split), ``pretrain`` (the cached pre-trained models), ``configs`
 frozen configs and the machine context: what a record depends on),
 ``views`` (a record typed: ``views.from_record(record)`` gives a frozen
 ``SplitRecord`` or ``CurveRecord`` and refuses an unknown shape), ``frames``
-(the chapter's tables), ``analysis`` (tests between
+(the chapter's tables, read through the views), ``analysis`` (tests between
 splits, the verdict rule, the gap decomposition, the memorization test),
-``claims`` (the ledger's rows). Every name the chapter, the readings and the tests use
+``claims`` (the ledger's rows), ``glued`` (``glued_values``: every name the
+chapter glues, with its value). Every name the chapter, the readings and the tests use
 is importable from ``gobig.alphacode``.
 """
 
@@ -77,6 +78,7 @@ from gobig.alphacode.configs import (  # noqa: F401
     SplitSpec,
 )
 from gobig.alphacode.frames import (  # noqa: F401
+    SAMPLE_COUNTS,
     _contest_order,
     _eligible,
     _per_problem_n_at_k,
@@ -92,11 +94,13 @@ from gobig.alphacode.frames import (  # noqa: F401
     format_count,
     nearest_frame,
     sampled_records,
+    samples_frame,
     solve_rate_vs_k,
     split_records,
     splits_frame,
     twin_density,
 )
+from gobig.alphacode.glued import MODEL_VALUES, glued_values  # noqa: F401
 
 # Re-exported: chapters, tests, benchmarks, gpu/ and running sweeps use these as gobig.alphacode.NAME.
 from gobig.alphacode.params import (  # noqa: F401
