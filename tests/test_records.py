@@ -4,12 +4,14 @@ version and config (gobig.store.config_key); no key was migrated."""
 
 import copy
 import json
+from dataclasses import asdict, fields
 
 import pytest
 
 from gobig import paths, registry
 from gobig.gpt3.views import Record, RecordShapeError, view
 from gobig.store import ResultStore, config_key
+from gobig.views import RecordShapeError as SharedRecordShapeError
 
 pytestmark = pytest.mark.unit
 
@@ -63,9 +65,134 @@ def test_the_view_refuses_a_record_it_does_not_know():
         Record.from_record(other)
 
 
+def test_both_views_raise_the_shared_record_shape_error():
+    assert RecordShapeError is SharedRecordShapeError
+
+
 def test_a_bare_computation_has_a_view_without_key_or_device():
     """Tests and readings view ``{"config", "result"}`` before it is stored."""
     record = json.loads(GPT3_RECORDS[0].read_text())
     bare = Record.from_record({"config": record["config"], "result": record["result"]})
     assert (bare.key, bare.version, bare.device_name) == (None, None, None)
     assert bare.config.key(record["version"]) == record["key"]
+
+
+# ---- chapter 3's typed records (gobig.alphacode.views) ----------------------------
+
+ALPHACODE_RECORDS = [path for entry, path in RECORDS if entry.name == "alphacode"]
+
+
+def _alphacode_record(kind: str, sampled: bool | None = None) -> dict:
+    """A committed chapter-3 record: the date curve's, or a split's (with a sampling model if asked)."""
+    for path in ALPHACODE_RECORDS:
+        record = json.loads(path.read_text())
+        if (record["config"]["split"] == "date-curve") != (kind == "curve"):
+            continue
+        model = record["result"].get("model")
+        if sampled is None or bool(model and "outcomes" in model) == sampled:
+            return record
+    raise LookupError(f"no committed alphacode record of kind {kind!r} (sampled {sampled})")
+
+
+@pytest.mark.parametrize("path", ALPHACODE_RECORDS, ids=lambda p: p.stem)
+def test_every_alphacode_record_has_a_typed_view_with_the_same_key(path):
+    from gobig import alphacode
+    from gobig.alphacode import views
+
+    record = json.loads(path.read_text())
+    typed = views.from_record(record)
+    curve = record["config"]["split"] == "date-curve"
+    assert isinstance(typed, views.CurveRecord if curve else views.SplitRecord)
+    assert isinstance(typed.config, alphacode.CurveConfig if curve else alphacode.SplitConfig)
+    assert typed.config.to_dict() == record["config"]
+    assert config_key(alphacode.STUDY, typed.version, typed.config.to_dict()) == record["key"] == typed.key
+    assert typed.device_name == record["provenance"]["device_name"]
+    result = record["result"]
+    if curve:
+        assert [row.to_dict() for row in typed.rows] == result["rows"]
+        assert typed.passes == {k: tuple(v) for k, v in result["passes"].items()}
+        assert (typed.out_of_period is None) == (result["out_of_period"] is None)
+        if typed.out_of_period:
+            assert [row.to_dict() for row in typed.out_of_period.rows] == result["out_of_period"]["rows"]
+            assert typed.out_of_period.trust_rule.tries == result["out_of_period"]["trust_rule"]["tries"]
+    else:
+        assert typed.split.name == result["split"]["name"] and list(typed.split.valid) == result["split"]["valid"]
+        assert [asdict(n) for n in typed.nearest] == result["nearest"]
+        assert typed.trusted() == [k for k, t in result["trust"].items() if t["trusted"]]
+        assert [b.valid for b in typed.baseline] == [b["valid"] for b in result["baseline"]]
+        assert asdict(typed.baseline_cost) == result["baseline_cost"]
+        assert (typed.model is None) == (result["model"] is None)
+        if typed.model:
+            assert typed.model.valid_loss_per_problem == result["model"]["valid_loss_per_problem"]
+            assert typed.sampled == ("outcomes" in result["model"])
+            if typed.sampled:
+                assert {k: asdict(o) for k, o in typed.model.outcomes.items()} == result["model"]["outcomes"]
+    assert views.view(typed) is typed
+
+
+def test_the_alphacode_outcome_is_the_judges_sample_outcome_field_for_field():
+    from gobig import judge
+    from gobig.alphacode import views
+
+    assert [f.name for f in fields(views.Outcome)] == [f.name for f in fields(judge.SampleOutcome)]
+
+
+@pytest.mark.parametrize(
+    "kind, sampled, change, message",
+    [
+        ("split", None, lambda r: r["result"].update(new_number=1.0), r"not known to the view \['new_number'\]"),
+        ("split", None, lambda r: r["result"].pop("timings"), r"missing \['timings'\]"),
+        ("split", None, lambda r: r["result"]["baseline"][0].pop("candidates"), r"baseline: missing \['candidates'\]"),
+        (
+            "split",
+            None,
+            lambda r: r["result"]["split"].update(fold=3),
+            r"split: missing \[\], not known to Split \['fold'\]",
+        ),
+        ("split", True, lambda r: r["result"]["model"].pop("outcomes"), r"model: missing \['outcomes'\]"),
+        ("split", True, lambda r: r["result"]["model"].update(beam=4), r"not known to ModelResult \['beam'\]"),
+        (
+            "split",
+            True,
+            lambda r: next(iter(r["result"]["model"]["outcomes"].values())).pop("correct"),
+            r"outcome of \S+: missing \['correct'\]",
+        ),
+        ("curve", None, lambda r: r["result"].pop("passes"), r"missing \['passes'\]"),
+        ("curve", None, lambda r: r["result"].update(bins=[]), r"not known to the view \['bins'\]"),
+        ("curve", None, lambda r: r["result"]["rows"][0].pop("similarity"), r"row: missing \['similarity'\]"),
+        ("curve", None, lambda r: r.update(study="gpt3"), "expected 'alphacode'"),
+    ],
+)
+def test_the_alphacode_view_refuses_a_record_it_does_not_know(kind, sampled, change, message):
+    from gobig.alphacode import views
+
+    record = copy.deepcopy(_alphacode_record(kind, sampled))
+    views.from_record(record)  # the committed record itself is read
+    change(record)
+    with pytest.raises(RecordShapeError, match=message):
+        views.from_record(record)
+
+
+def test_a_bare_alphacode_computation_has_a_view_without_key_or_device():
+    from gobig.alphacode import views
+
+    record = _alphacode_record("split")
+    bare = views.from_record({"config": record["config"], "result": record["result"]})
+    assert (bare.key, bare.version, bare.device_name) == (None, None, None)
+    assert bare.config.to_dict() == record["config"]
+
+
+def test_chapter_3_glues_from_the_views_what_the_book_shows():
+    """``alphacode.glued_values`` of the chapter's committed records is, name for
+    name and value for value, what the chapter's stored outputs glue
+    (tests/glued_values.json, checked against the notebook by test_glued_values)."""
+    from gobig import alphacode
+    from gobig.sweep import profile_records
+
+    records = profile_records(alphacode, alphacode.DEFAULT_PROFILE)
+    assert records is not None, "the chapter's default records are committed"
+    snapshot = json.loads((paths.ROOT / "tests" / "glued_values.json").read_text())["chapters/03_alphacode_split"]
+    glued = {name: repr(value) for name, value in alphacode.glued_values(records).items()}
+    assert glued == snapshot
+    # Typed or stored, the records give the same values.
+    assert alphacode.glued_values(alphacode.typed_records(records)) == alphacode.glued_values(records)

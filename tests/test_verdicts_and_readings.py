@@ -5,6 +5,8 @@ runs never reach: chapter 1 on records shaped like the full (GPU) profile's
 solves something or the loss shows the leak. These are what the chapters
 meet once the GPU records land, checked before they do."""
 
+import copy
+import json
 import re
 
 import numpy as np
@@ -585,12 +587,26 @@ def test_the_committed_collapse_runs_decide_the_collapse_row(full_shaped_records
     assert "from the first step" in row["why"] and row["measured"].startswith("scale 1: ")
 
 
+def _committed_alphacode(curve: bool) -> dict:
+    """A committed chapter-3 record (the date curve's or a split's): hand-made records take its shape."""
+    from gobig import paths
+
+    for path in sorted((paths.ROOT / "results" / "alphacode").glob("*.json")):
+        record = json.loads(path.read_text())
+        if (record["config"]["split"] == "date-curve") == curve:
+            return record
+    raise LookupError("no committed alphacode record")
+
+
 def _split_record(
     name: str, kind: str, train: list[str], valid: list[str], solved: set[str], groups: list[list[str]], cutoff=None
 ) -> dict:
+    """A split's record of the stored shape (``alphacode.views`` reads it), its
+    config a committed record's with this split."""
     crossing = [g for g in groups if set(g) & set(valid) and set(g) & set(train)]
+    committed = _committed_alphacode(curve=False)
     return {
-        "config": {"split": kind, "role": None, "splits": {"leak_threshold": 0.8}},
+        "config": {**committed["config"], "split": kind, "seed": None if cutoff else 0, "role": None},
         "provenance": {"device_name": "CPU"},
         "result": {
             "split": {
@@ -603,12 +619,39 @@ def _split_record(
             },
             "twin_groups": groups,
             "crossing_twin_groups": crossing,
-            "nearest": [{"valid": k, "statement_similarity": 0.9 if k in solved else 0.1} for k in valid],
+            "nearest": [
+                {
+                    "valid": k,
+                    "by_statement": train[0],
+                    "statement_similarity": 0.9 if k in solved else 0.1,
+                    "by_solution": None,
+                    "solution_similarity": None,
+                }
+                for k in valid
+            ],
             "trust": {k: {"trusted": True, "reason": ""} for k in valid},
-            "baseline": [{"valid": k, "solved": k in solved, "solved_by": ["x"] if k in solved else []} for k in valid],
+            "baseline": [
+                {
+                    "valid": k,
+                    "solved": k in solved,
+                    "solved_by": ["x"] if k in solved else [],
+                    "candidates": len(train),
+                    "test_runs": len(train),
+                }
+                for k in valid
+            ],
+            "baseline_cost": committed["result"]["baseline_cost"],
             "model": None,
+            "timings": {},
         },
     }
+
+
+def _curve_record(passes: dict[str, list[str]], valid_size: int) -> dict:
+    """The date curve's record of the stored shape, with these passes (all the randomization test reads)."""
+    committed = copy.deepcopy(_committed_alphacode(curve=True))
+    committed["result"].update(passes=passes, valid_size=valid_size)
+    return committed
 
 
 def test_the_cutoff_scan_counts_cutoffs_that_separate_a_twin_group():
@@ -628,11 +671,11 @@ def test_the_randomization_test_finds_a_temporal_split_without_the_twins_unusual
     for a, b in pairs:
         passes[a], passes[b] = [a, b], [a, b]
     temporal = _split_record("temporal", "temporal", keys[:30], keys[30:], set(), pairs, cutoff=31)
-    curve = {"config": {"split": "date-curve"}, "result": {"passes": passes, "valid_size": 10}}
+    curve = _curve_record(passes, valid_size=10)
     test = alphacode.randomization_test([temporal, curve], draws=2000)
     assert test["observed"] == 0 and test["p_value"] < 0.05 and test["mean"] > 20
     # Drop the twins: nothing is ever solved, and the temporal split is not unusual.
-    flat = {"config": {"split": "date-curve"}, "result": {"passes": {k: [k] for k in keys}, "valid_size": 10}}
+    flat = _curve_record({k: [k] for k in keys}, valid_size=10)
     assert alphacode.randomization_test([temporal, flat], draws=500)["p_value"] == 1.0
 
 

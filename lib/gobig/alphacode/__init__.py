@@ -29,9 +29,12 @@ The package's parts, each one job: ``params`` (parameters, profiles, the
 configs), ``compute`` (``_Computer``, ``run``), ``baseline`` (the pass
 matrix read per split), ``pretrain`` (the cached pre-trained models), ``configs`` (the typed,
 frozen configs and the machine context: what a record depends on),
-``frames`` (the chapter's tables), ``analysis`` (tests between splits, the
-verdict rule, the gap decomposition, the memorization test), ``claims``
-(the ledger's rows). Every name the chapter, the readings and the tests use
+``views`` (a record typed: ``views.from_record(record)`` gives a frozen
+``SplitRecord`` or ``CurveRecord`` and refuses an unknown shape), ``frames``
+(the chapter's tables, read through the views), ``analysis`` (tests between
+splits, the verdict rule, the gap decomposition, the memorization test),
+``claims`` (the ledger's rows), ``glued`` (``glued_values``: every name the
+chapter glues, with its value). Every name the chapter, the readings and the tests use
 is importable from ``gobig.alphacode``.
 """
 
@@ -75,6 +78,7 @@ from gobig.alphacode.configs import (  # noqa: F401
     SplitSpec,
 )
 from gobig.alphacode.frames import (  # noqa: F401
+    SAMPLE_COUNTS,
     _contest_order,
     _eligible,
     _per_problem_n_at_k,
@@ -90,11 +94,13 @@ from gobig.alphacode.frames import (  # noqa: F401
     format_count,
     nearest_frame,
     sampled_records,
+    samples_frame,
     solve_rate_vs_k,
     split_records,
     splits_frame,
     twin_density,
 )
+from gobig.alphacode.glued import MODEL_VALUES, glued_values  # noqa: F401
 
 # Re-exported: chapters, tests, benchmarks, gpu/ and running sweeps use these as gobig.alphacode.NAME.
 from gobig.alphacode.params import (  # noqa: F401
@@ -121,4 +127,19 @@ from gobig.alphacode.pretrain import (  # noqa: F401
     _pretrain,
     _pretrain_uncached,
     _sample_batch,
+)
+from gobig.alphacode.views import (  # noqa: F401
+    BaselineCost,
+    BaselineSolve,
+    CurveRecord,
+    CurveRow,
+    ModelResult,
+    Outcome,
+    OutOfPeriod,
+    Split,
+    SplitRecord,
+    Trust,
+    from_record,
+    typed_records,
+    view,
 )

@@ -56,7 +56,7 @@ def split_tests(frame: pd.DataFrame, main: str = "temporal") -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["comparison", "seed", "a", "b", "p_value"])
 
 
-def randomization_test(records: list[dict], draws: int = 10_000, seed: int = 0) -> dict:
+def randomization_test(records: list, draws: int = 10_000, seed: int = 0) -> dict:
     """How unusual is the temporal split's baseline rate among random splits
     of the same size? Redraws ``draws`` uniform validation sets from the
     pool and reads each one's baseline off the recorded pass matrix (trusted
@@ -66,10 +66,10 @@ def randomization_test(records: list[dict], draws: int = 10_000, seed: int = 0) 
     curve = curve_record(records)
     frame = splits_frame(records)
     temporal = frame[frame["split"] == "temporal"].iloc[0]
-    passes = {k: set(v) for k, v in curve["result"]["passes"].items()}
+    passes = {k: set(v) for k, v in curve.passes.items()}
     keys = sorted(passes)
     trusted = [k for k in keys if k in passes[k]]
-    size = curve["result"]["valid_size"]
+    size = curve.valid_size
     rng = np.random.default_rng(seed)
     observed = temporal["baseline_solved"] / temporal["trusted_valid"]
     rates = np.empty(draws)
@@ -151,7 +151,7 @@ def direction_magnitude_verdict(
 # ---- why our random-split rate is not 4.1% --------------------------------------
 
 
-def gap_frame(records: list[dict]) -> dict:
+def gap_frame(records: list) -> dict:
     """The random-split rate decomposed, measured on the random splits:
     rate = s * a + (1 - s) * b, with s the share of judged validation
     problems whose twin is in training, a the solve rate of those, b the
@@ -168,11 +168,11 @@ def gap_frame(records: list[dict]) -> dict:
     other = random[~random["twin_in_train"]]
     a_k, a_n = int(twin["baseline_solved_by"].notna().sum()), len(twin)
     b_k, b_n = int(other["baseline_solved_by"].notna().sum()), len(other)
-    first = split_records(records)[0]["result"]
-    pool = len(first["split"]["train"]) + len(first["split"]["valid"])
-    in_groups = sum(len(g) for g in first["twin_groups"])
+    first = split_records(records)[0]
+    pool = first.split.pool
+    in_groups = sum(len(g) for g in first.twin_groups)
     has_twin = random[random["has_twin"]]
-    f = len(first["split"]["valid"]) / pool
+    f = len(first.split.valid) / pool
     paper = PAPER[("baseline", "random")] / 100
     a, b = a_k / max(a_n, 1), b_k / max(b_n, 1)
     implied = (paper - b) / (a - b) if a > b else float("nan")
@@ -199,27 +199,27 @@ PAPER_TRAIN_PROBLEMS = 13_328
 # ---- the memorization test ---------------------------------------------------
 
 
-def memorization_frame(records: list[dict]) -> pd.DataFrame:
+def memorization_frame(records: list) -> pd.DataFrame:
     """Per validation problem, paired: its loss under the model fine-tuned
     on a random split, and under the model fine-tuned on the same split with
     the training copies of separated twins removed. ``leaked``: its twin was
     in the first model's training data. difference = without - with (> 0:
     the twin made the solution easier to predict)."""
-    by_name = {r["result"]["split"]["name"]: r for r in split_records(records)}
+    by_name = {r.name: r for r in split_records(records)}
     rows = []
     for name, record in by_name.items():
-        if record["result"]["split"]["kind"] != "random-untwinned":
+        if record.kind != "random-untwinned":
             continue
         base = by_name.get(name.removesuffix("-untwinned"))
-        if base is None or not base["result"]["model"]:
+        if base is None or not base.model:
             continue
-        with_twin = base["result"]["model"]["valid_loss_per_problem"]
-        without = record["result"]["model"]["valid_loss_per_problem"]
-        crossing = {k for g in base["result"]["crossing_twin_groups"] for k in g}
+        with_twin = base.model.valid_loss_per_problem
+        without = record.model.valid_loss_per_problem
+        crossing = base.crossing()
         for key in sorted(set(with_twin) & set(without)):
             rows.append(
                 {
-                    "split": base["result"]["split"]["name"],
+                    "split": base.name,
                     "problem": key,
                     "leaked": key in crossing,
                     "loss_with": with_twin[key],
@@ -230,7 +230,7 @@ def memorization_frame(records: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["split", "problem", "leaked", "loss_with", "loss_without", "difference"])
 
 
-def memorization_summary(records: list[dict], level: float = LEVEL, draws: int = 10_000) -> pd.DataFrame:
+def memorization_summary(records: list, level: float = LEVEL, draws: int = 10_000) -> pd.DataFrame:
     """Mean paired difference with a percentile bootstrap interval over
     problems, and an exact two-sided sign test, for leaked problems and for
     the others (the control: the same models, no twin involved); plus each
@@ -263,20 +263,20 @@ def memorization_summary(records: list[dict], level: float = LEVEL, draws: int =
     )
 
 
-def losses_frame(records: list[dict]) -> pd.DataFrame:
+def losses_frame(records: list) -> pd.DataFrame:
     """Training and validation loss of every fine-tuned model."""
     rows = []
     for record in split_records(records):
-        model = record["result"]["model"]
+        model = record.model
         if model:
             rows.append(
                 {
-                    "split": record["result"]["split"]["name"],
-                    "role": record["config"]["role"],
-                    "train_loss": model.get("train_loss", float("nan")),
-                    "valid_loss": model["valid_loss"],
-                    "valid_loss_before": model["valid_loss_before"],
-                    "steps": record["config"]["model"]["finetune_steps"],
+                    "split": record.name,
+                    "role": record.role,
+                    "train_loss": model.train_loss,
+                    "valid_loss": model.valid_loss,
+                    "valid_loss_before": model.valid_loss_before,
+                    "steps": record.config.model.finetune_steps,
                 }
             )
     return pd.DataFrame(rows)

@@ -18,6 +18,7 @@ from gobig.alphacode.frames import (
     splits_frame,
 )
 from gobig.alphacode.params import ALPHA, PAPER, PAPER_MODEL
+from gobig.alphacode.views import typed_records
 
 # ---- the claims ---------------------------------------------------------------------
 
@@ -37,12 +38,14 @@ def _row(claim: str, source: str, measured: str, verdict: str, why: str) -> dict
     return {"claim": claim, "source": source, "measured": measured, "verdict": verdict, "why": why}
 
 
-def claims_table(records: list[dict]) -> pd.DataFrame:
+def claims_table(records: list) -> pd.DataFrame:
     """AlphaCode's Appendix B.3 claims with our numbers and a verdict each,
     then the second blog post's sentences, in the ledger's columns (claim,
     source, measured, verdict, why). Verdicts follow
     ``direction_magnitude_verdict`` where a claim has a direction and a size."""
+    records = typed_records(records)
     frame = splits_frame(records)
+    samples_per_problem = records[0].config.model.samples_per_problem
     temporal = (
         frame[frame["split"] == "temporal"].iloc[0]
         if (frame["split"] == "temporal").any()
@@ -90,7 +93,7 @@ def claims_table(records: list[dict]) -> pd.DataFrame:
             f"submitting training solutions solves {PAPER[('baseline', 'random')]}% of validation problems on a random split and 0% on a temporal split",
             f"Li et al. 2022, App. B.3 (the numbers as {SOURCES['references'].split(';')[0]})",
             f"temporal {temporal['baseline_rate']:.1f}% [{temporal['baseline_low']:.1f}, {temporal['baseline_high']:.1f}] ({temporal['baseline_solved']}/{temporal['trusted_valid']}); "
-            f"random {_rates(frame, 'random', 'baseline_rate')} (95% Clopper–Pearson); protocol: {cost['protocol']}",
+            f"random {_rates(frame, 'random', 'baseline_rate')} (95% Clopper–Pearson); protocol: {cost.protocol}",
             verdict,
             why + "; the size is the pool's: see the chapter's decomposition of the gap",
         )
@@ -99,7 +102,7 @@ def claims_table(records: list[dict]) -> pd.DataFrame:
     # 3. The model.
     sampled = frame[frame["role"] == "sample"]
     if len(sampled[sampled["kind"] == "random"]) and not len(sampled[sampled["split"] == main]):
-        model = sampled_records(records)[0]["result"]["model"]
+        model = sampled_records(records)[0].model
         r = sampled[sampled["kind"] == "random"]
         solved, judged = int(r["model_solved"].sum()), int(r["trusted_valid"].sum())
         rows.append(
@@ -107,7 +110,7 @@ def claims_table(records: list[dict]) -> pd.DataFrame:
                 f"a 1B model solves {PAPER[('model', 'random')]}% of validation problems on a random split and 0% on a temporal split",
                 "Li et al. 2022, App. B.3; blog",
                 f"problems with a correct sample on the random split(s): {solved}/{judged} (95% CI up to {_rate(solved, judged)[2]:.1f}%); the temporal split was not sampled in this run "
-                f"({format_count(model['parameters'])} parameters, {records[0]['config']['model']['samples_per_problem']} samples per problem vs {PAPER_MODEL})",
+                f"({format_count(model.parameters)} parameters, {samples_per_problem} samples per problem vs {PAPER_MODEL})",
                 "inconclusive" if solved == 0 else "pending",
                 "solving nothing on the random split, the model cannot show the random split's advantage whatever the temporal split does"
                 if solved == 0
@@ -118,7 +121,7 @@ def claims_table(records: list[dict]) -> pd.DataFrame:
         verdict, why = direction_magnitude_verdict(
             sampled, "model_solved", "trusted_valid", PAPER[("model", "random")], PAPER[("model", "temporal")], main
         )
-        model = sampled_records(records)[0]["result"]["model"]
+        model = sampled_records(records)[0].model
         s_t = sampled[sampled["split"] == main].iloc[0]
         rows.append(
             _row(
@@ -129,7 +132,7 @@ def claims_table(records: list[dict]) -> pd.DataFrame:
                     f"{r['model_solved']:.0f}/{r['trusted_valid']}"
                     for _, r in sampled[sampled["kind"] == "random"].iterrows()
                 )
-                + f" ({format_count(model['parameters'])} parameters, {records[0]['config']['model']['samples_per_problem']} samples per problem vs {PAPER_MODEL})",
+                + f" ({format_count(model.parameters)} parameters, {samples_per_problem} samples per problem vs {PAPER_MODEL})",
                 verdict,
                 why + "; a model this small solving nothing cannot show a difference of 0.8 points",
             )
@@ -169,7 +172,7 @@ def claims_table(records: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows + post_claims(frame, records))
 
 
-def post_claims(frame: pd.DataFrame, records: list[dict]) -> list[dict]:
+def post_claims(frame: pd.DataFrame, records: list) -> list[dict]:
     """The second blog post's checkable sentences ("Deepmind does code –
     part 1: the data"), read line by line, against what could be retrieved."""
     blog = "blog post 2"
@@ -254,17 +257,15 @@ def post_claims(frame: pd.DataFrame, records: list[dict]) -> list[dict]:
     ]
 
 
-def cutoff_scan(records: list[dict]) -> dict:
+def cutoff_scan(records: list) -> dict:
     """At how many of the possible contest-id cutoffs would an id split
     separate a twin group (a member on each side)? The temporal-cut variant
     shows this at the chapter's cutoff; the scan shows how often it could."""
-    result = split_records(records)[0]["result"]
-    ids = sorted({int(k.split("_")[0]) for k in result["split"]["train"] + result["split"]["valid"]})
-    groups = [[int(k.split("_")[0]) for k in g] for g in result["twin_groups"]]
+    first = split_records(records)[0]
+    ids = sorted({int(k.split("_")[0]) for k in first.split.train + first.split.valid})
+    groups = [[int(k.split("_")[0]) for k in g] for g in first.twin_groups]
     separated = [sum(min(g) < c <= max(g) for g in groups) for c in ids[1:]]
-    temporal = next(
-        r["result"]["split"]["cutoff"] for r in split_records(records) if r["result"]["split"]["cutoff"] is not None
-    )
+    temporal = next(r.split.cutoff for r in split_records(records) if r.split.cutoff is not None)
     return {
         "cutoffs": len(separated),
         "separating": sum(s > 0 for s in separated),

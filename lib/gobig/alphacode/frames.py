@@ -1,27 +1,32 @@
 """Chapter 3's tables: split rates with exact intervals, solve rate against k,
-nearest neighbours, exclusions, the date curve and its bins."""
+nearest neighbours, exclusions, the date curve and its bins. Each takes the
+records as stored or typed (``alphacode.views``) and reads them typed."""
 
 from __future__ import annotations
+
+from dataclasses import asdict
 
 import numpy as np
 import pandas as pd
 
 from gobig import passk
 from gobig.alphacode.params import KINDS, LEVEL
+from gobig.alphacode.views import BaselineCost, CurveRecord, SplitRecord, typed_records
 
 # ---- tables for the chapter ---------------------------------------------------
 
 
-def split_records(records: list[dict]) -> list[dict]:
-    """The records of splits (not the date curve), in table order (kinds
-    as in KINDS, then seed), whatever order they were loaded in."""
+def split_records(records: list) -> list[SplitRecord]:
+    """The records of splits (not the date curve), typed, in table order
+    (kinds as in KINDS, then seed), whatever order they were loaded in."""
     order = list(KINDS)
-    chosen = [r for r in records if r["config"]["split"] != "date-curve"]
-    return sorted(chosen, key=lambda r: (order.index(r["result"]["split"]["kind"]), r["result"]["split"]["seed"] or 0))
+    chosen = [r for r in typed_records(records) if isinstance(r, SplitRecord)]
+    return sorted(chosen, key=lambda r: (order.index(r.kind), r.split.seed or 0))
 
 
-def curve_record(records: list[dict]) -> dict | None:
-    return next((r for r in records if r["config"]["split"] == "date-curve"), None)
+def curve_record(records: list) -> CurveRecord | None:
+    """The date curve's record, typed (None when the records hold none)."""
+    return next((r for r in typed_records(records) if isinstance(r, CurveRecord)), None)
 
 
 def _rate(successes: int, trials: int, level: float = LEVEL) -> tuple[float, float, float]:
@@ -32,33 +37,32 @@ def _rate(successes: int, trials: int, level: float = LEVEL) -> tuple[float, flo
     return 100 * successes / trials, 100 * low, 100 * high
 
 
-def _eligible(record: dict) -> list[str]:
-    return [k for k, t in record["result"]["trust"].items() if t["trusted"]]
+def _eligible(record) -> list[str]:
+    return split_records([record])[0].trusted()
 
 
-def splits_frame(records: list[dict], leak_threshold: float | None = None) -> pd.DataFrame:
+def splits_frame(records: list, leak_threshold: float | None = None) -> pd.DataFrame:
     """One row per split: sizes, twins across the split, near-duplicate
     share and baseline solve rate (percent, 95% Clopper–Pearson intervals),
     and the model's numbers where the split has a model."""
     rows = []
     for record in split_records(records):
-        result = record["result"]
-        threshold = leak_threshold or record["config"]["splits"]["leak_threshold"]
-        nearest = result["nearest"]
-        solved = sum(b["solved"] for b in result["baseline"])
-        judged = len(result["baseline"])
-        near = sum(n["statement_similarity"] >= threshold for n in nearest)
+        threshold = leak_threshold or record.config.splits.leak_threshold
+        nearest = record.nearest
+        solved = sum(b.solved for b in record.baseline)
+        judged = len(record.baseline)
+        near = sum(n.statement_similarity >= threshold for n in nearest)
         base, base_lo, base_hi = _rate(solved, judged)
         share, share_lo, share_hi = _rate(near, len(nearest))
-        model = result["model"] or {}
+        model = record.model
         row = {
-            "split": result["split"]["name"],
-            "kind": result["split"]["kind"],
-            "variant": KINDS[result["split"]["kind"]],
-            "seed": result["split"]["seed"],
-            "train": len(result["split"]["train"]),
-            "valid": len(result["split"]["valid"]),
-            "crossing_twins": len(result["crossing_twin_groups"]),
+            "split": record.name,
+            "kind": record.kind,
+            "variant": KINDS[record.kind],
+            "seed": record.split.seed,
+            "train": len(record.split.train),
+            "valid": len(record.split.valid),
+            "crossing_twins": len(record.crossing_twin_groups),
             "near_duplicates": int(near),
             "near_duplicate_share": share,
             "near_duplicate_low": share_lo,
@@ -68,24 +72,24 @@ def splits_frame(records: list[dict], leak_threshold: float | None = None) -> pd
             "baseline_rate": base,
             "baseline_low": base_lo,
             "baseline_high": base_hi,
-            "role": record["config"]["role"] or "",
-            "train_loss": model.get("train_loss", float("nan")),
-            "valid_loss": model.get("valid_loss", float("nan")),
+            "role": record.role or "",
+            "train_loss": model.train_loss if model else float("nan"),
+            "valid_loss": model.valid_loss if model else float("nan"),
             "model_solved": float("nan"),
             "model_rate": float("nan"),
             "model_low": float("nan"),
             "model_high": float("nan"),
             "model_pass_at_k": float("nan"),
-            "device": record["provenance"]["device_name"],
+            "device": record.device_name,
         }
-        if model.get("outcomes") is not None:
+        if record.sampled:
             # 1@k per problem is 0 or 1 when k equals the samples drawn only if
             # one submission is chosen among those passing the public tests; its
             # mean is a rate of problems, the interval exact on the problems
             # with any correct sample (a lower-bound count).
-            rates = _per_problem_n_at_k(record, n=1, k=record["config"]["model"]["samples_per_problem"])
-            pass_k = _per_problem_pass_at_k(record, record["config"]["model"]["samples_per_problem"])
-            any_correct = int(sum(o["correct"] > 0 for o in model["outcomes"].values()))
+            rates = _per_problem_n_at_k(record, n=1, k=record.config.model.samples_per_problem)
+            pass_k = _per_problem_pass_at_k(record, record.config.model.samples_per_problem)
+            any_correct = int(sum(o.correct > 0 for o in model.outcomes.values()))
             _, low, high = _rate(any_correct, len(rates))
             row.update(
                 model_solved=any_correct,
@@ -98,36 +102,47 @@ def splits_frame(records: list[dict], leak_threshold: float | None = None) -> pd
     return pd.DataFrame(rows)
 
 
-def _per_problem_n_at_k(record: dict, n: int, k: int) -> np.ndarray:
-    outcomes = record["result"]["model"]["outcomes"]
-    return np.array([passk.n_at_k(o["samples"], o["public_passing"], o["correct"], n, k) for o in outcomes.values()])
+def _per_problem_n_at_k(record: SplitRecord, n: int, k: int) -> np.ndarray:
+    outcomes = record.model.outcomes
+    return np.array([passk.n_at_k(o.samples, o.public_passing, o.correct, n, k) for o in outcomes.values()])
 
 
-def _per_problem_pass_at_k(record: dict, k: int) -> np.ndarray:
-    outcomes = record["result"]["model"]["outcomes"]
-    return np.array([passk.pass_at_k(o["samples"], o["correct"], k) for o in outcomes.values()])
+def _per_problem_pass_at_k(record: SplitRecord, k: int) -> np.ndarray:
+    outcomes = record.model.outcomes
+    return np.array([passk.pass_at_k(o.samples, o.correct, k) for o in outcomes.values()])
 
 
-def sampled_records(records: list[dict]) -> list[dict]:
+def sampled_records(records: list) -> list[SplitRecord]:
     """Split records with a model that sampled programs."""
-    return [
-        r for r in split_records(records) if r["result"]["model"] and r["result"]["model"].get("outcomes") is not None
-    ]
+    return [r for r in split_records(records) if r.sampled]
 
 
-def solve_rate_vs_k(records: list[dict], submissions: list[int] | None = None) -> pd.DataFrame:
+#: The columns of ``samples_frame``: counts of samples, summed over a split's judged problems.
+SAMPLE_COUNTS = ["samples", "syntax_ok", "unique", "public_passing", "correct"]
+
+
+def samples_frame(records: list) -> pd.DataFrame:
+    """Per sampled split, its samples' outcomes summed over its judged problems."""
+    outcomes = pd.DataFrame(
+        [{"split": r.name, **asdict(o)} for r in sampled_records(records) for o in r.model.outcomes.values()],
+        columns=["split", *SAMPLE_COUNTS],
+    )
+    return outcomes.groupby("split", sort=False)[SAMPLE_COUNTS].sum().reset_index()
+
+
+def solve_rate_vs_k(records: list, submissions: list[int] | None = None) -> pd.DataFrame:
     """n@k and pass@k for k = 1, 2, 4, ... K, per split with samples (percent)."""
     rows = []
     for record in sampled_records(records):
-        K = record["config"]["model"]["samples_per_problem"]
+        K = record.config.model.samples_per_problem
         ks = sorted({2**i for i in range(int(np.log2(K)) + 1)} | {K})
-        for n in submissions or record["config"]["model"]["submissions"]:
+        for n in submissions or record.config.model.submissions:
             for k in ks:
                 rate = _per_problem_n_at_k(record, min(n, k), k)
                 rows.append(
                     {
-                        "split": record["result"]["split"]["name"],
-                        "kind": record["result"]["split"]["kind"],
+                        "split": record.name,
+                        "kind": record.kind,
                         "metric": f"{n}@k",
                         "k": k,
                         "solve_rate": 100 * float(rate.mean()) if rate.size else float("nan"),
@@ -137,8 +152,8 @@ def solve_rate_vs_k(records: list[dict], submissions: list[int] | None = None) -
             rate = _per_problem_pass_at_k(record, k)
             rows.append(
                 {
-                    "split": record["result"]["split"]["name"],
-                    "kind": record["result"]["split"]["kind"],
+                    "split": record.name,
+                    "kind": record.kind,
                     "metric": "pass@k",
                     "k": k,
                     "solve_rate": 100 * float(rate.mean()) if rate.size else float("nan"),
@@ -147,50 +162,46 @@ def solve_rate_vs_k(records: list[dict], submissions: list[int] | None = None) -
     return pd.DataFrame(rows)
 
 
-def nearest_frame(records: list[dict]) -> pd.DataFrame:
+def nearest_frame(records: list) -> pd.DataFrame:
     """Every validation problem's nearest training problem, per split."""
     rows = []
     for record in split_records(records):
-        result = record["result"]
-        solved_by = {b["valid"]: (b["solved_by"][0] if b["solved_by"] else None) for b in result["baseline"]}
-        crossing = {k for g in result["crossing_twin_groups"] for k in g}
-        twins = {k for g in result["twin_groups"] for k in g}
-        losses = (result["model"] or {}).get("valid_loss_per_problem", {})
-        for n in result["nearest"]:
+        solved_by = {b.valid: (b.solved_by[0] if b.solved_by else None) for b in record.baseline}
+        crossing = record.crossing()
+        twins = {k for g in record.twin_groups for k in g}
+        losses = record.model.valid_loss_per_problem if record.model else {}
+        for n in record.nearest:
             rows.append(
                 {
-                    "split": result["split"]["name"],
-                    "kind": result["split"]["kind"],
-                    **n,
-                    "has_twin": n["valid"] in twins,
-                    "twin_in_train": n["valid"] in crossing,
-                    "trusted": result["trust"][n["valid"]]["trusted"],
-                    "baseline_solved_by": solved_by.get(n["valid"]),
-                    "valid_loss": losses.get(n["valid"]),
+                    "split": record.name,
+                    "kind": record.kind,
+                    **asdict(n),
+                    "has_twin": n.valid in twins,
+                    "twin_in_train": n.valid in crossing,
+                    "trusted": record.trust[n.valid].trusted,
+                    "baseline_solved_by": solved_by.get(n.valid),
+                    "valid_loss": losses.get(n.valid),
                 }
             )
     return pd.DataFrame(rows)
 
 
-def crossing_frame(
-    records: list[dict], kinds: tuple[str, ...] = ("temporal", "temporal-cut", "random")
-) -> pd.DataFrame:
+def crossing_frame(records: list, kinds: tuple[str, ...] = ("temporal", "temporal-cut", "random")) -> pd.DataFrame:
     """The twin pairs that a split puts on both sides, and what happened to them."""
     rows = []
     for record in split_records(records):
-        result = record["result"]
-        if result["split"]["kind"] not in kinds:
+        if record.kind not in kinds:
             continue
-        valid = set(result["split"]["valid"])
-        solved_by = {b["valid"]: b["solved_by"] for b in result["baseline"]}
-        for group in result["crossing_twin_groups"]:
+        valid = set(record.split.valid)
+        solved_by = {b.valid: b.solved_by for b in record.baseline}
+        for group in record.crossing_twin_groups:
             for key in sorted(set(group) & valid):
                 rows.append(
                     {
-                        "split": result["split"]["name"],
+                        "split": record.name,
                         "validation problem": key,
                         "twin in training": ", ".join(sorted(set(group) - valid)),
-                        "trusted": result["trust"][key]["trusted"],
+                        "trusted": record.trust[key].trusted,
                         "solved by baseline": bool(solved_by.get(key)),
                     }
                 )
@@ -199,15 +210,15 @@ def crossing_frame(
     )
 
 
-def exclusions_frame(records: list[dict]) -> pd.DataFrame:
+def exclusions_frame(records: list) -> pd.DataFrame:
     """Problems of the pool that no solve rate counts, and why (the judge
     trusts a problem when its own solution passes all its tests)."""
     rows, seen = [], set()
     for record in split_records(records):
-        for key, trust in record["result"]["trust"].items():
-            if not trust["trusted"] and key not in seen:
+        for key, trust in record.trust.items():
+            if not trust.trusted and key not in seen:
                 seen.add(key)
-                rows.append({"problem": key, "reason": trust["reason"]})
+                rows.append({"problem": key, "reason": trust.reason})
     return (
         pd.DataFrame(rows, columns=["problem", "reason"])
         .sort_values("problem", key=lambda s: s.map(_contest_order))
@@ -220,27 +231,26 @@ def _contest_order(key: str) -> tuple[int, str]:
     return int(contest), index
 
 
-def baseline_cost(records: list[dict]) -> dict:
+def baseline_cost(records: list) -> BaselineCost:
     """The full baseline's cost, as the pass matrix recorded it."""
-    return split_records(records)[0]["result"]["baseline_cost"]
+    return split_records(records)[0].baseline_cost
 
 
 # ---- the date curve -------------------------------------------------------------
 
 
-def curve_frame(records: list[dict]) -> pd.DataFrame:
+def curve_frame(records: list) -> pd.DataFrame:
     """The date curve's per-problem rows (pool and out-of-period)."""
     record = curve_record(records)
     if record is None:
         return pd.DataFrame()
-    rows = list(record["result"]["rows"])
-    later = record["result"]["out_of_period"]
-    if later:
-        rows += later["rows"]
-    return pd.DataFrame(rows)
+    rows = list(record.rows)
+    if record.out_of_period:
+        rows += record.out_of_period.rows
+    return pd.DataFrame([row.to_dict() for row in rows])
 
 
-def curve_bins(records: list[dict]) -> pd.DataFrame:
+def curve_bins(records: list) -> pd.DataFrame:
     """The date curve binned by contest id: equal-count bins of the pool,
     split at the cutoff so no bin straddles it, and the out-of-period
     problems as their own bin. Near-duplicate share and baseline solve rate
@@ -249,8 +259,8 @@ def curve_bins(records: list[dict]) -> pd.DataFrame:
     frame = curve_frame(records)
     if frame.empty:
         return frame
-    bins = record["config"]["date_bins"]
-    cutoff = record["result"]["cutoff"]
+    bins = record.config.date_bins
+    cutoff = record.cutoff
     pool = frame[frame["side"] != "out of period"].copy()
     before = pool[pool["contest_id"] < cutoff]
     after = pool[pool["contest_id"] >= cutoff]
@@ -295,10 +305,10 @@ def curve_bins(records: list[dict]) -> pd.DataFrame:
     )
 
 
-def twin_density(records: list[dict]) -> str:
+def twin_density(records: list) -> str:
     """How many twin groups the problem pool holds, e.g. "28 groups among 300 problems"."""
-    result = split_records(records)[0]["result"]
-    return f"{len(result['twin_groups'])} groups among {len(result['split']['train']) + len(result['split']['valid'])} problems"
+    record = split_records(records)[0]
+    return f"{len(record.twin_groups)} groups among {record.split.pool} problems"
 
 
 def format_count(n: float) -> str:

@@ -8,7 +8,8 @@ The view reads; it never changes what is stored: ``Config.to_dict()`` is
 the stored config exactly, so ``Record.from_record(r).config.key(version)``
 is the record's key (tests/test_records.py checks every committed record).
 JSON numbers are decoded as ``gobig.jsonnum`` stores them (``"inf"``,
-``None`` for NaN).
+``None`` for NaN). The shape checks and ``RecordShapeError`` are
+``gobig.views``'s, shared with chapter 3's view.
 """
 
 from __future__ import annotations
@@ -18,19 +19,8 @@ from dataclasses import dataclass, field, fields
 
 from gobig.fitting import Fit
 from gobig.jsonnum import from_json_number
-
-
-class RecordShapeError(ValueError):
-    """A record's fields are not the ones this view reads."""
-
-
-def _exact_fields(cls, data: dict, where: str) -> None:
-    """``data`` has exactly the keys ``cls`` stores (a view must not drop a
-    field silently, nor invent one)."""
-    stored = {f.metadata.get("key", f.name) for f in fields(cls) if not f.metadata.get("derived")}
-    missing, extra = sorted(stored - set(data)), sorted(set(data) - stored)
-    if missing or extra:
-        raise RecordShapeError(f"{where}: missing {missing}, not known to {cls.__name__} {extra}")
+from gobig.views import RecordShapeError, check_record
+from gobig.views import exact_fields as _exact_fields
 
 
 def _number(value) -> float:
@@ -266,14 +256,7 @@ class Record:
     def from_record(cls, record: dict) -> Record:
         """The typed view of a stored record; a record of another study, or of
         a shape this view does not know, is refused with what differs."""
-        if record.get("study", "gpt3") != "gpt3":
-            raise RecordShapeError(f"record {record.get('key')}: study {record.get('study')!r}, expected 'gpt3'")
-        result = record["result"]
-        missing, extra = sorted(set(cls.RESULT_FIELDS) - set(result)), sorted(set(result) - set(cls.RESULT_FIELDS))
-        if missing or extra:
-            raise RecordShapeError(
-                f"record {record.get('key')}: result missing {missing}, not known to the view {extra}"
-            )
+        result = check_record(record, "gpt3", cls.RESULT_FIELDS)
         return cls(
             key=record.get("key"),
             version=record.get("version"),

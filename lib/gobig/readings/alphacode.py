@@ -11,8 +11,9 @@ from gobig import alphacode, passk
 MIN_PAIRS = 5
 
 
-def alphacode_readings(records: list[dict]) -> dict[str, str]:
-    """Chapter 3's sentences that read its results."""
+def alphacode_readings(records: list) -> dict[str, str]:
+    """Chapter 3's sentences that read its results (records stored or typed)."""
+    records = alphacode.typed_records(records)
     frame = alphacode.splits_frame(records)
     nearest = alphacode.nearest_frame(records)
     claims = alphacode.claims_table(records).set_index("claim")["verdict"]
