@@ -196,3 +196,69 @@ def test_chapter_3_glues_from_the_views_what_the_book_shows():
     assert glued == snapshot
     # Typed or stored, the records give the same values.
     assert alphacode.glued_values(alphacode.typed_records(records)) == alphacode.glued_values(records)
+
+
+# ---- chapter 1's typed records (gobig.mnist.views) -------------------------------
+MNIST_RECORDS = [path for entry, path in RECORDS if entry.name == "mnist"]
+
+
+@pytest.mark.parametrize("path", MNIST_RECORDS, ids=lambda p: p.stem)
+def test_every_mnist_record_has_a_typed_view_that_reads_what_is_stored(path):
+    from gobig.mnist import views
+
+    record = json.loads(path.read_text())
+    typed = views.from_record(record)
+    result = record["result"]
+    assert typed.config is record["config"] and typed.key == record["key"] == path.stem
+    assert config_key("mnist", record["version"], typed.config) == typed.key
+    assert [asdict(r)["accuracy"] for r in typed.robust] == [r["accuracy"] for r in result["robust"]]
+    assert [len(r.stages) for r in typed.robust] == [len(r.get("stages", [])) for r in result["robust"]]
+    assert asdict(typed.lipschitz) == {f.name: result["lipschitz"].get(f.name) for f in fields(views.Lipschitz)}
+    assert len(typed.history) == len(result["history"])
+    assert (typed.checkpoint is None) == ("checkpoint" not in result)
+    assert typed.train_images == (record["config"]["training"]["train_subset"] or 60_000)
+    assert views.view(typed) is typed
+
+
+def _mnist_record(newest: bool) -> dict:
+    """A committed record of the cpu60k generation (counts, stages, scales) or an older one."""
+    for path in MNIST_RECORDS:
+        record = json.loads(path.read_text())
+        if ("clean_correct" in record["result"]) == newest and "checkpoint" in record["result"]:
+            return record
+    for path in MNIST_RECORDS:
+        record = json.loads(path.read_text())
+        if ("clean_correct" in record["result"]) == newest:
+            return record
+    raise AssertionError("no such record committed")
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda r: r["result"].update(new_number=1.0), r"not known to the view \['new_number'\]"),
+        (lambda r: r["result"].pop("history"), r"missing \['history'\]"),
+        (lambda r: r["result"]["robust"][0].pop("eps"), r"robust: missing \['eps'\]"),
+        (lambda r: r["result"]["robust"][1]["stages"][0].pop("robust"), r"robust stage: missing \['robust'\]"),
+        (lambda r: r["result"]["lipschitz"].update(dual=1.0), r"not known to Lipschitz \['dual'\]"),
+        (lambda r: r["result"]["checkpoint"].pop("sha256"), r"checkpoint: missing \['sha256'\]"),
+        (lambda r: r["config"]["training"].pop("epochs"), r"config training: missing \['epochs'\]"),
+        (lambda r: r.update(study="alphacode"), "expected 'mnist'"),
+    ],
+)
+def test_the_mnist_view_refuses_a_record_it_does_not_know(change, message):
+    from gobig.mnist import views
+
+    record = copy.deepcopy(_mnist_record(newest=True))
+    views.from_record(record)  # the committed record itself is read
+    change(record)
+    with pytest.raises(RecordShapeError, match=message):
+        views.from_record(record)
+
+
+def test_an_older_mnist_record_reads_with_its_missing_fields_as_none():
+    from gobig.mnist import views
+
+    typed = views.from_record(_mnist_record(newest=False))
+    assert typed.clean_correct is None and typed.lipschitz.margin_abs_max is None
+    assert all(r.stages == () and r.pgd_accuracy is None for r in typed.robust)

@@ -43,7 +43,13 @@ def record(
             "size": size,
             "mode": mode,
             "seed": seed,
-            "training": training or {"train_subset": None, "epochs": 10, "batch_size": 128},
+            "training": {
+                "train_subset": None,
+                "epochs": 10,
+                "batch_size": 128,
+                "learning_rate": 1e-3,
+                **(training or {}),
+            },
         },
         "provenance": {"device": "cuda", "device_name": "NVIDIA H200"},
         "result": {
@@ -58,8 +64,18 @@ def record(
                 {"norm": "l2", "eps": 1.5, "accuracy": robust / 2},
             ],
             "majority_class_share": majority,
-            "lipschitz": {"local_mean": 1.0, "local_max": local, "spectral_bound": spectral},
+            "lipschitz": {
+                "local_mean": 1.0,
+                "local_max": local,
+                "local_median": 1.0,
+                "points": 100,
+                "spectral_bound": spectral,
+            },
+            "robust_eval_images": 10_000,
+            "robust_subset_clean_accuracy": clean,
+            "history": [],
             "train_time_s": 1.0,
+            "eval_time_s": 1.0,
         },
     }
 
@@ -310,7 +326,10 @@ def test_chapter_1_readings_follow_the_numbers():
     assert flat["capacity_reading"].startswith("Robust accuracy does not grow with capacity")
     assert flat["lipschitz_reading"].startswith("PGD training raises")
     checked = pgd_records({1: 0.2, 2: 0.5})
-    checked[-1]["result"]["crosscheck"] = {"gobig_pgd": 0.50, "torchattacks_pgd": 0.50, "torchattacks_apgd_ce": 0.38}
+    checked[-1]["result"]["crosscheck"] = {
+        **{"eps": 0.3, "steps": 40, "images": 1000},
+        **{"gobig_pgd": 0.50, "torchattacks_pgd": 0.50, "torchattacks_apgd_ce": 0.38},
+    }
     assert readings.mnist_readings(checked)["tightness_reading"] == "and on the checked model not tight ones"
     checked[-1]["result"]["crosscheck"]["torchattacks_apgd_ce"] = 0.495
     assert readings.mnist_readings(checked)["tightness_reading"].startswith("and on the checked model tight ones")

@@ -267,7 +267,10 @@ def test_a_committed_reattack_lowers_the_worst_case_and_names_its_attacks(tmp_pa
     def record(correct):
         return {
             "key": "k" * 16,
-            "config": {"training": {"train_subset": None}, "evaluation": {"pgd_steps": 40, "pgd_restarts": 2}},
+            "config": {
+                "training": {"train_subset": None, "epochs": 5, "batch_size": 100, "learning_rate": 5e-3},
+                "evaluation": {"pgd_steps": 40, "pgd_restarts": 2},
+            },
             "provenance": {"device_name": "CPU"},
             "result": {
                 "family": "madry",
@@ -280,6 +283,9 @@ def test_a_committed_reattack_lowers_the_worst_case_and_names_its_attacks(tmp_pa
                 "clean_images": 10_000,
                 "majority_class_share": 0.11,
                 "train_time_s": 1.0,
+                "eval_time_s": 1.0,
+                "history": [],
+                "robust_subset_clean_accuracy": 0.98,
                 "robust_eval_images": 1000,
                 "robust": [
                     {
@@ -288,12 +294,21 @@ def test_a_committed_reattack_lowers_the_worst_case_and_names_its_attacks(tmp_pa
                         "accuracy": correct / 1000,
                         "correct": correct,
                         "images": 1000,
-                        "stages": [{"attack": "pgd-40x2"}, {"attack": "apgd-t"}],
+                        "stages": [
+                            {"attack": "pgd-40x2", "robust": correct, "time_s": 1.0},
+                            {"attack": "apgd-t", "robust": correct, "time_s": 1.0},
+                        ],
                         "mask": "0",
                     }
                 ],
-                "lipschitz": {"local_mean": 1.0, "local_max": 2.0, "spectral_bound": 100.0},
-                "checkpoint": {"sha256": "abc"},
+                "lipschitz": {
+                    **{"local_mean": 1.0, "local_max": 2.0, "local_median": 1.0},
+                    **{"points": 100, "spectral_bound": 100.0},
+                },
+                "checkpoint": {
+                    **{"sha256": "abc", "file": "k.pt", "folder": "mnist/checkpoints", "bytes": 1},
+                    **{"dtype": "float16", "parts": [], "training_key": "t"},
+                },
             },
         }
 

@@ -81,3 +81,4 @@ from gobig.mnist.reattack import (  # noqa: F401
     reattack,
     strongest_evaluation,
 )
+from gobig.mnist.views import Record, from_record, typed_records, view  # noqa: F401

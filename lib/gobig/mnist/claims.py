@@ -10,6 +10,7 @@ import pandas as pd
 from gobig import intervals, law
 from gobig.mnist.frames import mean_by_model, runs_frame, seed_mean_text
 from gobig.mnist.params import CLAIM_EPS, COLLAPSE_PROFILE
+from gobig.mnist.views import Training, view
 
 #: The blog's parameter thresholds: the claim's name, by robust accuracy level and claimed parameter count.
 THRESHOLD_CLAIMS = {
@@ -124,7 +125,7 @@ def _collapse_verdict(records: list[dict]) -> tuple[str, str, str]:
     every seed of the smallest scale predicts one class for at least 90% of
     the test images, not supported when none does."""
     runs = runs_frame(records)
-    training = records[0]["config"]["training"]
+    training = view(records[0]).training
     shares = {int(size): group["majority_class_share"].tolist() for size, group in runs.groupby("size")}
     measured = "; ".join(
         f"scale {size}: "
@@ -133,8 +134,8 @@ def _collapse_verdict(records: list[dict]) -> tuple[str, str, str]:
         for size, values in shares.items()
     )
     smallest = shares[min(shares)]
-    steps = training["epochs"] * math.ceil((training["train_subset"] or 60_000) / training["batch_size"])
-    why = f"PGD-{training['pgd_steps']} training at eps {training['eps']:g} from the first step, Adam {training['learning_rate']:g}, batch {training['batch_size']}, {steps:,} steps (Madry et al.: 100,000)"
+    steps = training.epochs * math.ceil((training.train_subset or 60_000) / training.batch_size)
+    why = f"PGD-{training.pgd_steps} training at eps {training.eps:g} from the first step, Adam {training.learning_rate:g}, batch {training.batch_size}, {steps:,} steps (Madry et al.: 100,000)"
     if all(share >= 0.9 for share in smallest):
         return measured, "supported", why
     if all(share < 0.9 for share in smallest):
@@ -183,7 +184,7 @@ def _madry_table_verdict(runs: pd.DataFrame) -> tuple[str, str, str]:
     return measured, verdict, why
 
 
-def _blog_verdict(blog: pd.DataFrame, training: dict) -> tuple[str, str, str]:
+def _blog_verdict(blog: pd.DataFrame, training: Training) -> tuple[str, str, str]:
     """The blog's 99.2% against our seeds: reproduced when it lies within
     the seeds' accuracies widened by each seed's exact 95% interval; partly
     when the mean reaches 98%. With one seed the spread over seeds is not
@@ -191,15 +192,13 @@ def _blog_verdict(blog: pd.DataFrame, training: dict) -> tuple[str, str, str]:
     bounds = [intervals.clopper_pearson(int(row.clean_correct), int(row.clean_images)) for row in blog.itertuples()]
     low, high = min(b[0] for b in bounds), max(b[1] for b in bounds)
     mean = blog["clean_accuracy"].mean()
-    data_note = (
-        f"{training['train_subset']:,} training images" if training["train_subset"] else "all 60,000 training images"
-    )
+    data_note = f"{training.train_subset:,} training images" if training.train_subset else "all 60,000 training images"
     spread = (
         f"seeds {100 * blog.clean_accuracy.min():.2f}-{100 * blog.clean_accuracy.max():.2f}%"
         if len(blog) > 1
         else "1 seed"
     )
-    measured = f"{mean:.2%} ({spread}; exact 95% interval {100 * low:.2f}-{100 * high:.2f}%; {blog.num_params.iloc[0]:,} params, {training['epochs']} epochs at batch {training['batch_size']}, {data_note})"
+    measured = f"{mean:.2%} ({spread}; exact 95% interval {100 * low:.2f}-{100 * high:.2f}%; {blog.num_params.iloc[0]:,} params, {training.epochs} epochs at batch {training.batch_size}, {data_note})"
     verdict = "supported" if low <= BLOG_ACCURACY <= high else ("partly" if mean >= 0.98 else "not supported")
     why = "99.2% within the seeds' accuracies and their exact 95% intervals counts as reproduced; a mean of 98% or more as partly"
     if len(blog) == 1:
@@ -313,8 +312,7 @@ def claims_table(records: list[dict], results_dir=None) -> pd.DataFrame:
     if blog.empty:
         add("a 688K model reaches 99.2% after 15 epochs at batch 5", "blog", "", "pending", "BLOG_MODEL is off")
     else:
-        record = next(r for r in records if r["result"]["family"] == "blog")
-        training = record["config"]["training"]
+        training = next(r.training for r in map(view, records) if r.family == "blog")
         add("a 688K model reaches 99.2% after 15 epochs at batch 5", "blog", *_blog_verdict(blog, training))
 
     if adversarial.empty:

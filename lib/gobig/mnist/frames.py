@@ -3,6 +3,7 @@ summary table and the claims."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -11,131 +12,133 @@ import pandas as pd
 from gobig import intervals, law
 from gobig.mnist.params import CLAIM_EPS
 from gobig.mnist.reattack import strongest_evaluation
+from gobig.mnist.views import view
 
 
-def runs_frame(records: list[dict], results_dir=None) -> pd.DataFrame:
-    """One row per trained model. Accuracies come with their counts
-    (``*_correct`` of ``*_images``) for exact intervals; the robust
-    accuracy at eps 0.3 is the worst case over every attack tried, a
-    committed re-attack of the model's checkpoint included. ``train_images``
-    is the n the model was trained on, and the law's bound uses it."""
+def runs_frame(records: list, results_dir=None) -> pd.DataFrame:
+    """One row per trained model (records stored or typed: ``mnist.views``).
+    Accuracies come with their counts (``*_correct`` of ``*_images``) for
+    exact intervals; the robust accuracy at eps 0.3 is the worst case over
+    every attack tried, a committed re-attack of the model's checkpoint
+    included. ``train_images`` is the n the model was trained on, and the
+    law's bound uses it."""
     rows = []
-    for record in records:
-        result = record["result"]
+    for record in map(view, records):
         # The headline robust accuracy is at Madry's eps 0.3, or the nearest measured radius.
-        linf = [r for r in result["robust"] if r["norm"] == "linf"]
-        first_linf = min(linf, key=lambda r: abs(r["eps"] - CLAIM_EPS)) if linf else None
-        train_images = record["config"]["training"]["train_subset"] or law.MNIST_N
-        clean_images = result.get("clean_images", 10_000)
-        robust_images = (
-            (first_linf.get("images") or result.get("robust_eval_images") or clean_images) if first_linf else np.nan
+        linf = [r for r in record.robust if r.norm == "linf"]
+        first_linf = min(linf, key=lambda r: abs(r.eps - CLAIM_EPS)) if linf else None
+        clean_images = record.clean_images or 10_000
+        robust_images = (first_linf.images or record.robust_eval_images or clean_images) if first_linf else np.nan
+        robust_correct = np.nan
+        attacks = ""
+        if first_linf:
+            robust_correct = (
+                first_linf.correct
+                if first_linf.correct is not None
+                else intervals.count_of(first_linf.accuracy, robust_images)
+            )
+            attacks = first_linf.attacks
+        stronger = (
+            strongest_evaluation(record.key, record.checkpoint.sha256, results_dir)
+            if first_linf and record.checkpoint
+            else None
         )
-        robust_correct = (
-            first_linf.get("correct", intervals.count_of(first_linf["accuracy"], robust_images))
-            if first_linf
-            else np.nan
-        )
-        attacks = "+".join(stage["attack"] for stage in first_linf.get("stages", [])) if first_linf else ""
-        stronger = strongest_evaluation(record, results_dir) if first_linf and "checkpoint" in result else None
-        if stronger is not None and math.isclose(stronger["eps"], first_linf["eps"]):
+        if stronger is not None and math.isclose(stronger["eps"], first_linf.eps):
             # A re-attack starts from the record's robust examples, so it can only keep or lower the count; it names its attacks either way.
             robust_correct = min(robust_correct, stronger["correct"])
             attacks += "".join(f"+{stage['attack']}" for stage in stronger["stages"])
         elif first_linf and not attacks:
-            evaluation = record["config"].get("evaluation", {})
+            evaluation = record.config.get("evaluation", {})
             attacks = (
                 f"pgd-{evaluation['pgd_steps']}x{evaluation['pgd_restarts']}" if "pgd_steps" in evaluation else "pgd"
             )
-        lipschitz = result["lipschitz"]
+        lipschitz = record.lipschitz
         raw_lipschitz = {
-            "local_lipschitz_max": lipschitz["local_max"],
-            "spectral_bound": lipschitz["spectral_bound"],
-            "pairs_lower_bound": lipschitz.get("pairs_lower_bound", np.nan),
+            "local_lipschitz_max": lipschitz.local_max,
+            "spectral_bound": lipschitz.spectral_bound,
+            "pairs_lower_bound": np.nan if lipschitz.pairs_lower_bound is None else lipschitz.pairs_lower_bound,
         }
         # Multiplies a raw-unit Lipschitz constant into the law's units (law.rescale_lipschitz);
         # records older than the cpu60k profile lack the scales and stay in raw units only.
         law_factor = (
-            law.rescale_lipschitz(1.0, lipschitz["input_norm_mean"], lipschitz["margin_abs_max"])
-            if "margin_abs_max" in lipschitz
+            law.rescale_lipschitz(1.0, lipschitz.input_norm_mean, lipschitz.margin_abs_max)
+            if lipschitz.margin_abs_max is not None
             else np.nan
         )
         rows.append(
             {
-                "family": result["family"],
-                "size": result["size"],
-                "mode": result["mode"],
-                "seed": result["seed"],
-                "num_params": result["num_params"],
-                "clean_accuracy": result["clean_accuracy"],
-                "clean_correct": result.get(
-                    "clean_correct", intervals.count_of(result["clean_accuracy"], clean_images)
-                ),
+                "family": record.family,
+                "size": record.size,
+                "mode": record.mode,
+                "seed": record.seed,
+                "num_params": record.num_params,
+                "clean_accuracy": record.clean_accuracy,
+                "clean_correct": record.clean_correct
+                if record.clean_correct is not None
+                else intervals.count_of(record.clean_accuracy, clean_images),
                 "clean_images": clean_images,
                 "robust_accuracy": robust_correct / robust_images if first_linf else np.nan,
                 # PGD's own accuracy, before any stronger attack: what Madry et al.'s Table 1 reports.
-                "pgd_accuracy": first_linf.get("pgd_accuracy", np.nan) if first_linf else np.nan,
+                "pgd_accuracy": first_linf.pgd_accuracy
+                if first_linf and first_linf.pgd_accuracy is not None
+                else np.nan,
                 "robust_correct": robust_correct,
                 "robust_images": robust_images,
                 "robust_attacks": attacks,
-                "robust_eps": first_linf["eps"] if first_linf else np.nan,
-                "majority_class_share": result["majority_class_share"],
-                "local_lipschitz_mean": lipschitz["local_mean"],
+                "robust_eps": first_linf.eps if first_linf else np.nan,
+                "majority_class_share": record.majority_class_share,
+                "local_lipschitz_mean": lipschitz.local_mean,
                 **raw_lipschitz,
                 "law_units_factor": law_factor,
-                "train_images": train_images,
-                "eps_warmup": record["config"]["training"].get("eps_warmup", np.nan),
-                "training_recipe": training_recipe(record["config"]),
-                "law_lower_bound": law.lipschitz_lower_bound(result["num_params"], n=train_images),
+                "train_images": record.train_images,
+                "eps_warmup": np.nan if record.training.eps_warmup is None else record.training.eps_warmup,
+                "training_recipe": training_recipe(record),
+                "law_lower_bound": law.lipschitz_lower_bound(record.num_params, n=record.train_images),
                 **{f"{name}_law": value * law_factor for name, value in raw_lipschitz.items()},
-                "train_time_s": result["train_time_s"],
-                "device_name": record["provenance"]["device_name"],
+                "train_time_s": record.train_time_s,
+                "device_name": record.device_name,
             }
         )
     return pd.DataFrame(rows)
 
 
-def training_recipe(config: dict) -> str:
-    """How a model was trained, in words: ``"PGD-5 (step 0.1) at eps 0.3,
-    radius ramped up over the first 20% of steps, Adam (cyclic, peak 0.005),
-    batch 100, 5 epochs of 60,000 images (3,000 steps)"``."""
-    training = config["training"]
-    if not {"epochs", "batch_size"} <= training.keys():
-        return ""  # a hand-made record that does not say
-    images = training.get("train_subset") or law.MNIST_N
-    steps = training["epochs"] * math.ceil(images / training["batch_size"])
+def training_recipe(record) -> str:
+    """How a model (a record, stored or typed) was trained, in words:
+    ``"PGD-5 (step 0.1) at eps 0.3, radius ramped up over the first 20% of
+    steps, Adam (cyclic, peak 0.005), batch 100, 5 epochs of 60,000 images
+    (3,000 steps)"``."""
+    record = view(record)
+    training = record.training
+    steps = training.epochs * math.ceil(record.train_images / training.batch_size)
     attack = {
         "natural": "natural training",
-        "pgd": f"PGD-{training.get('pgd_steps')} (step {training.get('pgd_step_size')}) at eps {training.get('eps')}",
-        "fgsm": f"FGSM from a random start at eps {training.get('eps')}",
-    }[config["mode"]]
-    if config["mode"] != "natural":
-        ramp = training.get("eps_warmup", 0)
+        "pgd": f"PGD-{training.pgd_steps} (step {training.pgd_step_size}) at eps {training.eps}",
+        "fgsm": f"FGSM from a random start at eps {training.eps}",
+    }[record.mode]
+    if record.mode != "natural":
+        ramp = training.eps_warmup
         attack += f", radius ramped up over the first {ramp:.0%} of steps" if ramp else ", no radius ramp"
-    rate = training.get("learning_rate")
-    optimizer = f"Adam ({training.get('lr_schedule', 'cosine')}, peak {rate:g})" if rate else "Adam"
+    optimizer = f"Adam ({training.lr_schedule or 'cosine'}, peak {training.learning_rate:g})"
     return (
-        f"{attack}, {optimizer}, batch {training['batch_size']}, "
-        f"{training['epochs']} epochs of {images:,} images ({steps:,} steps)"
+        f"{attack}, {optimizer}, batch {training.batch_size}, "
+        f"{training.epochs} epochs of {record.train_images:,} images ({steps:,} steps)"
     )
 
 
-def crosscheck_frame(records: list[dict]) -> pd.DataFrame:
+def crosscheck_frame(records: list) -> pd.DataFrame:
     """The independent check of the attack: per model that ran it, our
     PGD's robust accuracy beside torchattacks' PGD and APGD-CE on the same
     images (rates; ``images`` is their count)."""
     columns = ["model", "eps", "steps", "images", "gobig_pgd", "torchattacks_pgd", "torchattacks_apgd_ce"]
     rows = [
-        {
-            "model": f"{r['result']['family']} s={r['result']['size']} ({r['result']['mode']}, seed {r['result']['seed']})",
-            **r["result"]["crosscheck"],
-        }
-        for r in records
-        if "crosscheck" in r["result"]
+        {"model": f"{r.family} s={r.size} ({r.mode}, seed {r.seed})", **dataclasses.asdict(r.crosscheck)}
+        for r in map(view, records)
+        if r.crosscheck is not None
     ]
     return pd.DataFrame(rows, columns=columns)
 
 
-def crosscheck_table(records: list[dict]) -> pd.DataFrame:
+def crosscheck_table(records: list) -> pd.DataFrame:
     """``crosscheck_frame`` for the page: each accuracy with its exact 95%
     interval on the attacked images."""
     frame = crosscheck_frame(records)
@@ -145,31 +148,31 @@ def crosscheck_table(records: list[dict]) -> pd.DataFrame:
     )
 
 
-def robust_frame(records: list[dict]) -> pd.DataFrame:
+def robust_frame(records: list) -> pd.DataFrame:
     """One row per (model, norm, eps), including eps = 0 (clean accuracy)."""
     rows = []
-    for record in records:
-        result = record["result"]
-        base = {k: result[k] for k in ("family", "size", "mode", "seed", "num_params")}
-        for norm in sorted({r["norm"] for r in result["robust"]}):
-            rows.append({**base, "norm": norm, "eps": 0.0, "accuracy": result["robust_subset_clean_accuracy"]})
-        rows += [{**base, "norm": r["norm"], "eps": r["eps"], "accuracy": r["accuracy"]} for r in result["robust"]]
+    for record in map(view, records):
+        base = {"family": record.family, "size": record.size, "mode": record.mode, "seed": record.seed}
+        base["num_params"] = record.num_params
+        for norm in sorted({r.norm for r in record.robust}):
+            rows.append({**base, "norm": norm, "eps": 0.0, "accuracy": record.robust_subset_clean_accuracy})
+        rows += [{**base, "norm": r.norm, "eps": r.eps, "accuracy": r.accuracy} for r in record.robust]
     return pd.DataFrame(rows)
 
 
-def history_frame(records: list[dict]) -> pd.DataFrame:
+def history_frame(records: list) -> pd.DataFrame:
+    """One row per (model, epoch); a column an epoch does not hold (the
+    PGD monitor of natural training) is absent, not None."""
     rows = []
-    for record in records:
-        result = record["result"]
-        rows += [
-            {"family": result["family"], "size": result["size"], "mode": result["mode"], "seed": result["seed"], **row}
-            for row in result["history"]
-        ]
+    for record in map(view, records):
+        base = {"family": record.family, "size": record.size, "mode": record.mode, "seed": record.seed}
+        for epoch in record.history:
+            rows.append({**base, **{k: v for k, v in dataclasses.asdict(epoch).items() if v is not None}})
     return pd.DataFrame(rows)
 
 
-def devices(records: list[dict]) -> list[str]:
-    return sorted({record["provenance"]["device_name"] for record in records})
+def devices(records: list) -> list[str]:
+    return sorted({view(record).device_name for record in records})
 
 
 def mean_by_model(runs: pd.DataFrame, family: str, mode: str) -> pd.DataFrame:

@@ -110,13 +110,12 @@ def reattack(
     return evaluation
 
 
-def strongest_evaluation(record: dict, results_dir=None) -> dict | None:
-    """The committed re-attack of a record with the fewest robust examples
-    at eps 0.3 (each starts from the record's own worst case, so the fewest
-    is the worst case over all), or None."""
-    folder = evaluation_path(record["key"], "x", results_dir).parent
-    found = (
-        [json.loads(p.read_text()) for p in sorted(folder.glob(f"{record['key']}.*.json"))] if folder.is_dir() else []
-    )
-    found = [e for e in found if e.get("checkpoint_sha256") == record["result"].get("checkpoint", {}).get("sha256")]
+def strongest_evaluation(key: str, checkpoint_sha256: str, results_dir=None) -> dict | None:
+    """The committed re-attack of record ``key`` with the fewest robust
+    examples at eps 0.3 (each starts from the record's own worst case, so
+    the fewest is the worst case over all), or None; only re-attacks of
+    the checkpoint the record names (``checkpoint_sha256``) count."""
+    folder = evaluation_path(key, "x", results_dir).parent
+    found = [json.loads(p.read_text()) for p in sorted(folder.glob(f"{key}.*.json"))] if folder.is_dir() else []
+    found = [e for e in found if e.get("checkpoint_sha256") == checkpoint_sha256]
     return min(found, key=lambda e: e["correct"]) if found else None

@@ -178,10 +178,10 @@ def _lipschitz_change(madry: pd.DataFrame) -> str:
 
 
 def _attack_tightness(records: list[dict]) -> str:
-    checks = [r["result"]["crosscheck"] for r in records if "crosscheck" in r["result"]]
+    checks = [r.crosscheck for r in mnist.typed_records(records) if r.crosscheck is not None]
     if not checks:
         return "how tight they are is not checked in these records"
-    gap = max(c["gobig_pgd"] - c["torchattacks_apgd_ce"] for c in checks)
+    gap = max(c.gobig_pgd - c.torchattacks_apgd_ce for c in checks)
     if gap > NEGLIGIBLE:
         # The chapter quotes the gap itself just before this sentence.
         return "and on the checked model not tight ones"
