@@ -69,7 +69,7 @@ browser:
 	  echo "  install it (e.g. 'sudo apt-get install -y chromium'); the book tests fail without it." >&2; \
 	fi
 
-# Bubblewrap isolates the untrusted programs chapter 3 runs (gobig.sandbox).
+# Bubblewrap isolates the untrusted programs chapter 3 runs (gobig.methods.code.sandbox).
 sandbox:
 	@if command -v bwrap >/dev/null 2>&1; then \
 	  :; \

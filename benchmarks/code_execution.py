@@ -1,4 +1,4 @@
-"""Judging sampled programs: gobig.judge against running every sample.
+"""Judging sampled programs: gobig.methods.code.judge against running every sample.
 
 Chapter 3 executes every program a model samples. This benchmark builds a
 sample pool shaped like a model's output on real CodeContests problems
@@ -11,7 +11,7 @@ by side in one process:
 - baseline: every sample runs on every test, one after another, with the
   same sandbox and limits (no deduplication, no compile check, no public
   filter, one worker);
-- ours: ``gobig.judge.judge_samples``: compile check and deduplication
+- ours: ``gobig.methods.code.judge.judge_samples``: compile check and deduplication
   before anything runs, public tests first, programs stop at their first
   failed test, all cores busy.
 
@@ -32,9 +32,10 @@ import time
 
 import torch
 
-from gobig import benchmarking, judge, sandbox
+from gobig.core.runtime import device_name
 from gobig.data import codecontests
-from gobig.runtime import device_name
+from gobig.methods.code import judge, sandbox
+from gobig.report import benchmarking
 
 
 def sample_pool(problems: list, copies: int, seed: int) -> dict[str, list[str]]:

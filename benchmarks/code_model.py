@@ -3,7 +3,7 @@ samples/s, each against a plain baseline in the same process.
 
 What is measured
 ----------------
-A ``gobig.codemodel.GPT`` of the given size (default on CUDA: chapter 3's
+A ``gobig.methods.code.codemodel.GPT`` of the given size (default on CUDA: chapter 3's
 full profile, ``lib/gobig/profiles/alphacode_full.yaml``: its layers, heads,
 width, context, batch, vocabulary, samples per problem and new tokens; on
 CPU a small one) on random token ids: throughput does not depend on what
@@ -13,7 +13,7 @@ Training, ``--steps`` steps after one untimed step:
 
 * **baseline**: a plain fp32 loop: forward, loss, backward, ``AdamW``
   (not fused), no autocast, no compile;
-* **ours**: ``gobig.codemodel.train_lm``, what chapter 3 runs: bf16
+* **ours**: ``gobig.methods.code.codemodel.train_lm``, what chapter 3 runs: bf16
   autocast, fused AdamW on CUDA, gradient clipping, schedule;
 * **ours, compiled** (with ``--compile``): the same under ``torch.compile``,
   beside the eager row, so one record says whether compiling pays. Its
@@ -22,7 +22,7 @@ Training, ``--steps`` steps after one untimed step:
 
 Throughput is tokens/s (padding included: none here); MFU is training
 FLOPs per token (``GPT.flops_per_token``, PaLM's 6N + 12·L·d·T) times
-tokens/s over the GPU's dense bf16 peak (``gobig.runtime.PEAK_BF16_FLOPS``,
+tokens/s over the GPU's dense bf16 peak (``gobig.core.runtime.PEAK_BF16_FLOPS``,
 989 TFLOP/s for the H100 and H200), on CUDA only.
 
 Sampling ``--samples`` continuations of ``--new-tokens`` tokens from one
@@ -31,7 +31,7 @@ length):
 
 * **baseline**: no cache: every step reruns the model over the whole
   sequence so far, for all rows at once;
-* **ours**: ``gobig.codemodel.generate``: the prompt once, then one token
+* **ours**: ``gobig.methods.code.codemodel.generate``: the prompt once, then one token
   per step with a preallocated KV cache.
 
 Run it
@@ -52,8 +52,10 @@ import sys
 
 import torch
 
-from gobig import alphacode, benchmarking, codemodel
-from gobig.runtime import DEVICE_CHOICES, autocast, peak_bf16_flops, resolve_device
+from gobig.core.runtime import DEVICE_CHOICES, autocast, peak_bf16_flops, resolve_device
+from gobig.methods.code import codemodel
+from gobig.report import benchmarking
+from gobig.studies import alphacode
 
 NO_EOS = -1  # never sampled: every row runs to full length
 

@@ -10,15 +10,15 @@ the pilot's and Madry's own network), on the CPU with ``--threads`` threads
 * **training**: the ``cpu60k`` profile's recipe (PGD-5 of step 0.1 at eps
   0.3 from a random start, batch 100, Adam with the cyclic rate peaking at
   5e-3) on the first ``--train-images`` training images, through
-  ``gobig.train.train_models``;
+  ``gobig.methods.robustness.train.train_models``;
 * **attack**: PGD-40 (eps 0.3, step 0.01, one random start: chapter 1's
   evaluation attack) on the first ``--eval-images`` test images of the
-  trained model, through ``gobig.attacks.robust_accuracy``.
+  trained model, through ``gobig.methods.robustness.attacks.robust_accuracy``.
 
 The **baseline** is the model as built before (conv, ReLU, max-pool, in
-PyTorch's default contiguous layout); **ours** is ``gobig.models``' model
+PyTorch's default contiguous layout); **ours** is ``gobig.methods.robustness.models``' model
 (ReLU after the max-pool, a quarter of the ReLUs, the same function) put on
-the CPU by ``gobig.models.to_device`` (channels-last conv weights, oneDNN's
+the CPU by ``gobig.methods.robustness.models.to_device`` (channels-last conv weights, oneDNN's
 fast path). Both start from the same weights (same seed, same layer
 indices) and see the same batches and attack noise, so their final losses
 and robust accuracies must agree up to float rounding; the script prints
@@ -47,12 +47,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gobig import benchmarking
-from gobig.attacks import robust_accuracy
+from gobig.core.runtime import set_seed
 from gobig.data.mnist import load_mnist
-from gobig.models import build_model, num_params, parse_spec, to_device
-from gobig.runtime import set_seed
-from gobig.train import TrainingSetup, train_models
+from gobig.methods.robustness.attacks import robust_accuracy
+from gobig.methods.robustness.models import build_model, num_params, parse_spec, to_device
+from gobig.methods.robustness.train import TrainingSetup, train_models
+from gobig.report import benchmarking
 
 RECIPE = TrainingSetup(
     mode="pgd",

@@ -16,9 +16,9 @@ reaches 99% (checked after every epoch on the full 10,000-image test set):
   (its logging interval; nothing is printed). It stops at the first epoch
   that reaches 99%, or after ``--baseline-max-epochs`` (14, the example's
   default).
-* **ours**: ``gobig.train.train_model``: the whole training set resident on
+* **ours**: ``gobig.methods.robustness.train.train_model``: the whole training set resident on
   the device as one tensor (``gobig.data.mnist.load_mnist``), a model from
-  ``gobig.models`` (default the ``blog`` 688K CNN), Adam with a cosine
+  ``gobig.methods.robustness.models`` (default the ``blog`` 688K CNN), Adam with a cosine
   schedule over ``--ours-max-epochs`` (10), bf16 autocast on CUDA, a large
   batch (512 on CUDA, 128 on CPU). ``train_model`` runs all its epochs (the
   cosine schedule spans them, so stopping early would change the recipe);
@@ -62,7 +62,7 @@ MNIST comes from the offline mirror when ``GOBIG_DATA_DIR`` (or
 ``../shared/data``) holds one; otherwise from torchvision's files under the
 data folder, downloaded only with ``--download``. Each run writes
 ``benchmarks/results/mnist_time_to_99-<device type>-<UTC timestamp>.json``
-with ``gobig.runtime.provenance``, the arguments, and every number printed.
+with ``gobig.core.runtime.provenance``, the arguments, and every number printed.
 """
 
 from __future__ import annotations
@@ -78,12 +78,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gobig import benchmarking, paths
-from gobig.attacks import accuracy
+from gobig.core import paths
+from gobig.core.runtime import DEVICE_CHOICES, autocast, device_name, resolve_device, set_seed
 from gobig.data import mnist as mnist_data
-from gobig.models import build_model, num_params, parse_spec
-from gobig.runtime import DEVICE_CHOICES, autocast, device_name, resolve_device, set_seed
-from gobig.train import TrainingSetup, train_model
+from gobig.methods.robustness.attacks import accuracy
+from gobig.methods.robustness.models import build_model, num_params, parse_spec
+from gobig.methods.robustness.train import TrainingSetup, train_model
+from gobig.report import benchmarking
 
 TARGET_ACCURACY = 0.99
 TARGET_SPEEDUP = 20.0  # baseline time / ours time, on one H100
@@ -254,7 +255,7 @@ def run_baseline(
 
 
 # --------------------------------------------------------------------------
-# Ours: gobig.train.train_model on device-resident tensors
+# Ours: gobig.methods.robustness.train.train_model on device-resident tensors
 # --------------------------------------------------------------------------
 
 
@@ -483,7 +484,7 @@ def compare(baseline: dict, ours: dict, device: torch.device) -> dict:
 
 
 def stages(baseline: dict | None, ours: list[dict]) -> list[dict]:
-    """The standard stage table (gobig.benchmarking): training time to 99%
+    """The standard stage table (gobig.report.benchmarking): training time to 99%
     (or, not reached, of every epoch run; then no ratio), images/s."""
     rows = []
     for result in ([baseline] if baseline else []) + ours:
@@ -579,7 +580,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def ours_run(compile_model: bool) -> dict:
         print(
-            f"ours: gobig.train.train_model, {args.model}, batch {batch_size}, {ours_epochs} epochs{', torch.compile' if compile_model else ''}"
+            f"ours: gobig.methods.robustness.train.train_model, {args.model}, batch {batch_size}, {ours_epochs} epochs{', torch.compile' if compile_model else ''}"
         )
         return run_ours(
             device,

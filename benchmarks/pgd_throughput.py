@@ -10,7 +10,7 @@ has something to break; the training is not timed):
 
 * **baseline**: ``torchattacks.PGD`` over the images in batches of 128 with
   the model in fp32, the way attack libraries are usually driven;
-* **ours**: ``gobig.attacks.robust_accuracy`` in batches of
+* **ours**: ``gobig.methods.robustness.attacks.robust_accuracy`` in batches of
   ``--batch-sizes`` (default 128, the baseline's, which tells our
   implementation from the batching; 2048, chapter 1's; and 10,000, the whole
   test set at once), bf16 autocast on CUDA.
@@ -37,12 +37,12 @@ import sys
 
 import torch
 
-from gobig import benchmarking
-from gobig.attacks import accuracy, predict, robust_accuracy
+from gobig.core.runtime import DEVICE_CHOICES, resolve_device, set_seed
 from gobig.data.mnist import load_mnist
-from gobig.models import build_model, num_params, parse_spec, to_device
-from gobig.runtime import DEVICE_CHOICES, resolve_device, set_seed
-from gobig.train import TrainingSetup, train_model
+from gobig.methods.robustness.attacks import accuracy, predict, robust_accuracy
+from gobig.methods.robustness.models import build_model, num_params, parse_spec, to_device
+from gobig.methods.robustness.train import TrainingSetup, train_model
+from gobig.report import benchmarking
 
 EPS, STEP_SIZE = 0.3, 0.01
 BASELINE_BATCH = 128

@@ -8,7 +8,7 @@ dominates), ``--seeds`` models of that architecture are trained for
 ``--epochs`` on the first ``--train-subset`` MNIST images, in each of
 ``--modes`` (natural and PGD training, chapter 1's recipe):
 
-* **baseline**: ``gobig.train.train_models`` on one model at a time, one
+* **baseline**: ``gobig.methods.robustness.train.train_models`` on one model at a time, one
   after another (what chapter 1 did before stacking; ``STACK_SEEDS=False``);
 * **stacked**: ``train_models`` on all seeds at once: parameters stacked with
   ``torch.func.stack_module_state``, one ``vmap``-ed ``functional_call``
@@ -21,8 +21,8 @@ dominates), ``--seeds`` models of that architecture are trained for
 
 With ``--eval-images`` (default on) the trained models are then attacked
 the way chapter 1 evaluates them (PGD, l-inf eps 0.3, step 0.01), one at a
-time and as one stack (``gobig.attacks.robust_accuracy`` on a
-``gobig.stacking.StackedModels``); throughput is images x steps per second
+time and as one stack (``gobig.methods.robustness.attacks.robust_accuracy`` on a
+``gobig.methods.robustness.stacking.StackedModels``); throughput is images x steps per second
 over all seeds.
 
 Both start from the same initial weights and draw the same data orders and
@@ -56,13 +56,13 @@ import sys
 
 import torch
 
-from gobig import benchmarking
-from gobig.attacks import robust_accuracy
+from gobig.core.runtime import DEVICE_CHOICES, resolve_device, set_seed
 from gobig.data.mnist import load_mnist
-from gobig.models import build_model, num_params, parse_spec
-from gobig.runtime import DEVICE_CHOICES, resolve_device, set_seed
-from gobig.stacking import StackedModels
-from gobig.train import TrainingSetup, train_models
+from gobig.methods.robustness.attacks import robust_accuracy
+from gobig.methods.robustness.models import build_model, num_params, parse_spec
+from gobig.methods.robustness.stacking import StackedModels
+from gobig.methods.robustness.train import TrainingSetup, train_models
+from gobig.report import benchmarking
 
 
 def fresh_models(family: str, size: int, seeds: list[int], device: torch.device) -> list[torch.nn.Module]:

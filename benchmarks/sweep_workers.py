@@ -6,7 +6,7 @@ A slice of chapter 1's sweep (``--models``, default the small end: Madry
 s=1 and s=4, MLP widths 32 and 512; ``--modes``; ``--seeds`` seeds of each,
 stacked on CUDA as in the chapter), trained for one epoch on the first
 ``--train-subset`` MNIST images and evaluated with PGD-40 on
-``--eval-images`` test images, is run through ``gobig.mnist.run`` once per
+``--eval-images`` test images, is run through ``gobig.studies.mnist.run`` once per
 entry of ``--workers``, each into its own empty results folder:
 
 * **baseline**: ``WORKERS=1``, every unit in this process, one after
@@ -42,10 +42,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-from gobig import benchmarking, mnist
-from gobig.models import parse_spec
-from gobig.params import ParameterError
-from gobig.runtime import DEVICE_CHOICES, resolve_device
+from gobig.core.params import ParameterError
+from gobig.core.runtime import DEVICE_CHOICES, resolve_device
+from gobig.methods.robustness.models import parse_spec
+from gobig.report import benchmarking
+from gobig.studies import mnist
 
 
 def sweep_values(args, device_type: str, results: Path, workers: int) -> dict:

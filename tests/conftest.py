@@ -25,9 +25,9 @@ def mnist_cpu():
 @pytest.fixture(scope="session")
 def trained_mlp(mnist_cpu):
     """A naturally trained MLP (~97% clean), the victim for attack tests."""
-    from gobig.models import build_model
-    from gobig.runtime import set_seed
-    from gobig.train import TrainingSetup, train_model
+    from gobig.core.runtime import set_seed
+    from gobig.methods.robustness.models import build_model
+    from gobig.methods.robustness.train import TrainingSetup, train_model
 
     set_seed(0)
     model = build_model("mlp", 128)
@@ -50,7 +50,7 @@ def mirror_copy(tmp_path):
     """A private copy of the MNIST mirror's four .gz files, to damage."""
     import shutil
 
-    from gobig import paths
+    from gobig.core import paths
     from gobig.data.mnist import UNCOMPRESSED_MD5, mirror_folder
 
     mirror = mirror_folder(paths.data_dir())

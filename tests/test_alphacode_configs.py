@@ -1,4 +1,4 @@
-"""Chapter 3's typed configs (gobig.alphacode.configs): every parameter has
+"""Chapter 3's typed configs (gobig.studies.alphacode.configs): every parameter has
 one home, the configs are the records' keys unchanged, and the computation
 reads the config and the machine, not the parameters."""
 
@@ -7,10 +7,10 @@ import inspect
 
 import pytest
 
-from gobig import alphacode
-from gobig.alphacode import compute, configs
-from gobig.params import ParameterError
-from gobig.sweep import SWEEP_PARAMETERS
+from gobig.core.params import ParameterError
+from gobig.core.sweep import SWEEP_PARAMETERS
+from gobig.studies import alphacode
+from gobig.studies.alphacode import compute, configs
 
 pytestmark = pytest.mark.unit
 

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from gobig.attacks import accuracy, pgd_attack, robust_accuracy
+from gobig.methods.robustness.attacks import accuracy, pgd_attack, robust_accuracy
 
 pytestmark = pytest.mark.unit
 
@@ -68,10 +68,10 @@ def test_adversarial_images_stay_in_the_ball_and_in_pixel_range(victim, norm, ep
 
 
 def test_a_stack_of_models_is_attacked_as_each_would_be_alone(mnist_cpu):
-    from gobig.models import build_model
-    from gobig.runtime import set_seed
-    from gobig.stacking import StackedModels
-    from gobig.train import TrainingSetup, train_models
+    from gobig.core.runtime import set_seed
+    from gobig.methods.robustness.models import build_model
+    from gobig.methods.robustness.stacking import StackedModels
+    from gobig.methods.robustness.train import TrainingSetup, train_models
 
     models = []
     for seed in (0, 1):

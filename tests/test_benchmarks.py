@@ -9,7 +9,8 @@ import sys
 import pandas as pd
 import pytest
 
-from gobig import benchmarking, paths
+from gobig.core import paths
+from gobig.report import benchmarking
 
 
 def fake_record(folder, benchmark, device, timestamp, stages, name=None):

@@ -22,7 +22,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from gobig import registry
+from gobig.core import registry
 
 pytestmark = pytest.mark.book
 

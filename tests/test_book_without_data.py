@@ -3,15 +3,16 @@ mirror to find its records (GitHub's runners, a reader's laptop)."""
 
 import pytest
 
-from gobig import gpt3, registry
+from gobig.core import registry
+from gobig.core.sweep import profile_records
 from gobig.data import codecontests
-from gobig.sweep import profile_records
+from gobig.studies import gpt3
 
 pytestmark = pytest.mark.unit
 
 
 def test_the_mirrors_published_checksums_are_the_files(tmp_path):
-    from gobig import paths
+    from gobig.core import paths
 
     for name, digest in codecontests.MIRROR_SHA256.items():
         sums = dict(

@@ -4,8 +4,8 @@ cache and sampling, and that training memorizes (how a random split leaks)."""
 import pytest
 import torch
 
-from gobig import codemodel as cm
-from gobig.codemodel import GPT, GPTConfig
+from gobig.methods.code import codemodel as cm
+from gobig.methods.code.codemodel import GPT, GPTConfig
 
 pytestmark = pytest.mark.unit
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from gobig import paths
+from gobig.core import paths
 from gobig.data.mnist import (
     UNCOMPRESSED_MD5,
     MnistChecksumError,

@@ -6,8 +6,8 @@ import math
 import numpy as np
 import pytest
 
-from gobig import gpt3
-from gobig.params import ParameterError
+from gobig.core.params import ParameterError
+from gobig.studies import gpt3
 
 pytestmark = pytest.mark.unit
 
@@ -386,7 +386,7 @@ def test_decades_never_print_minus_zero():
 
 
 def test_loss_law_and_its_compute_optimal_split():
-    from gobig import chinchilla
+    from gobig.methods.scaling import chinchilla
 
     h = chinchilla.HOFFMANN_2022
     assert chinchilla.loss(h, 175e9, 300e9) == pytest.approx(1.69 + 406.4 / 175e9**0.34 + 410.7 / 300e9**0.28)

@@ -6,10 +6,10 @@ import os
 import pytest
 import torch
 
-from gobig.attacks import robust_accuracy
-from gobig.models import build_model
-from gobig.runtime import resolve_device
-from gobig.train import TrainingSetup, train_model
+from gobig.core.runtime import resolve_device
+from gobig.methods.robustness.attacks import robust_accuracy
+from gobig.methods.robustness.models import build_model
+from gobig.methods.robustness.train import TrainingSetup, train_model
 
 pytestmark = pytest.mark.gpu
 
@@ -46,7 +46,7 @@ def test_bf16_training_and_pgd_run_on_the_gpu(mnist_cpu):
 
 def fresh_madry_models(device: torch.device, seeds=(0, 1, 2)) -> list:
     """One Madry s=1 model per seed, each with the initial weights it gets alone."""
-    from gobig.runtime import set_seed
+    from gobig.core.runtime import set_seed
 
     models = []
     for seed in seeds:
@@ -59,7 +59,7 @@ def fresh_madry_models(device: torch.device, seeds=(0, 1, 2)) -> list:
 def test_stacked_training_on_the_gpu_tracks_one_model_at_a_time(mnist_cpu):
     """bf16 on CUDA: the stacked seeds' first-epoch losses match training
     each alone to bf16 noise (the CPU test checks the weights to 1e-4)."""
-    from gobig.train import train_models
+    from gobig.methods.robustness.train import train_models
 
     device = torch.device("cuda")
     images, labels = mnist_cpu.train_images[:2048].to(device), mnist_cpu.train_labels[:2048].to(device)
@@ -68,8 +68,8 @@ def test_stacked_training_on_the_gpu_tracks_one_model_at_a_time(mnist_cpu):
     def fresh():
         return fresh_madry_models(device)
 
-    from gobig.runtime import autocast
-    from gobig.stacking import StackedModels
+    from gobig.core.runtime import autocast
+    from gobig.methods.robustness.stacking import StackedModels
 
     with autocast(device):
         assert (
@@ -89,7 +89,7 @@ def test_stacked_training_on_the_gpu_tracks_one_model_at_a_time(mnist_cpu):
 def test_a_pool_of_two_workers_shares_the_gpu(tmp_path):
     """What gpu/session.sh runs chapter 1 with (WORKERS > 1): spawned
     workers each start CUDA and train there; the driver writes the records."""
-    from gobig import mnist
+    from gobig.studies import mnist
 
     values = {
         **mnist.load_profile("smoke"),
@@ -119,7 +119,7 @@ def test_compiled_stacked_training_compiles_on_the_gpu(mnist_cpu):
     capture nothing), and training ends near where eager training ends."""
     from torch._dynamo.utils import counters
 
-    from gobig.train import train_models
+    from gobig.methods.robustness.train import train_models
 
     device = torch.device("cuda")
     images, labels = mnist_cpu.train_images[:2048].to(device), mnist_cpu.train_labels[:2048].to(device)

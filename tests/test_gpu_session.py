@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from gobig import mnist, paths
+from gobig.core import paths
+from gobig.studies import mnist
 
 pytestmark = pytest.mark.smoke
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from gobig import judge
-from gobig.alphacode.baseline import _baseline_from_matrix
 from gobig.data.codecontests import Problem
+from gobig.methods.code import judge
+from gobig.studies.alphacode.baseline import _baseline_from_matrix
 
 pytestmark = pytest.mark.unit
 

@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from gobig import law
+from gobig.methods.scaling import law
 
 pytestmark = pytest.mark.unit
 
@@ -32,7 +32,7 @@ def test_nonpositive_inputs_are_refused():
 
 
 def test_rescaling_into_the_laws_units_scales_inputs_and_outputs():
-    from gobig.law import rescale_lipschitz
+    from gobig.methods.scaling.law import rescale_lipschitz
 
     # f(x) = 3 x on inputs of norm 10 and outputs up to 30: on unit-norm
     # inputs with outputs in [-1, 1] it is x -> x, Lipschitz 1.

@@ -2,7 +2,7 @@
 
 import pytest
 
-from gobig import law
+from gobig.methods.scaling import law
 
 pytestmark = pytest.mark.unit
 

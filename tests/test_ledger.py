@@ -3,7 +3,8 @@ committed result record, or marked pending with no number."""
 
 import pytest
 
-from gobig import ledger, paths
+from gobig.core import paths
+from gobig.report import ledger
 
 pytestmark = pytest.mark.unit
 

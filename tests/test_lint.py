@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from gobig import paths
+from gobig.core import paths
 
 pytestmark = pytest.mark.unit
 

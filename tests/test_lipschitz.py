@@ -6,8 +6,8 @@ import pytest
 import torch
 from torch import nn
 
-from gobig.lipschitz import _operator_norm, local_gradient_norms, logit_margin, spectral_norm_bound
-from gobig.models import build_model
+from gobig.methods.robustness.lipschitz import _operator_norm, local_gradient_norms, logit_margin, spectral_norm_bound
+from gobig.methods.robustness.models import build_model
 
 pytestmark = pytest.mark.unit
 

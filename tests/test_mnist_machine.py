@@ -7,8 +7,8 @@ import inspect
 
 import pytest
 
-from gobig import mnist
-from gobig.mnist import compute
+from gobig.studies import mnist
+from gobig.studies.mnist import compute
 
 pytestmark = pytest.mark.unit
 

@@ -1,6 +1,6 @@
 import pytest
 
-from gobig.models import CAPACITY_SCALES, build_model, num_params
+from gobig.methods.robustness.models import CAPACITY_SCALES, build_model, num_params
 
 pytestmark = pytest.mark.unit
 
@@ -39,7 +39,7 @@ def test_unknown_scale_or_family_is_refused():
 
 
 def test_command_line_model_names_parse_or_fail_with_the_families():
-    from gobig.models import parse_spec
+    from gobig.methods.robustness.models import parse_spec
 
     assert parse_spec("madry:4") == ("madry", 4) and parse_spec("blog") == ("blog", 0)
     with pytest.raises(ValueError, match="'madry', 'mlp', 'blog'"):
@@ -66,7 +66,7 @@ def test_pool_first_channels_last_model_is_the_papers_function(family, size):
     either load into the other."""
     import torch
 
-    from gobig.models import to_device
+    from gobig.methods.robustness.models import to_device
 
     torch.manual_seed(0)
     ours = to_device(build_model(family, size), "cpu")
@@ -92,8 +92,8 @@ def test_checkpoints_hold_the_standard_layout_whatever_the_models(tmp_path):
 
     import torch
 
-    from gobig import checkpoints
-    from gobig.models import to_device
+    from gobig.core import checkpoints
+    from gobig.methods.robustness.models import to_device
 
     torch.manual_seed(0)
     model = to_device(build_model("madry", 1), "cpu")

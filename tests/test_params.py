@@ -3,9 +3,9 @@ allowed, before any data is read or anything is computed."""
 
 import pytest
 
-from gobig import mnist
 from gobig.__main__ import main
-from gobig.params import ParameterError
+from gobig.core.params import ParameterError
+from gobig.studies import mnist
 
 
 @pytest.fixture
@@ -118,7 +118,7 @@ GPT3_BAD_VALUES = [
 @pytest.mark.unit
 @pytest.mark.parametrize("name,value,named", GPT3_BAD_VALUES)
 def test_gpt3_bad_value_names_the_parameter(name, value, named):
-    from gobig import gpt3
+    from gobig.studies import gpt3
 
     with pytest.raises(ParameterError) as error:
         gpt3.validate_parameters({**gpt3.load_profile("smoke"), name: value})
@@ -154,7 +154,7 @@ ALPHACODE_BAD_VALUES = [
 @pytest.mark.unit
 @pytest.mark.parametrize("name,value,named,allowed", ALPHACODE_BAD_VALUES)
 def test_alphacode_bad_value_names_the_parameter(name, value, named, allowed):
-    from gobig import alphacode
+    from gobig.studies import alphacode
 
     with pytest.raises(ParameterError) as error:
         alphacode.validate_parameters({**alphacode.load_profile("smoke"), name: value})
@@ -164,7 +164,7 @@ def test_alphacode_bad_value_names_the_parameter(name, value, named, allowed):
 
 @pytest.mark.unit
 def test_alphacode_profiles_pass_and_unknown_names_fail():
-    from gobig import alphacode
+    from gobig.studies import alphacode
 
     for name in ("smoke", "cpu", "full"):
         alphacode.validate_parameters(alphacode.load_profile(name))
@@ -213,7 +213,7 @@ def test_text_that_does_not_spell_the_type_is_refused_with_what_was_given(smoke_
 @pytest.mark.unit
 def test_a_name_beside_the_parameters_is_refused_with_the_known_ones(smoke_values):
     """What papermill's injected cell does with -p SEDS "[0]": a new global."""
-    from gobig.params import collect
+    from gobig.core.params import collect
 
     namespace = {**smoke_values, "SEDS": "[0]", "glue": print, "records": []}
     with pytest.raises(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gobig import passk
+from gobig.methods.stats import passk
 
 pytestmark = pytest.mark.unit
 

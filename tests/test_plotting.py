@@ -6,7 +6,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 
-from gobig import plotting
+from gobig.report import plotting
 
 pytestmark = pytest.mark.unit
 

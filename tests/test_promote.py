@@ -8,9 +8,10 @@ import shutil
 import pytest
 from papermill import inspect_notebook
 
-from gobig import mnist, paths, registry
-from gobig.params import default_profile
-from gobig.promote import (
+from gobig.core import paths, registry
+from gobig.core.params import default_profile
+from gobig.core.store import CorruptRecordError, ResultStore
+from gobig.report.promote import (
     CHAPTERS,
     DEFAULTS_PATH,
     INTERIM_PROSE,
@@ -19,7 +20,7 @@ from gobig.promote import (
     promote,
     rewrite_parameters,
 )
-from gobig.store import CorruptRecordError, ResultStore
+from gobig.studies import mnist
 
 pytestmark = pytest.mark.unit
 

@@ -1,6 +1,6 @@
 """Every committed record still loads and keeps its key: the refactors of
 issue 20 moved code, not records. A record's key is a hash of its study,
-version and config (gobig.store.config_key); no key was migrated."""
+version and config (gobig.core.store.config_key); no key was migrated."""
 
 import copy
 import json
@@ -8,10 +8,10 @@ from dataclasses import asdict, fields
 
 import pytest
 
-from gobig import paths, registry
-from gobig.gpt3.views import Record, RecordShapeError, view
-from gobig.store import ResultStore, config_key
-from gobig.views import RecordShapeError as SharedRecordShapeError
+from gobig.core import paths, registry
+from gobig.core.store import ResultStore, config_key
+from gobig.core.views import RecordShapeError as SharedRecordShapeError
+from gobig.studies.gpt3.views import Record, RecordShapeError, view
 
 pytestmark = pytest.mark.unit
 
@@ -77,7 +77,7 @@ def test_a_bare_computation_has_a_view_without_key_or_device():
     assert bare.config.key(record["version"]) == record["key"]
 
 
-# ---- chapter 3's typed records (gobig.alphacode.views) ----------------------------
+# ---- chapter 3's typed records (gobig.studies.alphacode.views) ----------------------------
 
 ALPHACODE_RECORDS = [path for entry, path in RECORDS if entry.name == "alphacode"]
 
@@ -96,8 +96,8 @@ def _alphacode_record(kind: str, sampled: bool | None = None) -> dict:
 
 @pytest.mark.parametrize("path", ALPHACODE_RECORDS, ids=lambda p: p.stem)
 def test_every_alphacode_record_has_a_typed_view_with_the_same_key(path):
-    from gobig import alphacode
-    from gobig.alphacode import views
+    from gobig.studies import alphacode
+    from gobig.studies.alphacode import views
 
     record = json.loads(path.read_text())
     typed = views.from_record(record)
@@ -131,8 +131,8 @@ def test_every_alphacode_record_has_a_typed_view_with_the_same_key(path):
 
 
 def test_the_alphacode_outcome_is_the_judges_sample_outcome_field_for_field():
-    from gobig import judge
-    from gobig.alphacode import views
+    from gobig.methods.code import judge
+    from gobig.studies.alphacode import views
 
     assert [f.name for f in fields(views.Outcome)] == [f.name for f in fields(judge.SampleOutcome)]
 
@@ -164,7 +164,7 @@ def test_the_alphacode_outcome_is_the_judges_sample_outcome_field_for_field():
     ],
 )
 def test_the_alphacode_view_refuses_a_record_it_does_not_know(kind, sampled, change, message):
-    from gobig.alphacode import views
+    from gobig.studies.alphacode import views
 
     record = copy.deepcopy(_alphacode_record(kind, sampled))
     views.from_record(record)  # the committed record itself is read
@@ -174,7 +174,7 @@ def test_the_alphacode_view_refuses_a_record_it_does_not_know(kind, sampled, cha
 
 
 def test_a_bare_alphacode_computation_has_a_view_without_key_or_device():
-    from gobig.alphacode import views
+    from gobig.studies.alphacode import views
 
     record = _alphacode_record("split")
     bare = views.from_record({"config": record["config"], "result": record["result"]})
@@ -186,8 +186,8 @@ def test_chapter_3_glues_from_the_views_what_the_book_shows():
     """``alphacode.glued_values`` of the chapter's committed records is, name for
     name and value for value, what the chapter's stored outputs glue
     (tests/glued_values.json, checked against the notebook by test_glued_values)."""
-    from gobig import alphacode
-    from gobig.sweep import profile_records
+    from gobig.core.sweep import profile_records
+    from gobig.studies import alphacode
 
     records = profile_records(alphacode, alphacode.DEFAULT_PROFILE)
     assert records is not None, "the chapter's default records are committed"
@@ -198,13 +198,13 @@ def test_chapter_3_glues_from_the_views_what_the_book_shows():
     assert alphacode.glued_values(alphacode.typed_records(records)) == alphacode.glued_values(records)
 
 
-# ---- chapter 1's typed records (gobig.mnist.views) -------------------------------
+# ---- chapter 1's typed records (gobig.studies.mnist.views) -------------------------------
 MNIST_RECORDS = [path for entry, path in RECORDS if entry.name == "mnist"]
 
 
 @pytest.mark.parametrize("path", MNIST_RECORDS, ids=lambda p: p.stem)
 def test_every_mnist_record_has_a_typed_view_that_reads_what_is_stored(path):
-    from gobig.mnist import views
+    from gobig.studies.mnist import views
 
     record = json.loads(path.read_text())
     typed = views.from_record(record)
@@ -247,7 +247,7 @@ def _mnist_record(newest: bool) -> dict:
     ],
 )
 def test_the_mnist_view_refuses_a_record_it_does_not_know(change, message):
-    from gobig.mnist import views
+    from gobig.studies.mnist import views
 
     record = copy.deepcopy(_mnist_record(newest=True))
     views.from_record(record)  # the committed record itself is read
@@ -257,7 +257,7 @@ def test_the_mnist_view_refuses_a_record_it_does_not_know(change, message):
 
 
 def test_an_older_mnist_record_reads_with_its_missing_fields_as_none():
-    from gobig.mnist import views
+    from gobig.studies.mnist import views
 
     typed = views.from_record(_mnist_record(newest=False))
     assert typed.clean_correct is None and typed.lipschitz.margin_abs_max is None

@@ -1,4 +1,4 @@
-"""One registry of studies (gobig.registry): every registered module keeps
+"""One registry of studies (gobig.core.registry): every registered module keeps
 the Study contract, the registry agrees with the book's table of contents
 and the defaults file, and no other library module knows all the studies."""
 
@@ -6,9 +6,9 @@ import ast
 
 import pytest
 
-from gobig import paths, registry
-from gobig.params import DEFAULTS_FILE, default_profile, load_yaml
-from gobig.study import Study
+from gobig.core import paths, registry
+from gobig.core.params import DEFAULTS_FILE, default_profile, load_yaml
+from gobig.core.study import Study
 
 pytestmark = pytest.mark.unit
 
@@ -22,7 +22,7 @@ KNOWN_EXCEPTIONS = {
 @pytest.mark.parametrize("entry", registry.STUDIES, ids=lambda e: e.name)
 def test_every_registered_study_keeps_the_contract(entry):
     study = entry.study
-    assert isinstance(study, Study), f"gobig.{entry.name} lacks some of {sorted(Study.__protocol_attrs__)}"
+    assert isinstance(study, Study), f"gobig.studies.{entry.name} lacks some of {sorted(Study.__protocol_attrs__)}"
     assert study.STUDY == entry.name
     assert entry.chapter_path.is_file()
     configs = study.expand_configs(study.validate_parameters(study.load_profile(entry.default_profile)))
@@ -42,7 +42,7 @@ def test_the_default_profile_is_data_and_the_module_reads_it(entry):
     assert entry.default_profile == default_profile(entry.name)
     # Each study reads it with params.default_profile(STUDY): it must agree with the file promote writes.
     assert entry.study.DEFAULT_PROFILE == entry.default_profile, (
-        f"gobig.{entry.name}.DEFAULT_PROFILE disagrees with {DEFAULTS_FILE}"
+        f"gobig.studies.{entry.name}.DEFAULT_PROFILE disagrees with {DEFAULTS_FILE}"
     )
 
 
@@ -82,11 +82,13 @@ def test_no_library_module_but_the_registry_imports_every_study(tmp_path):
         for path in LIB.rglob("*.py")
         if studies <= _imported_gobig_modules(path) and str(path.relative_to(LIB)) not in KNOWN_EXCEPTIONS
     )
-    assert not offenders, f"these modules import every study; loop over gobig.registry.STUDIES instead: {offenders}"
+    assert not offenders, (
+        f"these modules import every study; loop over gobig.core.registry.STUDIES instead: {offenders}"
+    )
     # The check can fail: a module importing all three, in any of the three spellings, is caught.
     offender = tmp_path / "offender.py"
     offender.write_text(
-        "from gobig import mnist\nimport gobig.gpt3.study\nfrom gobig.alphacode.claims import claims_table\n"
+        "from gobig import mnist\nimport gobig.studies.gpt3.study\nfrom gobig.studies.alphacode.claims import claims_table\n"
     )
     assert studies <= _imported_gobig_modules(offender)
 
@@ -96,10 +98,10 @@ def test_readings_names_resolve_to_their_chapter_module():
     constant of a chapter's readings module is listed there, and resolves to it."""
     import importlib
 
-    from gobig import readings
+    from gobig.report import readings
 
     for study in registry.NAMES:
-        module = importlib.import_module(f"gobig.readings.{study}")
+        module = importlib.import_module(f"gobig.report.readings.{study}")
         own = {
             name
             for name, value in vars(module).items()

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from gobig import mnist
 from gobig.data.mnist import MnistChecksumError, prepare_from_mirror
+from gobig.studies import mnist
 
 pytestmark = pytest.mark.reliability
 

@@ -6,7 +6,8 @@ import sys
 
 import pytest
 
-from gobig import paths, reliability
+from gobig.core import paths
+from gobig.report import reliability
 
 pytestmark = pytest.mark.unit
 

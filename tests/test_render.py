@@ -61,7 +61,7 @@ def test_a_papermill_rerun_renders_as_a_page_with_its_numbers(tmp_path):
 
 
 def test_render_refuses_what_is_not_a_notebook(tmp_path):
-    from gobig.render import render
+    from gobig.report.render import render
 
     with pytest.raises(ValueError, match="is not a notebook file"):
         render(tmp_path / "missing.ipynb")

@@ -6,8 +6,8 @@ import ast
 import pytest
 from papermill import inspect_notebook
 
-from gobig import paths, registry
-from gobig.store import ResultStore
+from gobig.core import paths, registry
+from gobig.core.store import ResultStore
 
 pytestmark = pytest.mark.unit
 

@@ -21,8 +21,9 @@ from pathlib import Path
 
 import pytest
 
-from gobig import paths, sandbox
-from gobig.sandbox import KEEP_CHARS, Limits, outputs_match, run_many, run_program
+from gobig.core import paths
+from gobig.methods.code import sandbox
+from gobig.methods.code.sandbox import KEEP_CHARS, Limits, outputs_match, run_many, run_program
 
 pytestmark = pytest.mark.unit
 
@@ -378,7 +379,7 @@ def test_run_many_keeps_job_order_and_runs_in_parallel():
 
 def cli(*arguments: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "gobig.sandbox", *arguments], capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "gobig.methods.code.sandbox", *arguments], capture_output=True, text=True, timeout=60
     )
 
 

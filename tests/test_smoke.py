@@ -7,7 +7,9 @@ import json
 
 import pytest
 
-from gobig import mnist, paths, readings
+from gobig.core import paths
+from gobig.report import readings
+from gobig.studies import mnist
 from notebook_runs import run_chapter
 
 pytestmark = pytest.mark.smoke

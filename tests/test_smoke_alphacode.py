@@ -6,7 +6,9 @@ import json
 
 import pytest
 
-from gobig import alphacode, paths, readings
+from gobig.core import paths
+from gobig.report import readings
+from gobig.studies import alphacode
 from notebook_runs import run_chapter
 
 pytestmark = pytest.mark.smoke

@@ -7,7 +7,9 @@ import json
 
 import pytest
 
-from gobig import gpt3, paths, readings
+from gobig.core import paths
+from gobig.report import readings
+from gobig.studies import gpt3
 from notebook_runs import run_chapter
 
 pytestmark = pytest.mark.smoke
@@ -37,7 +39,7 @@ def test_chapter_2_smoke_run(tmp_path):
     reading = ast.literal_eval(glued["lacking_reading"])
     assert reading == expected["lacking_reading"]
     assert reading.startswith(f"{len(below)} of the 4 fitted" if len(below) else "none of the 4 fitted")
-    # Every sentence the prose quotes is the record's (gobig.readings).
+    # Every sentence the prose quotes is the record's (gobig.report.readings).
     for name in ("classes_reading", "backtest_reading", "chart_reading", "compute_reading", "table_reading"):
         assert ast.literal_eval(glued[name]) == expected[name]
     summary = gpt3.backtest_summary(record)

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from gobig import leakage, splits
 from gobig.data import codecontests
 from gobig.data.codecontests import Problem
+from gobig.methods.code import leakage, splits
 
 pytestmark = pytest.mark.unit
 

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from gobig.store import CorruptRecordError, ResultStore, config_key
-from gobig.sweep import run_sweep
+from gobig.core.store import CorruptRecordError, ResultStore, config_key
+from gobig.core.sweep import run_sweep
 
 pytestmark = pytest.mark.unit
 
@@ -180,7 +180,7 @@ def unit_record(started: str, unit_seconds: float, together: int = 1, workers: i
 
 
 def test_sweep_wall_time_counts_overlapping_units_once_and_skips_gaps_between_runs():
-    from gobig.sweep import sweep_wall_time
+    from gobig.core.sweep import sweep_wall_time
 
     records = [
         unit_record("2026-01-01T00:00:00.000+00:00", 10.0, together=2, workers=2),  # one unit of two records
@@ -221,7 +221,7 @@ def test_a_unit_another_sweep_is_computing_is_loaded_when_it_finishes_not_comput
     has done the rest, then its record is loaded, not recomputed."""
     import threading
 
-    from gobig import sweep
+    from gobig.core import sweep
 
     store = ResultStore("demo", 1, tmp_path)
     configs = [{"x": 1}, {"x": 2}]

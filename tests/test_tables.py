@@ -1,4 +1,4 @@
-"""gobig.plotting.table: the HTML every table of the book is made of. How the
+"""gobig.report.plotting.table: the HTML every table of the book is made of. How the
 tables look in a browser is measured in tests/test_book.py; this checks the
 markup those measurements rely on."""
 
@@ -8,7 +8,7 @@ import re
 import pandas as pd
 import pytest
 
-from gobig import plotting
+from gobig.report import plotting
 
 pytestmark = pytest.mark.unit
 
@@ -63,7 +63,7 @@ def test_long_text_wraps_short_labels_do_not_and_text_is_escaped():
 def test_the_book_registers_the_stylesheet_with_the_scroll_cue():
     import yaml
 
-    from gobig import paths
+    from gobig.core import paths
 
     config = yaml.safe_load((paths.ROOT / "_config.yml").read_text())["sphinx"]["config"]
     assert "_static" in config["html_static_path"]

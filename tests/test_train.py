@@ -20,11 +20,11 @@ import pytest
 import torch
 import yaml
 
-from gobig.attacks import pgd_attack
-from gobig.models import build_model
-from gobig.runtime import set_seed
-from gobig.stacking import StackedModels
-from gobig.train import TrainingSetup, train_models
+from gobig.core.runtime import set_seed
+from gobig.methods.robustness.attacks import pgd_attack
+from gobig.methods.robustness.models import build_model
+from gobig.methods.robustness.stacking import StackedModels
+from gobig.methods.robustness.train import TrainingSetup, train_models
 
 pytestmark = pytest.mark.unit
 
@@ -34,7 +34,7 @@ SPREAD = json.loads((Path(__file__).parent / "spread" / "float_order_spread.json
 
 def tiny_sweep() -> dict:
     """Chapter 1's smallest end-to-end sweep (tests/spread/tiny_sweep.yaml, which measure.py reads too)."""
-    from gobig import mnist
+    from gobig.studies import mnist
 
     return {
         **mnist.load_profile("smoke"),
@@ -138,7 +138,7 @@ def assert_same_sweep_records(first: list[dict], second: list[dict], lipschitz: 
 def test_a_stacked_sweep_gives_the_records_of_one_model_at_a_time(tmp_path):
     """Chapter 1 end to end: the seeds trained and attacked as one stack give
     each config the numbers it gets alone (to float-order noise)."""
-    from gobig import mnist
+    from gobig.studies import mnist
 
     tiny = tiny_sweep()
     stacked = mnist.run({**tiny, "STACK_SEEDS": "always", "RESULTS_DIR": str(tmp_path / "stacked")}, progress=False)
@@ -152,7 +152,7 @@ def test_a_stacked_sweep_gives_the_records_of_one_model_at_a_time(tmp_path):
 def test_a_compiled_sweep_gives_the_eager_records(tmp_path):
     """Chapter 1 with COMPILE=True: the same keys and numbers (to float-order
     noise), and each record says it was compiled."""
-    from gobig import mnist
+    from gobig.studies import mnist
 
     tiny = {**tiny_sweep(), "STACK_SEEDS": "always"}
     eager = mnist.run({**tiny, "RESULTS_DIR": str(tmp_path / "eager")}, progress=False)
@@ -185,7 +185,7 @@ def test_compiled_training_and_attacks_equal_eager_ones(mnist_cpu, count):
     """``compile=True`` (chapter 1's COMPILE) runs the same arithmetic
     through torch.compile: PGD training and a stacked attack end where the
     eager ones end, for one plain model and for a stack."""
-    from gobig.attacks import robust_accuracy
+    from gobig.methods.robustness.attacks import robust_accuracy
 
     images, labels = mnist_cpu.train_images[:640], mnist_cpu.train_labels[:640]
     setup = TrainingSetup(mode="pgd", epochs=1, batch_size=128, learning_rate=2e-3, pgd_steps=2)

@@ -1,5 +1,5 @@
 """The chapters' claim verdicts, and the sentences that read their results
-(``gobig.readings``), in the cases the committed CPU records and the smoke
+(``gobig.report.readings``), in the cases the committed CPU records and the smoke
 runs never reach: chapter 1 on records shaped like the full (GPU) profile's
 (they reach only "pending" and "inconclusive"), chapter 3 when a model
 solves something or the loss shows the leak. These are what the chapters
@@ -13,8 +13,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gobig import alphacode, law, mnist, readings
-from gobig.models import build_model
+from gobig.methods.robustness.models import build_model
+from gobig.methods.scaling import law
+from gobig.report import readings
+from gobig.studies import alphacode, mnist
 
 pytestmark = pytest.mark.unit
 
@@ -519,7 +521,7 @@ def test_chapter_2_reading_follows_the_target_accuracy(target, expected):
     """TARGET_ACCURACY is a parameter: a rerun at another target (the README
     shows 90) is read at that target, and an interval without a meaningful
     upper end is counted as "no finite bound", never quoted as a number."""
-    from gobig import gpt3
+    from gobig.studies import gpt3
 
     config = gpt3.make_config(gpt3.validate_parameters({**gpt3.load_profile("full"), "TARGET_ACCURACY": target}))
     result, _ = gpt3._compute(config)
@@ -608,7 +610,7 @@ def test_the_committed_collapse_runs_decide_the_collapse_row(full_shaped_records
 
 def _committed_alphacode(curve: bool) -> dict:
     """A committed chapter-3 record (the date curve's or a split's): hand-made records take its shape."""
-    from gobig import paths
+    from gobig.core import paths
 
     for path in sorted((paths.ROOT / "results" / "alphacode").glob("*.json")):
         record = json.loads(path.read_text())

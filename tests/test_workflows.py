@@ -11,7 +11,7 @@ import re
 import pytest
 import yaml
 
-from gobig import paths
+from gobig.core import paths
 
 pytestmark = pytest.mark.unit
 

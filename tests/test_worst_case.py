@@ -11,12 +11,14 @@ import torch
 from scipy import stats
 from torch import nn
 
-from gobig import checkpoints, intervals, mnist
-from gobig.attacks import attack_survivors, autoattack_component
-from gobig.lipschitz import spectral_norm_bound
-from gobig.models import build_model
-from gobig.runtime import set_seed
-from gobig.train import TrainingSetup, train_models
+from gobig.core import checkpoints
+from gobig.core.runtime import set_seed
+from gobig.methods.robustness.attacks import attack_survivors, autoattack_component
+from gobig.methods.robustness.lipschitz import spectral_norm_bound
+from gobig.methods.robustness.models import build_model
+from gobig.methods.robustness.train import TrainingSetup, train_models
+from gobig.methods.stats import intervals
+from gobig.studies import mnist
 
 pytestmark = pytest.mark.unit
 
@@ -84,7 +86,7 @@ def test_fgsm_training_makes_a_model_more_robust_than_natural_training(mnist_cpu
     naturally (PGD-20 on 300 test images, seeds 0-2: 0.41-0.49 against
     0.08-0.09); the thresholds sit midway. The monitor records the PGD
     accuracy of each epoch."""
-    from gobig.attacks import robust_accuracy
+    from gobig.methods.robustness.attacks import robust_accuracy
 
     images, labels = mnist_cpu.train_images[:5000], mnist_cpu.train_labels[:5000]
     test_x, test_y = mnist_cpu.test_images[:300], mnist_cpu.test_labels[:300]
@@ -223,7 +225,7 @@ def test_the_pairs_bound_of_a_linear_margin_is_reached_on_its_gradient_direction
 
 
 def _synthetic_runs(plateau, rate, middle, noise, seeds=3):
-    from gobig.capacity import logistic
+    from gobig.methods.scaling.capacity import logistic
 
     generator = np.random.default_rng(1)
     rows = []
@@ -235,7 +237,7 @@ def _synthetic_runs(plateau, rate, middle, noise, seeds=3):
 
 
 def test_the_fit_recovers_a_known_curve_and_its_crossing():
-    from gobig.capacity import crossing, fit_capacity
+    from gobig.methods.scaling.capacity import crossing, fit_capacity
 
     fitted = fit_capacity(_synthetic_runs(0.96, 3.0, 4.8, noise=0.005), "robust_accuracy")
     assert fitted["plateau"] == pytest.approx(0.96, abs=0.01)
@@ -246,7 +248,7 @@ def test_the_fit_recovers_a_known_curve_and_its_crossing():
 
 
 def test_a_plateau_below_the_level_never_crosses_it():
-    from gobig.capacity import fit_capacity
+    from gobig.methods.scaling.capacity import fit_capacity
 
     fitted = fit_capacity(_synthetic_runs(0.6, 3.0, 4.8, noise=0.01), "robust_accuracy")
     assert fitted["plateau"] < 0.7
@@ -254,7 +256,7 @@ def test_a_plateau_below_the_level_never_crosses_it():
 
 
 def test_the_fit_needs_three_sizes():
-    from gobig.capacity import fit_capacity
+    from gobig.methods.scaling.capacity import fit_capacity
 
     runs = _synthetic_runs(0.9, 3.0, 4.8, noise=0.01)
     with pytest.raises(ValueError, match="3 model sizes"):

@@ -8,7 +8,7 @@
 
 It writes the same result records the chapter loads. Once every record of
 a profile is committed, ``python -m gobig promote mnist full`` makes that
-profile the chapter's defaults (gobig.promote).
+profile the chapter's defaults (gobig.report.promote).
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ import sys
 
 import yaml
 
-from gobig import registry
-from gobig.params import ParameterError, load_yaml
+from gobig.core import registry
+from gobig.core.params import ParameterError, load_yaml
 
-#: The studies by name (``gobig.registry``; each module is imported when its command runs).
+#: The studies by name (``gobig.core.registry``; each module is imported when its command runs).
 STUDIES = {entry.name: entry for entry in registry.STUDIES}
 
 
@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     evaluate.add_argument(
         "--results-dir", default=None, help="folder holding <study>/ records (default: the repository's results/)"
     )
-    evaluate.add_argument("--data-dir", default=None, help="folder with MNIST (default: gobig.paths.data_dir())")
+    evaluate.add_argument("--data-dir", default=None, help="folder with MNIST (default: gobig.core.paths.data_dir())")
     render = commands.add_parser(
         "render", help="build an executed notebook (e.g. a papermill rerun) as one HTML page with the book's theme"
     )
@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "promote":
         return _promote(STUDIES[args.study].study, args.profile)
     if args.command == "evaluate":
-        from gobig import mnist
+        from gobig.studies import mnist
 
         try:
             outcome = mnist.reattack(args.key, args.attack, args.results_dir, args.data_dir, args.device)
@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 0
     if args.command == "render":
-        from gobig.render import render
+        from gobig.report.render import render
 
         try:
             page = render(args.notebook, args.output)
@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wrote {page}")
         return 0
     if args.command == "reliability-report":
-        from gobig import reliability
+        from gobig.report import reliability
 
         report = reliability.run_suite()
         print(reliability.summary_frame(report).to_string(index=False))
@@ -140,8 +140,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _promote(study, profile: str) -> int:
-    from gobig.promote import CHAPTERS, DEFAULTS_PATH, PromotionError, promote
-    from gobig.store import CorruptRecordError
+    from gobig.core.store import CorruptRecordError
+    from gobig.report.promote import CHAPTERS, DEFAULTS_PATH, PromotionError, promote
 
     try:
         outcome = promote(study, profile)

@@ -41,10 +41,10 @@ SEEDS = [0, 1, 2]
 def unit_metrics(stacked: bool, nudge: int | None) -> dict:
     import torch
 
+    from gobig.core.runtime import set_seed
     from gobig.data.mnist import load_mnist
-    from gobig.models import build_model
-    from gobig.runtime import set_seed
-    from gobig.train import TrainingSetup, train_models
+    from gobig.methods.robustness.models import build_model
+    from gobig.methods.robustness.train import TrainingSetup, train_models
 
     torch.set_num_threads(2)
     data = load_mnist(device="cpu")
@@ -85,7 +85,7 @@ def sweep_metrics(stacked: bool) -> dict:
     """Mirrors test_a_stacked_sweep_gives_the_records_of_one_model_at_a_time."""
     import yaml
 
-    from gobig import mnist
+    from gobig.studies import mnist
 
     # The very config the tests run (tests/spread/tiny_sweep.yaml).
     tiny = {**mnist.load_profile("smoke"), **yaml.safe_load((Path(__file__).parent / "tiny_sweep.yaml").read_text())}

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gobig import paths
+from gobig.core import paths
 
 #: Hugging Face dataset id of CodeContests.
 HF_DATASET = "deepmind/code_contests"

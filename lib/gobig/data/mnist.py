@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 import torch
 
-from gobig import paths
+from gobig.core import paths
 
 #: md5 of each file's uncompressed bytes (../shared/data/mnist/README.md).
 UNCOMPRESSED_MD5 = {
@@ -98,7 +98,7 @@ def load_mnist(
     """The whole train and test splits as float tensors on ``device``.
 
     Looks for the offline mirror under ``data_dir`` (default
-    ``gobig.paths.data_dir()``); else uses torchvision's files under
+    ``gobig.core.paths.data_dir()``); else uses torchvision's files under
     ``data_dir``, downloading them when ``download`` is true.
     """
     from torchvision.datasets import MNIST

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from gobig import paths
+from gobig.core import paths
 from gobig.data.codecontests import verify_checksum
 
 

@@ -1,0 +1,111 @@
+"""Result records: one small JSON file per run config.
+
+A record's key is a hash of its study, the study's version and its config,
+so changing the code's meaning (bump the version) or any parameter gives a
+new key and never reuses a stale number. Writes are atomic (temp file in the
+same folder, fsync, rename), so a crash leaves either the whole record or
+none: a rerun resumes and loses nothing that finished.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from gobig.core import paths
+
+
+class CorruptRecordError(RuntimeError):
+    """A record file exists but is not a complete, valid record."""
+
+
+def config_key(study: str, version: int, config: dict) -> str:
+    canonical = json.dumps(
+        {"study": study, "version": version, "config": config}, sort_keys=True, separators=(",", ":")
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+class ResultStore:
+    """Records of one study under ``<root>/<study>/<key>.json``."""
+
+    def __init__(self, study: str, version: int, root: str | Path | None = None):
+        self.study = study
+        self.version = version
+        self.folder = Path(root or paths.results_dir()) / study
+
+    @classmethod
+    def for_params(cls, study: str, version: int, params: dict) -> ResultStore:
+        """The store a study's validated parameters name: ``RESULTS_DIR``, else the default results folder."""
+        return cls(study, version, params.get("RESULTS_DIR") or paths.results_dir())
+
+    def key(self, config: dict) -> str:
+        return config_key(self.study, self.version, config)
+
+    def path(self, config: dict) -> Path:
+        return self.folder / f"{self.key(config)}.json"
+
+    def exists(self, config: dict) -> bool:
+        return self.path(config).is_file()
+
+    def load(self, config: dict) -> dict:
+        path = self.path(config)
+        try:
+            record = json.loads(path.read_text())
+        except json.JSONDecodeError as error:
+            raise CorruptRecordError(
+                f"result record {path} is not valid JSON ({error}); delete it to recompute"
+            ) from error
+        if record.get("config") != config or record.get("version") != self.version or "result" not in record:
+            raise CorruptRecordError(f"result record {path} does not match its config key; delete it to recompute")
+        return record
+
+    def load_all(self, configs: list[dict]) -> list[dict] | None:
+        """Every config's record, or None when any is missing (tables are
+        never computed from part of a sweep)."""
+        if not all(self.exists(config) for config in configs):
+            return None
+        return [self.load(config) for config in configs]
+
+    def save(self, config: dict, result: dict, provenance: dict, wall_time_s: float) -> dict:
+        record = {
+            "key": self.key(config),
+            "study": self.study,
+            "version": self.version,
+            "config": config,
+            "result": result,
+            "provenance": {**provenance, "wall_time_s": round(wall_time_s, 3)},
+        }
+        self.folder.mkdir(parents=True, exist_ok=True)
+        _atomic_write_json(self.path(config), record)
+        return record
+
+    def load_or_compute(self, config: dict, compute: Callable[[dict], tuple[dict, dict]]) -> dict:
+        """Return the stored record for ``config``; compute and store it when
+        missing. ``compute(config)`` returns ``(result, provenance)``."""
+        if self.exists(config):
+            return self.load(config)
+        start = time.perf_counter()
+        result, provenance = compute(config)
+        return self.save(config, result, provenance, time.perf_counter() - start)
+
+
+def _atomic_write_json(path: Path, payload: Any) -> None:
+    descriptor, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
+    try:
+        with os.fdopen(descriptor, "w") as handle:
+            json.dump(payload, handle, indent=1, sort_keys=True)
+            handle.write("\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temp_name, 0o644)  # mkstemp makes it owner-only; records are for every reader
+        os.replace(temp_name, path)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,54 @@
+"""What a study is: the contract every chapter's study module keeps.
+
+A study module (``gobig.studies.mnist``, ``gobig.studies.gpt3``, ``gobig.studies.alphacode``) is
+used through these names only, by the command line, ``promote``, the
+ledger, the performance targets and the tests; they find it through
+``gobig.core.registry``. A module satisfies the protocol by having the names
+(``isinstance(module, Study)`` checks they are there; tests/test_registry.py
+checks every registered study).
+
+The life of a run: ``load_profile(name)`` gives a profile's values (or a
+chapter collects its parameters cell), ``validate_parameters`` checks them
+before any compute, ``expand_configs`` turns them into the configs whose
+records answer them (one for a one-config study such as chapter 2's), and
+``run`` loads or computes those records through the result store
+(``gobig.core.store.ResultStore.for_params``). ``claims_table`` reads the
+records into the ledger's rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol, runtime_checkable
+
+import pandas as pd
+
+from gobig.core.params import Spec
+
+
+@runtime_checkable
+class Study(Protocol):
+    #: The study's name: its records' folder (``results/<STUDY>/``) and its profiles' prefix.
+    STUDY: str
+    #: Bumped when a change alters what a record means (every key changes with it).
+    VERSION: int
+    #: The profile whose values are the chapter's defaults (``profiles/defaults.yaml``).
+    DEFAULT_PROFILE: str
+    #: The chapter's parameters, by name, each with its checks.
+    PARAMETERS: Mapping[str, Spec]
+
+    def load_profile(self, name: str) -> dict:
+        """The values of ``profiles/<STUDY>_<name>.yaml``; an unknown name lists the known ones."""
+
+    def validate_parameters(self, values: dict) -> dict:
+        """Every parameter checked (a clear error naming it before any compute), defaults filled in."""
+
+    def expand_configs(self, params: dict) -> list[dict]:
+        """The configs whose records answer ``params`` (validated), in order."""
+
+    def run(self, values: dict) -> Any:
+        """Validate ``values``, then load or compute every config's record. Returns what the
+        chapter reads: the records (chapter 2's study returns its one record)."""
+
+    def claims_table(self, records: list[dict]) -> pd.DataFrame:
+        """The study's claims (``claim``, ``source``, ``measured``, ``verdict``, ``why``) from its records."""

@@ -1,0 +1,383 @@
+"""Run a list of configs through the results store.
+
+Two executors give the same records:
+- ``local`` (default): on this machine; with ``workers=1`` one config after
+  another in this process, with more a pool of that many worker processes,
+  which share this machine's GPU: a small model's training step is bound
+  by the Python and kernel-launch time of its process, not by the GPU, so
+  several processes keep one GPU busier than one can.
+- ``ray``: each missing config becomes a Ray task (asking for one GPU when
+  the study computes on CUDA), on a local Ray instance or a cluster
+  (``ray_address``).
+Workers (pool processes, Ray tasks) only compute; this process writes each
+record as its unit finishes, so the results folder need not be shared and
+the keys are the same as a one-process run's.
+
+Either way every finished config is on disk before the sweep moves on, so an
+interrupted sweep resumes where it stopped.
+
+A study may compute several configs in one go (chapter 1 trains a model's
+seeds as one stacked model): it passes ``together(config)``, a key that is
+equal for configs that can share a computation, and ``compute_together``,
+which takes such a group and returns one ``(result, provenance)`` per config.
+A group with any record missing is then one unit of work (one Ray task); its
+missing records are written when the unit finishes, each with the unit's
+wall time shared equally and ``computed_together`` (the group size) in its
+provenance. The whole group is recomputed even when only some of it is
+missing, because stacked computations differ in their last bits with the
+group's size: a record's numbers must not depend on which other records
+happened to exist (a resumed sweep gives an uninterrupted one's bits).
+
+Each record's provenance says when its unit started and how long it took
+(``unit_started``, ``unit_wall_time_s``), so the wall time of a sweep whose
+units ran at once can be read back from its records (``sweep_wall_time``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import functools
+import math
+import signal
+import time
+from collections.abc import Callable, Hashable, Iterable
+from pathlib import Path
+
+# tqdm.auto: a live widget in Jupyter (and in a papermill output notebook), a text bar on a terminal.
+from tqdm.auto import tqdm
+
+from gobig.core.params import Spec
+from gobig.core.store import ResultStore
+
+EXECUTORS = ("local", "ray")
+
+#: Parameters every sweeping study shares: where records go, whether
+#: missing ones may be computed, and how the sweep runs.
+SWEEP_PARAMETERS = {
+    "RESULTS_DIR": Spec(str, "folder for result records (None: gobig.core.paths.results_dir())", optional=True),
+    "COMPUTE_MISSING": Spec(bool, "compute configs without a record (False: error instead)"),
+    "EXECUTOR": Spec(str, "how to run the sweep: on this machine, or as Ray tasks", allowed=EXECUTORS),
+    "WORKERS": Spec(
+        int,
+        "processes for EXECUTOR='local' (1: this process; more share this machine's GPU or cores)",
+        minimum=1,
+        maximum=64,
+    ),
+    "RAY_ADDRESS": Spec(str, "Ray cluster address for EXECUTOR='ray' (None: a local Ray instance)", optional=True),
+}
+#: Their values when a profile leaves them out (profiles stay portable).
+SWEEP_DEFAULTS = {"RESULTS_DIR": None, "COMPUTE_MISSING": True, "EXECUTOR": "local", "WORKERS": 1, "RAY_ADDRESS": None}
+
+
+def run_from_params(configs: Iterable[dict], compute, store: ResultStore, params: dict, **extra) -> list[dict]:
+    """``run_sweep`` with the sweep parameters (SWEEP_PARAMETERS) read from a
+    study's validated ``params``; ``extra`` passes what a study adds (its
+    progress flag, GPUs per task, grouping, cost)."""
+    return run_sweep(
+        configs,
+        compute,
+        store,
+        executor=params["EXECUTOR"],
+        compute_missing=params["COMPUTE_MISSING"],
+        ray_address=params["RAY_ADDRESS"],
+        workers=params["WORKERS"],
+        **extra,
+    )
+
+
+def profile_sweep(study, profile: str, results_dir=None) -> tuple[ResultStore, list[dict]]:
+    """A sweeping study's result store and configs for one of its profiles
+    (records under ``results_dir``, else the default results folder)."""
+    params = study.validate_parameters(
+        {**study.load_profile(profile), "RESULTS_DIR": str(results_dir) if results_dir else None}
+    )
+    return ResultStore.for_params(study.STUDY, study.VERSION, params), study.expand_configs(params)
+
+
+def profile_records(study, profile: str, results_dir=None) -> list[dict] | None:
+    """Every record of a study's profile, or None when any is missing (claims
+    and sweep times are never read from part of a sweep)."""
+    store, configs = profile_sweep(study, profile, results_dir)
+    return store.load_all(configs)
+
+
+def run_sweep(
+    configs: Iterable[dict],
+    compute: Callable[[dict], tuple[dict, dict]],
+    store: ResultStore,
+    *,
+    executor: str = "local",
+    compute_missing: bool = True,
+    progress: bool = True,
+    ray_address: str | None = None,
+    gpus_per_task: float = 0,
+    together: Callable[[dict], Hashable] | None = None,
+    compute_together: Callable[[list[dict]], list[tuple[dict, dict]]] | None = None,
+    workers: int = 1,
+    cost: Callable[[dict], float] | None = None,
+) -> list[dict]:
+    """Load or compute every config; return their records in order.
+
+    With ``compute_missing=False`` a missing record is an error that lists
+    what is missing, so building the book never trains anything by accident.
+    ``cost`` (a config's rough relative cost) makes the costliest units
+    start first, so that with several workers the longest unit does not
+    start last and run on alone; the records do not depend on the order.
+    ``compute`` and ``compute_together`` must pickle for ``workers > 1``.
+    Everything after ``store`` is keyword-only: twelve positional arguments
+    cannot be read at the call.
+    """
+    if (together is None) != (compute_together is None):
+        raise ValueError("run_sweep: give both together and compute_together, or neither")
+    if executor not in EXECUTORS:
+        raise ValueError(f"EXECUTOR: {executor!r} is not allowed; allowed values: {', '.join(EXECUTORS)}")
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"WORKERS: {workers!r} is not allowed; allowed values: an integer >= 1")
+    configs = list(configs)
+    missing = [config for config in configs if not store.exists(config)]
+    if missing and not compute_missing:
+        listing = "\n  ".join(f"{store.key(c)}: {c}" for c in missing[:10])
+        raise FileNotFoundError(
+            f"{len(missing)} of {len(configs)} configs have no record under {store.folder} and "
+            f"COMPUTE_MISSING is False:\n  {listing}\nRun them with `python -m gobig run {store.study}` or set COMPUTE_MISSING=True."
+        )
+    units = _units(configs, missing, together)
+    if cost is not None:
+        units.sort(key=lambda unit: -sum(cost(config) for config in unit))  # stable: ties keep config order
+    compute_unit = compute_together or functools.partial(_compute_one, compute)
+    if executor == "ray" and units:
+        _run_on_ray(units, compute_unit, store, ray_address, gpus_per_task, progress)
+    elif workers > 1 and units:
+        _run_in_processes(units, compute_unit, store, workers, progress)
+    # No bar at all when nothing is computed: a book build loads every record and shows none.
+    bar = tqdm(
+        total=len(units),
+        desc=f"{store.study}: units computed",
+        unit="unit",
+        disable=not progress or not units or executor == "ray" or workers > 1,
+    )
+    # A unit another sweep is computing right now (its lock is held) waits
+    # until the others are done; then its record is usually there to load.
+    deferred = []
+    for unit in units:
+        if not _compute_unless_done(store, unit, compute_unit, wait=False):
+            deferred.append(unit)
+            continue
+        bar.update()
+    for unit in deferred:
+        _compute_unless_done(store, unit, compute_unit, wait=True)
+        bar.update()
+    bar.close()
+    return [store.load(config) for config in configs]
+
+
+def _compute_unless_done(store: ResultStore, unit: list[dict], compute_unit, wait: bool) -> bool:
+    """Compute and save ``unit`` unless its records exist, holding the
+    unit's lock file meanwhile, so that two sweeps over one results folder
+    (two processes sharing a machine's cores) never compute the same unit
+    twice. Without ``wait``, returns False when another process holds it."""
+    with _unit_lock(store, unit, wait) as held:
+        if not held:
+            return False
+        if not all(store.exists(config) for config in unit):  # another process may have finished it
+            _save_unit(store, unit, *_timed(compute_unit, unit, None))
+    return True
+
+
+@contextlib.contextmanager
+def _unit_lock(store: ResultStore, unit: list[dict], wait: bool):
+    """An advisory lock (flock) on a file named by the unit's first
+    config's key, in this machine's temporary folder (the results tree
+    holds records only); the OS releases it when its holder exits, so a
+    killed sweep leaves no stale lock. Where flock does not exist
+    (Windows) every unit counts as free."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not on Linux or macOS
+        yield True
+        return
+    import hashlib
+    import tempfile
+
+    results = hashlib.sha256(str(store.folder.resolve()).encode()).hexdigest()[:16]
+    folder = Path(tempfile.gettempdir()) / "gobig-unit-locks" / results
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / f"{store.key(unit[0])}.lock", "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _compute_one(compute: Callable[[dict], tuple[dict, dict]], unit: list[dict]) -> list[tuple[dict, dict]]:
+    return [compute(unit[0])]
+
+
+def _units(configs: list[dict], missing: list[dict], together: Callable[[dict], Hashable] | None) -> list[list[dict]]:
+    """The groups (by ``together``, in first-seen order) with a missing
+    member, whole; without ``together``, one missing config per unit."""
+    if together is None:
+        return [[config] for config in missing]
+    groups: dict[Hashable, list[dict]] = {}
+    for config in configs:
+        groups.setdefault(together(config), []).append(config)
+    incomplete = {together(config) for config in missing}
+    return [group for key, group in groups.items() if key in incomplete]
+
+
+def _timed(compute_unit, unit: list[dict], cpu_threads: int | None) -> tuple[list[tuple[dict, dict]], float, str]:
+    if cpu_threads is not None:
+        import torch
+
+        # Ray workers start with one thread; CPU float sums depend on the
+        # thread count, so use the driver's to get bit-identical records.
+        torch.set_num_threads(cpu_threads)
+    started = dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds")
+    start = time.perf_counter()
+    outputs = compute_unit(unit)
+    if len(outputs) != len(unit):
+        raise RuntimeError(f"computing {len(unit)} configs together returned {len(outputs)} results")
+    return outputs, time.perf_counter() - start, started
+
+
+def _save_unit(
+    store: ResultStore,
+    unit: list[dict],
+    outputs: list[tuple[dict, dict]],
+    wall_time: float,
+    started: str,
+    workers: int = 1,
+    threads: int | None = None,
+) -> None:
+    """Write the unit's missing records (existing ones stay untouched)."""
+    for config, (result, provenance) in zip(unit, outputs):
+        if store.exists(config):
+            continue
+        provenance = {**provenance, "unit_started": started, "unit_wall_time_s": round(wall_time, 3)}
+        if len(unit) > 1:
+            provenance["computed_together"] = len(unit)
+        if workers > 1:
+            provenance.update(workers=workers, threads_per_worker=threads)
+        store.save(config, result, provenance, wall_time / len(unit))
+
+
+def sweep_wall_time(records: list[dict]) -> dict:
+    """How long computing these records took. ``summed_s`` adds up their
+    units' wall times, which overcounts units that ran at once (several
+    workers). ``seconds`` is the time during which at least one of their
+    units was running (the union of the units' intervals): the wall time of
+    a sweep run in one go, serial or not, without the time between the runs
+    of a resumed one. Records made before units noted their start
+    (``unit_started``) give only the sum."""
+    provenances = [r["provenance"] for r in records]
+    summed = sum(p["wall_time_s"] for p in provenances)
+    union = None
+    if provenances and all("unit_started" in p for p in provenances):
+        # Records computed together share their unit's start and wall time.
+        units = sorted(
+            {(dt.datetime.fromisoformat(p["unit_started"]).timestamp(), p["unit_wall_time_s"]) for p in provenances}
+        )
+        union, reached = 0.0, -math.inf
+        for start, seconds in units:
+            end = start + seconds
+            union += max(0.0, end - max(start, reached))
+            reached = max(reached, end)
+    return {
+        "seconds": summed if union is None else union,
+        "summed_s": summed,
+        "workers": max((p.get("workers", 1) for p in provenances), default=1),
+    }
+
+
+# Set in each pool worker by _start_worker: the unit computation, sent once.
+_worker_compute = None
+
+
+def _start_worker(compute_unit, cpu_threads: int) -> None:
+    global _worker_compute
+    _worker_compute = compute_unit
+    # The driver stops the pool on Ctrl-C; a worker must not die half-way on its own.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    import torch
+
+    torch.set_num_threads(cpu_threads)
+
+
+def _compute_in_worker(task: tuple[int, list[dict]]):
+    index, unit = task
+    return (index, *_timed(_worker_compute, unit, None))
+
+
+def _run_in_processes(units: list[list[dict]], compute_unit, store: ResultStore, workers: int, progress: bool) -> None:
+    """Units in a pool of ``workers`` processes; each record is written
+    here as soon as its unit finishes, so an interrupted pool keeps them.
+    The workers share this process's CPU threads: with as many threads each,
+    two workers on two cores ran 3.3x slower than one process (CPU,
+    benchmarks/sweep_workers.py). CPU float sums depend on the thread
+    count, so on a CPU a pool's records equal a one-process run's bits only
+    when that run had as many threads as each worker."""
+    import multiprocessing
+
+    import torch
+
+    # spawn, not fork: a forked child cannot use CUDA, and fork copies locks held by threads.
+    context = multiprocessing.get_context("spawn")
+    tasks = list(enumerate(units))
+    workers = min(workers, len(units))
+    threads = max(1, torch.get_num_threads() // workers)
+    # Leaving the block terminates the workers, also on an error or Ctrl-C.
+    with context.Pool(workers, initializer=_start_worker, initargs=(compute_unit, threads)) as pool:
+        finished = pool.imap_unordered(_compute_in_worker, tasks, chunksize=1)
+        for index, outputs, wall_time, started in tqdm(
+            finished,
+            total=len(tasks),
+            desc=f"{store.study}: units computed by {workers} workers",
+            unit="unit",
+            disable=not progress,
+        ):
+            _save_unit(store, units[index], outputs, wall_time, started, workers, threads)
+
+
+def _run_on_ray(
+    units: list[list[dict]], compute_unit, store: ResultStore, address: str | None, gpus_per_task: float, progress: bool
+) -> None:
+    import ray
+
+    started_here = not ray.is_initialized()
+    if started_here:
+        # A cluster when an address is given; otherwise a local instance on this machine's cores.
+        ray.init(address=address, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True)
+    try:
+        _wait_on_ray(ray, units, compute_unit, store, gpus_per_task, progress)
+    finally:
+        # Leave no Ray processes behind: left to the kernel's exit, they print a
+        # "SIGTERM received" stack dump into the rerun's output. A Ray session the
+        # caller started is theirs to end.
+        if started_here:
+            ray.shutdown()
+
+
+def _wait_on_ray(
+    ray, units: list[list[dict]], compute_unit, store: ResultStore, gpus_per_task: float, progress: bool
+) -> None:
+    import torch
+
+    cpu_threads = torch.get_num_threads()
+    # A CPU task takes the cores its threads use; a GPU task needs one core.
+    task = ray.remote(num_gpus=gpus_per_task, num_cpus=1 if gpus_per_task else cpu_threads)(_timed)
+    shared_compute = ray.put(compute_unit)
+    pending = {task.remote(shared_compute, unit, cpu_threads): unit for unit in units}
+    with tqdm(
+        total=len(pending), desc=f"{store.study}: units computed on Ray", unit="unit", disable=not progress
+    ) as bar:
+        while pending:
+            done, _ = ray.wait(list(pending), num_returns=1)
+            unit = pending.pop(done[0])
+            _save_unit(store, unit, *ray.get(done[0]))
+            bar.update()

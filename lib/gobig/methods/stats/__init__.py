@@ -1,0 +1,1 @@
+"""Estimators with their uncertainty: exact Clopper-Pearson intervals (``intervals``), pass@k and n@k (``passk``)."""

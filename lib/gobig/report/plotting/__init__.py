@@ -1,0 +1,75 @@
+"""One plotting theme, the book's tables and the chapters' figures
+(seaborn on matplotlib). Functions return their figure; in a notebook the
+inline backend shows it.
+
+The parts: ``tables`` (``table()``), and one module of figures per
+chapter (``mnist``, ``gpt3``, ``alphacode``); every name is importable
+from ``gobig.report.plotting``.
+"""
+
+from __future__ import annotations
+
+import seaborn as sns
+
+from gobig.report.plotting.alphacode import (
+    SPLIT_KINDS,
+    SPLIT_VARIANT_ORDER,
+    date_curve,
+    leakage_by_split,
+    memorization_pairs,
+    solve_rate_vs_k,
+    solve_rates_by_split,
+    split_variants,
+    validation_loss_by_split,
+)
+from gobig.report.plotting.gpt3 import accuracy_fits, backtest, required_params_vs_dimension
+from gobig.report.plotting.mnist import (
+    MODE_ORDER,
+    accuracy_vs_params,
+    lipschitz_vs_params,
+    robust_vs_eps,
+    training_history,
+)
+from gobig.report.plotting.tables import (
+    LABEL_CHARACTERS,
+    NUMBER_STYLES,
+    PROSE_CHARACTERS,
+    PROSE_STYLES,
+    TABLE_STYLES,
+    default_formats,
+    table,
+)
+
+__all__ = [
+    "LABEL_CHARACTERS",
+    "MODE_ORDER",
+    "NUMBER_STYLES",
+    "PROSE_CHARACTERS",
+    "PROSE_STYLES",
+    "SPLIT_KINDS",
+    "SPLIT_VARIANT_ORDER",
+    "TABLE_STYLES",
+    "accuracy_fits",
+    "accuracy_vs_params",
+    "backtest",
+    "date_curve",
+    "default_formats",
+    "leakage_by_split",
+    "lipschitz_vs_params",
+    "memorization_pairs",
+    "required_params_vs_dimension",
+    "robust_vs_eps",
+    "set_theme",
+    "solve_rate_vs_k",
+    "solve_rates_by_split",
+    "split_variants",
+    "table",
+    "training_history",
+    "validation_loss_by_split",
+]
+
+
+def set_theme() -> None:
+    sns.set_theme(
+        context="notebook", style="whitegrid", palette="colorblind", rc={"figure.dpi": 110, "savefig.bbox": "tight"}
+    )

@@ -1,0 +1,153 @@
+"""Chapter 3's sentences that read its records (``alphacode_readings``)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from gobig.methods.stats import passk
+from gobig.studies import alphacode
+
+#: Pairs of losses (one problem, validated with and without its twin in training) needed to read their interval.
+MIN_PAIRS = 5
+
+
+def alphacode_readings(records: list) -> dict[str, str]:
+    """Chapter 3's sentences that read its results (records stored or typed)."""
+    records = alphacode.typed_records(records)
+    frame = alphacode.splits_frame(records)
+    nearest = alphacode.nearest_frame(records)
+    claims = alphacode.claims_table(records).set_index("claim")["verdict"]
+    baseline_claim = next(c for c in claims.index if c.startswith("submitting training solutions"))
+    model_claim = next((c for c in claims.index if c.startswith("a 1B model")), None)
+    readings = {
+        "baseline_twins_reading": _baseline_twins(nearest[nearest["kind"] == "random"]),
+        "baseline_scale_reading": _baseline_gap(alphacode.gap_frame(records), frame),
+        "baseline_reading": _baseline(claims[baseline_claim]),
+        "loss_reading": _memorization(alphacode.memorization_summary(records), alphacode.losses_frame(records)),
+        "model_reading": _model(frame, claims[model_claim])
+        if model_claim
+        else "No split of these records sampled programs",
+    }
+    if alphacode.curve_record(records) is not None:
+        readings["curve_reading"] = _curve(alphacode.curve_bins(records))
+    return readings
+
+
+def _baseline_twins(random_nearest: pd.DataFrame) -> str:
+    solved = random_nearest[random_nearest["baseline_solved_by"].notna()]
+    twins = int(solved["twin_in_train"].sum())
+    if solved.empty:
+        return "It solves no validation problem on the random splits"
+    if twins == len(solved):
+        return f"Of the {len(solved)} problems it solves on the random splits, all {twins} have their twin in training: the leak is the twins"
+    if 2 * twins >= len(solved):
+        return f"Of the {len(solved)} problems it solves on the random splits, {twins} have their twin in training: most of the leak is the twins"
+    return f"Of the {len(solved)} problems it solves on the random splits, only {twins} have their twin in training: most of what it solves is not a twin's copy"
+
+
+def _baseline_gap(gap: dict, frame: pd.DataFrame) -> str:
+    """Why the random-split rate is not AlphaCode's 4.1%, from measured parts.
+    With validation fraction f, a validation problem's twin is in training
+    with probability about 1 - f in a pool of any size: what sets the rate is
+    how many problems have a twin at all (s), and how often a twin's
+    solution passes (a) against how often another problem's does (b)."""
+    paper = alphacode.PAPER[("baseline", "random")]
+    rate = frame.loc[frame["kind"] == "random", "baseline_rate"].mean()
+    s_k, s_n = gap["s"]
+    a_k, a_n = gap["a"]
+    b_k, b_n = gap["b"]
+    t_k, t_n = gap["twin_in_train_given_twin"]
+    sentence = (
+        f"The random-split rate, {rate:.1f}% on average, is {rate / paper:.1f} times AlphaCode's {paper}%. It decomposes as measured on the random splits: "
+        f"{s_k} of {s_n} judged validation problems ({100 * s_k / max(s_n, 1):.1f}%) have their twin in training, and the baseline solves {a_k} of those {a_n} "
+        f"but {b_k} of the other {b_n}. A problem with a twin has it in training in {t_k} of {t_n} cases, near 1 - f = {1 - gap['valid_fraction']:.2f} as a random split implies "
+        f"whatever the pool's size, so the twins are not rarer across a random split of a larger pool"
+    )
+    if np.isfinite(gap["implied_s"]):
+        sentence += (
+            f". What differs is how many problems have a twin at all: {gap['with_twin']} of our {gap['pool']} ({100 * gap['twin_share_pool']:.0f}%), "
+            f"where a uniform sample of {gap['pool']} of CodeContests' {alphacode.PAPER_TRAIN_PROBLEMS:,} training problems would hold a given problem's twin with probability "
+            f"{100 * gap['uniform_sample_twin_chance']:.1f}%, so this pool is far denser in twins than a uniform sample would be. With our solve rates, {paper}% would need "
+            f"{100 * gap['implied_s']:.1f}% of validation problems to have their twin in training"
+        )
+    return sentence
+
+
+def _baseline(verdict: str) -> str:
+    if verdict in ("supported", "partly"):
+        return "The baseline turns that into solved problems without any model"
+    return "The baseline, submitting training solutions, does not turn that into more solved problems on the random splits here"
+
+
+def _memorization(summary: pd.DataFrame, losses: pd.DataFrame) -> str:
+    """The memorization test: did the model memorize (training loss well
+    below validation loss), and does a problem's loss fall when its twin is
+    in training (paired: the same problem under two models that differ only
+    by the twin's presence)? Bootstrap intervals over problems."""
+    if summary.empty or losses.empty:
+        return "These records have no paired models, so the memorization test was not run"
+    trained = losses.set_index("split")
+    memorized = ", ".join(
+        f"{name}: training loss {r.train_loss:.2f} against validation loss {r.valid_loss:.2f}"
+        for name, r in trained.iterrows()
+    )
+    leaked = summary[summary["problems"] == "twin was in training"]
+    control = summary[summary["problems"] == "no twin in training"]
+    if leaked.empty or leaked.iloc[0]["n"] < MIN_PAIRS:
+        count = 0 if leaked.empty else int(leaked.iloc[0]["n"])
+        return f"The models reach {memorized}. Only {count} validation problems had their twin in training, too few to read a paired difference"
+    leak = leaked.iloc[0]
+    sentence = (
+        f"The models reach {memorized} nats per token. Paired on the same problem, removing its twin from training raises the loss of the {leak['n']:.0f} problems whose twin was there "
+        f"by {leak['mean_difference']:+.3f} nats per token on average (95% bootstrap interval {leak['low']:+.3f} to {leak['high']:+.3f}; {leak['positive']:.0f} of {leak['n']:.0f} rise, sign test p = {leak['sign_test_p']:.2g})"
+    )
+    if len(control):
+        c = control.iloc[0]
+        sentence += f", and changes the {c['n']:.0f} others by {c['mean_difference']:+.3f} ({c['low']:+.3f} to {c['high']:+.3f})"
+    if leak["low"] > 0 and (control.empty or leak["low"] > control.iloc[0]["high"]):
+        meaning = "So the model has memorized the twins' solutions and uses them on the validation copies: the leak reaches it, before any problem is solved"
+    elif leak["low"] > 0:
+        meaning = "So the twin lowers the loss, though not clearly more than training on any other problem does"
+    elif leak["high"] < 0:
+        meaning = "So the twin makes the solution harder to predict, not easier"
+    else:
+        meaning = "So at this scale the loss shows no effect of the leak"
+    return f"{sentence}. {meaning}"
+
+
+def _model(frame: pd.DataFrame, verdict: str) -> str:
+    sampled = frame[frame["role"] == "sample"] if "role" in frame else frame
+    temporal_rows = sampled.loc[sampled["kind"] == "temporal", "model_rate"]
+    random = sampled.loc[sampled["kind"] == "random", "model_rate"].mean()
+    paper = alphacode.PAPER
+    if temporal_rows.empty:
+        if verdict == "inconclusive":
+            return f"Solving nothing on the random split, it neither confirms nor refutes the {paper[('model', 'random')]:g}% against {paper[('model', 'temporal')]:g}% (the temporal split was not sampled in this run)"
+        return f"It solves {random:.2f}% on the random split; the temporal split was not sampled in this run"
+    temporal = temporal_rows.iloc[0]
+    if verdict == "inconclusive":
+        return f"Solving nothing on either split, it neither confirms nor refutes the {paper[('model', 'random')]:g}% against {paper[('model', 'temporal')]:g}%"
+    if verdict in ("supported", "partly"):
+        return f"It solves {random:.2f}% on the random splits on average and {temporal:.2f}% on the temporal split: the paper's direction, at a much smaller scale"
+    return f"It solves {temporal:.2f}% on the temporal split and {random:.2f}% on the random splits on average: not the paper's shape"
+
+
+def _curve(bins: pd.DataFrame) -> str:
+    """The date curve in a sentence: contamination before the cutoff, none after."""
+    before = bins[bins["period"] == "before cutoff"]
+    after = bins[bins["period"] == "after cutoff"]
+    later = bins[bins["period"] == "out of period"]
+
+    def pooled(part: pd.DataFrame, count: str, total: str) -> str:
+        k, n = int(part[count].sum()), int(part[total].sum())
+        low, high = passk.clopper_pearson(k, n) if n else (float("nan"),) * 2
+        return f"{k} of {n} ({100 * k / max(n, 1):.1f}%, 95% CI {100 * low:.1f} to {100 * high:.1f})"
+
+    sentence = (
+        f"Before the cutoff, {pooled(before, 'near_duplicates', 'problems')} problems have a near duplicate elsewhere in training and the baseline solves {pooled(before, 'solved', 'judged')} of the judged ones "
+        f"with another problem's solution; after it, {pooled(after, 'near_duplicates', 'problems')} and {pooled(after, 'solved', 'judged')}"
+    )
+    if len(later):
+        sentence += f"; among the later problems out of period, {pooled(later, 'near_duplicates', 'problems')} and {pooled(later, 'solved', 'judged')}"
+    return sentence

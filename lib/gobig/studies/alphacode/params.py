@@ -1,0 +1,215 @@
+"""Chapter 3's parameters, profiles, data paths and the configs they expand to:
+one config per split (and one for the date curve), keyed by the parameters
+that change its result (the specs of ``gobig.studies.alphacode.configs``)."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from gobig.core import params as params_module
+from gobig.core import paths
+from gobig.core.params import ParameterError, Spec, validate
+from gobig.core.runtime import DEVICE_CHOICES
+from gobig.core.sweep import SWEEP_DEFAULTS, SWEEP_PARAMETERS
+from gobig.data import codecontests, python_corpus
+from gobig.methods.code import splits
+from gobig.studies.alphacode.configs import CurveConfig, JudgeSpec, ModelSpec, SplitConfig, SplitSpec
+
+STUDY = "alphacode"
+VERSION = 2
+#: The profile whose records are committed and whose values the chapter uses.
+DEFAULT_PROFILE = params_module.default_profile(STUDY)
+#: AlphaCode's numbers (Appendix B.3), percent of validation problems solved.
+PAPER = {
+    ("baseline", "random"): 4.1,
+    ("baseline", "temporal"): 0.0,
+    ("model", "random"): 0.8,
+    ("model", "temporal"): 0.0,
+}
+PAPER_MODEL = "1B parameters, 13k samples per problem, 13,328 training / 117 validation problems"
+
+PARAMETERS = {
+    "PROBLEMS": Spec(
+        str, "problems: a mirror name (codecontests_mini, neocoder_codeforces) or a parquet/JSONL file or folder"
+    ),
+    "VALID_FRACTION": Spec(
+        float, "share of problems in validation (sets the temporal cutoff when CUTOFF is None)", above=0, maximum=0.5
+    ),
+    "CUTOFF": Spec(
+        int, "first contest id of the temporal validation side (None: from VALID_FRACTION)", minimum=1, optional=True
+    ),
+    "TEMPORAL_TWINS": Spec(
+        str,
+        "simultaneous twins: move to their earliest member's side, or leave as the cutoff falls",
+        allowed=splits.TWIN_POLICIES,
+    ),
+    "SPLIT_SEEDS": Spec(int, "one random split per seed", is_list=True, minimum=0),
+    "TWIN_THRESHOLD": Spec(
+        float, "statement similarity (MinHash Jaccard) at which two problems are twins", above=0, maximum=1
+    ),
+    "LEAK_THRESHOLD": Spec(
+        float, "similarity at which a validation problem has a near duplicate in training", above=0, maximum=1
+    ),
+    "TIME_LIMIT_S": Spec(float, "CPU seconds per test in the sandbox", above=0, maximum=60),
+    "MEMORY_MB": Spec(int, "address-space limit per program in the sandbox", minimum=64, maximum=16384),
+    "COMPARE": Spec(
+        str,
+        "output check: exact lines, or Codeforces-style tokens (integers exact, floats to 1e-6)",
+        allowed=("exact", "tokens"),
+    ),
+    "BASELINE_NEAREST": Spec(
+        int,
+        "0: every training solution on every validation problem (the paper's baseline); k > 0: only the k most similar statements (a speed-up)",
+        minimum=0,
+    ),
+    "MODEL_SEEDS": Spec(
+        int,
+        "random-split seeds (among SPLIT_SEEDS) that get a model, paired with the same split minus its separated twins",
+        is_list=True,
+        minimum=0,
+        allow_empty=True,
+    ),
+    "MODEL_TEMPORAL": Spec(
+        bool, "fine-tune and sample on the temporal split too (the model's temporal-vs-random solve rates)"
+    ),
+    "OUT_OF_PERIOD": Spec(
+        str,
+        "later problems for the date curve (a mirror name, public tests only), or None",
+        optional=True,
+        allowed=("neocoder_codeforces",),
+    ),
+    "DATE_BINS": Spec(int, "contest-id bins of the date curve", minimum=2, maximum=100),
+    "CORPUS_CUTOFF": Spec(str, "pre-training uses corpus files added before this date (YYYY-MM-DD)"),
+    "VOCAB_SIZE": Spec(int, "BPE vocabulary size", minimum=300, maximum=100_000),
+    "MODEL_LAYERS": Spec(int, "transformer layers", minimum=1, maximum=64),
+    "MODEL_HEADS": Spec(int, "attention heads", minimum=1, maximum=64),
+    "MODEL_DIM": Spec(int, "model width (a multiple of MODEL_HEADS)", minimum=16, maximum=8192),
+    "CONTEXT": Spec(int, "tokens per sequence (statement + solution)", minimum=64, maximum=8192),
+    "PRETRAIN_STEPS": Spec(int, "pre-training steps on the dated corpus (0 skips pre-training)", minimum=0),
+    "FINETUNE_STEPS": Spec(int, "fine-tuning steps on each split's training problems", minimum=1),
+    "BATCH_SIZE": Spec(int, "sequences per step", minimum=1, maximum=4096),
+    "LEARNING_RATE": Spec(float, "peak AdamW learning rate", above=0, maximum=1),
+    "SAMPLES_PER_PROBLEM": Spec(int, "k: programs sampled per validation problem", minimum=1, maximum=1_000_000),
+    "TEMPERATURE": Spec(float, "sampling temperature", above=0, maximum=10),
+    "MAX_NEW_TOKENS": Spec(int, "longest sampled program, in tokens", minimum=8, maximum=8192),
+    "SUBMISSIONS": Spec(int, "n of n@k", is_list=True, minimum=1),
+    "MODEL_SEED": Spec(int, "seed of initialisation, batches and sampling", minimum=0),
+    "DEVICE": Spec(str, "where to train and sample", allowed=DEVICE_CHOICES),
+    "DATA_DIR": Spec(str, "data folder (None: gobig.core.paths.data_dir())", optional=True),
+    **SWEEP_PARAMETERS,
+}
+
+
+def load_profile(name: str) -> dict:
+    return params_module.load_profile(STUDY, name)
+
+
+def validate_parameters(values: dict) -> dict:
+    """Every parameter checked before any compute, plus the checks that
+    involve two parameters."""
+    portable = {"DEVICE": "auto", "DATA_DIR": None, **SWEEP_DEFAULTS}
+    params = validate(PARAMETERS, {**portable, **values})
+    if params["MODEL_DIM"] % params["MODEL_HEADS"]:
+        raise ParameterError(
+            f"MODEL_DIM: {params['MODEL_DIM']} is not a multiple of MODEL_HEADS={params['MODEL_HEADS']}"
+        )
+    if params["MAX_NEW_TOKENS"] >= params["CONTEXT"]:
+        raise ParameterError(
+            f"MAX_NEW_TOKENS: {params['MAX_NEW_TOKENS']} leaves no room for a statement in CONTEXT={params['CONTEXT']}"
+        )
+    try:
+        python_corpus.parse_date(params["CORPUS_CUTOFF"])
+    except ValueError:
+        raise ParameterError(f"CORPUS_CUTOFF: got {params['CORPUS_CUTOFF']!r}; expected a date YYYY-MM-DD") from None
+    missing = sorted(set(params["MODEL_SEEDS"]) - set(params["SPLIT_SEEDS"]))
+    if missing:
+        raise ParameterError(
+            f"MODEL_SEEDS: {missing} not in SPLIT_SEEDS={params['SPLIT_SEEDS']}; a model's split must be one of the random splits"
+        )
+    if params["PROBLEMS"] not in codecontests.MIRRORS and not Path(params["PROBLEMS"]).expanduser().exists():
+        raise ParameterError(
+            f"PROBLEMS: {params['PROBLEMS']!r} is neither a mirror ({', '.join(codecontests.MIRRORS)}) nor an existing path"
+        )
+    return params
+
+
+def _data_root(params: dict) -> Path:
+    return Path(params["DATA_DIR"]).expanduser() if params["DATA_DIR"] else paths.data_dir()
+
+
+def problems_path(params: dict) -> Path:
+    name = params["PROBLEMS"]
+    if name in codecontests.MIRRORS:
+        return _data_root(params) / "codecontests" / f"{name}.jsonl.gz"
+    return Path(name).expanduser()
+
+
+def _sha256(path: Path) -> str:
+    # An absent mirror file stands for its published checksum, so loading committed
+    # records needs no data; a present file is hashed (and checked against SHA256SUMS on load).
+    if not path.exists() and path.name in codecontests.MIRROR_SHA256:
+        return codecontests.MIRROR_SHA256[path.name]
+    if path.is_dir():
+        return hashlib.sha256("".join(_sha256(f) for f in sorted(path.rglob("*.parquet"))).encode()).hexdigest()
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+#: The temporal variants: simultaneous twins together (as a date cutoff keeps
+#: them), or simultaneous rounds cut where the contest-id cutoff falls.
+TEMPORAL_VARIANTS = {"simultaneous": "temporal", "none": "temporal-cut"}
+#: Split kinds, in table order, with what each isolates.
+KINDS = {
+    "random": "random: validation drawn uniformly",
+    "twin-aware": "twin-aware random: each twin group whole on one side",
+    "temporal": "temporal: simultaneous twins kept together",
+    "temporal-cut": "temporal: simultaneous rounds cut at the cutoff",
+    "random-untwinned": "random, training copies of separated twins removed",
+}
+#: Level of every interval in the chapter (Clopper–Pearson for rates).
+LEVEL = 0.95
+#: One-sided p-value under which a difference between splits counts as shown.
+ALPHA = 0.05
+
+
+def expand_configs(params: dict) -> list[dict]:
+    """One config per split, plus the date curve. Roles: ``sample`` (a model
+    fine-tuned, its loss and samples), ``loss`` (a model fine-tuned, its loss
+    only: the memorization pair), ``None`` (baseline and leakage only). Configs
+    hold what changes the result, including the data's sha256: the typed
+    configs of ``gobig.studies.alphacode.configs``, as dicts."""
+    shared = {
+        "problems": params["PROBLEMS"] if params["PROBLEMS"] in codecontests.MIRRORS else str(problems_path(params)),
+        "problems_sha256": _sha256(problems_path(params)),
+        "splits": SplitSpec.from_params(params),
+        "judge": JudgeSpec.from_params(params),
+        "model": ModelSpec.from_params(params),
+    }
+    configs = []
+    for policy, name in TEMPORAL_VARIANTS.items():
+        role = "sample" if policy == params["TEMPORAL_TWINS"] and params["MODEL_TEMPORAL"] else None
+        configs.append(SplitConfig(split=name, seed=None, role=role, **shared))
+    for seed in params["SPLIT_SEEDS"]:
+        role = "sample" if seed in params["MODEL_SEEDS"] else None
+        configs.append(SplitConfig(split="random", seed=seed, role=role, **shared))
+    for seed in params["MODEL_SEEDS"]:
+        configs.append(SplitConfig(split="random-untwinned", seed=seed, role="loss", **shared))
+    for seed in params["SPLIT_SEEDS"]:
+        configs.append(SplitConfig(split="twin-aware", seed=seed, role=None, **shared))
+    later = None
+    if params["OUT_OF_PERIOD"]:
+        later = {
+            "problems": params["OUT_OF_PERIOD"],
+            "problems_sha256": _sha256(_mirror(params, params["OUT_OF_PERIOD"])),
+        }
+    configs.append(
+        CurveConfig(
+            split="date-curve", seed=None, role=None, date_bins=params["DATE_BINS"], out_of_period=later, **shared
+        )
+    )
+    # The store keys a record by its config's dict: the specs' fields, named as always.
+    return [config.to_dict() for config in configs]
+
+
+def _mirror(params: dict, name: str) -> Path:
+    return _data_root(params) / "codecontests" / f"{name}.jsonl.gz"

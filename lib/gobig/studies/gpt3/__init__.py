@@ -1,0 +1,112 @@
+"""Chapter 2's study: extrapolating GPT-3's accuracy, a back-test of that
+extrapolation, the compute-optimal view of GPT-3's budget, and the law's
+parameter arithmetic for GPT-3's training set.
+
+The blog reads the 1.3B, 13B and 175B models of Brown et al. 2020
+("Language Models are Few-Shot Learners", arXiv 2005.14165) as a trend and
+argues that "at least another 3 orders of magnitude" of parameters would be
+needed. This module holds the paper's Table H.1 at all eight sizes,
+re-transcribed with a source and a verification per value (package data,
+see ``load_accuracies``); two fits of accuracy against log10 parameters
+with intervals; a stated rule that classifies each series as smooth,
+emergent or flat before anything is extrapolated; the inversion "how many
+parameters for a target accuracy"; a back-test (fit up to 13B, predict
+175B) that measures how far such extrapolations miss and whether their
+intervals hold; and the study API the chapter calls (``run`` and the
+``*_frame`` helpers), after ``gobig.studies.mnist``. The loss-law view is
+``gobig.methods.scaling.chinchilla``.
+
+The package's parts, each one job: ``data`` (the paper's tables),
+``study`` (parameters, the classification rule, the one record),
+``frames`` (the chapter's tables), ``claims`` (the ledger's rows),
+``views`` (the record typed: ``views.Record.from_record``); the
+fits themselves are generic (``gobig.methods.scaling.fitting``), and so is the JSON number
+codec (``gobig.core.jsonnum``). Every name the chapter and the tests use is
+importable from ``gobig.studies.gpt3``.
+"""
+
+from __future__ import annotations
+
+from gobig.core.jsonnum import (  # noqa: F401
+    from_json_number,
+    json_number,
+)
+
+# Re-exported: the chapter, the readings and the tests use these as gpt3.NAME.
+from gobig.methods.scaling.fitting import (  # noqa: F401
+    CEILING,
+    FIT_KINDS,
+    MEANINGFUL_DECADES,
+    SHARE_CLIP,
+    Fit,
+    _power10,
+    clopper_pearson,
+    cluster_bootstrap_mean,
+    extrapolation_band,
+    fit,
+    fit_log_linear,
+    fit_logistic,
+    params_for_accuracy,
+)
+from gobig.studies.gpt3.claims import (  # noqa: F401
+    EPOCHS_RANGE,
+    GPT2_PARAMS,
+    MNIST_GREY_LEVELS,
+    WORDS_PER_TOKEN,
+    claims_table,
+)
+from gobig.studies.gpt3.data import (  # noqa: F401
+    ACCURACY_FILE,
+    BLOG_CHART,
+    CHANCE,
+    MODELS_FILE,
+    SETTINGS,
+    TOKENS_FILE,
+    data_sha256,
+    load_accuracies,
+    load_models,
+    load_token_mix,
+)
+from gobig.studies.gpt3.frames import (  # noqa: F401
+    FIT_FORMATS,
+    _count,
+    _decades,
+    arithmetic_table,
+    backtest_frame,
+    backtest_summary,
+    bands_frame,
+    blog_chart_frame,
+    changed_rows,
+    compute_optimal_frame,
+    fit_from_record,
+    fits_frame,
+    lacking_fits,
+    observations_frame,
+    requirements_frame,
+    table_frame,
+)
+from gobig.studies.gpt3.study import (  # noqa: F401
+    _ACCURACIES,
+    BENCHMARKS,
+    CLASSES,
+    DEFAULT_PROFILE,
+    EMERGENT_SHARE,
+    FLAT_GAIN,
+    GPT3_PARAMS,
+    GPT3_TRAINING_TOKENS,
+    MODEL_SIZES,
+    OWEN_2024,
+    PARAMETERS,
+    STUDY,
+    VERSION,
+    _compute,
+    backtest_series,
+    classify_series,
+    default_record,
+    expand_configs,
+    load_profile,
+    make_config,
+    run,
+    series_with_data,
+    validate_parameters,
+)

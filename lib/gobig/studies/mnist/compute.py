@@ -1,0 +1,302 @@
+"""Computing chapter 1's records: one config, or a model's seeds stacked into
+one model; its checkpoint and training record; ``run``, which loads or
+computes every config of the chapter's parameters."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import math
+import time
+
+import torch
+
+from gobig.core import checkpoints, paths
+from gobig.core.params import ParameterError
+from gobig.core.runtime import provenance, resolve_device, set_seed
+from gobig.core.store import ResultStore
+from gobig.core.sweep import run_from_params
+from gobig.methods.robustness.models import build_model, num_params, to_device
+from gobig.methods.robustness.train import TrainingSetup, train_models
+from gobig.studies.mnist.evaluation import crosscheck_with_torchattacks, evaluate, evaluate_worst_case
+from gobig.studies.mnist.params import STUDY, VERSION, expand_configs, validate_parameters
+
+
+@dataclasses.dataclass(frozen=True)
+class Machine:
+    """Where and how a config is computed. Nothing here changes a record's
+    numbers beyond float order (the device and compilation go into its
+    provenance), so none of it is part of a record's key; a config is the
+    computation's only other input."""
+
+    device: torch.device
+    data_dir: str | None = None
+    download: bool = False
+    compile: bool = False
+    results_dir: str | None = None
+    progress: bool = False
+
+    #: The parameters a machine is made of (the sweep's own are in gobig.core.sweep).
+    PARAMETERS = ("DEVICE", "DATA_DIR", "DOWNLOAD", "COMPILE", "RESULTS_DIR")
+
+    @classmethod
+    def from_params(cls, params: dict, progress: bool = False) -> Machine:
+        return cls(
+            device=resolve_device(params["DEVICE"]),
+            data_dir=params["DATA_DIR"],
+            download=params["DOWNLOAD"],
+            compile=params["COMPILE"],
+            results_dir=params["RESULTS_DIR"],
+            progress=progress,
+        )
+
+
+class _Computer:
+    """Computes one config on a ``Machine``; loads MNIST once, and only if
+    something is missing."""
+
+    def __init__(self, machine: Machine):
+        self.machine = machine
+        self.progress = machine.progress
+        self.device = machine.device
+        self._data = None
+
+    def data(self):
+        if self._data is None:
+            from gobig.data.mnist import load_mnist
+
+            self._data = load_mnist(self.machine.data_dir, self.device, download=self.machine.download)
+        return self._data
+
+    def __call__(self, config: dict) -> tuple[dict, dict]:
+        return self.compute_together([config])[0]
+
+    def compute_together(self, configs: list[dict]) -> list[tuple[dict, dict]]:
+        """Configs that differ only in their seed (see ``seedless``): their
+        models train together as one stacked model and are attacked together
+        (the cross-check, when asked for, runs on its model alone).
+
+        A model whose checkpoint (and training record) exists already, from
+        an earlier run of the same training config, is loaded, not trained
+        again: evaluations can change without retraining."""
+        if len({seedless(config) for config in configs}) != 1:
+            raise ValueError("compute_together: configs must differ only in their seed")
+        data = self.data()
+        first = configs[0]
+        training = first["training"]
+        subset = training["train_subset"] or len(data.train_images)
+        models = []
+        for config in configs:
+            set_seed(config["seed"])  # each model's initial weights are those it gets alone
+            models.append(to_device(build_model(config["family"], config["size"]), self.device))
+        trained = [self.trained_record(config) for config in configs]
+        seeds = [config["seed"] for config in configs]
+        compile_models = self.machine.compile
+        if all(record is not None for record in trained):
+            for model, record in zip(models, trained):
+                checkpoints.load(model, self.checkpoint_folder(), record["checkpoint"]).to(self.device)
+            histories = [record["history"] for record in trained]
+            reused = [record["key"] for record in trained]
+        else:
+            setup = TrainingSetup(
+                mode=first["mode"],
+                epochs=training["epochs"],
+                batch_size=training["batch_size"],
+                learning_rate=training["learning_rate"],
+                **{
+                    k: training[k]
+                    for k in (
+                        "eps",
+                        "pgd_steps",
+                        "pgd_step_size",
+                        "eps_warmup",
+                        "fgsm_step_size",
+                        "lr_schedule",
+                        "monitor_images",
+                    )
+                    if k in training
+                },
+            )
+            histories = train_models(
+                models,
+                data.train_images[:subset],
+                data.train_labels[:subset],
+                setup,
+                seeds,
+                data.test_images,
+                data.test_labels,
+                self.progress,
+                compile_models,
+            )
+            reused = [None] * len(configs)
+            for config, model, history in zip(configs, models, histories):
+                if config.get("checkpoint"):
+                    self.save_trained(config, model, history)
+        half = first["evaluation"].get("half_weights", False)
+        if half:
+            for model in models:
+                checkpoints.round_to_half(model)  # what a checkpoint holds, so re-attacks see this model
+        start = time.perf_counter()
+        if "attacks" in first["evaluation"]:
+            train_points = first["evaluation"]["lipschitz_points"]
+            results = evaluate_worst_case(
+                models,
+                data.test_images,
+                data.test_labels,
+                first["evaluation"],
+                seeds,
+                [c["mode"] for c in configs],
+                data.train_images[: min(subset, train_points)],
+                data.train_labels[: min(subset, train_points)],
+                compile_models,
+            )
+        else:
+            results = evaluate(models, data.test_images, data.test_labels, first["evaluation"], seeds, compile_models)
+        eval_time_s = round(time.perf_counter() - start, 3)  # of the whole stack, like train_time_s
+        # Not part of the config (like stacking, it changes at most the kernels' rounding), so the record says it.
+        made = {**provenance(self.device), "compiled": compile_models, "threads": torch.get_num_threads()}
+        outputs = []
+        for config, model, history, result, reused_key in zip(configs, models, histories, results, reused):
+            if config.get("crosscheck"):
+                result["crosscheck"] = crosscheck_with_torchattacks(
+                    model, data.test_images, data.test_labels, config["evaluation"], config["seed"]
+                )
+            result.update(
+                family=config["family"],
+                size=config["size"],
+                mode=config["mode"],
+                seed=config["seed"],
+                num_params=num_params(model),
+                history=history,
+                train_time_s=history[-1]["train_time_s"],
+                eval_time_s=eval_time_s,
+            )
+            if config.get("checkpoint"):
+                record = self.trained_record(config)
+                result["checkpoint"] = {
+                    **record["checkpoint"],
+                    "training_key": record["key"],
+                    "folder": f"{STUDY}/checkpoints",
+                }
+            if reused_key:
+                result["trained_in"] = reused_key  # trained by an earlier run (its training record names the device)
+            outputs.append((result, made))
+        return outputs
+
+    # ---- trained models: checkpoints keyed by the training config alone ----
+
+    def checkpoint_folder(self):
+        return checkpoint_folder(self.machine.results_dir)
+
+    def trained_record(self, config: dict) -> dict | None:
+        return trained_record(config, self.machine.results_dir)
+
+    def save_trained(self, config: dict, model, history: list[dict]) -> None:
+        key = training_key(config)
+        info = checkpoints.save(model, self.checkpoint_folder() / f"{key}.pt")
+        record = {
+            "key": key,
+            "study": STUDY,
+            "version": VERSION,
+            "config": training_config(config),
+            "checkpoint": info,
+            "history": history,
+            "num_params": num_params(model),
+            "provenance": provenance(self.device),
+        }
+        from gobig.core.store import _atomic_write_json
+
+        _atomic_write_json(self.checkpoint_folder() / f"{key}.json", record)
+
+
+def training_config(config: dict) -> dict:
+    """What a trained model depends on: not how it is evaluated."""
+    return {k: config[k] for k in ("family", "size", "mode", "seed", "training")}
+
+
+def training_key(config: dict) -> str:
+    from gobig.core.store import config_key
+
+    return config_key(f"{STUDY}-trained", VERSION, training_config(config))
+
+
+def checkpoint_folder(results_dir=None):
+    from pathlib import Path
+
+    return Path(results_dir or paths.results_dir()) / STUDY / "checkpoints"
+
+
+def trained_record(config: dict, results_dir=None) -> dict | None:
+    """The training record (history, checkpoint hash) of a config's
+    training, when it and its checkpoint exist."""
+    path = checkpoint_folder(results_dir) / f"{training_key(config)}.json"
+    if not path.is_file():
+        return None
+    record = json.loads(path.read_text())
+    if record.get("config") != training_config(config):
+        raise ValueError(f"training record {path} does not match its key; delete it to retrain")
+    return record
+
+
+def seedless(config: dict) -> str:
+    """What a config is apart from its seed (and the cross-check, which only
+    adds an evaluation): configs equal here can train as one stacked model."""
+    return json.dumps(
+        {k: v for k, v in config.items() if k not in ("seed", "crosscheck", "checkpoint")}, sort_keys=True
+    )
+
+
+def run(values: dict, progress: bool = True) -> list[dict]:
+    """Validate, then load or compute every config's record."""
+    params = validate_parameters(values)
+    store = ResultStore.for_params(STUDY, VERSION, params)
+    configs = expand_configs(params)
+    if params["CROSSCHECK"] and any(c.get("crosscheck") and not store.exists(c) for c in configs):
+        # Fail now, not after training the largest model (e.g. on a GPU box without it).
+        import importlib.util
+
+        if importlib.util.find_spec("torchattacks") is None:
+            raise ParameterError(
+                "CROSSCHECK: True needs the torchattacks package (pip install torchattacks); install it or set CROSSCHECK=False"
+            )
+    # Progress bars of several worker processes would interleave; the sweep shows one bar of units instead.
+    computer = _Computer(Machine.from_params(params, progress=progress and params["WORKERS"] == 1))
+    gpus_per_task = 1 if computer.device.type == "cuda" else 0
+    # Stacking pays on a GPU, where a small model alone leaves it idle; on a
+    # CPU (already busy with one model) it costs 20-30% (benchmarks/stacked_training.py).
+    stack = params["STACK_SEEDS"] == "always" or (params["STACK_SEEDS"] == "auto" and computer.device.type == "cuda")
+    stacking = {"together": seedless, "compute_together": computer.compute_together} if stack else {}
+    return run_from_params(
+        configs,
+        computer,
+        store,
+        params,
+        progress=progress,
+        gpus_per_task=gpus_per_task,
+        # Longest units first only where several run at once; one at a time, the
+        # configs' order (smallest models first) finishes the most records soonest.
+        cost=training_cost if params["WORKERS"] > 1 or params["EXECUTOR"] == "ray" else None,
+        **stacking,
+    )
+
+
+def training_cost(config: dict) -> float:
+    """A config's rough relative cost, so that a sweep starts its longest
+    units first. Chapter 1's models are small: a forward-backward pass costs
+    about what its process spends launching kernels, however small the
+    model, so the cost is the number of passes (training steps, times one
+    plus the PGD steps of adversarial training), weighted up a little for
+    the largest models, whose arithmetic also counts (on one GPU, a pass of
+    madry:32 at batch 256 is about as long in bf16 arithmetic as in
+    launches). The blog's model (180,000 steps at batch 5) then starts
+    first in the full profile."""
+    training = config["training"]
+    steps = training["epochs"] * math.ceil((training["train_subset"] or 60_000) / training["batch_size"])
+    passes = {"natural": 1, "pgd": 1 + training.get("pgd_steps", 0), "fgsm": 2}[config["mode"]]
+    return steps * passes * (1 + _parameter_count(config["family"], config["size"]) / 1e7)
+
+
+@functools.cache
+def _parameter_count(family: str, size: int) -> int:
+    return num_params(build_model(family, size))

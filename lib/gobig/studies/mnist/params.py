@@ -1,0 +1,251 @@
+"""Chapter 1's parameters, profiles and the configs they expand to: a config
+holds only what changes a result (not the device, paths or executor), and
+its hash is the record's key."""
+
+from __future__ import annotations
+
+from gobig.core import params as params_module
+from gobig.core.params import Spec, validate
+from gobig.core.runtime import DEVICE_CHOICES
+from gobig.core.sweep import SWEEP_DEFAULTS, SWEEP_PARAMETERS
+from gobig.methods.robustness.attacks import (
+    AUTOATTACK_COMPONENTS,
+)
+from gobig.methods.robustness.models import CAPACITY_SCALES
+from gobig.methods.robustness.train import LR_SCHEDULES, TRAINING_MODES
+
+STUDY = "mnist"
+#: The adversarial training modes (Madry's PGD, and the fast FGSM one).
+ADVERSARIAL = ("pgd", "fgsm")
+#: Bump when a change alters what a record means; old records then no
+#: longer match any key and are recomputed.
+VERSION = 1
+#: The profile whose values are the chapter's defaults, and whose records
+#: are committed (see the note in the chapter on why it is not yet "full").
+DEFAULT_PROFILE = params_module.default_profile(STUDY)
+#: Madry et al.'s collapse claim tested as stated: scales 1 and 2 trained
+#: with their PGD recipe from the first step (no eps ramp); the claims
+#: table reads it when all its records exist.
+COLLAPSE_PROFILE = "collapse"
+#: When a model's seeds train as one stacked model (parameter STACK_SEEDS).
+STACKING = ("auto", "always", "never")
+#: Which models keep their weights (parameter CHECKPOINTS).
+CHECKPOINT_CHOICES = ("none", "first_seed", "adversarial")
+
+PARAMETERS = {
+    "CAPACITY_SCALES": Spec(int, "Madry capacity scales s", is_list=True, allowed=CAPACITY_SCALES),
+    "MLP_WIDTHS": Spec(
+        int,
+        "hidden widths of the 2-layer MLP family ([] skips it)",
+        is_list=True,
+        minimum=1,
+        maximum=8192,
+        allow_empty=True,
+    ),
+    "TRAINING_MODES": Spec(
+        str,
+        "natural, pgd (Madry's PGD training) and/or fgsm (FGSM with a random start, Wong et al. 2020)",
+        is_list=True,
+        allowed=TRAINING_MODES,
+    ),
+    "SEEDS": Spec(int, "one run per seed", is_list=True, minimum=0),
+    "EPOCHS": Spec(int, "training epochs", minimum=1, maximum=1000),
+    "BATCH_SIZE": Spec(int, "training batch size", minimum=1, maximum=60_000),
+    "LEARNING_RATE": Spec(float, "Adam learning rate (peak of LR_SCHEDULE)", above=0, maximum=1),
+    "LR_SCHEDULE": Spec(
+        str,
+        "cosine decay, Wong et al.'s cyclic (0 -> rate at 2/5 of training -> 0), or constant (Madry et al.)",
+        allowed=LR_SCHEDULES,
+    ),
+    "TRAIN_SUBSET": Spec(
+        int, "train on the first N images (None: all 60,000)", minimum=1, maximum=60_000, optional=True
+    ),
+    "TRAIN_EPS": Spec(float, "l-inf radius of PGD training", above=0, maximum=1),
+    "TRAIN_PGD_STEPS": Spec(int, "PGD steps during training", minimum=1, maximum=1000),
+    "TRAIN_PGD_STEP_SIZE": Spec(float, "PGD step size during training", above=0, maximum=1),
+    "TRAIN_EPS_WARMUP": Spec(
+        float, "share of training over which the PGD radius ramps up from 0", minimum=0, maximum=1
+    ),
+    "FGSM_STEP_SIZE": Spec(float, "FGSM step of fgsm training (Wong et al.: 0.375 at eps 0.3)", above=0, maximum=1),
+    "MONITOR_IMAGES": Spec(
+        int,
+        "adversarial training: PGD-20 accuracy on this many test images after each epoch (0: none), to see catastrophic overfitting",
+        minimum=0,
+        maximum=10_000,
+    ),
+    "EPS_LIST": Spec(float, "l-inf radii for robust accuracy", is_list=True, above=0, maximum=1),
+    "PGD_STEPS": Spec(int, "PGD steps at evaluation", minimum=1, maximum=10_000),
+    "PGD_STEP_SIZE": Spec(float, "PGD step size at evaluation (l-inf)", above=0, maximum=1),
+    "PGD_RESTARTS": Spec(int, "random restarts at evaluation", minimum=1, maximum=100),
+    "L2_EPS_LIST": Spec(
+        float, "l2 radii for robust accuracy ([] skips l2)", is_list=True, above=0, maximum=28, allow_empty=True
+    ),
+    "ROBUST_EVAL_SUBSET": Spec(
+        int, "attack the first N test images (None: all 10,000)", minimum=1, maximum=10_000, optional=True
+    ),
+    "LIPSCHITZ_POINTS": Spec(int, "test points for local gradient norms", minimum=1, maximum=10_000),
+    "BLOG_MODEL": Spec(bool, "also train the blog's 688K CNN"),
+    "BLOG_EPOCHS": Spec(int, "epochs for the blog's model", minimum=1, maximum=1000),
+    "BLOG_BATCH_SIZE": Spec(int, "batch size for the blog's model", minimum=1, maximum=60_000),
+    "BLOG_SEEDS": Spec(
+        int, "seeds of the blog's model (None: the first of SEEDS)", is_list=True, minimum=0, optional=True
+    ),
+    "BLOG_LEARNING_RATE": Spec(
+        float,
+        "Adam learning rate of the blog's model, cosine-decayed (None: LEARNING_RATE)",
+        above=0,
+        maximum=1,
+        optional=True,
+    ),
+    "ATTACKS": Spec(
+        str,
+        "AutoAttack components run after PGD at eps 0.3 on adversarially trained models, per example worst case ([] : PGD only)",
+        is_list=True,
+        allowed=AUTOATTACK_COMPONENTS,
+        allow_empty=True,
+    ),
+    "CHECKPOINTS": Spec(
+        str,
+        "keep float16 weights (evaluated as such) of no model, of each adversarially trained model's first seed, or of every adversarially trained model",
+        allowed=CHECKPOINT_CHOICES,
+    ),
+    "STACK_SEEDS": Spec(
+        str,
+        "train a model's seeds together as one stacked model (torch.func): auto (on CUDA only), always or never",
+        allowed=STACKING,
+    ),
+    "COMPILE": Spec(
+        bool,
+        "torch.compile the models' forward passes in training and attacks (fewer kernel launches on a GPU; compile time counts in each run's time)",
+    ),
+    "CROSSCHECK": Spec(bool, "cross-check our PGD with torchattacks on the largest PGD-trained model"),
+    "DEVICE": Spec(str, "where to compute", allowed=DEVICE_CHOICES),
+    "DATA_DIR": Spec(str, "folder with MNIST (None: gobig.core.paths.data_dir())", optional=True),
+    "DOWNLOAD": Spec(bool, "let torchvision download MNIST if it is missing"),
+    **SWEEP_PARAMETERS,
+}
+
+
+def load_profile(name: str) -> dict:
+    return params_module.load_profile(STUDY, name)
+
+
+#: Values of parameters added after the cpu profile's records were made;
+#: a config holds them only where they differ from these, so those records
+#: keep their keys.
+STUDY_DEFAULTS = {
+    "LR_SCHEDULE": "cosine",
+    "FGSM_STEP_SIZE": 0.375,
+    "MONITOR_IMAGES": 0,
+    "BLOG_SEEDS": None,
+    "BLOG_LEARNING_RATE": None,
+    "ATTACKS": [],
+    "CHECKPOINTS": "none",
+}
+
+
+def validate_parameters(values: dict) -> dict:
+    """Every chapter parameter checked; machine-specific ones default to
+    None/auto when absent so profiles stay portable."""
+    portable = {
+        "DEVICE": "auto",
+        "DATA_DIR": None,
+        "DOWNLOAD": False,
+        "STACK_SEEDS": "auto",
+        "COMPILE": False,
+        **SWEEP_DEFAULTS,
+        **STUDY_DEFAULTS,
+    }
+    return validate(PARAMETERS, {**portable, **values})
+
+
+def expand_configs(params: dict) -> list[dict]:
+    """One config per (model, mode, seed). Configs hold only what changes
+    the result (not the device, paths or executor)."""
+    training = {
+        "epochs": params["EPOCHS"],
+        "batch_size": params["BATCH_SIZE"],
+        "learning_rate": params["LEARNING_RATE"],
+        "train_subset": params["TRAIN_SUBSET"],
+    }
+    if params["LR_SCHEDULE"] != STUDY_DEFAULTS["LR_SCHEDULE"]:
+        training["lr_schedule"] = params["LR_SCHEDULE"]
+    monitor = {"monitor_images": params["MONITOR_IMAGES"]} if params["MONITOR_IMAGES"] else {}
+    adversaries = {
+        "pgd": {
+            "eps": params["TRAIN_EPS"],
+            "pgd_steps": params["TRAIN_PGD_STEPS"],
+            "pgd_step_size": params["TRAIN_PGD_STEP_SIZE"],
+            "eps_warmup": params["TRAIN_EPS_WARMUP"],
+            **monitor,
+        },
+        "fgsm": {"eps": params["TRAIN_EPS"], "fgsm_step_size": params["FGSM_STEP_SIZE"], **monitor},
+        "natural": {},
+    }
+    evaluation = {
+        "eps_list": params["EPS_LIST"],
+        "pgd_steps": params["PGD_STEPS"],
+        "pgd_step_size": params["PGD_STEP_SIZE"],
+        "pgd_restarts": params["PGD_RESTARTS"],
+        "l2_eps_list": params["L2_EPS_LIST"],
+        "robust_eval_subset": params["ROBUST_EVAL_SUBSET"],
+        "lipschitz_points": params["LIPSCHITZ_POINTS"],
+    }
+    if params["ATTACKS"] or params["CHECKPOINTS"] != "none":
+        # The second kind of evaluation (evaluate_worst_case): per-example
+        # worst case over PGD and AutoAttack's components, counts for exact
+        # intervals, float16 weights, a data-based Lipschitz lower bound.
+        evaluation = {**evaluation, "attacks": params["ATTACKS"], "half_weights": True}
+    models = [("madry", s) for s in params["CAPACITY_SCALES"]] + [("mlp", w) for w in params["MLP_WIDTHS"]]
+    largest_scale = max(params["CAPACITY_SCALES"])
+    configs = []
+    for family, size in models:
+        for mode in params["TRAINING_MODES"]:
+            for seed in params["SEEDS"]:
+                config = {
+                    "family": family,
+                    "size": size,
+                    "mode": mode,
+                    "seed": seed,
+                    "training": {**training, **adversaries[mode]},
+                    "evaluation": evaluation,
+                }
+                if (
+                    params["CROSSCHECK"]
+                    and family == "madry"
+                    and size == largest_scale
+                    and mode in ADVERSARIAL
+                    and seed == params["SEEDS"][0]
+                ):
+                    config["crosscheck"] = True
+                if mode in ADVERSARIAL and (
+                    params["CHECKPOINTS"] == "adversarial"
+                    or (params["CHECKPOINTS"] == "first_seed" and seed == params["SEEDS"][0])
+                ):
+                    config["checkpoint"] = True
+                configs.append(config)
+    if params["BLOG_MODEL"]:
+        # The blog's claim is about clean accuracy of a naturally trained
+        # model, so it gets clean accuracy, its history and Lipschitz
+        # estimates, and no attack.
+        blog_training = {**training, "epochs": params["BLOG_EPOCHS"], "batch_size": params["BLOG_BATCH_SIZE"]}
+        if params["BLOG_LEARNING_RATE"] is not None:
+            # Its own rate, cosine-decayed: a rate and schedule tuned for batch 100 need not suit batch 5.
+            blog_training["learning_rate"] = params["BLOG_LEARNING_RATE"]
+            blog_training.pop("lr_schedule", None)
+        blog_evaluation = {**evaluation, "eps_list": [], "l2_eps_list": []}
+        for seed in params["BLOG_SEEDS"] or params["SEEDS"][:1]:
+            configs.append(
+                {
+                    "family": "blog",
+                    "size": 0,
+                    "mode": "natural",
+                    "seed": seed,
+                    "training": blog_training,
+                    "evaluation": blog_evaluation,
+                }
+            )
+    return configs
+
+
+CLAIM_EPS = 0.3  # Madry's l-inf radius, the one every robustness claim uses
