@@ -183,19 +183,20 @@ def test_a_bare_alphacode_computation_has_a_view_without_key_or_device():
 
 
 def test_chapter_3_glues_from_the_views_what_the_book_shows():
-    """``alphacode.glued_values`` of the chapter's committed records is, name for
+    """``readings.alphacode_glued`` of the chapter's committed records is, name for
     name and value for value, what the chapter's stored outputs glue
     (tests/glued_values.json, checked against the notebook by test_glued_values)."""
     from gobig.core.sweep import profile_records
+    from gobig.report import readings
     from gobig.studies import alphacode
 
     records = profile_records(alphacode, alphacode.DEFAULT_PROFILE)
     assert records is not None, "the chapter's default records are committed"
     snapshot = json.loads((paths.ROOT / "tests" / "glued_values.json").read_text())["chapters/03_alphacode_split"]
-    glued = {name: repr(value) for name, value in alphacode.glued_values(records).items()}
+    glued = {name: repr(value) for name, value in readings.alphacode_glued(records).items()}
     assert glued == snapshot
     # Typed or stored, the records give the same values.
-    assert alphacode.glued_values(alphacode.typed_records(records)) == alphacode.glued_values(records)
+    assert readings.alphacode_glued(alphacode.typed_records(records)) == readings.alphacode_glued(records)
 
 
 # ---- chapter 1's typed records (gobig.studies.mnist.views) -------------------------------

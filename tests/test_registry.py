@@ -1,8 +1,6 @@
 """One registry of studies (gobig.core.registry): every registered module keeps
 the Study contract, the registry agrees with the book's table of contents
-and the defaults file, and no other library module knows all the studies."""
-
-import ast
+and the defaults file, and no other library module knows all the studies (tests/test_layout.py)."""
 
 import pytest
 
@@ -11,12 +9,6 @@ from gobig.core.params import DEFAULTS_FILE, default_profile, load_yaml
 from gobig.core.study import Study
 
 pytestmark = pytest.mark.unit
-
-LIB = paths.ROOT / "lib" / "gobig"
-#: Library modules allowed to import every study by name, with why.
-KNOWN_EXCEPTIONS = {
-    "registry.py": "the registry itself",
-}
 
 
 @pytest.mark.parametrize("entry", registry.STUDIES, ids=lambda e: e.name)
@@ -61,36 +53,6 @@ def test_the_toc_lists_every_registered_chapter_in_order():
     toc = (paths.ROOT / "_toc.yml").read_text()
     positions = [toc.index(f"file: {entry.notebook}\n") for entry in registry.STUDIES]
     assert positions == sorted(positions)
-
-
-def _imported_gobig_modules(path) -> set[str]:
-    names = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.ImportFrom) and node.module == "gobig":
-            names |= {alias.name for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("gobig."):
-            names.add(node.module.split(".")[1])
-        elif isinstance(node, ast.Import):
-            names |= {alias.name.split(".")[1] for alias in node.names if alias.name.startswith("gobig.")}
-    return names
-
-
-def test_no_library_module_but_the_registry_imports_every_study(tmp_path):
-    studies = set(registry.NAMES)
-    offenders = sorted(
-        str(path.relative_to(LIB))
-        for path in LIB.rglob("*.py")
-        if studies <= _imported_gobig_modules(path) and str(path.relative_to(LIB)) not in KNOWN_EXCEPTIONS
-    )
-    assert not offenders, (
-        f"these modules import every study; loop over gobig.core.registry.STUDIES instead: {offenders}"
-    )
-    # The check can fail: a module importing all three, in any of the three spellings, is caught.
-    offender = tmp_path / "offender.py"
-    offender.write_text(
-        "from gobig import mnist\nimport gobig.studies.gpt3.study\nfrom gobig.studies.alphacode.claims import claims_table\n"
-    )
-    assert studies <= _imported_gobig_modules(offender)
 
 
 def test_readings_names_resolve_to_their_chapter_module():

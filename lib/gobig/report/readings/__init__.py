@@ -42,6 +42,7 @@ _MODULES = {
     "_memorization": "alphacode",
     "_model": "alphacode",
     "alphacode_readings": "alphacode",
+    "alphacode_glued": "alphacode",
 }
 
 

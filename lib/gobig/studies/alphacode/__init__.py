@@ -33,8 +33,8 @@ frozen configs and the machine context: what a record depends on),
 ``SplitRecord`` or ``CurveRecord`` and refuses an unknown shape), ``frames``
 (the chapter's tables, read through the views), ``analysis`` (tests between
 splits, the verdict rule, the gap decomposition, the memorization test),
-``claims`` (the ledger's rows), ``glued`` (``glued_values``: every name the
-chapter glues, with its value). Every name the chapter, the readings and the tests use
+``claims`` (the ledger's rows); what the chapter glues is the report's
+(``gobig.report.readings.alphacode_glued``). Every name the chapter, the readings and the tests use
 is importable from ``gobig.studies.alphacode``.
 """
 
@@ -100,7 +100,6 @@ from gobig.studies.alphacode.frames import (  # noqa: F401
     splits_frame,
     twin_density,
 )
-from gobig.studies.alphacode.glued import MODEL_VALUES, glued_values  # noqa: F401
 
 # Re-exported: chapters, tests, benchmarks, gpu/ and running sweeps use these as gobig.studies.alphacode.NAME.
 from gobig.studies.alphacode.params import (  # noqa: F401
