@@ -136,3 +136,22 @@ def test_every_folder_of_code_is_a_package_and_every_layer_is_a_folder():
     )
     top = {p.name for p in LIB.iterdir() if p.is_dir() and p.name != "__pycache__"}
     assert top == {*LAYERS} - {"__main__"} | {"profiles"}, top
+
+
+def test_contributing_lists_every_module_under_its_folder():
+    """CONTRIBUTING.md's "lib/gobig" tables, one per folder, name exactly the
+    folder's modules and packages, so the map a newcomer reads is the tree."""
+    import re
+
+    text = (paths.ROOT / "CONTRIBUTING.md").read_text()
+    sections = dict(re.findall(r"^#### `([\w/]+/)`[^\n]*\n\n((?:\|[^\n]*\n)+)", text, re.M))
+    folders = [LIB / "core", LIB / "data", *sorted((LIB / "methods").iterdir()), LIB / "studies", LIB / "report"]
+    folders = [f for f in folders if (f / "__init__.py").exists() and f != LIB / "methods"]
+    assert sorted(sections) == sorted(f"{f.relative_to(LIB)}/" for f in folders)
+    for folder in folders:
+        children = {p.stem for p in folder.glob("*.py") if p.name != "__init__.py"}
+        children |= {f"{p.name}/" for p in folder.iterdir() if (p / "__init__.py").exists()}
+        rows = set(re.findall(r"^\| `([^`*]+)` \|", sections[f"{folder.relative_to(LIB)}/"], re.M)) - {"module"}
+        assert rows == children, (
+            f"{folder.relative_to(LIB)}: CONTRIBUTING lists {sorted(rows)}, the folder holds {sorted(children)}"
+        )

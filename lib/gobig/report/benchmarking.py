@@ -5,6 +5,9 @@ hardware it ran on; the speed targets and whether GPU records meet them
 (``targets_table``); and what bounded each profiled stage (``bounds_table``).
 The timing harness's names are importable from here too, as the scripts in
 ``benchmarks/`` use them (``benchmarking.stage``, ``benchmarking.timed``, ...).
+
+A checkout tool: it reads the records under ``benchmarks/results/`` of the
+repository it lives in (``paths.ROOT``), beside the scripts that write them.
 """
 
 from __future__ import annotations

@@ -6,6 +6,9 @@ this stage's time for the same work (1.0 for the baseline itself; None where
 the stage has no baseline). Records go to ``records_dir()``
 (``benchmarks/results/``, or ``$GOBIG_BENCHMARK_RESULTS_DIR``, read at each
 call). The Performance page's tables read them (``gobig.report.benchmarking``).
+
+A checkout tool: ``benchmarks/`` scripts call it, and its records go to the
+checkout's ``benchmarks/results/`` unless the environment names another folder.
 """
 
 from __future__ import annotations
