@@ -23,6 +23,13 @@ def _stripplot(**kwargs):
         np.random.set_state(state)
 
 
+def _twin_strip(data: pd.DataFrame, y: str, axis) -> None:
+    """One point per validation problem and split, coloured by whether its
+    twin is in training, with the legend that says so."""
+    _stripplot(data=data, x="split", y=y, hue="twin_in_train", hue_order=[False, True], jitter=0.25, size=3.5, ax=axis)
+    axis.legend(title="twin in training", fontsize="small", title_fontsize="small")
+
+
 def leakage_by_split(splits: pd.DataFrame, nearest: pd.DataFrame, threshold: float):
     """Left: share of validation problems with a near duplicate in training,
     per split. Right: every validation problem's nearest-statement
@@ -41,19 +48,9 @@ def leakage_by_split(splits: pd.DataFrame, nearest: pd.DataFrame, threshold: flo
     left.legend_.remove()  # the tick labels name each split and its kind; a legend would cover a bar
     left.set(ylabel=f"valid problems with a near duplicate (%)\n(statement similarity >= {threshold:g})", xlabel="")
     left.tick_params(axis="x", rotation=30)
-    _stripplot(
-        data=nearest,
-        x="split",
-        y="statement_similarity",
-        hue="twin_in_train",
-        hue_order=[False, True],
-        jitter=0.25,
-        size=3.5,
-        ax=right,
-    )
+    _twin_strip(nearest, "statement_similarity", right)
     right.axhline(threshold, color="grey", lw=0.8, ls=":")
     right.set(ylabel="similarity to the nearest\ntraining statement", xlabel="", ylim=(0, 1.05))
-    right.legend(title="twin in training", fontsize="small", title_fontsize="small")
     right.tick_params(axis="x", rotation=30)
     figure.tight_layout()
     return figure
@@ -103,18 +100,8 @@ def validation_loss_by_split(nearest: pd.DataFrame):
     figure, axis = plt.subplots(figsize=(8, 3.6))
     data = nearest.dropna(subset=["valid_loss"])
     sns.boxplot(data=data, x="split", y="valid_loss", color="0.9", showfliers=False, ax=axis)
-    _stripplot(
-        data=data,
-        x="split",
-        y="valid_loss",
-        hue="twin_in_train",
-        hue_order=[False, True],
-        jitter=0.25,
-        size=3.5,
-        ax=axis,
-    )
+    _twin_strip(data, "valid_loss", axis)
     axis.set(ylabel="validation loss per token\n(reference solution | statement)", xlabel="")
-    axis.legend(title="twin in training", fontsize="small", title_fontsize="small")
     figure.tight_layout()
     return figure
 
