@@ -25,6 +25,7 @@ def mnist_readings(records: list[dict]) -> dict[str, str]:
     radius = f"ε = {eps.iloc[0]:g}" if len(eps) else "ε = 0.3"
     return {
         "threshold_reading": _thresholds(mnist.claims_table(records)),
+        "pgd_threshold_reading": _thresholds(mnist.claims_table(records), "pgd_accuracy"),
         "natural_reading": _natural_robustness(mnist.mean_by_model(runs, "madry", "natural"), radius),
         "capacity_reading": _capacity_trend(mnist.mean_by_model(runs, "madry", "pgd")),
         "lipschitz_reading": _lipschitz_change(madry),
@@ -127,20 +128,26 @@ def _collapse(claims: pd.DataFrame) -> str:
     return f"The collapse row reads the `{mnist.COLLAPSE_PROFILE}` profile's models, trained as Madry et al. train ({row['why']}): {row['verdict']}"
 
 
-def _thresholds(claims: pd.DataFrame) -> str:
+def _thresholds(claims: pd.DataFrame, reading: str = "robust_accuracy") -> str:
     """Which of the blog's robust-accuracy levels the capacity fit places
-    (a verdict either way) and which it leaves open (inconclusive)."""
+    (a verdict either way) and which it leaves open (inconclusive), in one
+    of the robust readings (``mnist.ROBUST_READINGS``)."""
     verdicts = claims.set_index("claim")["verdict"]
-    levels = {f"{level:.0%}": claim for (level, _), (claim, _) in mnist.THRESHOLD_CLAIMS.items()}
+    words = mnist.ROBUST_READINGS[reading]
+    levels = {f"{level:.0%}": claim + words for (level, _), (claim, _) in mnist.THRESHOLD_CLAIMS.items()}
     if all(verdicts[claim] == "pending" for claim in levels.values()):
+        if reading != "robust_accuracy":
+            return "none is tested: these records keep no PGD-40 accuracy beside the worst case"
         return "none is tested: no PGD-trained Madry model was evaluated at ε = 0.3"
     placed = [level for level, claim in levels.items() if verdicts[claim] in ("supported", "not supported")]
     open_ = [level for level in levels if level not in placed]
     if not placed:
         return "the capacity fit places neither the " + " nor the ".join(open_) + " level"
+    # Each placed level with its verdict: the readings can disagree.
+    said = " and the ".join(f"{level} level ({verdicts[levels[level]]})" for level in placed)
     if not open_:
-        return "the capacity fit places the " + " and the ".join(placed) + " level" + ("s" if len(placed) > 1 else "")
-    return f"the capacity fit places the {' and the '.join(placed)} level and cannot place the {' or the '.join(open_)} level"
+        return f"the capacity fit places the {said}"
+    return f"the capacity fit places the {said} and cannot place the {' or the '.join(open_)} level"
 
 
 def _natural_robustness(natural: pd.DataFrame, radius: str) -> str:

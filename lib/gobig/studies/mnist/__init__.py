@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from gobig.studies.mnist.claims import (  # noqa: F401
     BLOG_ACCURACY,
+    ROBUST_READINGS,
     THRESHOLD_CLAIMS,
     _blog_verdict,
     _collapse_verdict,
