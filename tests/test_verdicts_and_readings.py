@@ -775,6 +775,9 @@ def test_the_pgd_reading_fits_pgds_own_accuracy_and_can_disagree_with_the_worst_
             # PGD-40 leaves 4 points more than the worst case (less where that would pass 100%).
             linf["pgd_accuracy"] = min(linf["accuracy"] + 0.04, 0.99)
             linf["accuracy"] -= 0.03  # and the worst case 3 points less than before
+            linf["stages"] = [{"attack": a, "robust": 0, "time_s": 1.0} for a in ("pgd-40x2", "apgd-ce", "apgd-t")]
+            training = {**r["config"]["training"], "pgd_steps": 5, "pgd_step_size": 0.1, "eps": 0.3}
+            r["config"] = {**r["config"], "training": training}
         staged.append(r)
     claims = mnist.claims_table(staged).set_index("claim")
     pgd = claims.loc["10^5 parameters reach 90% robust accuracy (PGD-40, as Madry et al. measure)"]
@@ -782,5 +785,5 @@ def test_the_pgd_reading_fits_pgds_own_accuracy_and_can_disagree_with_the_worst_
     assert pgd["verdict"] == "supported", pgd.to_dict()
     assert pgd["measured"].endswith(f"; 95.0% (all 3 seeds) first at {parameter_count('madry', 4):,} params (scale 4)")
     assert worst["verdict"] != "supported" and "first at" in worst["measured"]
-    assert "these models: PGD-" in pgd["why"] and "worst case over PGD-40 and AutoAttack" in worst["why"]
+    assert "trained here with PGD-" in pgd["why"] and "worst case over PGD-40 and AutoAttack" in worst["why"]
     assert "worst case" not in pgd["why"]

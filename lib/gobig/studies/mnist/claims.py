@@ -71,17 +71,18 @@ def _threshold_claim(
 
 def _conditions(models: pd.DataFrame, column: str) -> str:
     """How the fitted models' training and attack differ from Madry et al.'s."""
-    recipes = models["training_recipe"].unique()
+    stronger = column == "robust_accuracy" and models["robust_attacks"].str.contains("apgd").all()
     attack = (
-        "; robust accuracy is the worst case over PGD-40 and AutoAttack's attacks, which lies below PGD's: Madry et al.'s "
-        "own network has 92.5% under 100-step PGD and 88.0% under the best attack on their challenge's leaderboard"
-        if column == "robust_accuracy"
+        "; robust accuracy here is the worst case over PGD-40 and AutoAttack's attacks, which lies below PGD's "
+        "(Madry et al.'s own network: 92.5% under 100-step PGD, 88.0% under the best attack on their challenge's leaderboard)"
+        if stronger
         else ""
     )
+    steps, pgd_steps = models["train_steps"].unique(), models["train_pgd_steps"].unique()
     training = (
-        f"; these models: {recipes[0]} (Madry et al.: PGD-40 from the first step, 100,000 steps at batch 50), "
+        f"; trained here with PGD-{pgd_steps[0]:g} for {steps[0]:,} steps (Madry et al.: PGD-40 for 100,000), "
         "so the crossing is where this training reaches the level, not where the best training would"
-        if len(recipes) == 1 and recipes[0]
+        if len(steps) == 1 and len(pgd_steps) == 1 and pd.notna(pgd_steps[0])
         else ""
     )
     return attack + training

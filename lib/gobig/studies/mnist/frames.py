@@ -94,6 +94,8 @@ def runs_frame(records: list, results_dir=None) -> pd.DataFrame:
                 "train_images": record.train_images,
                 "eps_warmup": np.nan if record.training.eps_warmup is None else record.training.eps_warmup,
                 "training_recipe": training_recipe(record),
+                "train_steps": record.training.epochs * math.ceil(record.train_images / record.training.batch_size),
+                "train_pgd_steps": record.training.pgd_steps,
                 "law_lower_bound": law.lipschitz_lower_bound(record.num_params, n=record.train_images),
                 **{f"{name}_law": value * law_factor for name, value in raw_lipschitz.items()},
                 "train_time_s": record.train_time_s,
