@@ -787,3 +787,30 @@ def test_the_pgd_reading_fits_pgds_own_accuracy_and_can_disagree_with_the_worst_
     assert worst["verdict"] != "supported" and "first at" in worst["measured"]
     assert "trained here with PGD-" in pgd["why"] and "worst case over PGD-40 and AutoAttack" in worst["why"]
     assert "worst case" not in pgd["why"]
+
+
+@pytest.mark.parametrize(
+    "accuracies, verdict, above",
+    [
+        ((0.9943, 0.9945, 0.9940), "supported", True),  # every seed's interval above 99.2%: reached, and said
+        ((0.9921, 0.9918, 0.9925), "supported", False),  # around 99.2%
+        ((0.9890, 0.9885, 0.9880), "partly", False),  # intervals below 99.2%, mean above 98%
+        ((0.9700, 0.9710, 0.9690), "not supported", False),
+    ],
+)
+def test_the_blog_model_row_asks_whether_the_seeds_reach_99_2(accuracies, verdict, above):
+    blog = [
+        record(
+            "blog",
+            1,
+            "natural",
+            seed,
+            clean=accuracy,
+            robust=0.0,
+            training={"train_subset": None, "epochs": 15, "batch_size": 5},
+        )
+        for seed, accuracy in enumerate(accuracies)
+    ]
+    row = mnist.claims_table(blog).set_index("claim").loc["a 688K model reaches 99.2% after 15 epochs at batch 5"]
+    assert row["verdict"] == verdict, row.to_dict()
+    assert ("does better than the blog reports" in row["why"]) == above

@@ -225,10 +225,11 @@ def _madry_table_verdict(runs: pd.DataFrame) -> tuple[str, str, str]:
 
 
 def _blog_verdict(blog: pd.DataFrame, training: Training) -> tuple[str, str, str]:
-    """The blog's 99.2% against our seeds: reproduced when it lies within
-    the seeds' accuracies widened by each seed's exact 95% interval; partly
-    when the mean reaches 98%. With one seed the spread over seeds is not
-    measured, and the row says so."""
+    """The blog's 99.2% against our seeds: reproduced when the seeds'
+    accuracies, widened by each seed's exact 95% interval, reach it (the
+    row says so when they lie wholly above it); partly when the mean
+    reaches 98%. With one seed the spread over seeds is not measured, and
+    the row says so."""
     bounds = [intervals.clopper_pearson(int(row.clean_correct), int(row.clean_images)) for row in blog.itertuples()]
     low, high = min(b[0] for b in bounds), max(b[1] for b in bounds)
     mean = blog["clean_accuracy"].mean()
@@ -239,8 +240,11 @@ def _blog_verdict(blog: pd.DataFrame, training: Training) -> tuple[str, str, str
         else "1 seed"
     )
     measured = f"{mean:.2%} ({spread}; exact 95% interval {100 * low:.2f}-{100 * high:.2f}%; {blog.num_params.iloc[0]:,} params, {training.epochs} epochs at batch {training.batch_size}, {data_note})"
-    verdict = "supported" if low <= BLOG_ACCURACY <= high else ("partly" if mean >= 0.98 else "not supported")
-    why = "99.2% within the seeds' accuracies and their exact 95% intervals counts as reproduced; a mean of 98% or more as partly"
+    # The claim is that the model reaches 99.2%: a stand-in that does better reaches it too.
+    verdict = "supported" if high >= BLOG_ACCURACY else ("partly" if mean >= 0.98 else "not supported")
+    why = "the seeds' exact 95% intervals reaching 99.2% counts as reproduced; a mean of 98% or more as partly"
+    if low > BLOG_ACCURACY:
+        why += "; every seed's interval lies above 99.2%: this stand-in does better than the blog reports"
     if len(blog) == 1:
         why += "; one seed, so the spread over seeds is not measured"
     return measured, verdict, why
