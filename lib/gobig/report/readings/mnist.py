@@ -16,34 +16,40 @@ NOT_ROBUST = 0.05
 SAME_RATIO = 1.1
 
 
-def mnist_readings(records: list[dict]) -> dict[str, str]:
-    """Chapter 1's sentences that read its results (Madry family, eps 0.3)."""
+def mnist_readings(records: list[dict], claims: pd.DataFrame | None = None) -> dict[str, str]:
+    """Chapter 1's sentences that read its results (Madry family, eps 0.3).
+    ``claims`` is ``mnist.claims_table(records)`` when the caller has it: the
+    table bootstraps the capacity fits, so it is computed once per page."""
+    if claims is None:
+        claims = mnist.claims_table(records)
     runs = mnist.runs_frame(records)
     madry = runs[runs["family"] == "madry"]
     # Robust accuracy is read at the radius nearest 0.3 that a rerun measured.
     eps = runs["robust_eps"].dropna()
     radius = f"ε = {eps.iloc[0]:g}" if len(eps) else "ε = 0.3"
     return {
-        "threshold_reading": _thresholds(mnist.claims_table(records)),
-        "pgd_threshold_reading": _thresholds(mnist.claims_table(records), "pgd_accuracy"),
+        "threshold_reading": _thresholds(claims),
+        "pgd_threshold_reading": _thresholds(claims, "pgd_accuracy"),
         "natural_reading": _natural_robustness(mnist.mean_by_model(runs, "madry", "natural"), radius),
         "capacity_reading": _capacity_trend(mnist.mean_by_model(runs, "madry", "pgd")),
         "lipschitz_reading": _lipschitz_change(madry),
         "tightness_reading": _attack_tightness(records),
-        "collapse_reading": _collapse(mnist.claims_table(records)),
+        "collapse_reading": _collapse(claims),
         "attack_gain_reading": _attack_gain(runs),
         "plain_reading": _plain_thresholds(runs),
     }
 
 
-def mnist_glued(records: list[dict]) -> dict:
+def mnist_glued(records: list[dict], claims: pd.DataFrame | None = None) -> dict:
     """Every value chapter 1 glues, by name: its numbers and its reading
-    sentences, so the chapter glues them in one loop."""
+    sentences, so the chapter glues them in one loop. ``claims`` as in
+    ``mnist_readings``."""
     from gobig.methods.scaling import law
     from gobig.methods.stats import intervals
 
     runs = mnist.runs_frame(records)
-    claims = mnist.claims_table(records)
+    if claims is None:
+        claims = mnist.claims_table(records)
     crosscheck = mnist.crosscheck_frame(records)
     pgd_runs = runs[runs["mode"] == "pgd"]
     # The law's comparison in its own units when every record holds the scales (law.rescale_lipschitz).
@@ -57,7 +63,7 @@ def mnist_glued(records: list[dict]) -> dict:
         "claims_total": len(claims),
         "below_law": int((pgd_runs[bound] < pgd_runs["law_lower_bound"]).sum()),
         "pgd_run_count": len(pgd_runs),
-        **mnist_readings(records),
+        **mnist_readings(records, claims),
     }
     if not crosscheck.empty:
         # In percentage points of robust accuracy.

@@ -7,6 +7,7 @@ import json
 import math
 import time
 
+import numpy as np
 import torch
 
 from gobig.core import checkpoints, paths
@@ -80,6 +81,13 @@ def reattack(
             f"record {key}: examples it counts as robust are misclassified by the checkpoint"
         )
     done = {stage["attack"] for stage in entry["stages"]}
+    # Chain onto the re-attacks already committed for this checkpoint: start from the
+    # examples all of them left robust, and skip every component one of them ran.
+    previous = strongest_evaluation(key, result["checkpoint"]["sha256"], root)
+    if previous is not None and math.isclose(previous["eps"], eps):
+        mask &= torch.from_numpy(mask_from_hex(previous["mask"], count)).to(target)
+        done |= {stage["attack"] for stage in previous["stages"]}
+    start_robust = int(mask.sum())
     stages = []
     for name in REATTACKS[attack]:
         if name in done:
@@ -96,7 +104,7 @@ def reattack(
         "norm": "linf",
         "eps": eps,
         "images": count,
-        "start": {"robust": entry["correct"], "attacks": [stage["attack"] for stage in entry["stages"]]},
+        "start": {"robust": start_robust, "attacks": sorted(done)},
         "stages": stages,
         "correct": robust,
         "accuracy": robust / count,
@@ -111,11 +119,38 @@ def reattack(
 
 
 def strongest_evaluation(key: str, checkpoint_sha256: str, results_dir=None) -> dict | None:
-    """The committed re-attack of record ``key`` with the fewest robust
-    examples at eps 0.3 (each starts from the record's own worst case, so
-    the fewest is the worst case over all), or None; only re-attacks of
-    the checkpoint the record names (``checkpoint_sha256``) count."""
+    """The per-example worst case over every committed re-attack of record
+    ``key`` at one radius: an example counts as robust only if every
+    re-attack left it robust (their masks combined), with the attacks they
+    ran, in order. Only re-attacks of the checkpoint the record names
+    (``checkpoint_sha256``) count; None when there are none. Each re-attack
+    starts from the record's own worst case, so the result is the worst
+    case over everything tried."""
     folder = evaluation_path(key, "x", results_dir).parent
     found = [json.loads(p.read_text()) for p in sorted(folder.glob(f"{key}.*.json"))] if folder.is_dir() else []
     found = [e for e in found if e.get("checkpoint_sha256") == checkpoint_sha256]
-    return min(found, key=lambda e: e["correct"]) if found else None
+    if not found:
+        return None
+    # In the order they ran (a chained one starts from more attacks), so the attacks read as the chain they were.
+    found.sort(key=lambda e: (e.get("provenance", {}).get("timestamp", ""), len(e.get("start", {}).get("attacks", []))))
+    eps = found[0]["eps"]
+    found = [e for e in found if math.isclose(e["eps"], eps)]
+    stages = []
+    for evaluation in found:
+        stages += [stage for stage in evaluation["stages"] if stage["attack"] not in {s["attack"] for s in stages}]
+    if not all("mask" in e for e in found):
+        # Without masks the evaluations cannot be combined; the fewest robust is still a valid worst case.
+        fewest = min(found, key=lambda e: e["correct"])
+        return {**fewest, "stages": stages}
+    count = found[0]["images"]
+    robust = np.logical_and.reduce([mask_from_hex(e["mask"], count) for e in found])
+    return {
+        "eps": eps,
+        "images": count,
+        "correct": int(robust.sum()),
+        "accuracy": float(robust.sum()) / count,
+        "mask": _mask_hex(torch.from_numpy(robust)),
+        "stages": stages,
+        "evaluations": [e.get("attack") for e in found],
+        "checkpoint_sha256": checkpoint_sha256,
+    }
