@@ -91,6 +91,7 @@ class _Computer:
             set_seed(config["seed"])  # each model's initial weights are those it gets alone
             models.append(to_device(build_model(config["family"], config["size"]), self.device))
         trained = [self.trained_record(config) for config in configs]
+        pending = [pending_path(config) for config in configs]
         seeds = [config["seed"] for config in configs]
         compile_models = self.machine.compile
         if all(record is not None for record in trained):
@@ -98,6 +99,18 @@ class _Computer:
                 checkpoints.load(model, self.checkpoint_folder(), record["checkpoint"]).to(self.device)
             histories = [record["history"] for record in trained]
             reused = [record["key"] for record in trained]
+        elif all(record is not None or path.is_file() for record, path in zip(trained, pending)):
+            # Trained by a run that stopped before its records were written: evaluate, do not retrain.
+            histories = []
+            for model, record, path in zip(models, trained, pending):
+                if record is not None:
+                    checkpoints.load(model, self.checkpoint_folder(), record["checkpoint"]).to(self.device)
+                    histories.append(record["history"])
+                else:
+                    saved = torch.load(path, map_location=self.device, weights_only=True)
+                    model.load_state_dict(saved["weights"])
+                    histories.append(saved["history"])
+            reused = [None] * len(configs)
         else:
             setup = TrainingSetup(
                 mode=first["mode"],
@@ -130,9 +143,13 @@ class _Computer:
                 compile_models,
             )
             reused = [None] * len(configs)
-            for config, model, history in zip(configs, models, histories):
+            for config, model, history, path in zip(configs, models, histories, pending):
                 if config.get("checkpoint"):
                     self.save_trained(config, model, history)
+                else:
+                    # Kept until this config's record exists, so a stopped run never trains it again.
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    torch.save({"weights": model.state_dict(), "history": history}, path)
         half = first["evaluation"].get("half_weights", False)
         if half:
             for model in models:
@@ -182,6 +199,8 @@ class _Computer:
             if reused_key:
                 result["trained_in"] = reused_key  # trained by an earlier run (its training record names the device)
             outputs.append((result, made))
+        for path in pending:
+            path.unlink(missing_ok=True)  # the record is about to be written
         return outputs
 
     # ---- trained models: checkpoints keyed by the training config alone ----
@@ -219,6 +238,14 @@ def training_key(config: dict) -> str:
     from gobig.core.store import config_key
 
     return config_key(f"{STUDY}-trained", VERSION, training_config(config))
+
+
+def pending_path(config: dict):
+    """Where a trained model without a committed checkpoint waits for its
+    evaluation (float32 weights and training history, in the cache, keyed
+    by its training config): a run stopped during a long evaluation resumes
+    there, not from training."""
+    return paths.cache_dir() / f"{STUDY}-trained" / f"{training_key(config)}.pt"
 
 
 def checkpoint_folder(results_dir=None):
