@@ -22,7 +22,12 @@ the CPU by ``gobig.methods.robustness.models.to_device`` (channels-last conv wei
 fast path). Both start from the same weights (same seed, same layer
 indices) and see the same batches and attack noise, so their final losses
 and robust accuracies must agree up to float rounding; the script prints
-both and the record keeps them. Each side runs ``--repeats`` times,
+both and the record keeps them. A third side, **ours, bf16 training**, is
+ours with ``TRAIN_PRECISION: bfloat16`` (the training's forward passes and
+its PGD in bf16 autocast, which pays on CPUs with AVX512-BF16 or AMX); its
+attack is the same float32 PGD-40 as ours, on the model it trained, so its
+loss and robust accuracy differ from the others' by bf16 training, not by
+float rounding. Each side runs ``--repeats`` times,
 alternating with the other, and its median time counts, so that the load of
 a shared machine falls on both alike. The ratio is the baseline's time over
 ours for the same work.
@@ -40,6 +45,7 @@ Each run writes ``benchmarks/results/cpu_adversarial_training-cpu-<UTC time>.jso
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 
 import numpy as np
@@ -65,6 +71,8 @@ RECIPE = TrainingSetup(
     lr_schedule="cyclic",
 )
 EVAL_EPS, EVAL_STEPS, EVAL_STEP_SIZE = 0.3, 40, 0.01
+BF16 = "ours, bf16 training"
+SIDES = ("baseline", "ours", BF16)
 
 
 def baseline_model(family: str, size: int) -> nn.Module:
@@ -90,8 +98,9 @@ def run_side(
     seconds, final training loss, robust accuracy."""
     set_seed(0)
     model = baseline_model(family, size) if side == "baseline" else to_device(build_model(family, size), "cpu")
+    recipe = dataclasses.replace(RECIPE, precision="bfloat16") if side == BF16 else RECIPE
     _, train_s = benchmarking.timed(
-        torch.device("cpu"), train_models, [model], images, labels, RECIPE, [0], None, None, False
+        torch.device("cpu"), train_models, [model], images, labels, recipe, [0], None, None, False
     )
     loss = training_loss(model, images[:1000], labels[:1000])
     model.requires_grad_(False)
@@ -118,7 +127,7 @@ def measure(spec: str, data, args) -> list[dict]:
     family, size = parse_spec(spec)
     images, labels = data.train_images[: args.train_images], data.train_labels[: args.train_images]
     attack_images, attack_labels = data.test_images[: args.eval_images], data.test_labels[: args.eval_images]
-    for side in ("baseline", "ours"):  # untimed warm-up on one batch (oneDNN picks its kernels)
+    for side in SIDES:  # untimed warm-up on one batch (oneDNN picks its kernels)
         run_side(
             side,
             family,
@@ -128,7 +137,7 @@ def measure(spec: str, data, args) -> list[dict]:
             attack_images[:8],
             attack_labels[:8],
         )
-    runs = {"baseline": [], "ours": []}
+    runs = {side: [] for side in SIDES}
     for _ in range(args.repeats):
         for side in runs:
             runs[side].append(run_side(side, family, size, images, labels, attack_images, attack_labels))

@@ -91,12 +91,13 @@ def provenance(device: torch.device) -> dict:
 
 
 @contextmanager
-def autocast(device: torch.device, enabled: bool = True):
-    """bf16 autocast on CUDA (fast tensor cores); plain fp32 on CPU, where
-    bf16 is slow and only adds noise to small tests, and wherever
-    ``enabled`` is False (attacks at evaluation)."""
-    if enabled and device.type == "cuda":
-        with torch.autocast("cuda", dtype=torch.bfloat16):
+def autocast(device: torch.device, enabled: bool = True, cpu: bool = False):
+    """bf16 autocast on CUDA (fast tensor cores); on a CPU only when ``cpu``
+    (it pays on CPUs with native bf16 arithmetic, AVX512-BF16 or AMX, and
+    is slow elsewhere); plain fp32 wherever ``enabled`` is False (attacks
+    at evaluation)."""
+    if enabled and (device.type == "cuda" or (cpu and device.type == "cpu")):
+        with torch.autocast(device.type, dtype=torch.bfloat16):
             yield
     else:
         yield

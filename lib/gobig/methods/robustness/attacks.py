@@ -55,13 +55,15 @@ def pgd_attack(
     random_start: bool = True,
     generator: Generators = None,
     bf16: bool = False,
+    bf16_on_cpu: bool = False,
 ) -> torch.Tensor:
     """Adversarial images within the ``eps`` ball (pixels stay in [0, 1])
     that maximise the cross-entropy loss. ``labels`` has the images' batch
     dimensions (``[B]``, or ``[K, B]`` for K stacked models). In float32
-    unless ``bf16`` (training's attack on CUDA, where speed matters more
-    than the last bits of a gradient); an evaluation never asks for bf16,
-    which can weaken an attack's gradients."""
+    unless ``bf16`` (training's attack on CUDA, and on a CPU too with
+    ``bf16_on_cpu``, where speed matters more than the last bits of a
+    gradient); an evaluation never asks for bf16, which can weaken an
+    attack's gradients."""
     if norm not in NORMS:
         raise ValueError(f"norm {norm!r} is not one of {NORMS}")
     images = images.detach()
@@ -81,7 +83,7 @@ def pgd_attack(
     delta = (images + delta).clamp(0, 1) - images
     for _ in range(steps):
         delta.requires_grad_(True)
-        with autocast(images.device, enabled=bf16):
+        with autocast(images.device, enabled=bf16, cpu=bf16_on_cpu):
             logits = model(images + delta)
             loss = F.cross_entropy(logits.flatten(0, -2), labels.flatten(), reduction="sum")
         # Stacked models' losses are independent, so the gradient of their

@@ -127,6 +127,7 @@ class _Computer:
                         "fgsm_step_size",
                         "lr_schedule",
                         "monitor_images",
+                        "precision",
                     )
                     if k in training
                 },

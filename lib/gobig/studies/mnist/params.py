@@ -12,7 +12,7 @@ from gobig.methods.robustness.attacks import (
     AUTOATTACK_COMPONENTS,
 )
 from gobig.methods.robustness.models import CAPACITY_SCALES
-from gobig.methods.robustness.train import LR_SCHEDULES, TRAINING_MODES
+from gobig.methods.robustness.train import LR_SCHEDULES, PRECISIONS, TRAINING_MODES
 
 STUDY = "mnist"
 #: The adversarial training modes (Madry's PGD, and the fast FGSM one).
@@ -56,6 +56,12 @@ PARAMETERS = {
         str,
         "cosine decay, Wong et al.'s cyclic (0 -> rate at 2/5 of training -> 0), or constant (Madry et al.)",
         allowed=LR_SCHEDULES,
+    ),
+    "TRAIN_PRECISION": Spec(
+        str,
+        "training arithmetic: auto (bf16 autocast on CUDA, float32 on a CPU) or bfloat16 (bf16 on every device: "
+        "about 2x faster training on CPUs with AVX512-BF16 or AMX); attacks at evaluation always run in float32",
+        allowed=PRECISIONS,
     ),
     "TRAIN_SUBSET": Spec(
         int, "train on the first N images (None: all 60,000)", minimum=1, maximum=60_000, optional=True
@@ -135,6 +141,7 @@ def load_profile(name: str) -> dict:
 #: keep their keys.
 STUDY_DEFAULTS = {
     "LR_SCHEDULE": "cosine",
+    "TRAIN_PRECISION": "auto",
     "FGSM_STEP_SIZE": 0.375,
     "MONITOR_IMAGES": 0,
     "BLOG_SEEDS": None,
@@ -170,6 +177,9 @@ def expand_configs(params: dict) -> list[dict]:
     }
     if params["LR_SCHEDULE"] != STUDY_DEFAULTS["LR_SCHEDULE"]:
         training["lr_schedule"] = params["LR_SCHEDULE"]
+    if params["TRAIN_PRECISION"] != STUDY_DEFAULTS["TRAIN_PRECISION"]:
+        # Only when asked for, so the keys of records trained before it existed stay the same.
+        training["precision"] = params["TRAIN_PRECISION"]
     monitor = {"monitor_images": params["MONITOR_IMAGES"]} if params["MONITOR_IMAGES"] else {}
     adversaries = {
         "pgd": {
