@@ -19,7 +19,10 @@ The **baseline** is the model as built before (conv, ReLU, max-pool, in
 PyTorch's default contiguous layout); **ours** is ``gobig.methods.robustness.models``' model
 (ReLU after the max-pool, a quarter of the ReLUs, the same function) put on
 the CPU by ``gobig.methods.robustness.models.to_device`` (channels-last conv weights, oneDNN's
-fast path). Both start from the same weights (same seed, same layer
+fast path), and its attack cuts the images into batches of 200
+(``attacks.CPU_ATTACK_BATCH``, which stay in the caches) where the baseline
+attacks up to 2,048 at once; the random starts are drawn for the whole set
+either way, so both attack the same starts. Both start from the same weights (same seed, same layer
 indices) and see the same batches and attack noise, so their final losses
 and robust accuracies must agree up to float rounding; the script prints
 both and the record keeps them. A third side, **ours, bf16 training**, is
@@ -115,7 +118,7 @@ def run_side(
         EVAL_STEP_SIZE,
         "linf",
         1,
-        2048,
+        2048 if side == "baseline" else None,  # ours: attacks.attack_batch_size, 200 images on a CPU
         0,
     )
     return train_s, attack_s, loss, robust

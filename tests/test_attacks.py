@@ -114,3 +114,19 @@ def test_a_stack_of_models_is_attacked_as_each_would_be_alone(mnist_cpu):
         StackedModels(models).requires_grad_(False), images, labels, 1.0, 10, 0.25, "l2", 1, batch_size=128, seed=[5, 6]
     )
     assert l2_together == pytest.approx(l2_alone, abs=2 / COUNT)
+
+
+@pytest.mark.parametrize("norm,eps,step_size", [("linf", 0.1, 0.02), ("l2", 1.0, 0.25)])
+def test_the_batch_size_never_changes_an_images_random_start(victim, norm, eps, step_size):
+    """Each restart's starts are drawn for the whole set, then cut into
+    batches: batches of 7 attack exactly the starts one batch does, so the
+    masks agree but for float order (none on this model)."""
+    from gobig.methods.robustness.attacks import robust_mask
+
+    model, images, labels = victim
+    masks = [
+        robust_mask(model, images, labels, eps, 5, step_size, norm, restarts=2, batch_size=size, seed=3)
+        for size in (COUNT, 7, None)
+    ]
+    assert torch.equal(masks[0], masks[1]) and torch.equal(masks[0], masks[2])
+    assert 0 < int(masks[0].sum()) < COUNT  # the attack broke some images and not all, so the test can fail
