@@ -347,3 +347,41 @@ def test_a_compiler_failure_loses_only_the_compiled_row(tmp_path, monkeypatch, s
     assert len(record["stages"]) == {"code_model.py": 4, "mnist_time_to_99.py": 2, "stacked_training.py": 8}[script], (
         "the eager rows are kept"
     )
+
+
+@pytest.mark.unit
+def test_the_cpu_target_is_met_only_when_every_model_reaches_it(tmp_path):
+    def rows(train_ratios, attack_ratios, bf16_ratios):
+        stages = []
+        for model, train, attack, bf16 in zip(("madry:1", "madry:16"), train_ratios, attack_ratios, bf16_ratios):
+            for side, ratio_train, ratio_attack in (
+                ("baseline", 1.0, 1.0),
+                ("ours", train, attack),
+                ("ours, bf16 training", bf16, attack),
+            ):
+                extra = {"model": model, "side": side}
+                stages.append(benchmarking.stage(f"PGD-5 training, {model}, {side}", 1.0, 1, "u", ratio_train, **extra))
+                stages.append(benchmarking.stage(f"PGD-40 attack, {model}, {side}", 1.0, 1, "u", ratio_attack, **extra))
+        return stages
+
+    assert set(benchmarking.cpu_targets_table(tmp_path).status) == {"not measured"}
+    fake_record(
+        tmp_path,
+        "cpu_adversarial_training",
+        "cpu",
+        "2026-01-01T00:00:00+00:00",
+        rows((1.5, 1.2), (2.3, 1.9), (2.1, 2.4)),
+    )
+    table = benchmarking.cpu_targets_table(tmp_path)
+    assert list(table.status) == ["not met", "met", "not met"]  # float32 training, bf16 training, attack
+    assert table.measured.iloc[2] == "madry:1 2.30x, madry:16 1.90x"
+    # A newer record is the one read; a GPU record never is.
+    fake_record(
+        tmp_path,
+        "cpu_adversarial_training",
+        "cpu",
+        "2026-02-01T00:00:00+00:00",
+        rows((2.0, 2.0), (2.0, 2.1), (2.0, 2.0)),
+    )
+    fake_record(tmp_path, "cpu_adversarial_training", "cuda", "2026-03-01T00:00:00+00:00", rows((1, 1), (1, 1), (1, 1)))
+    assert set(benchmarking.cpu_targets_table(tmp_path).status) == {"met"}

@@ -40,3 +40,14 @@ def test_the_machine_is_made_of_its_parameters():
     assert (machine.device.type, machine.compile, machine.results_dir, machine.progress) == ("cpu", True, "/r", True)
     with pytest.raises(AttributeError):
         machine.compile = False  # frozen: a computer's machine cannot change under it
+
+
+def test_the_largest_scales_adversarial_seeds_can_be_cut_and_nothing_else_is():
+    """LARGEST_SCALE_ADVERSARIAL_SEEDS drops the later seeds of the largest
+    scale's adversarially trained model only, and leaves every key alone."""
+    profile = mnist.validate_parameters(mnist.load_profile("cpu60k"))
+    every = mnist.expand_configs({**profile, "LARGEST_SCALE_ADVERSARIAL_SEEDS": None})
+    cut = mnist.expand_configs({**profile, "LARGEST_SCALE_ADVERSARIAL_SEEDS": 2})
+    dropped = [c for c in every if c not in cut]
+    assert [(c["family"], c["size"], c["mode"], c["seed"]) for c in dropped] == [("madry", 16, "pgd", 2)]
+    assert all(c in every for c in cut)

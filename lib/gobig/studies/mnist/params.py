@@ -49,6 +49,12 @@ PARAMETERS = {
         allowed=TRAINING_MODES,
     ),
     "SEEDS": Spec(int, "one run per seed", is_list=True, minimum=0),
+    "LARGEST_SCALE_ADVERSARIAL_SEEDS": Spec(
+        int,
+        "adversarially trained models of the largest capacity scale: only the first N of SEEDS (None: all), where a budget cannot hold them all",
+        minimum=1,
+        optional=True,
+    ),
     "EPOCHS": Spec(int, "training epochs", minimum=1, maximum=1000),
     "BATCH_SIZE": Spec(int, "training batch size", minimum=1, maximum=60_000),
     "LEARNING_RATE": Spec(float, "Adam learning rate (peak of LR_SCHEDULE)", above=0, maximum=1),
@@ -148,6 +154,7 @@ STUDY_DEFAULTS = {
     "BLOG_LEARNING_RATE": None,
     "ATTACKS": [],
     "CHECKPOINTS": "none",
+    "LARGEST_SCALE_ADVERSARIAL_SEEDS": None,
 }
 
 
@@ -211,7 +218,10 @@ def expand_configs(params: dict) -> list[dict]:
     configs = []
     for family, size in models:
         for mode in params["TRAINING_MODES"]:
-            for seed in params["SEEDS"]:
+            seeds = params["SEEDS"]
+            if family == "madry" and size == largest_scale and mode in ADVERSARIAL:
+                seeds = seeds[: params["LARGEST_SCALE_ADVERSARIAL_SEEDS"]]  # [:None] keeps them all
+            for seed in seeds:
                 config = {
                     "family": family,
                     "size": size,
