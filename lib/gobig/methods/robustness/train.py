@@ -65,7 +65,7 @@ class TrainingSetup:
     monitor_images: int = 0
     monitor_pgd_steps: int = 20
     # "auto": bf16 autocast on CUDA, float32 on a CPU; "bfloat16": bf16 on
-    # every device (about 2x faster on CPUs with native bf16, measured in
+    # every device (1.8-2.4x faster on a CPU with native bf16, measured in
     # benchmarks/cpu_adversarial_training.py). Training only: attacks at
     # evaluation always run in float32.
     precision: str = "auto"
