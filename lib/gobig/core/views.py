@@ -1,4 +1,4 @@
-"""What every study's typed record view shares (``gpt3.views``,
+"""What every study's typed record view shares (``mnist.views``, ``gpt3.views``,
 ``alphacode.views``): the error a record of an unknown shape raises, and
 the check that a stored dict holds exactly the fields a view reads.
 
@@ -10,7 +10,7 @@ new, not as a KeyError deep in a table. A view never changes what is stored.
 
 from __future__ import annotations
 
-from dataclasses import fields
+from dataclasses import MISSING, fields
 
 
 class RecordShapeError(ValueError):
@@ -34,6 +34,25 @@ def exact_fields(cls, data: dict, where: str) -> None:
     field silently, nor invent one). Fields marked ``derived`` are not stored."""
     stored = {stored_key(f) for f in fields(cls) if not f.metadata.get("derived")}
     check_fields(data, stored, stored, where, cls.__name__)
+
+
+def flat(cls, data: dict, where: str, convert: dict | None = None, optional: bool = False):
+    """A flat dataclass ``cls`` from the stored dict ``data``. By default
+    ``data`` holds exactly ``cls``'s fields (``exact_fields``); with
+    ``optional``, fields with a default may be absent (records older than
+    them) and stay at it, while an unknown key is still refused.
+    ``convert``: per field name, how to read its stored value."""
+    convert = convert or {}
+    if optional:
+        required = [f.name for f in fields(cls) if f.default is MISSING and f.default_factory is MISSING]
+        check_fields(data, required, [f.name for f in fields(cls)], where, cls.__name__)
+    else:
+        exact_fields(cls, data, where)
+    return cls(**{f.name: convert.get(f.name, _same)(data[f.name]) for f in fields(cls) if f.name in data})
+
+
+def _same(value):
+    return value
 
 
 def check_record(record: dict, study: str, required, known=None) -> dict:

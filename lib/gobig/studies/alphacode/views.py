@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
-from gobig.core.views import RecordShapeError, check_fields, check_record, exact_fields
+from gobig.core.views import RecordShapeError, check_fields, check_record, exact_fields, flat
 from gobig.methods.code.leakage import Nearest
 from gobig.studies.alphacode.configs import CurveConfig, SplitConfig
 from gobig.studies.alphacode.params import STUDY
@@ -32,11 +32,7 @@ def _tuple(values) -> tuple:
     return tuple(values)
 
 
-def _plain(cls, data: dict, where: str, convert: dict | None = None):
-    """A flat dataclass from a dict of exactly its fields (``convert``: per field, how to read it)."""
-    exact_fields(cls, data, where)
-    convert = convert or {}
-    return cls(**{f.name: convert.get(f.name, lambda v: v)(data[f.name]) for f in fields(cls)})
+_plain = flat  # a flat dataclass from a dict of exactly its fields
 
 
 # ---- the parts of a split's record ---------------------------------------------

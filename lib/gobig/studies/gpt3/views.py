@@ -18,7 +18,7 @@ import math
 from dataclasses import dataclass, field, fields
 
 from gobig.core.jsonnum import from_json_number
-from gobig.core.views import RecordShapeError, check_record
+from gobig.core.views import RecordShapeError, check_record, flat
 from gobig.core.views import exact_fields as _exact_fields
 from gobig.methods.scaling.fitting import Fit
 
@@ -208,9 +208,7 @@ class Requirement:
     ratio_to_gpt3: float
 
 
-def _plain(cls, data: dict, where: str, convert=None):
-    _exact_fields(cls, data, where)
-    return cls(**{f.name: (convert or {}).get(f.name, lambda v: v)(data[f.name]) for f in fields(cls)})
+_plain = flat  # a flat dataclass from a dict of exactly its fields
 
 
 @dataclass(frozen=True)

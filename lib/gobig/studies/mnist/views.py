@@ -19,18 +19,14 @@ nothing reads inside it: ``eval_times_s``.
 
 from __future__ import annotations
 
-from dataclasses import MISSING, dataclass, fields
+from dataclasses import dataclass
 
-from gobig.core.views import RecordShapeError, check_fields, check_record
+from gobig.core.views import RecordShapeError, check_record, flat
 from gobig.studies.mnist.params import STUDY
 
 
 def _optional(cls, data: dict, where: str):
-    """A flat dataclass from ``data``: every field without a default is
-    required, the others may be absent; an unknown key is refused."""
-    required = [f.name for f in fields(cls) if f.default is MISSING and f.default_factory is MISSING]
-    check_fields(data, required, [f.name for f in fields(cls)], where, cls.__name__)
-    return cls(**{f.name: data[f.name] for f in fields(cls) if f.name in data})
+    return flat(cls, data, where, optional=True)
 
 
 @dataclass(frozen=True)
