@@ -263,3 +263,25 @@ def test_an_older_mnist_record_reads_with_its_missing_fields_as_none():
     typed = views.from_record(_mnist_record(newest=False))
     assert typed.clean_correct is None and typed.lipschitz.margin_abs_max is None
     assert all(r.stages == () and r.pgd_accuracy is None for r in typed.robust)
+
+
+def test_every_checkpoint_a_committed_record_names_is_committed_with_its_hash():
+    """``python -m gobig evaluate mnist KEY`` must find the weights a record
+    names: every part, and the bytes whose SHA-256 the record holds."""
+    import hashlib
+
+    from gobig.core import checkpoints
+
+    named = 0
+    for path in MNIST_RECORDS:
+        result = json.loads(path.read_text())["result"]
+        if "checkpoint" not in result:
+            continue
+        info = result["checkpoint"]
+        folder = path.parent / "checkpoints"
+        parts = checkpoints._part_paths(folder / info["file"], info["parts"])
+        assert all(part.is_file() for part in parts), f"{path.name}: checkpoint {info['file']} is not committed"
+        data = b"".join(part.read_bytes() for part in parts)
+        assert hashlib.sha256(data).hexdigest() == info["sha256"], f"{path.name}: checkpoint bytes differ"
+        named += 1
+    assert named >= 5  # at least one seed of each of Madry's scales
