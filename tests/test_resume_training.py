@@ -1,5 +1,5 @@
 """A chapter 1 run stopped after training but before its record is written
-resumes at the evaluation: the trained weights wait in the cache
+resumes at the evaluation: the trained weights wait beside the records
 (``compute.pending_path``) until the record exists."""
 
 import pytest
@@ -23,10 +23,9 @@ TINY = {
 
 
 def test_a_run_stopped_during_evaluation_resumes_without_training(tmp_path, monkeypatch):
-    monkeypatch.setenv("GOBIG_CACHE_DIR", str(tmp_path / "cache"))
     params = {**mnist.load_profile("smoke"), **TINY, "RESULTS_DIR": str(tmp_path / "results")}
     (config,) = mnist.expand_configs(mnist.validate_parameters(params))
-    pending = compute.pending_path(config)
+    pending = compute.pending_path(config, tmp_path / "results")
 
     def stopped(*args, **kwargs):
         raise KeyboardInterrupt("stopped during the evaluation")
@@ -40,7 +39,8 @@ def test_a_run_stopped_during_evaluation_resumes_without_training(tmp_path, monk
         raise AssertionError("trained again")
 
     monkeypatch.undo()
-    monkeypatch.setenv("GOBIG_CACHE_DIR", str(tmp_path / "cache"))
+    # Another results folder never sees this one's waiting weights.
+    assert not compute.pending_path(config, tmp_path / "elsewhere").exists()
     monkeypatch.setattr(compute, "train_models", must_not_train)
     (record,) = mnist.run(params, progress=False)
     assert record["result"]["history"] and record["result"]["clean_accuracy"] > 0.1
@@ -48,7 +48,6 @@ def test_a_run_stopped_during_evaluation_resumes_without_training(tmp_path, monk
 
 
 def test_the_resumed_record_equals_an_uninterrupted_one(tmp_path, monkeypatch):
-    monkeypatch.setenv("GOBIG_CACHE_DIR", str(tmp_path / "cache"))
     params = {**mnist.load_profile("smoke"), **TINY}
     (straight,) = mnist.run({**params, "RESULTS_DIR": str(tmp_path / "straight")}, progress=False)
 

@@ -31,6 +31,7 @@ from gobig.core.store import _atomic_write_json
 SUITE = {
     "tests/test_reliability.py": "faults: a sweep killed with SIGKILL, two concurrent sweeps, damaged MNIST files, a Ray sweep, sweeps of worker processes (chapters 1 and 3), one stopped with Ctrl-C",
     "tests/test_params.py": "bad parameters: wrong types, out-of-range values, unknown names, empty lists, per chapter",
+    "tests/test_resume_training.py": "a chapter 1 run stopped during its evaluation: resumed from the trained weights it kept, not retrained, to the uninterrupted record",
     "tests/test_store.py": "results store: crash mid-sweep, failed writes, truncated and mismatched records, a unit another sweep is computing (waited for, not computed twice)",
     "tests/test_codecontests.py": "damaged chapter 3 inputs: malformed CodeContests records, truncated and altered files, a bad corpus record",
     "tests/test_sandbox.py": "hostile programs in the sandbox: infinite loop, fork bomb, memory bomb, huge output, writes and deletes outside its directory, network, environment, escaping children, stdin closed early",

@@ -9,6 +9,7 @@ import functools
 import json
 import math
 import time
+from pathlib import Path
 
 import torch
 
@@ -91,7 +92,7 @@ class _Computer:
             set_seed(config["seed"])  # each model's initial weights are those it gets alone
             models.append(to_device(build_model(config["family"], config["size"]), self.device))
         trained = [self.trained_record(config) for config in configs]
-        pending = [pending_path(config) for config in configs]
+        pending = [pending_path(config, self.machine.results_dir) for config in configs]
         seeds = [config["seed"] for config in configs]
         compile_models = self.machine.compile
         if all(record is not None for record in trained):
@@ -241,12 +242,13 @@ def training_key(config: dict) -> str:
     return config_key(f"{STUDY}-trained", VERSION, training_config(config))
 
 
-def pending_path(config: dict):
+def pending_path(config: dict, results_dir=None):
     """Where a trained model without a committed checkpoint waits for its
-    evaluation (float32 weights and training history, in the cache, keyed
-    by its training config): a run stopped during a long evaluation resumes
-    there, not from training."""
-    return paths.cache_dir() / f"{STUDY}-trained" / f"{training_key(config)}.pt"
+    evaluation (float32 weights and training history, keyed by its training
+    config): a run stopped during a long evaluation resumes there, not from
+    training. It lives beside the records it is for (``.pending``, ignored
+    by git), so runs into other results folders never see it."""
+    return Path(results_dir or paths.results_dir()) / STUDY / ".pending" / f"{training_key(config)}.pt"
 
 
 def checkpoint_folder(results_dir=None):
