@@ -203,6 +203,10 @@ class _Computer:
             outputs.append((result, made))
         for path in pending:
             path.unlink(missing_ok=True)  # the record is about to be written
+        try:
+            pending[0].parent.rmdir()  # no folder left behind once nothing waits
+        except OSError:
+            pass  # absent, or another run's model still waits there
         return outputs
 
     # ---- trained models: checkpoints keyed by the training config alone ----
