@@ -14,6 +14,7 @@ profile the chapter's defaults (gobig.report.promote).
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 
 import yaml
@@ -81,6 +82,11 @@ def main(argv: list[str] | None = None) -> int:
     promote.add_argument("study", choices=sorted(STUDIES))
     promote.add_argument("profile", help="a profile in lib/gobig/profiles, e.g. full")
     args = parser.parse_args(argv)
+    # A process started in the background by a non-interactive shell (nohup
+    # ... &) inherits SIGINT ignored, and Python then leaves it so; a sweep
+    # must still stop cleanly, keeping its records, when a driver such as
+    # gpu/session.sh's `timeout --signal=INT` interrupts it.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     if args.command == "promote":
         return _promote(STUDIES[args.study].study, args.profile)
     if args.command == "evaluate":
