@@ -66,7 +66,7 @@ PARAMETERS = {
     "TRAIN_PRECISION": Spec(
         str,
         "training arithmetic: auto (bf16 autocast on CUDA, float32 on a CPU) or bfloat16 (bf16 on every device: "
-        "1.8-2.4x faster PGD training than float32 on a CPU with AVX512-BF16, benchmarks/cpu_adversarial_training.py; no committed record uses it yet); attacks at evaluation always run in float32",
+        "1.8-2.4x faster PGD training than float32 on a CPU with AVX512-BF16, benchmarks/cpu_adversarial_training.py; its pilot, record 500613da3471cedd, matched float32 training on scale 4); attacks at evaluation always run in float32",
         allowed=PRECISIONS,
     ),
     "TRAIN_SUBSET": Spec(
