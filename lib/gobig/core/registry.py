@@ -69,8 +69,8 @@ STUDIES: tuple[Entry, ...] = (
         "blog; Madry et al. 2018; Bubeck & Sellke 2021",
         figures=5,
         interim_prose=(
-            "This is the interim CPU run, not the full study",
-            "the full GPU profile, with more data, epochs and scales up to 32, is what can settle them",
+            "This is the CPU-scale study, not the full study",
+            "the full GPU profile, with Madry et al.'s training attack and scale 32, comes closer to the papers' own conditions",
         ),
         gpu_sweep=True,
     ),

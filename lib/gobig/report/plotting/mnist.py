@@ -19,6 +19,14 @@ def _modes(runs: pd.DataFrame) -> list[str]:
     return [mode for mode in MODE_ORDER if mode in set(runs["mode"])]
 
 
+def _seed_range(values) -> tuple[float, float]:
+    """The seeds' range, widened to hold their mean: when the seeds agree,
+    the mean can exceed the largest by a rounding error, and matplotlib
+    refuses the negative error bar that would draw."""
+    mean = values.mean()
+    return min(values.min(), mean), max(values.max(), mean)
+
+
 def _per_family_lines(long: pd.DataFrame, runs: pd.DataFrame, y: str, style: str):
     """One panel per model family: ``y`` against parameters, a line per
     training mode and ``style``, error bars spanning the seeds (bars, not
@@ -33,7 +41,7 @@ def _per_family_lines(long: pd.DataFrame, runs: pd.DataFrame, y: str, style: str
         col="family",
         kind="line",
         marker="o",
-        errorbar=("pi", 100),
+        errorbar=_seed_range,
         err_style="bars",
         err_kws={"capsize": 3},
         height=3.6,
@@ -131,7 +139,7 @@ def robust_vs_eps(robust: pd.DataFrame, norm: str):
         row="family",
         kind="line",
         marker="o",
-        errorbar=("pi", 100),
+        errorbar=_seed_range,
         err_style="bars",
         err_kws={"capsize": 2},
         height=2.8,
