@@ -59,7 +59,8 @@ def test_attacks_in_the_records_are_valid(smoke_run):
     for record in records:
         result = record["result"]
         linf = sorted((r for r in result["robust"] if r["norm"] == "linf"), key=lambda r: r["eps"])
-        accuracies = [result["robust_subset_clean_accuracy"]] + [r["accuracy"] for r in linf]
+        # Rounded: a rate stored in float32 and the same count stored exactly differ in the 9th digit.
+        accuracies = [round(a, 6) for a in [result["robust_subset_clean_accuracy"]] + [r["accuracy"] for r in linf]]
         assert accuracies == sorted(accuracies, reverse=True), (
             f"robust accuracy rose with eps: {result['family']} {result['size']}"
         )

@@ -70,7 +70,7 @@ STUDIES: tuple[Entry, ...] = (
         figures=5,
         interim_prose=(
             "This is the CPU-scale study, not the full study",
-            "the full GPU profile, with Madry et al.'s training attack and scale 32, comes closer to the papers' own conditions",
+            "the full GPU profile, with Madry et al.'s training attack (PGD-40 from the first step), all 10,000 test images and scale 32, comes closer to the papers' own conditions",
         ),
         gpu_sweep=True,
     ),

@@ -129,6 +129,7 @@ class Training:
     pgd_step_size: float | None = None
     fgsm_step_size: float | None = None
     monitor_images: int | None = None
+    precision: str | None = None  # "bfloat16" when trained so (TRAIN_PRECISION); None: the device's default
 
 
 @dataclass(frozen=True)
