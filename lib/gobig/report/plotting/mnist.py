@@ -52,7 +52,7 @@ def _per_family_lines(long: pd.DataFrame, runs: pd.DataFrame, y: str, style: str
 
 def accuracy_vs_params(runs: pd.DataFrame, eps: float):
     """Clean and l-inf robust accuracy against parameter count, per family
-    and training mode; bands are the spread over seeds."""
+    and training mode; error bars are the seeds' range."""
     long = runs.melt(
         id_vars=["family", "mode", "seed", "num_params"],
         value_vars=["clean_accuracy", "robust_accuracy"],
