@@ -794,6 +794,7 @@ def test_the_pgd_reading_fits_pgds_own_accuracy_and_can_disagree_with_the_worst_
     [
         ((0.9943, 0.9945, 0.9940), "supported", True),  # every seed's interval above 99.2%: reached, and said
         ((0.9921, 0.9918, 0.9925), "supported", False),  # around 99.2%
+        ((0.9936, 0.9939, 0.9943), "supported", True),  # one seed's interval dips below 99.2%, the pooled one does not
         ((0.9890, 0.9885, 0.9880), "partly", False),  # intervals below 99.2%, mean above 98%
         ((0.9700, 0.9710, 0.9690), "not supported", False),
     ],

@@ -239,12 +239,20 @@ def _blog_verdict(blog: pd.DataFrame, training: Training) -> tuple[str, str, str
         if len(blog) > 1
         else "1 seed"
     )
-    measured = f"{mean:.2%} ({spread}; exact 95% interval {100 * low:.2f}-{100 * high:.2f}%; {blog.num_params.iloc[0]:,} params, {training.epochs} epochs at batch {training.batch_size}, {data_note})"
+    pooled_low, pooled_high = intervals.clopper_pearson(int(blog.clean_correct.sum()), int(blog.clean_images.sum()))
+    intervals_note = (
+        f"exact 95% interval {100 * low:.2f}-{100 * high:.2f}%"
+        if len(blog) == 1
+        else f"the seeds' exact 95% intervals span {100 * low:.2f}-{100 * high:.2f}%, the pooled count's {100 * pooled_low:.2f}-{100 * pooled_high:.2f}%"
+    )
+    measured = f"{mean:.2%} ({spread}; {intervals_note}; {blog.num_params.iloc[0]:,} params, {training.epochs} epochs at batch {training.batch_size}, {data_note})"
     # The claim is that the model reaches 99.2%: a stand-in that does better reaches it too.
     verdict = "supported" if high >= BLOG_ACCURACY else ("partly" if mean >= 0.98 else "not supported")
     why = "the seeds' exact 95% intervals reaching 99.2% counts as reproduced; a mean of 98% or more as partly"
     if low > BLOG_ACCURACY:
         why += "; every seed's interval lies above 99.2%: this stand-in does better than the blog reports"
+    elif len(blog) > 1 and pooled_low > BLOG_ACCURACY:
+        why += "; the pooled count's interval lies above 99.2%: this stand-in does better than the blog reports"
     if len(blog) == 1:
         why += "; one seed, so the spread over seeds is not measured"
     return measured, verdict, why
