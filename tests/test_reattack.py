@@ -11,28 +11,17 @@ import pytest
 from gobig.core.params import ParameterError
 from gobig.studies import mnist
 from gobig.studies.mnist.evaluation import mask_from_hex
+from tiny_sweeps import tiny_sweep
 
 pytestmark = pytest.mark.unit
 
-TINY = {
-    "CAPACITY_SCALES": [1],
-    "MLP_WIDTHS": [],
-    "TRAINING_MODES": ["pgd"],
-    "SEEDS": [0],
-    "TRAIN_SUBSET": 1000,
-    "ROBUST_EVAL_SUBSET": 100,
-    "LIPSCHITZ_POINTS": 50,
-    "BLOG_MODEL": False,
-    "CROSSCHECK": False,
-    "CHECKPOINTS": "first_seed",
-    "ATTACKS": ["apgd-ce"],
-}
+TINY = tiny_sweep(SEEDS=[0], CHECKPOINTS="first_seed", ATTACKS=["apgd-ce"])
 
 
 @pytest.fixture(scope="module")
 def swept(tmp_path_factory):
     results = tmp_path_factory.mktemp("results")
-    records = mnist.run({**mnist.load_profile("smoke"), **TINY, "RESULTS_DIR": str(results)}, progress=False)
+    records = mnist.run({**TINY, "RESULTS_DIR": str(results)}, progress=False)
     assert len(records) == 1
     return results, records[0]
 

@@ -6,24 +6,15 @@ import pytest
 
 from gobig.studies import mnist
 from gobig.studies.mnist import compute
+from tiny_sweeps import tiny_sweep
 
 pytestmark = pytest.mark.unit
 
-TINY = {
-    "CAPACITY_SCALES": [1],
-    "MLP_WIDTHS": [],
-    "TRAINING_MODES": ["pgd"],
-    "SEEDS": [0],
-    "TRAIN_SUBSET": 500,
-    "ROBUST_EVAL_SUBSET": 50,
-    "LIPSCHITZ_POINTS": 50,
-    "BLOG_MODEL": False,
-    "CROSSCHECK": False,
-}
+TINY = tiny_sweep(SEEDS=[0], TRAIN_SUBSET=500, ROBUST_EVAL_SUBSET=50, LIPSCHITZ_POINTS=50)
 
 
 def test_a_run_stopped_during_evaluation_resumes_without_training(tmp_path, monkeypatch):
-    params = {**mnist.load_profile("smoke"), **TINY, "RESULTS_DIR": str(tmp_path / "results")}
+    params = {**TINY, "RESULTS_DIR": str(tmp_path / "results")}
     (config,) = mnist.expand_configs(mnist.validate_parameters(params))
     pending = compute.pending_path(config, tmp_path / "results")
 
@@ -48,7 +39,7 @@ def test_a_run_stopped_during_evaluation_resumes_without_training(tmp_path, monk
 
 
 def test_the_resumed_record_equals_an_uninterrupted_one(tmp_path, monkeypatch):
-    params = {**mnist.load_profile("smoke"), **TINY}
+    params = dict(TINY)
     (straight,) = mnist.run({**params, "RESULTS_DIR": str(tmp_path / "straight")}, progress=False)
 
     def stopped(*args, **kwargs):

@@ -18,28 +18,18 @@ from pathlib import Path
 
 import pytest
 import torch
-import yaml
 
 from gobig.core.runtime import set_seed
 from gobig.methods.robustness.attacks import pgd_attack
 from gobig.methods.robustness.models import build_model
 from gobig.methods.robustness.stacking import StackedModels
 from gobig.methods.robustness.train import TrainingSetup, train_models
+from tiny_sweeps import tiny_sweep
 
 pytestmark = pytest.mark.unit
 
 SEEDS = [0, 1, 2]
 SPREAD = json.loads((Path(__file__).parent / "spread" / "float_order_spread.json").read_text())
-
-
-def tiny_sweep() -> dict:
-    """Chapter 1's smallest end-to-end sweep (tests/spread/tiny_sweep.yaml, which measure.py reads too)."""
-    from gobig.studies import mnist
-
-    return {
-        **mnist.load_profile("smoke"),
-        **yaml.safe_load((Path(__file__).parent / "spread" / "tiny_sweep.yaml").read_text()),
-    }
 
 
 def measured_bound(scope: str, metric: str, kind: str = "abs", floor: float = 0.0) -> float:

@@ -95,23 +95,20 @@ class _Computer:
         pending = [pending_path(config, self.machine.results_dir) for config in configs]
         seeds = [config["seed"] for config in configs]
         compile_models = self.machine.compile
-        if all(record is not None for record in trained):
-            for model, record in zip(models, trained):
-                checkpoints.load(model, self.checkpoint_folder(), record["checkpoint"]).to(self.device)
-            histories = [record["history"] for record in trained]
-            reused = [record["key"] for record in trained]
-        elif all(record is not None or path.is_file() for record, path in zip(trained, pending)):
-            # Trained by a run that stopped before its records were written: evaluate, do not retrain.
-            histories = []
+        if all(record is not None or path.is_file() for record, path in zip(trained, pending)):
+            # Trained before: by a run that kept a checkpoint (reused, and the record says so), or
+            # by one stopped before its records were written (its weights wait in .pending).
+            histories, reused = [], []
             for model, record, path in zip(models, trained, pending):
                 if record is not None:
                     checkpoints.load(model, self.checkpoint_folder(), record["checkpoint"]).to(self.device)
                     histories.append(record["history"])
+                    reused.append(record["key"])
                 else:
                     saved = torch.load(path, map_location=self.device, weights_only=True)
                     model.load_state_dict(saved["weights"])
                     histories.append(saved["history"])
-            reused = [None] * len(configs)
+                    reused.append(None)
         else:
             setup = TrainingSetup(
                 mode=first["mode"],
