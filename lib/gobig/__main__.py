@@ -4,6 +4,7 @@
     python -m gobig run mnist --params my.yaml --set SEEDS=[0] --device cuda
     python -m gobig run alphacode --profile cpu
     python -m gobig evaluate mnist 0123456789abcdef --attack autoattack
+    python -m gobig retrain mnist 0123456789abcdef   # reproduce a record's weights to re-attack it
     python -m gobig render out.ipynb      # a papermill rerun as one HTML page
 
 It writes the same result records the chapter loads. Once every record of
@@ -57,7 +58,21 @@ def main(argv: list[str] | None = None) -> int:
         help="attack a record's committed checkpoint again (no retraining); writes results/<study>/evaluations/KEY.ATTACK.json",
     )
     evaluate.add_argument("study", choices=["mnist"])
-    evaluate.add_argument("key", help="the record's key (its file name in results/mnist/, without .json)")
+    evaluate.add_argument(
+        "key", nargs="?", default=None, help="the record's key (its file name in results/mnist/, without .json)"
+    )
+    evaluate.add_argument(
+        "--profile",
+        default=None,
+        help="instead of KEY: every adversarially trained record of this profile that keeps a checkpoint",
+    )
+    evaluate.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="with --profile: override one of its parameters",
+    )
     evaluate.add_argument(
         "--attack",
         default="autoattack",
@@ -68,6 +83,17 @@ def main(argv: list[str] | None = None) -> int:
         "--results-dir", default=None, help="folder holding <study>/ records (default: the repository's results/)"
     )
     evaluate.add_argument("--data-dir", default=None, help="folder with MNIST (default: gobig.core.paths.data_dir())")
+    retrain = commands.add_parser(
+        "retrain",
+        help="reproduce the weights of an adversarially trained record that kept none (CPU, checked epoch by epoch against "
+        "the record's history), so that `evaluate` can attack it",
+    )
+    retrain.add_argument("study", choices=["mnist"])
+    retrain.add_argument("key", help="the record's key (its file name in results/mnist/, without .json)")
+    retrain.add_argument(
+        "--results-dir", default=None, help="folder holding <study>/ records (default: the repository's results/)"
+    )
+    retrain.add_argument("--data-dir", default=None, help="folder with MNIST (default: gobig.core.paths.data_dir())")
     render = commands.add_parser(
         "render", help="build an executed notebook (e.g. a papermill rerun) as one HTML page with the book's theme"
     )
@@ -92,6 +118,21 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "evaluate":
         from gobig.studies import mnist
 
+        if (args.key is None) == (args.profile is None):
+            print("error: give a record's KEY or --profile NAME, not both", file=sys.stderr)
+            return 2
+        if args.profile is not None:
+            try:
+                values = {**mnist.load_profile(args.profile), "RESULTS_DIR": args.results_dir}
+                for item in args.set:
+                    name, _, text = item.partition("=")
+                    values[name] = yaml.safe_load(text)
+                outcomes = mnist.reattack_profile(values, args.attack, args.data_dir, args.device)
+            except (ParameterError, ValueError) as error:
+                print(f"error: {error}", file=sys.stderr)
+                return 2
+            print(f"{len(outcomes)} record(s) of profile {args.profile} re-attacked with {args.attack}")
+            return 0
         try:
             outcome = mnist.reattack(args.key, args.attack, args.results_dir, args.data_dir, args.device)
         except (ParameterError, ValueError) as error:
@@ -100,6 +141,19 @@ def main(argv: list[str] | None = None) -> int:
         steps = ", ".join(f"{s['attack']} -> {s['robust']}" for s in outcome["stages"]) or "nothing new to run"
         print(
             f"{args.key}: {outcome['start']['robust']} of {outcome['images']} robust before; {steps}; worst case {outcome['accuracy']:.1%}"
+        )
+        return 0
+    if args.command == "retrain":
+        from gobig.core.checkpoints import CheckpointError
+        from gobig.studies import mnist
+
+        try:
+            trained = mnist.retrain(args.key, args.results_dir, args.data_dir)
+        except (ParameterError, ValueError, CheckpointError) as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        print(
+            f"{args.key}: weights reproduced, checkpoint {trained['checkpoint']['file']} (sha256 {trained['checkpoint']['sha256'][:12]})"
         )
         return 0
     if args.command == "render":

@@ -80,6 +80,9 @@ from gobig.studies.mnist.reattack import (  # noqa: F401
     REATTACKS,
     evaluation_path,
     reattack,
+    reattack_profile,
+    record_checkpoint,
+    retrain,
     strongest_evaluation,
 )
 from gobig.studies.mnist.views import Record, from_record, typed_records, view  # noqa: F401

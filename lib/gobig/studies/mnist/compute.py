@@ -110,26 +110,7 @@ class _Computer:
                     histories.append(saved["history"])
                     reused.append(None)
         else:
-            setup = TrainingSetup(
-                mode=first["mode"],
-                epochs=training["epochs"],
-                batch_size=training["batch_size"],
-                learning_rate=training["learning_rate"],
-                **{
-                    k: training[k]
-                    for k in (
-                        "eps",
-                        "pgd_steps",
-                        "pgd_step_size",
-                        "eps_warmup",
-                        "fgsm_step_size",
-                        "lr_schedule",
-                        "monitor_images",
-                        "precision",
-                    )
-                    if k in training
-                },
-            )
+            setup = training_setup(first)
             histories = train_models(
                 models,
                 data.train_images[:subset],
@@ -230,6 +211,28 @@ class _Computer:
         from gobig.core.store import _atomic_write_json
 
         _atomic_write_json(self.checkpoint_folder() / f"{key}.json", record)
+
+
+def training_setup(config: dict) -> TrainingSetup:
+    """The ``TrainingSetup`` a config's training section describes."""
+    training = config["training"]
+    optional = (
+        "eps",
+        "pgd_steps",
+        "pgd_step_size",
+        "eps_warmup",
+        "fgsm_step_size",
+        "lr_schedule",
+        "monitor_images",
+        "precision",
+    )
+    return TrainingSetup(
+        mode=config["mode"],
+        epochs=training["epochs"],
+        batch_size=training["batch_size"],
+        learning_rate=training["learning_rate"],
+        **{k: training[k] for k in optional if k in training},
+    )
 
 
 def training_config(config: dict) -> dict:

@@ -21,9 +21,9 @@ from gobig.methods.robustness.attacks import (
     predict,
 )
 from gobig.methods.robustness.models import build_model, to_device
-from gobig.studies.mnist.compute import checkpoint_folder
+from gobig.studies.mnist.compute import Machine, _Computer, checkpoint_folder, trained_record, training_setup
 from gobig.studies.mnist.evaluation import _mask_hex, mask_from_hex
-from gobig.studies.mnist.params import CLAIM_EPS, STUDY, VERSION
+from gobig.studies.mnist.params import ADVERSARIAL, CLAIM_EPS, STUDY, VERSION
 
 #: What ``python -m gobig evaluate mnist KEY --attack NAME`` runs: one
 #: AutoAttack component, or the whole standard suite in AutoAttack's order.
@@ -56,9 +56,11 @@ def reattack(
         raise ParameterError(f"KEY: no record {path}")
     record = json.loads(path.read_text())
     result = record["result"]
-    if "checkpoint" not in result:
+    checkpoint = record_checkpoint(record, root)
+    if checkpoint is None:
         raise ParameterError(
-            f"KEY: record {key} has no checkpoint (only the first seed of adversarially trained models of a CHECKPOINTS profile keep one)"
+            f"KEY: record {key} has no checkpoint (only the first seed of adversarially trained models of a CHECKPOINTS "
+            f"profile keep one); `python -m gobig retrain mnist {key}` reproduces its weights first"
         )
     entry = next(
         (r for r in result["robust"] if r["norm"] == "linf" and math.isclose(r["eps"], eps) and "mask" in r), None
@@ -67,7 +69,7 @@ def reattack(
         raise ParameterError(f"--eps: record {key} has no worst-case l-inf result at {eps}")
     target = resolve_device(device)
     model = build_model(result["family"], result["size"])
-    model = to_device(checkpoints.load(model, checkpoint_folder(root), result["checkpoint"]), target).eval()
+    model = to_device(checkpoints.load(model, checkpoint_folder(root), checkpoint), target).eval()
     for parameter in model.parameters():
         parameter.requires_grad_(False)
     data = load_mnist(data_dir, target)
@@ -83,7 +85,7 @@ def reattack(
     done = {stage["attack"] for stage in entry["stages"]}
     # Chain onto the re-attacks already committed for this checkpoint: start from the
     # examples all of them left robust, and skip every component one of them ran.
-    previous = strongest_evaluation(key, result["checkpoint"]["sha256"], root)
+    previous = strongest_evaluation(key, checkpoint["sha256"], root)
     if previous is not None and math.isclose(previous["eps"], eps):
         mask &= torch.from_numpy(mask_from_hex(previous["mask"], count)).to(target)
         done |= {stage["attack"] for stage in previous["stages"]}
@@ -109,13 +111,113 @@ def reattack(
         "correct": robust,
         "accuracy": robust / count,
         "mask": _mask_hex(mask),
-        "checkpoint_sha256": result["checkpoint"]["sha256"],
+        "checkpoint_sha256": checkpoint["sha256"],
         "provenance": provenance(target),
     }
     out = evaluation_path(key, attack, root)
     out.parent.mkdir(parents=True, exist_ok=True)
     _atomic_write_json(out, evaluation)
     return evaluation
+
+
+def reattack_profile(values: dict, attack: str, data_dir=None, device: str = "auto", report=print) -> list[dict]:
+    """``reattack`` every adversarially trained record of a profile's
+    configs that has a checkpoint, in the configs' order; a record that has
+    faced every component of ``attack`` already costs only a check. A
+    config without its record is skipped (compute it first: ``gobig run``)."""
+    from gobig.studies.mnist.params import expand_configs, validate_parameters
+
+    if attack not in REATTACKS:
+        raise ParameterError(f"--attack: {attack!r} is not allowed; allowed values: {', '.join(REATTACKS)}")
+    params = validate_parameters(values)
+    store = ResultStore.for_params(STUDY, VERSION, params)
+    outcomes = []
+    for config in expand_configs(params):
+        if config["mode"] not in ADVERSARIAL or not store.exists(config):
+            continue
+        record = store.load(config)
+        if record_checkpoint(record, params["RESULTS_DIR"]) is None:
+            continue
+        outcome = reattack(record["key"], attack, params["RESULTS_DIR"], data_dir or params["DATA_DIR"], device)
+        report(
+            f"{record['key']} ({config['family']} {config['size']}, seed {config['seed']}): {outcome['correct']} of {outcome['images']} robust"
+        )
+        outcomes.append(outcome)
+    return outcomes
+
+
+def record_checkpoint(record: dict, results_dir=None) -> dict | None:
+    """The checkpoint of a record's model: the one the record names, else
+    the one ``retrain`` reproduced for it (a training record whose history,
+    every epoch's loss and test accuracy, equals the record's); None when
+    neither exists."""
+    result = record["result"]
+    if "checkpoint" in result:
+        return result["checkpoint"]
+    trained = trained_record(record["config"], results_dir)
+    if trained is None or not same_training(trained["history"], result["history"]):
+        return None
+    return trained["checkpoint"]
+
+
+def same_training(history: list[dict], reference: list[dict]) -> bool:
+    """Two training runs' histories agree in every epoch's loss and test
+    accuracy (their times may differ): on a CPU, a rerun with the record's
+    torch and thread count retraces it exactly."""
+    fields = ("epoch", "train_loss", "test_accuracy", "monitor_pgd_accuracy")
+    return len(history) == len(reference) and all(
+        {k: row.get(k) for k in fields} == {k: ref.get(k) for k in fields} for row, ref in zip(history, reference)
+    )
+
+
+def retrain(key: str, results_dir=None, data_dir=None) -> dict:
+    """Reproduce the weights of an adversarially trained record that kept no
+    checkpoint, so it can be re-attacked: train its config again on the CPU,
+    in the record's thread count, and keep the float16 checkpoint (and its
+    training record, ``results/mnist/checkpoints/``) only if the new run's
+    history equals the record's epoch by epoch. Returns the training record;
+    one that exists already is returned as it is."""
+    from gobig.core.runtime import set_seed
+    from gobig.data.mnist import load_mnist
+    from gobig.methods.robustness.train import train_models
+
+    root = results_dir or paths.results_dir()
+    path = ResultStore(STUDY, VERSION, root).folder / f"{key}.json"
+    if not path.is_file():
+        raise ParameterError(f"KEY: no record {path}")
+    record = json.loads(path.read_text())
+    config, result = record["config"], record["result"]
+    if config["mode"] not in ADVERSARIAL:
+        raise ParameterError(
+            f"KEY: record {key} is naturally trained; only adversarially trained models are re-attacked"
+        )
+    if record_checkpoint(record, root) is not None:
+        return trained_record(config, root) or {"checkpoint": result["checkpoint"]}
+    threads = record["provenance"].get("threads")
+    if threads and torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)  # the float order of the record's run
+    device = torch.device("cpu")
+    data = load_mnist(data_dir, device)
+    subset = config["training"]["train_subset"] or len(data.train_images)
+    set_seed(config["seed"])
+    model = to_device(build_model(config["family"], config["size"]), device)
+    history = train_models(
+        [model],
+        data.train_images[:subset],
+        data.train_labels[:subset],
+        training_setup(config),
+        [config["seed"]],
+        data.test_images,
+        data.test_labels,
+        progress=False,
+    )[0]
+    if not same_training(history, result["history"]):
+        raise checkpoints.CheckpointError(
+            f"record {key}: retraining did not reproduce its history (record {result['history']}, rerun {history}); "
+            "no checkpoint kept"
+        )
+    _Computer(Machine(device=device, data_dir=data_dir, results_dir=str(root))).save_trained(config, model, history)
+    return trained_record(config, root)
 
 
 def strongest_evaluation(key: str, checkpoint_sha256: str, results_dir=None) -> dict | None:
