@@ -63,7 +63,7 @@ browser:
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	  echo "make browser: installing chromium with apt-get"; \
 	  export DEBIAN_FRONTEND=noninteractive; \
-	  apt-get update && apt-get install -y chromium; \
+	  apt-get -o DPkg::Lock::Timeout=600 update && apt-get -o DPkg::Lock::Timeout=600 install -y chromium; \
 	else \
 	  echo "make browser: chromium is not installed and this is not a root Debian/Ubuntu shell;" >&2; \
 	  echo "  install it (e.g. 'sudo apt-get install -y chromium'); the book tests fail without it." >&2; \
@@ -76,7 +76,7 @@ sandbox:
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	  echo "make sandbox: installing bubblewrap with apt-get"; \
 	  export DEBIAN_FRONTEND=noninteractive; \
-	  apt-get update && apt-get install -y bubblewrap; \
+	  apt-get -o DPkg::Lock::Timeout=600 update && apt-get -o DPkg::Lock::Timeout=600 install -y bubblewrap; \
 	else \
 	  echo "make sandbox: bubblewrap (bwrap) is not installed and this is not a root Debian/Ubuntu shell;" >&2; \
 	  echo "  untrusted programs then run rlimits-only, without network or file-system isolation" >&2; \

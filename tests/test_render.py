@@ -58,6 +58,9 @@ def test_a_papermill_rerun_renders_as_a_page_with_its_numbers(tmp_path):
     assert 'class="bd-' in page or "sphinx-book-theme" in page  # the book's theme
     device = glued_values(raw)["device"].strip("'")
     assert device in page
+    # Citations resolve to the bibliography (a lone page used to show each as "[]").
+    assert "[]" not in page
+    assert "Brown et al." in page and "Language Models are Few-Shot Learners" in page
 
 
 def test_render_refuses_what_is_not_a_notebook(tmp_path):
