@@ -60,7 +60,8 @@ def test_a_papermill_rerun_renders_as_a_page_with_its_numbers(tmp_path):
     assert device in page
     # Citations resolve to the bibliography (a lone page used to show each as "[]").
     assert "[]" not in page
-    assert "Brown et al." in page and "Language Models are Few-Shot Learners" in page
+    assert "Brown <em>et al.</em>" in page  # in the text, author-year
+    assert "Language models are few-shot learners" in page  # its entry in the page's bibliography
 
 
 def test_render_refuses_what_is_not_a_notebook(tmp_path):
