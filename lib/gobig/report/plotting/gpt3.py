@@ -74,7 +74,8 @@ def backtest(frame: pd.DataFrame, level: float, largest: float):
     """The back-test: each series' 175B value against the prediction of its
     fit on the sizes up to ``largest``, with the prediction interval; one panel per
     fit kind, points outside their interval in a second colour, the
-    diagonal where prediction equals truth."""
+    diagonal where prediction equals truth and a dotted line at 100%, above
+    which a prediction cannot come true."""
     kinds = list(dict.fromkeys(frame["kind"]))
     figure, axes = plt.subplots(1, len(kinds), figsize=(5.2 * len(kinds), 4.6), sharey=True, squeeze=False)
     inside, outside = sns.color_palette("colorblind", 2)
@@ -95,6 +96,7 @@ def backtest(frame: pd.DataFrame, level: float, largest: float):
                 label=f"{label} ({len(rows)})",
             )
         axis.plot([0, 100], [0, 100], color="grey", lw=0.8, ls="--")
+        axis.axhline(100, color="grey", lw=0.8, ls=":")  # no accuracy passes 100%
         axis.set(
             xlim=(0, 100),
             ylim=(0, 125),
