@@ -192,6 +192,9 @@ def _shown(frame: pd.DataFrame, columns: dict) -> tuple[pd.DataFrame, list[str],
     shown, numbers = {}, []
     for name, spec in specs.items():
         values = frame[name]
+        if values.dtype == object and (spec.fmt is not None or spec.digits is not None):
+            # A number column with gaps (None) arrives as objects: the caller's precision says it holds numbers.
+            values = pd.to_numeric(values, errors="coerce")
         if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
             numbers.append(spec.header)
             decimals = spec.digits if spec.digits is not None else column_decimals(values)
