@@ -431,6 +431,15 @@ def test_no_page_carries_text_meant_for_the_team(html_dir, page):
     assert not found, f"{page} carries text meant for the team: {found}"
 
 
+@pytest.mark.parametrize("page", BOOK_PAGES)
+def test_no_literal_backticks_in_prose(html_dir, page):
+    """Markdown that did not render (a code span inside glued bold text)
+    shows its backticks to the reader."""
+    text = article_text((html_dir / f"{page}.html").read_text())
+    found = [text[max(0, i - 40) : i + 40] for i in [m.start() for m in re.finditer("`", text)][:3]]
+    assert not found, f"{page} shows literal backticks: {found}"
+
+
 def test_the_landing_page_answers_with_glued_findings(html_dir, chromium, tmp_path):
     """The landing page opens with what the evidence says: glued counts, a
     findings paragraph per chapter with numbers, and the summary figure."""
@@ -583,4 +592,4 @@ def test_the_site_buttons_follow_the_repository_address(html_dir):
         else:
             assert "mybinder.org" not in dom and "/issues" not in dom, f"{page}: buttons without an address"
     intro = article_text((html_dir / "intro.html").read_text())
-    assert "How to cite" in intro and ("without the repository's address" in intro or address in intro)
+    assert "How to cite" in intro and ("address was not known" in intro or address in intro)

@@ -85,7 +85,7 @@ def _configure_repository(app, config) -> None:
         options["launch_buttons"] = {**options.get("launch_buttons", {}), "binderhub_url": "", "colab_url": ""}
         options.update(use_repository_button=False, use_issues_button=False)
         substitutions["repository"] = (
-            f"(this copy was built without the repository's address: no `origin` remote and no `{URL_VARIABLE}`)"
+            f"(the repository's address was not known when this copy was built: no `origin` remote, no `{URL_VARIABLE}`)"
         )
     config.myst_substitutions = substitutions
 

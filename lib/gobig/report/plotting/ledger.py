@@ -167,7 +167,8 @@ def verdicts_by_chapter(claims: pd.DataFrame):
     chapters = [entry.title for entry in registry.STUDIES if (claims["chapter"] == entry.title).any()]
     tallies = {chapter: ledger.counts(claims[claims["chapter"] == chapter]) for chapter in chapters}
     present = [v for v in ledger.VERDICTS if any(t[v] for t in tallies.values())]
-    figure, axis = plt.subplots(figsize=(8, 0.7 * len(chapters) + 1.6))
+    # Narrow and tall enough to stay legible when a phone shrinks it to its width.
+    figure, axis = plt.subplots(figsize=(6.4, 0.75 * len(chapters) + 1.9))
     for row, chapter in enumerate(chapters):
         left = 0
         for verdict in present:
@@ -182,7 +183,7 @@ def verdicts_by_chapter(claims: pd.DataFrame):
                 f"{style['symbol']}{count}" if count > 1 else style["symbol"],
                 ha="center",
                 va="center",
-                fontsize=10,
+                fontsize=11,
                 color="black",
             )
             left += count
@@ -193,7 +194,7 @@ def verdicts_by_chapter(claims: pd.DataFrame):
         for v in present
     ]
     axis.legend(
-        handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.35), ncol=min(4, len(present)), frameon=False
+        handles=handles, loc="upper center", bbox_to_anchor=(0.4, -0.3), ncol=min(3, len(present)), frameon=False
     )
     axis.set_yticks(range(len(chapters)), chapters)
     axis.invert_yaxis()
