@@ -89,7 +89,7 @@ test: venv browser sandbox
 # Refresh the outputs stored in the chapters (what the nbval tier compares to).
 # The same nbclient engine as jupyter-book and papermill; cwd is chapters/.
 notebooks: venv
-	$(KERNEL_ENV) $(VENV)/bin/jupyter execute --inplace --timeout=600 chapters/*.ipynb ledger.ipynb reliability.ipynb performance.ipynb
+	$(KERNEL_ENV) $(VENV)/bin/jupyter execute --inplace --timeout=600 intro.ipynb chapters/*.ipynb ledger.ipynb reliability.ipynb performance.ipynb
 
 bench: venv
 	@set -e; for script in $(sort $(wildcard benchmarks/*.py)); do \
