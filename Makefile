@@ -50,6 +50,7 @@ hash_inputs   = { find $(RESULTS_DIR) lib etc -type f ! -name '*.pyc' -print0 | 
                   find -L $(or $(GOBIG_DATA_DIR),data) -type f -printf '%p %s %T@\n' 2>/dev/null | sort; } | sha256sum | cut -d' ' -f1
 
 book: venv sandbox
+	@$(PYTHON) -m gobig check --results-dir $(RESULTS_DIR)
 	@inputs=$$($(hash_inputs)); fresh=; \
 	if [ "$$inputs" != "$$(cat $(BOOK_INPUTS) 2>/dev/null)" ]; then \
 	  fresh=--all; echo "make book: records, library or data changed since the last build (or no build yet): every page is re-executed"; \

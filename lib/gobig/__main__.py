@@ -22,7 +22,7 @@ from pathlib import Path
 import yaml
 
 from gobig.core import registry
-from gobig.core.errors import UserError, debugging, one_line
+from gobig.core.errors import UserError, debugging
 from gobig.core.params import ParameterError, load_yaml
 
 #: The studies by name (``gobig.core.registry``; each module is imported when its command runs).
@@ -101,6 +101,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     render.add_argument("notebook", help="the executed notebook, e.g. out.ipynb")
     render.add_argument("--output", default=None, help="folder for the page (default: <notebook>_html beside it)")
+    check = commands.add_parser(
+        "check",
+        help="before a book build: every record under the results folder reads and matches its key, and every "
+        "chapter's default config has its record (one line per problem)",
+    )
+    check.add_argument(
+        "--results-dir", default=None, help="folder of result records (default: $GOBIG_RESULTS_DIR, else results/)"
+    )
     commands.add_parser(
         "reliability-report", help="run the fault-injection and bad-input tests; write results/reliability/report.json"
     )
@@ -119,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
         # A wrong parameter, a missing or damaged input, an unwritable folder: the line says what to do.
         if args.debug or debugging():
             raise
-        print(f"error: {one_line(error)}", file=sys.stderr)
+        print(f"error: {error}", file=sys.stderr)
         return 2
 
 
@@ -182,6 +190,13 @@ def _dispatch(args: argparse.Namespace) -> int:
             return 2
         print(f"wrote {page}")
         return 0
+    if args.command == "check":
+        from gobig.report.records_check import check_results
+
+        problems = check_results(args.results_dir)
+        for problem in problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return 2 if problems else 0
     if args.command == "reliability-report":
         from gobig.report import reliability
 

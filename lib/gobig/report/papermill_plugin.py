@@ -39,6 +39,6 @@ def _one_line_errors(kind, error, stack, previous=sys.excepthook):
     previous(kind, error, stack)
 
 
-# Only papermill's command line loads this module (through the entry point), and only then does the hook apply.
-if sys.argv and sys.argv[0].endswith("papermill"):
-    sys.excepthook = _one_line_errors
+# papermill loads this module (through the entry point) when it is imported; the hook changes
+# nothing but how an uncaught papermill error whose notebook rendered it in one line is printed.
+sys.excepthook = _one_line_errors
