@@ -493,6 +493,7 @@ def test_standard_library_programs_still_run(isolation):
     source = (
         "import bisect, collections, decimal, fractions, functools, heapq, itertools, math, re, sys\n"
         "import array, copy, datetime, gzip, hashlib, json, operator, random, statistics, string, threading, zlib\n"
+        "import bz2, ctypes, lzma, sqlite3, ssl, uuid  # extension modules with shared libraries of their own\n"
         "n, word = sys.stdin.readline().split()\n"
         "counts = collections.Counter(word)\n"
         "best = heapq.nlargest(1, counts.items(), key=lambda kv: (kv[1], kv[0]))[0]\n"
