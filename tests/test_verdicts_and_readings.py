@@ -685,6 +685,30 @@ def _curve_record(passes: dict[str, list[str]], valid_size: int) -> dict:
     return committed
 
 
+@pytest.mark.parametrize(
+    "isolations, start, hidden",
+    [
+        (["bwrap-minimal-fs"] * 2, "The judge ran each program in a sandbox (isolation bwrap-minimal-fs", True),
+        (["rlimits-only"] * 2, "The machine that judged these records had no bubblewrap", False),
+        ([None, None], "These records were judged before the sandbox hid the file system", False),
+        (["bwrap", None], "These records were judged before the sandbox hid the file system", False),
+        (["bwrap-minimal-fs", "rlimits-only"], "These records were judged under different sandboxes", False),
+    ],
+)
+def test_the_judge_reading_claims_hidden_files_only_where_every_record_names_it(isolations, start, hidden):
+    keys = [f"{i}_A" for i in range(1, 11)]
+    records = []
+    for isolation in isolations:
+        record = _split_record("temporal", "temporal", keys[:8], keys[8:], set(), [], cutoff=9)
+        if isolation is not None:  # None: a record made before records named it
+            record["result"]["baseline_cost"] = {**record["result"]["baseline_cost"], "isolation": isolation}
+        records.append(record)
+    sentence = readings._judge_isolation(alphacode.typed_records(records))
+    assert sentence.startswith(start)
+    assert ("no program could read the problems file" in sentence) == hidden
+    assert ("a program could have read the problems file" in sentence) != hidden
+
+
 def test_the_cutoff_scan_counts_cutoffs_that_separate_a_twin_group():
     keys = ["1_A", "2_A", "3_A", "4_A", "5_A", "10_A"]
     record = _split_record(

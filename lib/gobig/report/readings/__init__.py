@@ -49,6 +49,7 @@ _MODULES = {
     "_baseline_gap": "alphacode",
     "_baseline_twins": "alphacode",
     "_curve": "alphacode",
+    "_judge_isolation": "alphacode",
     "_memorization": "alphacode",
     "_model": "alphacode",
     "alphacode_readings": "alphacode",
