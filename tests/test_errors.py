@@ -101,7 +101,8 @@ def test_a_bad_parameter_under_papermill_is_one_line(tmp_path):
         env={"GOBIG_RESULTS_DIR": str(tmp_path / "results")},
     )
     assert done.returncode == 1
-    errors = [line for line in _lines(done.stderr) if not line.startswith(("Input Notebook", "Output Notebook"))]
+    papermill_says = ("Input Notebook", "Output Notebook", "Executing notebook with kernel")
+    errors = [line for line in _lines(done.stderr) if not line.startswith(papermill_says)]
     assert "Traceback" not in done.stderr
     assert errors == [
         "error: ParameterError: TARGET_ACCURACY: got 900; expected a number > 0 and <= 100 (GOBIG_DEBUG=1 shows the stack)"
