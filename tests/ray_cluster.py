@@ -148,7 +148,7 @@ class TwoNodeCluster:
         """Every live process of the nodes' sessions (Ray's task workers too)."""
         return [pid for node in self.nodes for pid in session_processes(node.pid)]
 
-    def stop(self, grace: float = 30) -> list[int]:
+    def stop(self, grace: float = 10) -> list[int]:
         """End every process of the nodes' sessions: SIGTERM, then SIGKILL
         whatever is left after ``grace`` seconds. Returns the survivors."""
         sessions = [node.pid for node in self.nodes]
