@@ -11,9 +11,9 @@ Two executors give the same records:
   cores (one by default: what any node has, whatever the driver's machine
   is), plus one GPU when the study computes on CUDA, and runs as many torch
   threads as Ray granted it cores. A request no node of the cluster can
-  meet stops the sweep before anything is submitted; while tasks wait, a
-  status line says every minute how many are done and how busy the
-  cluster is.
+  meet stops the sweep before anything is submitted; when no task has
+  finished for a minute, a status line says how many are done and how busy
+  the cluster is (then less often).
 Workers (pool processes, Ray tasks) only compute; this process writes each
 record as its unit finishes, so the results folder need not be shared and
 the keys are the same as a one-process run's.
