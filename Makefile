@@ -50,6 +50,7 @@ hash_inputs   = { find $(RESULTS_DIR) lib etc -type f ! -name '*.pyc' -print0 | 
                   find -L $(or $(GOBIG_DATA_DIR),data) -type f -printf '%p %s %T@\n' 2>/dev/null | sort; } | sha256sum | cut -d' ' -f1
 
 book: venv sandbox
+	@$(PYTHON) -m gobig check --results-dir $(RESULTS_DIR)
 	@inputs=$$($(hash_inputs)); fresh=; \
 	if [ "$$inputs" != "$$(cat $(BOOK_INPUTS) 2>/dev/null)" ]; then \
 	  fresh=--all; echo "make book: records, library or data changed since the last build (or no build yet): every page is re-executed"; \
@@ -63,7 +64,7 @@ browser:
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	  echo "make browser: installing chromium with apt-get"; \
 	  export DEBIAN_FRONTEND=noninteractive; \
-	  apt-get update && apt-get install -y chromium; \
+	  apt-get -o DPkg::Lock::Timeout=600 update && apt-get -o DPkg::Lock::Timeout=600 install -y chromium; \
 	else \
 	  echo "make browser: chromium is not installed and this is not a root Debian/Ubuntu shell;" >&2; \
 	  echo "  install it (e.g. 'sudo apt-get install -y chromium'); the book tests fail without it." >&2; \
@@ -76,7 +77,7 @@ sandbox:
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	  echo "make sandbox: installing bubblewrap with apt-get"; \
 	  export DEBIAN_FRONTEND=noninteractive; \
-	  apt-get update && apt-get install -y bubblewrap; \
+	  apt-get -o DPkg::Lock::Timeout=600 update && apt-get -o DPkg::Lock::Timeout=600 install -y bubblewrap; \
 	else \
 	  echo "make sandbox: bubblewrap (bwrap) is not installed and this is not a root Debian/Ubuntu shell;" >&2; \
 	  echo "  untrusted programs then run rlimits-only, without network or file-system isolation" >&2; \
@@ -89,7 +90,7 @@ test: venv browser sandbox
 # Refresh the outputs stored in the chapters (what the nbval tier compares to).
 # The same nbclient engine as jupyter-book and papermill; cwd is chapters/.
 notebooks: venv
-	$(KERNEL_ENV) $(VENV)/bin/jupyter execute --inplace --timeout=600 chapters/*.ipynb ledger.ipynb reliability.ipynb performance.ipynb
+	$(KERNEL_ENV) $(VENV)/bin/jupyter execute --inplace --timeout=600 intro.ipynb chapters/*.ipynb ledger.ipynb reliability.ipynb performance.ipynb
 
 bench: venv
 	@set -e; for script in $(sort $(wildcard benchmarks/*.py)); do \

@@ -23,6 +23,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 from gobig.core import registry
+from gobig.report import ledger, site
 
 pytestmark = pytest.mark.book
 
@@ -207,13 +208,15 @@ def test_chapter_renders_figures_and_no_errors(html_dir, chromium, tmp_path, cha
 
 def tables_built(notebook: Path) -> list[str]:
     """The names of the tables a notebook's code builds with
-    `plotting.table(..., name=...)`, which become the HTML ids `T_<name>`."""
+    `plotting.table(..., name=...)` (or another `*table` function with a
+    `name`), which become the HTML ids `T_<name>`."""
     names = []
     for cell in json.loads(notebook.read_text())["cells"]:
         if cell["cell_type"] != "code":
             continue
         for node in ast.walk(ast.parse("".join(cell["source"]))):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "table":
+            # plotting.table(...), plotting.ledger_table(...), plotting.legend_table(...)
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr.endswith("table"):
                 names += [k.value.value for k in node.keywords if k.arg == "name" and isinstance(k.value, ast.Constant)]
     return names
 
@@ -371,3 +374,222 @@ def test_the_bibliography_lists_every_reference_and_the_intro_cites_both_posts(h
         assert any(post in title for title in cited), f"the intro does not cite the post {post!r}"
     labels = re.findall(r"\[[A-Z][A-Za-z]*\+?\d{2}[a-z]?\]", re.sub(r"<[^>]+>", "", intro))
     assert not labels, f"citations should read author-year (bibtex_reference_style), not {labels}"
+
+
+# ---- a book a reader takes in at a glance -----------------------------------
+
+
+class _Text(HTMLParser):
+    """The visible text of a page's article, without its code (a script's
+    file name such as gpu/session.sh is not prose), scripts or styles."""
+
+    SKIP = {"code", "pre", "script", "style", "kbd", "samp"}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+        self._depth = 0
+        self._skipping = 0
+        self._in_article = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in {"br", "hr", "meta", "link", "input", "img", "wbr", "col", "source"}:
+            return
+        if tag == "article" or self._in_article:
+            self._in_article += 1
+        if tag in self.SKIP and self._in_article:
+            self._skipping += 1
+
+    def handle_endtag(self, tag):
+        if self._in_article:
+            if tag in self.SKIP and self._skipping:
+                self._skipping -= 1
+            self._in_article -= 1
+
+    def handle_data(self, data):
+        if self._in_article and not self._skipping:
+            self.parts.append(data)
+
+
+def article_text(dom: str) -> str:
+    parser = _Text()
+    parser.feed(dom)
+    return " ".join(" ".join(parser.parts).split())
+
+
+#: Text meant for the team, not a reader: its notes, its sessions, its issues.
+TEAM_TEXT = re.compile(r"REFERENCES\.md|\bsessions?\b|\bissues? #?\d+", re.I)
+
+
+@pytest.mark.parametrize("page", BOOK_PAGES)
+def test_no_page_carries_text_meant_for_the_team(html_dir, page):
+    """No published page names the team's notes (REFERENCES.md), its
+    sessions or its issues; code (a script's file name) is not prose."""
+    dom = (html_dir / f"{page}.html").read_text()
+    assert "REFERENCES.md" not in dom, f"{page} names REFERENCES.md"
+    found = sorted({m.group(0) for m in TEAM_TEXT.finditer(article_text(dom))})
+    assert not found, f"{page} carries text meant for the team: {found}"
+
+
+@pytest.mark.parametrize("page", BOOK_PAGES)
+def test_no_literal_backticks_in_prose(html_dir, page):
+    """Markdown that did not render (a code span inside glued bold text)
+    shows its backticks to the reader."""
+    text = article_text((html_dir / f"{page}.html").read_text())
+    found = [text[max(0, i - 40) : i + 40] for i in [m.start() for m in re.finditer("`", text)][:3]]
+    assert not found, f"{page} shows literal backticks: {found}"
+
+
+def test_the_landing_page_answers_with_glued_findings(html_dir, chromium, tmp_path):
+    """The landing page opens with what the evidence says: glued counts, a
+    findings paragraph per chapter with numbers, and the summary figure."""
+    dom = dump_dom(chromium, html_dir / "intro.html", tmp_path / "profile")
+    text = article_text(dom)
+    glued = re.findall(r'class="pasted-text"', dom)
+    assert len(glued) >= 3, f"the landing page glues {len(glued)} values; its counts must be computed"
+    answer = text.split("What the evidence says", 1)
+    assert len(answer) == 2, "no 'What the evidence says' section"
+    for entry in registry.STUDIES:
+        assert entry.title in answer[1], f"the findings do not name {entry.title}"
+        assert f'href="{entry.notebook}.html"' in dom, f"the findings do not link {entry.notebook}"
+    assert any(style["symbol"] in answer[1] for style in ledger.VERDICT_STYLES.values()), "no verdict in the findings"
+    assert re.search(r"\d+(\.\d+)?%", answer[1]), "the findings state no measured percentage"
+    assert text.index("What the evidence says") < text.index("How the book is made"), "the answer comes first"
+
+
+def test_no_ledger_why_exceeds_the_limit(html_dir):
+    """Every row's why, as shown, is one sentence within the limit, and none
+    had to be cut from a longer one (the chapter's claims table owes a short
+    why and a detail)."""
+    dom = (html_dir / "ledger.html").read_text()
+    whys = re.findall(r'<span class="gobig-why"( data-cut)?>(.*?)</span>', dom, re.S)
+    assert whys, "the ledger shows no why"
+    import html as html_module
+
+    too_long = [text for _, text in whys if len(html_module.unescape(text)) > ledger.WHY_LIMIT]
+    assert not too_long, f"whys over {ledger.WHY_LIMIT} characters: {too_long[:3]}"
+    cut = [html_module.unescape(text) for flag, text in whys if flag]
+    assert not cut, (
+        f"{len(cut)} of {len(whys)} whys were cut from longer ones (write a short `why` and a `detail`): "
+        + " | ".join(cut[:5])
+    )
+
+
+@pytest.mark.parametrize("page", BOOK_PAGES)
+def test_no_table_needs_sideways_scrolling_at_1400_px(html_dir, chromium, tmp_path, page):
+    """At a laptop's 1400 px every table's essential columns are in view:
+    a wider table folds the columns that are not essential (table(columns=...))
+    or takes the page's full width."""
+    report = measure_tables(chromium, html_dir / f"{page}.html", TABLE_WIDTHS["desktop"], tmp_path / "measure")
+    scrolling = [
+        f"{table['id']} ({round(table['width'])} px wide, scrolls in {table['scroll']})"
+        for table in report["tables"]
+        if table["scroll"]
+    ]
+    assert not scrolling, f"{page} at 1400 px: tables whose columns are cut off behind a scroll: {scrolling}"
+
+
+class _Figures(HTMLParser):
+    """Every image of the article: its alt text, and its figure's caption."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.images: list[dict] = []
+        self._figures: list[dict] = []
+        self._caption = 0
+        self._in_article = 0
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if tag == "article":
+            self._in_article += 1
+        if not self._in_article:
+            return
+        if tag == "figure":
+            self._figures.append({"caption": ""})
+        elif tag == "figcaption":
+            self._caption += 1
+        elif tag == "img":
+            self.images.append(
+                {
+                    "src": attributes.get("src", ""),
+                    "alt": attributes.get("alt") or "",
+                    "figure": self._figures[-1] if self._figures else None,
+                }
+            )
+
+    def handle_endtag(self, tag):
+        if tag == "article":
+            self._in_article -= 1
+        elif tag == "figcaption" and self._caption:
+            self._caption -= 1
+        elif tag == "figure" and self._figures:
+            self._figures.pop()
+
+    def handle_data(self, data):
+        if self._caption and self._figures:
+            self._figures[-1]["caption"] += data
+
+
+#: Alt text that names a file, not what the figure shows.
+FILE_NAME_ALT = re.compile(r"^[0-9a-f]{16,}(\.\w+)?$|\.(png|jpe?g|svg)$", re.I)
+
+
+@pytest.mark.parametrize("page", BOOK_PAGES)
+def test_every_figure_has_a_caption_and_alt_text(html_dir, page):
+    """Every image is a numbered figure with a caption, and its alt text says
+    what it shows in words (myst-nb cell metadata: mystnb.figure.caption and
+    .name, mystnb.image.alt; CONTRIBUTING.md)."""
+    parser = _Figures()
+    parser.feed((html_dir / f"{page}.html").read_text())
+    problems = []
+    for image in parser.images:
+        name = image["src"].rsplit("/", 1)[-1][:20]
+        if image["figure"] is None or not image["figure"]["caption"].strip():
+            problems.append(f"{name}: no figure caption")
+        if len(image["alt"].split()) < 5 or FILE_NAME_ALT.search(image["alt"].strip()):
+            problems.append(f"{name}: alt text {image['alt'][:40]!r} does not say what the figure shows")
+    assert not problems, f"{page}: " + "; ".join(problems)
+
+
+def test_math_renders_with_the_network_cut(html_dir, chromium, tmp_path):
+    """MathJax is served from the site itself: with every host unresolvable,
+    the landing page's formula is typeset (no raw TeX)."""
+    page = html_dir / "intro.html"
+    source = page.read_text()
+    scripts = re.findall(r'<script[^>]+src="([^"]*mathjax[^"]*)"', source, re.I)
+    assert scripts and all(not s.startswith(("http:", "https:", "//")) for s in scripts), scripts
+    command = [
+        chromium,
+        *HEADLESS_FLAGS,
+        "--host-resolver-rules=MAP * ~NOTFOUND",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--virtual-time-budget=10000",
+        "--dump-dom",
+        page.as_uri(),
+    ]
+    rendered = subprocess.run(
+        command, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=BROWSER_TIMEOUT_S
+    )
+    assert rendered.returncode == 0, rendered.stderr[-3000:]
+    assert "<mjx-container" in rendered.stdout, "no formula was typeset with the network cut"
+    assert "\\(" not in article_text(rendered.stdout), "raw TeX is showing"
+
+
+def test_the_site_buttons_follow_the_repository_address(html_dir):
+    """Every notebook page offers its .ipynb for download; the repository,
+    issues and Binder buttons appear exactly when the address is known
+    (gobig.report.site: $GOBIG_REPOSITORY_URL or the origin remote)."""
+    address = site.repository_url(ROOT)
+    for page in BOOK_NOTEBOOKS:
+        dom = (html_dir / f"{page}.html").read_text()
+        assert re.search(rf'href="[^"]*{re.escape(Path(page).name)}\.ipynb"', dom), (
+            f"{page}: no download of its notebook"
+        )
+        if address:
+            assert f'href="{address}"' in dom and f"{address}/issues" in dom, f"{page}: no repository or issues button"
+            assert "mybinder.org" in dom, f"{page}: no Binder button"
+        else:
+            assert "mybinder.org" not in dom and "/issues" not in dom, f"{page}: buttons without an address"
+    intro = article_text((html_dir / "intro.html").read_text())
+    assert "How to cite" in intro and ("address was not known" in intro or address in intro)

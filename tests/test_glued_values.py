@@ -33,7 +33,8 @@ RECORD_PREFIX = "application/papermill.record/"
 
 def book_notebooks() -> list[str]:
     """The toc's pages that are notebooks, in book order (paths without .ipynb)."""
-    pages = re.findall(r"file: (\S+)", (ROOT / "_toc.yml").read_text())
+    toc = (ROOT / "_toc.yml").read_text()
+    pages = re.findall(r"^root: (\S+)", toc, re.M) + re.findall(r"file: (\S+)", toc)
     return [page for page in pages if (ROOT / f"{page}.ipynb").is_file()]
 
 

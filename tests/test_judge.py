@@ -3,10 +3,16 @@ baseline with a planted duplicate, and sample counting for n@k."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from collections import Counter
+
 import pytest
 
+from answer_thief import answer_thief
+from gobig.data import codecontests
 from gobig.data.codecontests import Problem
-from gobig.methods.code import judge
+from gobig.methods.code import judge, sandbox
 from gobig.studies.alphacode.baseline import _baseline_from_matrix
 
 pytestmark = pytest.mark.unit
@@ -207,3 +213,35 @@ def test_batch_launches_give_the_verdicts_of_separate_runs():
         "13_B": "runtime_error",
         "14_B": "timeout",
     }
+
+
+def test_a_program_that_looks_up_its_answer_in_the_problems_file_is_not_judged_passed():
+    """The attack a reviewer's program made, on the real CodeContests mirror:
+    find its input among the stored tests and print the stored output.
+    Outside the sandbox it works; through the judge (test-by-test rounds,
+    and the pass matrix's batch launch) it must fail wherever the isolation
+    hides files, and every verdict names that isolation. With rlimits only
+    it succeeds: such verdicts carry no claim of isolation."""
+    mirror = codecontests.mirror_path()
+    if not mirror.is_file():
+        pytest.skip(f"no CodeContests mirror at {mirror}")
+    problems = codecontests.load(mirror)
+    inputs = Counter(test_input for p in problems for test_input, _ in p.all_tests)
+    real = next(p for p in problems if len(p.all_tests) >= 3 and all(inputs[i] == 1 for i, _ in p.all_tests[:3]))
+    tests = real.all_tests[:3]
+    thief = answer_thief([str(mirror)])
+    outside = subprocess.run(
+        [sys.executable, "-c", thief], input=tests[0][0], capture_output=True, text=True, timeout=60
+    )
+    assert sandbox.outputs_match(outside.stdout, tests[0][1], "tokens")  # it steals the answer where it can read
+
+    limits = judge.limits_for(10.0, 1024)  # room to read the whole mirror where it can
+    isolation = sandbox.isolation_available()
+    hidden = sandbox.hides_files(isolation)
+    rounds = judge.run_rounds([(thief, tests)], limits, "tokens")
+    assert rounds == ([(False, "wrong_answer")] if hidden else [(True, "passed")])
+    target = _problem(f"{real.cf_contest_id}_{real.cf_index}", real.description, real.solutions[0], list(tests))
+    matrix = judge.pass_matrix([target], limits, "tokens", solvers=[_problem("99_Z", "thief", thief, [])], batch=True)
+    cell = matrix["cells"][target.key][judge._digest(thief)]
+    assert cell == ([False, "wrong_answer", 1] if hidden else [True, "passed", 3])
+    assert matrix["isolation"] == isolation

@@ -12,6 +12,7 @@ from gobig.core import paths
 pytestmark = pytest.mark.notebooks
 
 CHAPTERS = sorted((paths.ROOT / "chapters").glob("*.ipynb")) + [
+    paths.ROOT / "intro.ipynb",
     paths.ROOT / "ledger.ipynb",
     paths.ROOT / "reliability.ipynb",
     paths.ROOT / "performance.ipynb",

@@ -33,3 +33,84 @@ def test_robust_vs_eps_legend_names_every_model_size():
     # colour scale ('1e4', '1e+05'), so a reader could not tell the models apart.
     assert [t.get_text() for t in legend.texts] == [f"{n:,}" for n in sorted(sizes["madry"] + sizes["mlp"])]
     plt.close(figure)
+
+
+def test_log_axes_read_as_plain_numbers():
+    from gobig.report.plotting.style import plain_log_ticks, plain_number
+
+    assert [plain_number(v) for v in (0.5, 2, 1000, 13_514, 4.7e6, 1.75e11, 1.75e14)] == [
+        "0.5",
+        "2",
+        "1,000",
+        "13.5K",
+        "4.7M",
+        "175B",
+        "175T",
+    ]
+    figure, axis = plt.subplots()
+    axis.plot([1, 2, 5, 8], [0, 1, 2, 3])  # an n@k axis: under one decade
+    axis.set_xscale("log")
+    plain_log_ticks(axis, "x")
+    figure.canvas.draw()
+    low, high = axis.get_xlim()
+    shown = [t for t in axis.xaxis.get_major_ticks() if low <= t.get_loc() <= high]
+    labels = [t.label1.get_text() for t in shown]
+    minor = [
+        t.label1.get_text() for t in axis.xaxis.get_minor_ticks() if low <= t.get_loc() <= high and t.label1.get_text()
+    ]
+    assert labels and set(labels) <= {"1", "2", "5", "10"}, labels
+    assert not minor, f"minor ticks labelled: {minor}"
+    assert not any("×" in label or "^" in label for label in labels)
+    plt.close(figure)
+
+
+def test_a_condition_keeps_its_colour_across_figures():
+    from gobig.report.plotting.style import CONDITION_COLOURS, condition_colours
+
+    assert condition_colours(["random", "temporal"])["temporal"] == CONDITION_COLOURS["temporal"]
+    assert condition_colours(["temporal", "random-0", "other"])["random-0"] == CONDITION_COLOURS["random"]
+    spare = condition_colours(["temporal", "something new", "another"])
+    assert len(set(spare.values())) == 3, "unknown conditions get distinct colours, not a known one's"
+
+
+def test_split_variants_tick_labels_do_not_collide():
+    splits = pd.DataFrame(
+        [
+            {
+                "kind": kind,
+                "split": f"{kind}-{i}",
+                **{f"{c}_{s}": v for c in ("near_duplicate", "baseline") for s, v in (("low", 5.0), ("high", 20.0))},
+                "near_duplicate_share": 12.0,
+                "baseline_rate": 11.0,
+            }
+            for kind in plotting.SPLIT_VARIANT_ORDER
+            for i in range(2)
+        ]
+    )
+    figure = plotting.split_variants(splits)
+    figure.canvas.draw()
+    renderer = figure.canvas.get_renderer()
+    for axis in figure.axes:
+        boxes = [label.get_window_extent(renderer) for label in axis.get_xticklabels() if label.get_text()]
+        assert len(boxes) == len(plotting.SPLIT_VARIANT_ORDER)
+        for a, b in zip(boxes, boxes[1:]):
+            assert not a.overlaps(b), "two tick labels overlap"
+    plt.close(figure)
+
+
+def test_the_verdict_figure_names_each_verdict_by_symbol_and_word():
+    from gobig.report import ledger
+    from gobig.report.plotting.ledger import verdicts_by_chapter
+
+    claims = pd.DataFrame(
+        {
+            "chapter": ["1. MNIST capacity"] * 3 + ["2. GPT-3 arithmetic"],
+            "verdict": ["supported", "partly", "supported", "not supported"],
+        }
+    )
+    figure = verdicts_by_chapter(claims)
+    legend = [t.get_text() for t in figure.axes[0].get_legend().get_texts()]
+    assert legend == [f"{ledger.VERDICT_STYLES[v]['symbol']} {v}" for v in ("supported", "partly", "not supported")]
+    labels = [t.get_text() for t in figure.axes[0].texts]
+    assert "✓2" in labels and "◐" in labels, labels
+    plt.close(figure)

@@ -58,6 +58,10 @@ def test_a_papermill_rerun_renders_as_a_page_with_its_numbers(tmp_path):
     assert 'class="bd-' in page or "sphinx-book-theme" in page  # the book's theme
     device = glued_values(raw)["device"].strip("'")
     assert device in page
+    # Citations resolve to the bibliography (a lone page used to show each as "[]").
+    assert "[]" not in page
+    assert "Brown <em>et al.</em>" in page  # in the text, author-year
+    assert "Language models are few-shot learners" in page  # its entry in the page's bibliography
 
 
 def test_render_refuses_what_is_not_a_notebook(tmp_path):

@@ -7,6 +7,7 @@ of their processes survived."""
 
 from __future__ import annotations
 
+import base64
 import functools
 import json
 import os
@@ -17,22 +18,26 @@ import sys
 import tempfile
 import time
 import uuid
+import zlib
 from pathlib import Path
 
 import pytest
 
+from answer_thief import answer_thief
 from gobig.core import paths
+from gobig.data import codecontests
 from gobig.methods.code import sandbox
-from gobig.methods.code.sandbox import KEEP_CHARS, Limits, outputs_match, run_many, run_program
+from gobig.methods.code.sandbox import KEEP_CHARS, Limits, outputs_match, run_many, run_program, supervise
+from gobig.methods.code.sandbox import isolation as isolation_module
 
 pytestmark = pytest.mark.unit
 
 FAST = Limits(cpu_seconds=1, wall_seconds=2, memory_mb=256)
-HAS_BWRAP = sandbox.isolation_available() == "bwrap"
+HAS_BWRAP = sandbox.isolation_available() == "bwrap-minimal-fs"
 needs_bwrap = pytest.mark.skipif(
     not HAS_BWRAP, reason="no usable bubblewrap: rlimits-only does not isolate the network or the file system"
 )
-ISOLATIONS = [pytest.param("bwrap", marks=needs_bwrap), "rlimits-only"]
+ISOLATIONS = [pytest.param("bwrap-minimal-fs", marks=needs_bwrap), "rlimits-only"]
 
 
 @functools.cache
@@ -77,8 +82,8 @@ def survivors(marker: str) -> list[int]:
 
 @pytest.fixture
 def exposed_dir():
-    """A world-writable directory the sandbox can see (it is not under a
-    private /tmp). Only the read-only mount stands between it and a program."""
+    """A world-writable directory outside /tmp (which the sandbox replaces
+    with its own): under bubblewrap it is not mounted at all."""
     folder = Path(tempfile.mkdtemp(prefix="gobig-sandbox-test-", dir="/var/tmp"))
     folder.chmod(0o777)
     yield folder
@@ -360,6 +365,201 @@ def test_rlimits_only_says_when_it_cannot_reach_the_interpreter():
         pytest.skip("only as root with an interpreter in a private directory")
     with pytest.raises(RuntimeError, match="does not run in the rlimits-only sandbox"):
         run_program("print(1)", isolation="rlimits-only")
+
+
+# ------------------------------------------------------ what a program reads
+
+#: A test of the planted problems file: its input, and the output a program
+#: could print if it could read the file.
+SECRET_INPUT = "31415 92653\n"
+SECRET_OUTPUT = "gobig-planted-answer-58979\n"
+
+
+@pytest.fixture
+def planted_data():
+    """A problems file in a "data" folder this test makes, readable by every
+    user, outside /tmp: where the old read-only root let a program read it."""
+    folder = Path(tempfile.mkdtemp(prefix="gobig-data-", dir="/var/tmp"))
+    problems = folder / "codecontests" / "problems.jsonl"
+    problems.parent.mkdir()
+    record = {"name": "1_A. planted", "public_tests": {"input": [SECRET_INPUT], "output": [SECRET_OUTPUT]}}
+    problems.write_text(json.dumps(record) + "\n")
+    folder.chmod(0o755)
+    problems.parent.chmod(0o755)
+    problems.chmod(0o644)
+    yield problems
+    shutil.rmtree(folder)
+
+
+@pytest.fixture
+def planted_private():
+    """A file in the home folder and one in the cache folder."""
+    planted = [Path.home() / f".gobig-secret-{uuid.uuid4().hex}", paths.cache_dir() / f"secret-{uuid.uuid4().hex}"]
+    paths.cache_dir().mkdir(parents=True, exist_ok=True)
+    for path in planted:
+        path.write_text("secret\n")
+        path.chmod(0o644)
+    yield planted
+    for path in planted:
+        path.unlink(missing_ok=True)
+
+
+def forbidden_files(planted_data: Path, planted_private: list[Path]) -> list[Path]:
+    """What a program must not read: the CodeContests mirror (its real path),
+    a planted problems file, the checkout, the home and cache folders."""
+    files = [
+        codecontests.mirror_path(),
+        paths.data_dir() / "codecontests" / "README.md",
+        planted_data,
+        paths.ROOT / "README.md",
+        Path(__file__).resolve(),
+        *planted_private,
+    ]
+    return [f for f in files if f.is_file()]
+
+
+@needs_bwrap
+@pytest.mark.reliability
+def test_programs_read_none_of_the_data_checkout_home_or_cache(planted_data, planted_private):
+    targets = forbidden_files(planted_data, planted_private)
+    # Each is readable here, so a failure inside means the sandbox hid it.
+    assert len(targets) >= 5 and all(os.access(t, os.R_OK) for t in targets)
+    folders = [paths.data_dir(), planted_data.parent, paths.ROOT, Path.home(), paths.cache_dir()]
+    source = (
+        "import os\n"
+        f"for path in {[str(t) for t in targets]!r}:\n"
+        "    try:\n        open(path, 'rb').read(16)\n        print('read', path)\n"
+        "    except OSError as error:\n        print('failed', type(error).__name__)\n"
+        f"for folder in {[str(f) for f in folders]!r}:\n"
+        "    try:\n        print('listed', folder, sorted(os.listdir(folder)))\n"
+        "    except OSError as error:\n        print('failed', type(error).__name__)\n"
+    )
+    result = run(source, isolation="bwrap-minimal-fs")
+    assert result.verdict == "ok" and result.isolation == "bwrap-minimal-fs"
+    assert "read " not in result.stdout
+    listed = [line for line in result.stdout.splitlines() if line.startswith("listed")]
+    # Only the home folder may exist, as the way to an interpreter that lives
+    # in it (pyenv's under /root), holding nothing but that way.
+    interpreter = Path(sandbox.interpreter_files(os.path.realpath(sys.executable)).executable)
+    allowed = {f"listed {Path.home()} {[interpreter.relative_to(Path.home()).parts[0]]}"}
+    assert set(listed) <= (allowed if interpreter.is_relative_to(Path.home()) else set())
+    assert result.stdout.count("failed") == len(targets) + len(folders) - len(listed)
+
+
+@needs_bwrap
+@pytest.mark.reliability
+def test_the_file_system_holds_only_what_the_interpreter_needs(planted_data, planted_private):
+    """A program walks the whole tree (not into /proc and /dev, which are the
+    sandbox's own, nor into the bound folders): every path it finds is a
+    bound file, a folder on the way to one, or its own /tmp."""
+    files = sandbox.interpreter_files(os.path.realpath(sys.executable))
+    bound_folders = [inside for host, inside in files.binds if os.path.isdir(host)]
+    source = (
+        "import base64, json, os, zlib\nfound = []\n"
+        "for top, folders, names in os.walk('/'):\n"
+        f"    folders[:] = [f for f in folders if os.path.join(top, f) not in {['/proc', '/dev', *bound_folders]!r}]\n"
+        "    found += [os.path.join(top, n) for n in folders + names]\n"
+        "print(base64.b64encode(zlib.compress(json.dumps(found).encode())).decode())\n"  # within KEEP_CHARS
+    )
+    result = run(source, isolation="bwrap-minimal-fs")
+    found = json.loads(zlib.decompress(base64.b64decode(result.stdout)))
+    inside = {path for _, path in files.binds}
+    on_the_way = {str(parent) for path in inside for parent in Path(path).parents}
+    strays = [p for p in found if p not in inside | on_the_way | {"/tmp"} and not p.startswith("/tmp/")]
+    assert strays == [] and "/tmp/sandbox/main.py" in found
+    hidden = [*forbidden_files(planted_data, planted_private), paths.data_dir(), paths.ROOT, paths.cache_dir()]
+    assert not any(Path(p).is_relative_to(h) for p in found for h in hidden)
+
+
+@pytest.mark.reliability
+def test_the_answer_thief_is_caught_only_where_files_are_hidden(planted_data):
+    """The reviewer's attack: outside the sandbox it prints the planted
+    answer; under bubblewrap it can't open the file and fails; with
+    rlimits only it succeeds, which is why such results claim no isolation."""
+    thief = answer_thief([str(planted_data), str(codecontests.mirror_path())])
+    outside = subprocess.run([sys.executable, "-c", thief], input=SECRET_INPUT, capture_output=True, text=True)
+    assert outside.stdout == SECRET_OUTPUT  # the attack works where the file is readable
+    for isolation in sandbox.ISOLATIONS if HAS_BWRAP else ["rlimits-only"]:
+        result = run(thief, SECRET_INPUT, isolation=isolation, expected=SECRET_OUTPUT)
+        assert result.isolation == isolation
+        if sandbox.hides_files(isolation):
+            assert result.verdict == "wrong_answer" and result.stderr.count("could not read") == 2
+        else:
+            assert result.verdict == "passed" and "stole it from" in result.stderr
+
+
+@pytest.mark.parametrize("isolation", ISOLATIONS)
+def test_standard_library_programs_still_run(isolation):
+    source = (
+        "import bisect, collections, decimal, fractions, functools, heapq, itertools, math, re, sys\n"
+        "import array, copy, datetime, gzip, hashlib, json, operator, random, statistics, string, threading, zlib\n"
+        "import bz2, ctypes, lzma, sqlite3, ssl, uuid  # extension modules with shared libraries of their own\n"
+        "n, word = sys.stdin.readline().split()\n"
+        "counts = collections.Counter(word)\n"
+        "best = heapq.nlargest(1, counts.items(), key=lambda kv: (kv[1], kv[0]))[0]\n"
+        "print(best, bisect.bisect([1, 3, 5], int(n)), math.comb(int(n), 2), fractions.Fraction(1, 3) + 1)\n"
+        "print(decimal.Decimal(1) / 7, functools.reduce(operator.mul, range(1, 6)), re.sub('a+', '-', word))\n"
+        "print(list(itertools.permutations('ab')), len(zlib.decompress(zlib.compress(b'x' * 100))), 'héllo ✓')\n"
+        "threading.stack_size(1 << 26)\nsys.setrecursionlimit(10**6)\n"
+        "def depth(k):\n    return 0 if k == 0 else 1 + depth(k - 1)\n"
+        "worker = threading.Thread(target=lambda: print(depth(20000)))\nworker.start()\nworker.join()\n"
+        "# A daemon thread still running at exit: glibc unwinds it with libgcc_s.\n"
+        "threading.Thread(target=lambda: [sum(range(1000)) for _ in iter(int, 1)], daemon=True).start()\n"
+    )
+    result = run(source, "4 banana\n", isolation=isolation)
+    assert result.verdict == "ok", result.stderr
+    assert result.stdout.splitlines() == [
+        "('a', 3) 2 6 4/3",
+        "0.1428571428571428571428571429 120 b-n-n-",
+        "[('a', 'b'), ('b', 'a')] 100 héllo ✓",
+        "20000",
+    ]
+
+
+@needs_bwrap
+def test_programs_run_on_the_base_interpreter_not_a_virtualenv():
+    files = sandbox.interpreter_files(os.path.realpath(sys.executable))
+    assert not Path(files.executable).is_relative_to(paths.ROOT)
+    if sys.prefix != sys.base_prefix:
+        assert not Path(files.executable).is_relative_to(os.path.realpath(sys.prefix))
+    seen = run("import sys\nprint(sys.executable)\nprint(sys.prefix == sys.base_prefix)", isolation="bwrap-minimal-fs")
+    assert seen.stdout.split() == [files.executable, "True"]
+    # Its installed packages are hidden: the standard library only.
+    assert files.hidden and all(run(f"import os\nprint(os.listdir({h!r}))").stdout == "[]\n" for h in files.hidden)
+
+
+def test_interpreter_files_refuse_to_mount_a_protected_folder(monkeypatch):
+    files = sandbox.interpreter_files(os.path.realpath(sys.executable))
+    folder = next(Path(inside) for host, inside in files.binds if os.path.isdir(host))
+    monkeypatch.setattr(isolation_module, "_protected", lambda: [folder / "a-data-folder"])
+    with pytest.raises(OSError, match="would mount"):
+        isolation_module.interpreter_files.__wrapped__(os.path.realpath(sys.executable))
+
+
+def test_without_bubblewrap_results_say_rlimits_only(monkeypatch):
+    """The fallback: no bwrap on the PATH, so every result names
+    rlimits-only, and only bwrap-minimal-fs counts as hiding files."""
+    which = shutil.which
+    monkeypatch.setattr(supervise.shutil, "which", lambda name, **kw: None if name == "bwrap" else which(name, **kw))
+    supervise.isolation_available.cache_clear()
+    try:
+        assert supervise.isolation_available() == "rlimits-only"
+        python = python_for("rlimits-only")
+        single = run_program("print(1)", python=python)
+        assert (single.verdict, single.isolation) == ("ok", "rlimits-only")
+    finally:
+        monkeypatch.undo()
+        supervise.isolation_available.cache_clear()
+    assert set(sandbox.ISOLATIONS) | {"bwrap", "bwrap-ro-root"} <= set(sandbox.ISOLATION_MEANINGS)
+    assert [
+        sandbox.hides_files(name) for name in ("bwrap-minimal-fs", "bwrap", "bwrap-ro-root", "rlimits-only", None)
+    ] == [
+        True,
+        False,
+        False,
+        False,
+        False,
+    ]
 
 
 # ---------------------------------------------------- parallel and the CLI

@@ -13,8 +13,8 @@ from gobig.report import plotting
 pytestmark = pytest.mark.unit
 
 
-def html(frame, formats=None, name="t"):
-    return plotting.table(frame, formats, name=name).data
+def html(frame, formats=None, name="t", **options):
+    return plotting.table(frame, formats, name=name, **options).data
 
 
 def cells(markup: str, column: int) -> list[str]:
@@ -72,3 +72,47 @@ def test_the_book_registers_the_stylesheet_with_the_scroll_cue():
     css = "".join((paths.ROOT / "_static" / name).read_text() for name in config["html_css_files"])
     wrap = re.search(r"\.gobig-table-wrap \{([^}]*)\}", css).group(1)
     assert "overflow-x: auto" in wrap and "gradient" in wrap, "the scroll box must scroll and show its shadow"
+
+
+# ---- tables for people: table(columns=...) ----
+
+
+def test_headers_in_words_one_precision_per_column_and_intervals_in_the_cell():
+    frame = pd.DataFrame(
+        {
+            "split": ["random-0", "temporal"],
+            "near_duplicate_share": [16.7, 0.0],
+            "low": [8.3, 0.0],
+            "high": [28.5, 6.0],
+            "ratio": [2.0, 2.01],
+            "valid": [60, 60],
+        }
+    )
+    columns = {
+        "split": "split",
+        "near_duplicate_share": plotting.Column("near duplicates (%)", interval=("low", "high")),
+        "ratio": "speed-up (times)",
+        "valid": plotting.Column("validation problems", essential=False),
+    }
+    markup = html(frame, name="splits", columns=columns)
+    assert ">near duplicates (%)</th>" in markup and "near_duplicate_share" not in markup
+    assert cells(markup, 1) == ["16.7 [8.3, 28.5]", "0.0 [0.0, 6.0]"], "a number and its interval share a cell"
+    assert cells(markup, 2) == ["2.00", "2.01"], "one precision per column: not 2 next to 2.01"
+    main, more = markup.split("<details", 1)
+    assert "validation problems" not in main, "a column that is not essential is not in the first table"
+    assert 'id="T_splits-more"' in more and ">validation problems</th>" in more and ">split</th>" in more
+    assert html(frame, name="splits", columns=columns) == markup, "stored outputs must be byte-stable (nbval)"
+
+
+def test_column_precision_follows_the_values():
+    assert plotting.column_decimals(pd.Series([13514.0, 687800.0])) == 0
+    assert plotting.column_decimals(pd.Series([0.5, 2.0, 2.01])) == 2
+    assert plotting.column_decimals(pd.Series([16.7, 28.5])) == 1
+    assert plotting.column_decimals(pd.Series([1.0, 4.99e11])) is None, "magnitudes over decades: significant digits"
+
+
+def test_full_width_and_unknown_columns():
+    frame = pd.DataFrame({"a": [1.5], "b": ["x"]})
+    assert 'class="gobig-table-wrap full-width"' in html(frame, name="wide", columns={"a": "a (s)"}, full_width=True)
+    with pytest.raises(ValueError, match=r"columns \['c'\] are not in the frame"):
+        html(frame, name="t", columns={"c": "c"})

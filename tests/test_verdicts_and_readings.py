@@ -509,26 +509,28 @@ def test_without_pgd_trained_models_no_threshold_is_tested():
     [
         (
             10.0,
-            "none of the 34 fitted series is below it at 175B in the paper's numbers, so there is nothing to extrapolate to",
+            "1 of the 38 fitted series is below it at 175B in the paper's numbers, and it is not extrapolated (no fit describes it, or it does not rise)",
         ),
         (
             20.0,
-            "1 of the 34 fitted series is below it at 175B in the paper's numbers, 1 of them smooth. Its fits put the target anywhere from 3.6e+11 to 6.8e+12 parameters; 0 series have a fit whose whole interval lies beyond 175T and 0 a fit with no finite bound",
+            "2 of the 38 fitted series are below it at 175B in the paper's numbers, 1 of them described by a fit. Its selected fit puts the target at 6.8e+12 parameters; 0 reach it within the back-tested reach (2.4e+12) even 15.4 points lower, and 0 have an interval with no finite bound",
         ),
         (
             70.0,
-            "14 of the 34 fitted series are below it at 175B in the paper's numbers, 13 of them smooth. Their fits put the target anywhere from 2.8e+10 to 3.6e+25 parameters; 5 series have a fit whose whole interval lies beyond 175T and 3 a fit with no finite bound",
+            "18 of the 38 fitted series are below it at 175B in the paper's numbers, 16 of them described by a fit. Their selected fits put the target anywhere from 1.1e+11 to 3.6e+25 parameters; 4 reach it within the back-tested reach (2.4e+12) even 15.4 points lower, and 2 have an interval with no finite bound",
         ),
         (
             90.0,
-            "32 of the 34 fitted series are below it at 175B in the paper's numbers, 31 of them smooth. Their fits put the target anywhere from 5.4e+10 to 4.4e+30 parameters; 10 series have a fit whose whole interval lies beyond 175T and 7 a fit with no finite bound",
+            "36 of the 38 fitted series are below it at 175B in the paper's numbers, 34 of them described by a fit. Their selected fits put the target anywhere from 7e+10 to 4.4e+30 parameters; 0 reach it within the back-tested reach (2.4e+12) even 15.4 points lower, and 6 have an interval with no finite bound",
         ),
     ],
 )
 def test_chapter_2_reading_follows_the_target_accuracy(target, expected):
     """TARGET_ACCURACY is a parameter: a rerun at another target (the README
     shows 90) is read at that target, and an interval without a meaningful
-    upper end is counted as "no finite bound", never quoted as a number."""
+    upper end is counted as "no finite bound", never quoted as a number. At
+    90% the target plus the back-test's margin passes 100%, so no fit
+    reaches it within the back-tested reach."""
     from gobig.studies import gpt3
 
     config = gpt3.make_config(gpt3.validate_parameters({**gpt3.load_profile("full"), "TARGET_ACCURACY": target}))
@@ -681,6 +683,30 @@ def _curve_record(passes: dict[str, list[str]], valid_size: int) -> dict:
     committed = copy.deepcopy(_committed_alphacode(curve=True))
     committed["result"].update(passes=passes, valid_size=valid_size)
     return committed
+
+
+@pytest.mark.parametrize(
+    "isolations, start, hidden",
+    [
+        (["bwrap-minimal-fs"] * 2, "The judge ran each program in a sandbox (isolation bwrap-minimal-fs", True),
+        (["rlimits-only"] * 2, "The machine that judged these records had no bubblewrap", False),
+        ([None, None], "These records were judged before the sandbox hid the file system", False),
+        (["bwrap", None], "These records were judged before the sandbox hid the file system", False),
+        (["bwrap-minimal-fs", "rlimits-only"], "These records were judged under different sandboxes", False),
+    ],
+)
+def test_the_judge_reading_claims_hidden_files_only_where_every_record_names_it(isolations, start, hidden):
+    keys = [f"{i}_A" for i in range(1, 11)]
+    records = []
+    for isolation in isolations:
+        record = _split_record("temporal", "temporal", keys[:8], keys[8:], set(), [], cutoff=9)
+        if isolation is not None:  # None: a record made before records named it
+            record["result"]["baseline_cost"] = {**record["result"]["baseline_cost"], "isolation": isolation}
+        records.append(record)
+    sentence = readings._judge_isolation(alphacode.typed_records(records))
+    assert sentence.startswith(start)
+    assert ("no program could read the problems file" in sentence) == hidden
+    assert ("a program could have read the problems file" in sentence) != hidden
 
 
 def test_the_cutoff_scan_counts_cutoffs_that_separate_a_twin_group():

@@ -17,10 +17,12 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+from pathlib import Path
 
 import yaml
 
 from gobig.core import registry
+from gobig.core.errors import UserError, debugging
 from gobig.core.params import ParameterError, load_yaml
 
 #: The studies by name (``gobig.core.registry``; each module is imported when its command runs).
@@ -99,6 +101,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     render.add_argument("notebook", help="the executed notebook, e.g. out.ipynb")
     render.add_argument("--output", default=None, help="folder for the page (default: <notebook>_html beside it)")
+    check = commands.add_parser(
+        "check",
+        help="before a book build: every record under the results folder reads and matches its key, and every "
+        "chapter's default config has its record (one line per problem)",
+    )
+    check.add_argument(
+        "--results-dir", default=None, help="folder of result records (default: $GOBIG_RESULTS_DIR, else results/)"
+    )
     commands.add_parser(
         "reliability-report", help="run the fault-injection and bad-input tests; write results/reliability/report.json"
     )
@@ -107,7 +117,21 @@ def main(argv: list[str] | None = None) -> int:
     )
     promote.add_argument("study", choices=sorted(STUDIES))
     promote.add_argument("profile", help="a profile in lib/gobig/profiles, e.g. full")
+    parser.add_argument(
+        "--debug", action="store_true", help="show the stack of an error, not only its line (also: GOBIG_DEBUG=1)"
+    )
     args = parser.parse_args(argv)
+    try:
+        return _dispatch(args)
+    except UserError as error:
+        # A wrong parameter, a missing or damaged input, an unwritable folder: the line says what to do.
+        if args.debug or debugging():
+            raise
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     # A process started in the background by a non-interactive shell (nohup
     # ... &) inherits SIGINT ignored, and Python then leaves it so; a sweep
     # must still stop cleanly, keeping its records, when a driver such as
@@ -166,6 +190,13 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         print(f"wrote {page}")
         return 0
+    if args.command == "check":
+        from gobig.report.records_check import check_results
+
+        problems = check_results(args.results_dir)
+        for problem in problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return 2 if problems else 0
     if args.command == "reliability-report":
         from gobig.report import reliability
 
@@ -175,6 +206,8 @@ def main(argv: list[str] | None = None) -> int:
 
     study = STUDIES[args.study].study
     try:
+        if args.params and not Path(args.params).is_file():
+            raise ParameterError(f"--params: {args.params} does not exist; give a YAML file of NAME: value")
         values = load_yaml(args.params) if args.params else study.load_profile(args.profile or "full")
         for item in args.set:
             name, _, text = item.partition("=")

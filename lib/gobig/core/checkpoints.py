@@ -21,11 +21,13 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from gobig.core.errors import UserError
+
 #: Largest part file (the repository's hook flags files over 5 MB).
 PART_BYTES = 4 * 1024 * 1024
 
 
-class CheckpointError(RuntimeError):
+class CheckpointError(UserError, RuntimeError):
     """A checkpoint is missing, incomplete or not the one its record names."""
 
 

@@ -15,15 +15,13 @@ from typing import Any
 
 import yaml
 
+from gobig.core.errors import UserError
 
-class ParameterError(ValueError):
-    """A chapter parameter has a wrong name, type or value."""
 
-    def _render_traceback_(self) -> list[str]:
-        # IPython shows this instead of the traceback through the library: in a
-        # notebook or a papermill run the reader sees which parameter is wrong,
-        # what was given and what is allowed, not the 77th line of a stack.
-        return [f"ParameterError: {self}"]
+class ParameterError(UserError, ValueError):
+    """A chapter parameter has a wrong name, type or value: a notebook or a
+    papermill run shows which parameter, what was given and what is allowed,
+    in one line (``UserError``)."""
 
 
 #: A notebook parameter's name: the chapters' parameters are all UPPER_CASE.

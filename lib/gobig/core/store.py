@@ -19,10 +19,19 @@ from pathlib import Path
 from typing import Any
 
 from gobig.core import paths
+from gobig.core.errors import UserError
 
 
-class CorruptRecordError(RuntimeError):
+class CorruptRecordError(UserError, RuntimeError):
     """A record file exists but is not a complete, valid record."""
+
+
+class MissingRecordsError(UserError, FileNotFoundError):
+    """Records a run needs are not there and it may not compute them."""
+
+
+class UnwritableResultsError(UserError, PermissionError):
+    """The results folder cannot take new records."""
 
 
 def config_key(study: str, version: int, config: dict) -> str:
@@ -44,6 +53,19 @@ class ResultStore:
     def for_params(cls, study: str, version: int, params: dict) -> ResultStore:
         """The store a study's validated parameters name: ``RESULTS_DIR``, else the default results folder."""
         return cls(study, version, params.get("RESULTS_DIR") or paths.results_dir())
+
+    def check_writable(self) -> None:
+        """Fail before any compute when this store's folder cannot take a
+        record: a computation whose record cannot be written is lost."""
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=self.folder, prefix=".write-check-"):
+                pass
+        except OSError as error:
+            raise UnwritableResultsError(
+                f"RESULTS_DIR: cannot write records to {self.folder} ({error.strerror or error}); "
+                "choose a writable folder with RESULTS_DIR (or GOBIG_RESULTS_DIR)"
+            ) from None
 
     def key(self, config: dict) -> str:
         return config_key(self.study, self.version, config)

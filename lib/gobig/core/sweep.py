@@ -54,7 +54,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from gobig.core.params import ParameterError, Spec
-from gobig.core.store import ResultStore
+from gobig.core.store import MissingRecordsError, ResultStore
 
 EXECUTORS = ("local", "ray")
 
@@ -165,12 +165,14 @@ def run_sweep(
     configs = list(configs)
     missing = [config for config in configs if not store.exists(config)]
     if missing and not compute_missing:
-        listing = "\n  ".join(f"{store.key(c)}: {c}" for c in missing[:10])
-        raise FileNotFoundError(
-            f"{len(missing)} of {len(configs)} configs have no record under {store.folder} and "
-            f"COMPUTE_MISSING is False:\n  {listing}\nRun them with `python -m gobig run {store.study}` or set COMPUTE_MISSING=True."
+        raise MissingRecordsError(
+            f"{len(missing)} of {len(configs)} configs have no record under {store.folder} (the first: "
+            f"{store.key(missing[0])}) and COMPUTE_MISSING is False; compute them with `python -m gobig run "
+            f"{store.study}` or set COMPUTE_MISSING=True"
         )
     units = _units(configs, missing, together)
+    if units:
+        store.check_writable()  # now, not after hours of compute whose records could not be kept
     if cost is not None:
         units.sort(key=lambda unit: -sum(cost(config) for config in unit))  # stable: ties keep config order
     compute_unit = compute_together or functools.partial(_compute_one, compute)

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from gobig.core import paths
+from gobig.core.errors import UserError
 
 #: Hugging Face dataset id of CodeContests.
 HF_DATASET = "deepmind/code_contests"
@@ -42,11 +43,11 @@ MIRROR_SHA256 = {
 }
 
 
-class CodeContestsDataMissing(FileNotFoundError):
+class CodeContestsDataMissing(UserError, FileNotFoundError):
     """No CodeContests file where one was asked for."""
 
 
-class CodeContestsFormatError(ValueError):
+class CodeContestsFormatError(UserError, ValueError):
     """A file or record does not follow the CodeContests schema."""
 
 

@@ -19,6 +19,7 @@ from typing import NamedTuple
 import torch
 
 from gobig.core import paths
+from gobig.core.errors import UserError
 
 #: md5 of each file's uncompressed bytes (../shared/data/mnist/README.md).
 UNCOMPRESSED_MD5 = {
@@ -29,11 +30,11 @@ UNCOMPRESSED_MD5 = {
 }
 
 
-class MnistDataMissing(FileNotFoundError):
+class MnistDataMissing(UserError, FileNotFoundError):
     """MNIST is neither in the mirror nor downloadable from here."""
 
 
-class MnistChecksumError(RuntimeError):
+class MnistChecksumError(UserError, RuntimeError):
     """A mirror file's content is not the canonical MNIST."""
 
 

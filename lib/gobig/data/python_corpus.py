@@ -16,10 +16,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from gobig.core import paths
+from gobig.core.errors import UserError
 from gobig.data.codecontests import verify_checksum
 
 
-class CorpusFormatError(ValueError):
+class CorpusDataMissing(UserError, FileNotFoundError):
+    """No corpus file where one was asked for."""
+
+
+class CorpusFormatError(UserError, ValueError):
     """A corpus file or record is damaged or does not have the expected fields."""
 
 
@@ -43,7 +48,7 @@ def parse_date(value: str) -> datetime:
 def load(path: str | Path | None = None) -> list[CorpusFile]:
     path = Path(path) if path else default_path()
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such corpus file (set GOBIG_DATA_DIR to the data folder)")
+        raise CorpusDataMissing(f"{path}: no such corpus file (set GOBIG_DATA_DIR to the data folder)")
     verify_checksum(path)
     files = []
     try:

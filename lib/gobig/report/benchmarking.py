@@ -206,7 +206,7 @@ def targets_table(results_dir: Path | None = None, study_results_dir: Path | Non
     return pd.DataFrame(rows)
 
 
-#: Issue 16's CPU target: chapter 1's adversarial training and its attack at
+#: The CPU target: chapter 1's adversarial training and its attack at
 #: least this many times as fast as the path before its speed work, at the
 #: same work (benchmarks/cpu_adversarial_training.py).
 CPU_SPEEDUP = 2.0
@@ -238,7 +238,7 @@ def cpu_targets_table(results_dir: Path | None = None) -> pd.DataFrame:
             if record
             else []
         )
-        label = f"{target}: at least {CPU_SPEEDUP:.0f}x the path before issue 16"
+        label = f"{target}: at least {CPU_SPEEDUP:.0f}x the path before its speed work"
         if not found:
             rows.append({"target": label, "measured": "–", "status": "not measured", "device": "–"})
             continue

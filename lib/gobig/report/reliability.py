@@ -35,7 +35,7 @@ SUITE = {
     "tests/test_resume_training.py": "a chapter 1 run stopped during its evaluation: resumed from the trained weights it kept, not retrained, to the uninterrupted record",
     "tests/test_store.py": "results store: crash mid-sweep, failed writes, truncated and mismatched records, a unit another sweep is computing (waited for, not computed twice)",
     "tests/test_codecontests.py": "damaged chapter 3 inputs: malformed CodeContests records, truncated and altered files, a bad corpus record",
-    "tests/test_sandbox.py": "hostile programs in the sandbox: infinite loop, fork bomb, memory bomb, huge output, writes and deletes outside its directory, network, environment, escaping children, stdin closed early",
+    "tests/test_sandbox.py": "hostile programs in the sandbox: infinite loop, fork bomb, memory bomb, huge output, writes and deletes outside its directory, reads of the problems file, the checkout, the home and cache folders, network, environment, escaping children, stdin closed early",
 }
 
 

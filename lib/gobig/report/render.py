@@ -12,6 +12,7 @@ rerunner reads shows their numbers in the book's sentences:
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -33,8 +34,15 @@ def render(notebook: str | Path, output: str | Path | None = None) -> Path:
     with tempfile.TemporaryDirectory() as folder:
         source = Path(folder) / "page"
         source.mkdir()
-        shutil.copy(notebook, source / notebook.name)
         config = _book_config(source)
+        page = json.loads(notebook.read_text())
+        if config.get("bibtex_bibfiles"):
+            # sphinxcontrib-bibtex resolves a citation only to an entry that some page's
+            # bibliography directive lists; the book has a page for that, a lone page needs its own.
+            page["cells"].append(
+                {"cell_type": "markdown", "metadata": {}, "source": "## References\n\n```{bibliography}\n```\n"}
+            )
+        (source / notebook.name).write_text(json.dumps(page))
         config["title"] = f"{notebook.stem} (a rerun)"
         # The stored outputs are the rerun: execute nothing, show what it computed.
         config["execute"] = {**config.get("execute", {}), "execute_notebooks": "off"}

@@ -170,9 +170,12 @@ def pass_matrix(
 
     Returns ``{"solutions": {digest: [owner keys]}, "cells": {problem key:
     {digest: [passed, first failing verdict or "passed", tests run]}},
-    "test_runs": int, "wall_s": float}``, where ``test_runs`` and
-    ``wall_s`` count only the work done in this call plus what the cache
-    lines record (each line stores its own cost)."""
+    "test_runs": int, "wall_s": float, "isolation": str}``, where
+    ``test_runs`` and ``wall_s`` count only the work done in this call plus
+    what the cache lines record (each line stores its own cost), and
+    ``isolation`` names the sandbox every verdict ran under (cache lines
+    made under another, such as the readable root's "bwrap", are judged
+    again)."""
     import json
     import time
     from pathlib import Path
@@ -251,7 +254,7 @@ def pass_matrix(
                 f"pass matrix: {len(cells)}/{len(problems)} problems, {cost['test_runs']} test runs, {cost['wall_s']:.0f} s",
                 flush=True,
             )
-    return {"solutions": owners, "cells": cells, **cost}
+    return {"solutions": owners, "cells": cells, **cost, "isolation": settings["isolation"]}
 
 
 def _first_test_then_rounds(

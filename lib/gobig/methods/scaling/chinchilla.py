@@ -18,6 +18,17 @@ Two fits of the same law:
 
 The law predicts loss (nats per token on Hoffmann's data), not benchmark
 accuracy; the chapter says so where the two meet.
+
+The law is additive in N and D, so the loss a decade of parameters buys
+does not depend on the tokens: ``L(N1, D) - L(N2, D) = A (N1**-alpha -
+N2**-alpha)`` for every D. A bend that a fixed data budget puts into the
+gains of larger models needs a law that is not additive, such as Kaplan et
+al. 2020's ``L(N, D) = [(N_c / N)**(alpha_N / alpha_D) + D_c / D]**alpha_D``
+("Scaling Laws for Neural Language Models", arXiv 2001.08361, Sec. 4 and
+Table 2: alpha_N 0.076, alpha_D 0.103, N_c 6.4e13, D_c 1.8e13; N counts
+non-embedding parameters and D tokens of WebText2, so on GPT-3's numbers
+the law is an illustration, not a prediction). ``loss_gain`` compares the
+two.
 """
 
 from __future__ import annotations
@@ -32,6 +43,13 @@ BESIROGLU_SOURCE = "Besiroglu et al. 2024, Table 1 (standard errors; quoted, not
 #: FLOPs per parameter per training token (forward and backward), as in
 #: both papers' budget C = 6 N D.
 FLOPS_PER_PARAM_TOKEN = 6.0
+#: Tokens per parameter of a compute-optimal model by Hoffmann et al.'s
+#: first approach (Table 3: 1B parameters with 20.2B tokens, 10B with
+#: 205.1B, 175B with 3.7T), the ratio Besiroglu et al.'s refit agrees with.
+TOKENS_PER_PARAM_APPROACH_1 = 20.0
+TOKENS_PER_PARAM_SOURCE = "Hoffmann et al. 2022, Table 3"
+KAPLAN_2020 = {"N_c": 6.4e13, "D_c": 1.8e13, "alpha_N": 0.076, "alpha_D": 0.103}
+KAPLAN_SOURCE = "Kaplan et al. 2020, Sec. 4, Table 2"
 
 
 def _check(constants: dict) -> None:
@@ -50,6 +68,38 @@ def loss(constants: dict, params, tokens):
         raise ValueError("params and tokens must be positive")
     c = {k: np.asarray(v, dtype=float) for k, v in constants.items()}
     return c["E"] + c["A"] / params ** c["alpha"] + c["B"] / tokens ** c["beta"]
+
+
+def kaplan_loss(constants: dict, params, tokens):
+    """Kaplan et al. 2020's ``[(N_c / N)**(alpha_N / alpha_D) + D_c / D]**alpha_D``
+    (tokens may be inf: the unlimited-data limit)."""
+    missing = {"N_c", "D_c", "alpha_N", "alpha_D"} - set(constants)
+    if missing:
+        raise ValueError(f"Kaplan constants lack {sorted(missing)}")
+    params = np.asarray(params, dtype=float)
+    tokens = np.asarray(tokens, dtype=float)
+    if (params <= 0).any() or (tokens <= 0).any():
+        raise ValueError("params and tokens must be positive")
+    c = constants
+    return ((c["N_c"] / params) ** (c["alpha_N"] / c["alpha_D"]) + c["D_c"] / tokens) ** c["alpha_D"]
+
+
+def loss_gain(params_from: float, params_to: float, tokens: float) -> dict:
+    """The loss that going from ``params_from`` to ``params_to`` parameters
+    buys, on ``tokens`` tokens and with unlimited tokens, under Hoffmann et
+    al.'s additive law and Kaplan et al.'s non-additive one: ``{law:
+    {"at_tokens", "unlimited", "share"}}``, share = at_tokens / unlimited
+    (exactly 1 for the additive law, whatever the tokens)."""
+    laws = {
+        "hoffmann": lambda n, d: loss(HOFFMANN_2022, n, d),
+        "kaplan": lambda n, d: kaplan_loss(KAPLAN_2020, n, d),
+    }
+    out = {}
+    for name, law in laws.items():
+        at_tokens = float(law(params_from, tokens) - law(params_to, tokens))
+        unlimited = float(law(params_from, np.inf) - law(params_to, np.inf))
+        out[name] = {"at_tokens": at_tokens, "unlimited": unlimited, "share": at_tokens / unlimited}
+    return out
 
 
 def optimal_split(constants: dict, compute):

@@ -7,7 +7,9 @@ fitted curve stays between them). A fit's uncertainty is the Student-t that
 OLS implies (with eight sizes, six degrees of freedom; a residual bootstrap
 of eight points would understate it); ``params_for_accuracy`` inverts a fit
 with an interval from coefficient draws, ``extrapolation_band`` draws its
-curve. Everything is numpy (and scipy's t and beta quantiles); nothing here knows GPT-3 (``gobig.studies.gpt3``).
+curve; ``r_squared`` and ``slope_interval`` say whether a fit describes its
+points at all, and ``cap_accuracy`` keeps a prediction inside [0, 100].
+Everything is numpy (and scipy's t and beta quantiles); nothing here knows GPT-3 (``gobig.studies.gpt3``).
 """
 
 from __future__ import annotations
@@ -273,6 +275,40 @@ def fit(kind: str, params, accuracy, chance: float = 0.0, ceiling: float = CEILI
     if kind == "logistic":
         return fit_logistic(params, accuracy, chance, ceiling)
     raise ValueError(f"kind must be one of {', '.join(FIT_KINDS)}; got {kind!r}")
+
+
+def r_squared(fit: Fit, params, accuracy) -> float:
+    """Share of the variance of ``accuracy`` (percent) that the fitted curve
+    explains, on the accuracy scale for both kinds: 1 - SS_res / SS_tot.
+    Measured on one scale, the two kinds are comparable, and a logistic fit
+    that only looks straight in logit space because points at chance were
+    clipped (``SHARE_CLIP``) is not flattered. Negative when the curve
+    describes the points worse than their mean."""
+    accuracy = np.asarray(accuracy, dtype=float)
+    residuals = accuracy - np.asarray(fit.predict(np.asarray(params, dtype=float)), dtype=float)
+    total = float(((accuracy - accuracy.mean()) ** 2).sum())
+    if total == 0:
+        return math.nan
+    return 1.0 - float(residuals @ residuals) / total
+
+
+def slope_interval(fit: Fit, level: float = 0.9) -> tuple[float, float]:
+    """Central ``level`` interval of the fit's slope (Student-t with the
+    fit's degrees of freedom): points per decade (log-linear) or logit
+    units per decade (logistic)."""
+    from scipy import stats
+
+    if fit.dof < 1:
+        return math.nan, math.nan
+    half = float(stats.t.ppf(0.5 + level / 2.0, fit.dof)) * math.sqrt(float(fit.cov[1, 1]))
+    return fit.slope - half, fit.slope + half
+
+
+def cap_accuracy(value, floor: float = 0.0, ceiling: float = CEILING):
+    """A predicted accuracy clipped into [floor, ceiling]: a log-linear line
+    passes 100% (or 0%) where no model can."""
+    clipped = np.clip(np.asarray(value, dtype=float), floor, ceiling)
+    return float(clipped) if np.ndim(clipped) == 0 else clipped
 
 
 def _power10(log10_value: float) -> float:

@@ -2,7 +2,9 @@
 (seaborn on matplotlib). Functions return their figure; in a notebook the
 inline backend shows it.
 
-The parts: ``tables`` (``table()``), and one module of figures per
+The parts: ``tables`` (``table()``, ``Column``), ``style`` (one colour per
+condition across the book, plain tick labels on log axes), ``ledger`` (the
+ledger's table and the verdicts figure), and one module of figures per
 chapter (``mnist``, ``gpt3``, ``alphacode``); every name is importable
 from ``gobig.report.plotting``.
 """
@@ -23,6 +25,7 @@ from gobig.report.plotting.alphacode import (
     validation_loss_by_split,
 )
 from gobig.report.plotting.gpt3 import accuracy_fits, backtest, required_params_vs_dimension
+from gobig.report.plotting.ledger import ledger_table, legend_table, verdict_chip, verdict_text, verdicts_by_chapter
 from gobig.report.plotting.mnist import (
     MODE_ORDER,
     accuracy_vs_params,
@@ -30,17 +33,22 @@ from gobig.report.plotting.mnist import (
     robust_vs_eps,
     training_history,
 )
+from gobig.report.plotting.style import CONDITION_COLOURS, condition_colours, plain_log_ticks, plain_number
 from gobig.report.plotting.tables import (
     LABEL_CHARACTERS,
     NUMBER_STYLES,
     PROSE_CHARACTERS,
     PROSE_STYLES,
     TABLE_STYLES,
+    Column,
+    column_decimals,
     default_formats,
     table,
 )
 
 __all__ = [
+    "CONDITION_COLOURS",
+    "Column",
     "LABEL_CHARACTERS",
     "MODE_ORDER",
     "NUMBER_STYLES",
@@ -52,11 +60,17 @@ __all__ = [
     "accuracy_fits",
     "accuracy_vs_params",
     "backtest",
+    "column_decimals",
+    "condition_colours",
     "date_curve",
     "default_formats",
     "leakage_by_split",
+    "ledger_table",
+    "legend_table",
     "lipschitz_vs_params",
     "memorization_pairs",
+    "plain_log_ticks",
+    "plain_number",
     "required_params_vs_dimension",
     "robust_vs_eps",
     "set_theme",
@@ -66,6 +80,9 @@ __all__ = [
     "table",
     "training_history",
     "validation_loss_by_split",
+    "verdict_chip",
+    "verdict_text",
+    "verdicts_by_chapter",
 ]
 
 

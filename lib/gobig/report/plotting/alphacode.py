@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
+from gobig.report.plotting.style import CONDITION_COLOURS, condition_colours, plain_log_ticks
+
 SPLIT_KINDS = ["temporal", "random"]
 
 
@@ -26,7 +28,17 @@ def _stripplot(**kwargs):
 def _twin_strip(data: pd.DataFrame, y: str, axis) -> None:
     """One point per validation problem and split, coloured by whether its
     twin is in training, with the legend that says so."""
-    _stripplot(data=data, x="split", y=y, hue="twin_in_train", hue_order=[False, True], jitter=0.25, size=3.5, ax=axis)
+    _stripplot(
+        data=data,
+        x="split",
+        y=y,
+        hue="twin_in_train",
+        hue_order=[False, True],
+        palette={False: CONDITION_COLOURS["no twin in training"], True: CONDITION_COLOURS["twin in training"]},
+        jitter=0.25,
+        size=3.5,
+        ax=axis,
+    )
     axis.legend(title="twin in training", fontsize="small", title_fontsize="small")
 
 
@@ -41,17 +53,20 @@ def leakage_by_split(splits: pd.DataFrame, nearest: pd.DataFrame, threshold: flo
         y="near_duplicate_share",
         hue="kind",
         hue_order=SPLIT_KINDS,
+        palette=condition_colours(SPLIT_KINDS),
         dodge=False,
         errorbar=None,
         ax=left,
     )
     left.legend_.remove()  # the tick labels name each split and its kind; a legend would cover a bar
     left.set(ylabel=f"valid problems with a near duplicate (%)\n(statement similarity >= {threshold:g})", xlabel="")
-    left.tick_params(axis="x", rotation=30)
+    for label in left.get_xticklabels():
+        label.set(rotation=30, ha="right", rotation_mode="anchor")
     _twin_strip(nearest, "statement_similarity", right)
     right.axhline(threshold, color="grey", lw=0.8, ls=":")
     right.set(ylabel="similarity to the nearest\ntraining statement", xlabel="", ylim=(0, 1.05))
-    right.tick_params(axis="x", rotation=30)
+    for label in right.get_xticklabels():
+        label.set(rotation=30, ha="right", rotation_mode="anchor")
     figure.tight_layout()
     return figure
 
@@ -113,6 +128,7 @@ def solve_rate_vs_k(curves: pd.DataFrame):
         x="k",
         y="solve_rate",
         hue="split",
+        palette=condition_colours(dict.fromkeys(curves["split"])),
         style="kind",
         col="metric",
         kind="line",
@@ -121,7 +137,14 @@ def solve_rate_vs_k(curves: pd.DataFrame):
         aspect=1.1,
     )
     # A fixed floor and a visible range even when nothing is solved.
-    grid.set(xscale="log", ylabel="solved (%)", ylim=(-0.5, max(5.0, 1.1 * float(curves["solve_rate"].max()))))
+    grid.set(
+        xscale="log",
+        xlabel="k (submissions per problem)",
+        ylabel="problems solved (%)",
+        ylim=(-0.5, max(5.0, 1.1 * float(curves["solve_rate"].max()))),
+    )
+    for axis in grid.axes.flat:
+        plain_log_ticks(axis, "x")
     return grid.figure
 
 
@@ -134,7 +157,7 @@ def split_variants(splits: pd.DataFrame):
     Clopper–Pearson interval, grouped by kind."""
     figure, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharex=True)
     kinds = [k for k in SPLIT_VARIANT_ORDER if k in set(splits["kind"])]
-    colors = dict(zip(kinds, sns.color_palette("colorblind", len(kinds))))
+    colors = condition_colours(kinds)
     for axis, (column, label) in zip(
         axes,
         (
@@ -154,7 +177,8 @@ def split_variants(splits: pd.DataFrame):
                 capsize=3,
                 color=colors[kind],
             )
-        axis.set_xticks(range(len(kinds)), [k.replace("-", "-\n", 1) if len(k) > 10 else k for k in kinds])
+        # Every hyphenated name on two lines: "twin-aware" beside "temporal" read "twin-awaretemporal".
+        axis.set_xticks(range(len(kinds)), [k.replace("-", "-\n") for k in kinds])
         axis.set(ylabel=label, ylim=(-1, None))
     figure.tight_layout()
     return figure
@@ -166,7 +190,7 @@ def date_curve(bins: pd.DataFrame, cutoff: int):
     as a line, the later (out-of-period) problems in their own colour."""
     figure, axes = plt.subplots(1, 2, figsize=(10, 3.6), sharex=True)
     periods = list(dict.fromkeys(bins["period"]))
-    colors = dict(zip(periods, sns.color_palette("colorblind", len(periods))))
+    colors = condition_colours(periods)
     for axis, (prefix, value, label) in zip(
         axes,
         (
@@ -200,7 +224,7 @@ def memorization_pairs(pairs: pd.DataFrame):
     figure, axis = plt.subplots(figsize=(5.2, 4.2))
     for leaked, color, label in (
         (False, "0.6", "no twin in training"),
-        (True, sns.color_palette("colorblind")[3], "twin was in training"),
+        (True, CONDITION_COLOURS["twin in training"], "twin was in training"),
     ):
         part = pairs[pairs["leaked"] == leaked]
         axis.scatter(

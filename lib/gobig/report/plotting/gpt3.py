@@ -6,7 +6,8 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import seaborn as sns
+
+from gobig.report.plotting.style import condition_colours, plain_log_ticks
 
 
 def required_params_vs_dimension(requirements: pd.DataFrame, mnist_n: float, gpt3_params: float):
@@ -31,8 +32,13 @@ def required_params_vs_dimension(requirements: pd.DataFrame, mnist_n: float, gpt
             fontsize="small",
         )
     axis.set(
-        xscale="log", yscale="log", xlabel="effective dimension d", ylabel="parameters for smooth interpolation, n*d"
+        xscale="log",
+        yscale="log",
+        xlabel="effective dimension d (dimensions)",
+        ylabel="parameters for smooth\ninterpolation, n*d (count)",
     )
+    plain_log_ticks(axis, "x")
+    plain_log_ticks(axis, "y")
     axis.legend(fontsize="small", loc="lower right")
     return figure
 
@@ -44,7 +50,7 @@ def accuracy_fits(observations: pd.DataFrame, bands: pd.DataFrame, target: float
     columns = 4
     rows = int(np.ceil(len(series) / columns))
     figure, axes = plt.subplots(rows, columns, figsize=(3.2 * columns, 2.7 * rows), sharex=True, squeeze=False)
-    colors = dict(zip(["log-linear", "logistic"], sns.color_palette("colorblind", 2)))
+    colors = condition_colours(["log-linear", "logistic"])
     for axis, (benchmark, setting) in zip(axes.flat, series.itertuples(index=False)):
         for kind, band in bands[(bands["benchmark"] == benchmark) & (bands["setting"] == setting)].groupby("kind"):
             axis.plot(band["params"], band["point"], color=colors[kind], label=kind)
@@ -62,7 +68,8 @@ def accuracy_fits(observations: pd.DataFrame, bands: pd.DataFrame, target: float
         axis.set_visible(False)
     for axis in axes.flat[: len(series)]:
         axis.tick_params(labelbottom=True)  # panels above a hidden one need their own ticks
-        axis.set_xlabel("parameters")
+        axis.set_xlabel("parameters (count)")
+        plain_log_ticks(axis, "x")
     for axis in axes[:, 0]:
         axis.set_ylabel("accuracy (%)")
     axes.flat[0].legend(fontsize="x-small", loc="lower right")
@@ -74,10 +81,11 @@ def backtest(frame: pd.DataFrame, level: float, largest: float):
     """The back-test: each series' 175B value against the prediction of its
     fit on the sizes up to ``largest``, with the prediction interval; one panel per
     fit kind, points outside their interval in a second colour, the
-    diagonal where prediction equals truth."""
+    diagonal where prediction equals truth and a dotted line at 100%, above
+    which a prediction cannot come true."""
     kinds = list(dict.fromkeys(frame["kind"]))
     figure, axes = plt.subplots(1, len(kinds), figsize=(5.2 * len(kinds), 4.6), sharey=True, squeeze=False)
-    inside, outside = sns.color_palette("colorblind", 2)
+    inside, outside = "#0072B2", "#D55E00"
     for axis, kind in zip(axes.flat, kinds):
         part = frame[frame["kind"] == kind]
         for held, color, label in ((True, inside, f"inside its {level:.0%} interval"), (False, outside, "outside")):
@@ -95,6 +103,7 @@ def backtest(frame: pd.DataFrame, level: float, largest: float):
                 label=f"{label} ({len(rows)})",
             )
         axis.plot([0, 100], [0, 100], color="grey", lw=0.8, ls="--")
+        axis.axhline(100, color="grey", lw=0.8, ls=":")  # no accuracy passes 100%
         axis.set(
             xlim=(0, 100),
             ylim=(0, 125),

@@ -10,6 +10,7 @@ import pandas as pd
 import seaborn as sns
 
 from gobig.methods.scaling import law
+from gobig.report.plotting.style import condition_colours, plain_log_ticks
 
 MODE_ORDER = ["natural", "pgd", "fgsm"]
 
@@ -37,6 +38,7 @@ def _per_family_lines(long: pd.DataFrame, runs: pd.DataFrame, y: str, style: str
         y=y,
         hue="mode",
         hue_order=_modes(runs),
+        palette=condition_colours(_modes(runs)),
         style=style,
         col="family",
         kind="line",
@@ -61,8 +63,9 @@ def accuracy_vs_params(runs: pd.DataFrame, eps: float):
     )
     long["metric"] = long["metric"].map({"clean_accuracy": "clean", "robust_accuracy": f"robust, eps={eps:g}"})
     grid = _per_family_lines(long, runs, y="accuracy", style="metric")
-    grid.set(xscale="log", ylim=(-0.02, 1.02), xlabel="parameters")
+    grid.set(xscale="log", ylim=(-0.02, 1.02), xlabel="parameters (count)", ylabel="accuracy (share of test images)")
     for axis in grid.axes.flat:
+        plain_log_ticks(axis, "x")
         for level in (0.9, 0.95):
             axis.axhline(level, color="grey", lw=0.6, ls=":")
     return grid.figure
@@ -122,7 +125,11 @@ def lipschitz_vs_params(runs: pd.DataFrame):
     units = (
         "law's units: x / mean ||x||, margin / max |margin|" if in_law_units else "raw units: pixels in [0, 1], logits"
     )
-    grid.set(xscale="log", yscale="log", xlabel="parameters", ylabel=f"Lipschitz constant of the margin\n({units})")
+    grid.set(
+        xscale="log", yscale="log", xlabel="parameters (count)", ylabel=f"Lipschitz constant of the margin\n({units})"
+    )
+    for axis in grid.axes.flat:
+        plain_log_ticks(axis, "x")
     return grid.figure
 
 
@@ -146,7 +153,7 @@ def robust_vs_eps(robust: pd.DataFrame, norm: str):
         aspect=1.3,
         legend="full",  # every model size: the brief legend names two ticks of the colour scale, not the models
     )
-    grid.set(ylim=(-0.02, 1.02), xlabel=f"{norm} radius eps")
+    grid.set(ylim=(-0.02, 1.02), xlabel=f"{norm} radius eps (pixel scale 0-1)", ylabel="robust accuracy (share)")
     grid.legend.set_title("parameters")
     for text in grid.legend.texts:
         text.set_text(f"{float(text.get_text()):,.0f}")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from gobig.methods.code import sandbox
 from gobig.methods.stats import passk
 from gobig.studies import alphacode
 
@@ -29,6 +30,7 @@ def alphacode_readings(records: list) -> dict[str, str]:
         "model_reading": _model(frame, claims[model_claim])
         if model_claim
         else "No split of these records sampled programs",
+        "judge_isolation_reading": _judge_isolation(records),
     }
     if alphacode.curve_record(records) is not None:
         readings["curve_reading"] = _curve(alphacode.curve_bins(records))
@@ -157,6 +159,40 @@ def _baseline_gap(gap: dict, frame: pd.DataFrame) -> str:
             f"{100 * gap['implied_s']:.1f}% of validation problems to have their twin in training"
         )
     return sentence
+
+
+#: What every sandbox kept, whatever its file system.
+_LIMITS = "limits on CPU time, memory, processes and output"
+
+
+def _judge_isolation(records: list) -> str:
+    """What the sandbox that judged the pass matrix hid from its programs,
+    as the records name it: isolation is claimed only where it held."""
+    names = sorted({r.baseline_cost.isolation or "not named" for r in alphacode.split_records(records)})
+    if all(sandbox.hides_files(name) for name in names):
+        return (
+            f"The judge ran each program in a sandbox (isolation {names[0]} in every record): its own namespaces and an unprivileged user of its own, no network, "
+            "a file system holding only the Python interpreter, its libraries and the program, so that no program "
+            f"could read the problems file and print a stored answer, and {_LIMITS}"
+        )
+    if names == ["rlimits-only"]:
+        return (
+            "The machine that judged these records had no bubblewrap, so its sandbox (isolation rlimits-only in "
+            f"every record) kept only an unprivileged user of its own and {_LIMITS}: "
+            "neither the network nor the file system was isolated, and a program could have read the problems file "
+            "and printed a stored answer"
+        )
+    if set(names) <= {"not named", "bwrap"}:
+        return (
+            "These records were judged before the sandbox hid the file system, and they do not name the isolation they ran under. At best, with bubblewrap, each program had its own "
+            f"namespaces and an unprivileged user of its own, no network and {_LIMITS}, but the whole file system "
+            "was mounted read-only and readable, so a program could have read the problems file and printed a "
+            "stored answer. The judge now mounts only the Python interpreter, its libraries and the program"
+        )
+    return (
+        f"These records were judged under different sandboxes ({', '.join(names)}), not all of which hid the "
+        "file system: a program could have read the problems file and printed a stored answer"
+    )
 
 
 def _baseline(verdict: str) -> str:

@@ -60,6 +60,7 @@ def _matrix_cost(matrix: dict, nearest: int) -> dict:
         "distinct_solutions": len(matrix["solutions"]),
         "nearest": nearest,
         "protocol": "every solution" if not nearest else f"nearest {nearest} by statement (speed-up)",
+        "isolation": matrix["isolation"],
     }
 
 

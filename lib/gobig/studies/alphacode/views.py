@@ -87,6 +87,9 @@ class BaselineCost:
     distinct_solutions: int
     nearest: int
     protocol: str
+    # The sandbox the verdicts ran under (``sandbox.ISOLATION_MEANINGS``);
+    # None in records made before records named it.
+    isolation: str | None = None
 
 
 @dataclass(frozen=True)
@@ -213,7 +216,7 @@ class SplitRecord:
             baseline=tuple(
                 _plain(BaselineSolve, b, f"{where}: baseline", {"solved_by": _tuple}) for b in result["baseline"]
             ),
-            baseline_cost=_plain(BaselineCost, result["baseline_cost"], f"{where}: baseline_cost"),
+            baseline_cost=_plain(BaselineCost, result["baseline_cost"], f"{where}: baseline_cost", optional=True),
             model=None if result["model"] is None else ModelResult.from_dict(result["model"], where),
             timings=dict(result["timings"]),
         )
@@ -356,7 +359,7 @@ class CurveRecord:
             train=tuple(result["train"]),
             rows=tuple(CurveRow.from_dict(row, f"{where}: row") for row in result["rows"]),
             out_of_period=None if later is None else OutOfPeriod.from_dict(later, where),
-            baseline_cost=_plain(BaselineCost, result["baseline_cost"], f"{where}: baseline_cost"),
+            baseline_cost=_plain(BaselineCost, result["baseline_cost"], f"{where}: baseline_cost", optional=True),
             passes={key: tuple(owners) for key, owners in result["passes"].items()},
             valid_size=result["valid_size"],
             timings=dict(result["timings"]),

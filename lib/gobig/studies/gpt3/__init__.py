@@ -8,8 +8,8 @@ argues that "at least another 3 orders of magnitude" of parameters would be
 needed. This module holds the paper's Table H.1 at all eight sizes,
 re-transcribed with a source and a verification per value (package data,
 see ``load_accuracies``); two fits of accuracy against log10 parameters
-with intervals; a stated rule that classifies each series as smooth,
-emergent or flat before anything is extrapolated; the inversion "how many
+with intervals; a stated rule that says which fits describe a series (and
+so may be extrapolated) and marks the series smooth, irregular or flat; the inversion "how many
 parameters for a target accuracy"; a back-test (fit up to 13B, predict
 175B) that measures how far such extrapolations miss and whether their
 intervals hold; and the study API the chapter calls (``run`` and the
@@ -40,6 +40,7 @@ from gobig.methods.scaling.fitting import (  # noqa: F401
     SHARE_CLIP,
     Fit,
     _power10,
+    cap_accuracy,
     clopper_pearson,
     cluster_bootstrap_mean,
     extrapolation_band,
@@ -47,23 +48,31 @@ from gobig.methods.scaling.fitting import (  # noqa: F401
     fit_log_linear,
     fit_logistic,
     params_for_accuracy,
+    r_squared,
+    slope_interval,
 )
 from gobig.studies.gpt3.claims import (  # noqa: F401
     EPOCHS_RANGE,
     GPT2_PARAMS,
     MNIST_GREY_LEVELS,
+    TABLE_D1_FLOPS,
+    WIC_FEW_SHOT,
     WORDS_PER_TOKEN,
     claims_table,
+    needs_verdict,
 )
 from gobig.studies.gpt3.data import (  # noqa: F401
     ACCURACY_FILE,
+    BENCHMARKS_FILE,
     BLOG_CHART,
     CHANCE,
     MODELS_FILE,
+    READINGS,
     SETTINGS,
     TOKENS_FILE,
     data_sha256,
     load_accuracies,
+    load_benchmarks,
     load_models,
     load_token_mix,
 )
@@ -75,15 +84,19 @@ from gobig.studies.gpt3.frames import (  # noqa: F401
     backtest_frame,
     backtest_summary,
     bands_frame,
+    binomial_se,
     blog_chart_frame,
     changed_rows,
     compute_optimal_frame,
     fit_from_record,
     fits_frame,
     lacking_fits,
+    noise_frame,
     observations_frame,
     requirements_frame,
+    selected_fits,
     table_frame,
+    two_point_crossing,
 )
 from gobig.studies.gpt3.study import (  # noqa: F401
     _ACCURACIES,
@@ -95,15 +108,19 @@ from gobig.studies.gpt3.study import (  # noqa: F401
     GPT3_PARAMS,
     GPT3_TRAINING_TOKENS,
     MODEL_SIZES,
+    OVERSHOOT_QUANTILE,
     OWEN_2024,
     PARAMETERS,
+    R2_MIN,
     STUDY,
     VERSION,
     _compute,
+    backtest_overshoot,
     backtest_series,
     classify_series,
     default_record,
     expand_configs,
+    fit_quality,
     load_profile,
     make_config,
     run,

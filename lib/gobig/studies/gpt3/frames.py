@@ -10,8 +10,15 @@ import pandas as pd
 
 from gobig.core.jsonnum import from_json_number
 from gobig.methods.scaling import law
-from gobig.methods.scaling.fitting import Fit, _power10, clopper_pearson, cluster_bootstrap_mean, extrapolation_band
-from gobig.studies.gpt3.data import load_accuracies
+from gobig.methods.scaling.fitting import (
+    FIT_KINDS,
+    Fit,
+    _power10,
+    clopper_pearson,
+    cluster_bootstrap_mean,
+    extrapolation_band,
+)
+from gobig.studies.gpt3.data import load_accuracies, load_benchmarks
 from gobig.studies.gpt3.study import MODEL_SIZES
 from gobig.studies.gpt3.views import view
 
@@ -41,6 +48,8 @@ FIT_FORMATS = {
     "params_high": _count,
     "decades_beyond_gpt3": _decades,
     "share": "{:.2f}",
+    "r_squared": "{:.2f}",
+    "params_shifted": _count,
 }
 
 
@@ -86,12 +95,15 @@ def fit_from_record(record: dict, benchmark: str, setting: str, kind: str) -> Fi
 
 
 def fits_frame(record: dict) -> pd.DataFrame:
-    """One row per (benchmark, setting, kind). ``class`` and ``share`` are
-    ``classify_series``'s; ``slope`` is accuracy points per decade
-    (log-linear) or logit units per decade (logistic, = k);
+    """One row per (benchmark, setting, kind). ``class``, ``share``,
+    ``emergent_shape`` and ``selected`` (this kind is the series' selected
+    fit) are ``classify_series``'s; ``r_squared`` (accuracy scale) and
+    ``adequate`` are ``fit_quality``'s; ``slope`` is accuracy points per
+    decade (log-linear) or logit units per decade (logistic, = k);
     ``midpoint_params`` = 10**x0 for the logistic fit. The ``params_*``
-    columns are parameter counts for the target accuracy (NaN where the
-    series is not smooth and so not extrapolated, inf: no finite bound);
+    columns are parameter counts for the target accuracy (NaN where the fit
+    is not extrapolated, inf: no finite bound); ``params_shifted`` the count
+    for the target plus the back-test's overshoot margin;
     ``decades_beyond_gpt3`` = log10(params_needed / 175e9)."""
     typed = view(record)
     rows = []
@@ -106,6 +118,10 @@ def fits_frame(record: dict) -> pd.DataFrame:
                 "kind": fitted.kind,
                 "class": entry.series_class.kind,
                 "share": entry.series_class.share,
+                "emergent_shape": entry.series_class.emergent_shape,
+                "r_squared": entry.quality.r_squared,
+                "adequate": entry.quality.adequate,
+                "selected": entry.series_class.selected == fitted.kind,
                 "chance": math.nan if fitted.chance is None else fitted.chance,
                 "ceiling": math.nan if fitted.ceiling is None else fitted.ceiling,
                 "intercept": fitted.intercept,
@@ -119,9 +135,59 @@ def fits_frame(record: dict) -> pd.DataFrame:
                 "params_low": needed.low if needed else math.nan,
                 "params_high": needed.high if needed else math.nan,
                 "share_unreachable": needed.share_unreachable if needed else math.nan,
+                "params_shifted": entry.params_for_shifted_target,
                 "decades_beyond_gpt3": math.log10(params_needed / typed.gpt3_params)
                 if params_needed > 0
                 else (math.nan if math.isnan(params_needed) else -math.inf),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def selected_fits(record: dict) -> pd.DataFrame:
+    """``fits_frame``'s rows of each series' selected fit (the ones verdicts read)."""
+    frame = fits_frame(record)
+    return frame[frame["selected"]].reset_index(drop=True)
+
+
+def binomial_se(accuracy, examples):
+    """Standard error (points) of an accuracy (percent) measured on
+    ``examples`` independent examples: 100 sqrt(p (1 - p) / n)."""
+    share = np.asarray(accuracy, dtype=float) / 100.0
+    return 100.0 * np.sqrt(share * (1.0 - share) / np.asarray(examples, dtype=float))
+
+
+def noise_frame(record: dict) -> pd.DataFrame:
+    """How noisy each fitted series is: one row per (benchmark, setting) with
+    the evaluation set (split, examples: Brown et al.'s Table C.1), the
+    175B accuracy and its binomial standard error (points; one evaluation
+    of that many independent examples), the selected fit's scatter about its
+    points (root-mean-square residual, accuracy scale; NaN when no fit is
+    selected) and the contamination flag of Sec. 4."""
+    typed = view(record)
+    sets = load_benchmarks().set_index("benchmark")
+    rows = []
+    for entry in typed.fits:
+        if entry.kind != FIT_KINDS[0]:
+            continue  # one row per series
+        selected = entry.series_class.selected
+        scatter = math.nan
+        if selected:
+            chosen = typed.fit(entry.benchmark, entry.setting, selected).fit
+            residuals = np.asarray(entry.accuracy) - np.asarray(chosen.predict(np.asarray(entry.params, dtype=float)))
+            scatter = float(np.sqrt(np.mean(residuals**2)))
+        top = entry.accuracy[int(np.argmax(entry.params))]
+        examples = sets.loc[entry.benchmark, "examples"]
+        rows.append(
+            {
+                "benchmark": entry.benchmark,
+                "setting": entry.setting,
+                "split": sets.loc[entry.benchmark, "split"],
+                "examples": examples,
+                "accuracy_175B": top,
+                "binomial_se": float(binomial_se(top, examples)),
+                "fit_scatter": scatter,
+                "contamination": sets.loc[entry.benchmark, "contamination"],
             }
         )
     return pd.DataFrame(rows)
@@ -173,22 +239,27 @@ def backtest_frame(record: dict) -> pd.DataFrame:
 
 
 def backtest_summary(record: dict, n_boot: int = 10000) -> pd.DataFrame:
-    """Per fit kind, over the smooth series (the ones the chapter would
-    extrapolate) and over all: count, mean absolute error (points) with a
-    benchmark-clustered bootstrap interval, mean signed error, and the
-    share of actual values inside the prediction interval and the curve's
-    band, each with its exact (Clopper-Pearson) interval, and the
+    """Per fit kind, over three sets of series: the fits the chapter would
+    extrapolate (``adequate`` on the fitted sizes, series not flat), the
+    ``selected`` fits, and ``all``: count, mean absolute error (points) with
+    a benchmark-clustered bootstrap interval, the same with each prediction
+    capped into [0, 100] (``mae_capped``), mean signed errors both ways,
+    and the share of actual values inside the prediction interval and the
+    curve's band, each with its exact (Clopper-Pearson) interval, and the
     aggregate's error. Intervals at the record's confidence level."""
     level = record["result"]["confidence_level"]
     frame = backtest_frame(record)
     aggregate = {entry["kind"]: entry for entry in (record["result"]["aggregate"] or {}).get("backtests", [])}
     rows = []
     for kind, by_kind in frame.groupby("kind", sort=False):
-        for which, part in (("smooth", by_kind[by_kind["class"] == "smooth"]), ("all", by_kind)):
+        used = by_kind["adequate"] & (by_kind["class"] != "flat")
+        for which, part in (("adequate", by_kind[used]), ("selected", by_kind[by_kind["selected"]]), ("all", by_kind)):
             if part.empty:
                 continue
             errors = part.error.abs()
+            capped = part.error_capped.abs()
             mae_low, mae_high = cluster_bootstrap_mean(errors, part.benchmark, n_boot, 0, level)
+            capped_low, capped_high = cluster_bootstrap_mean(capped, part.benchmark, n_boot, 0, level)
             inside = int(part.in_prediction.sum())
             in_band = int(part.in_band.sum())
             cover_low, cover_high = clopper_pearson(inside, len(part), level)
@@ -202,7 +273,12 @@ def backtest_summary(record: dict, n_boot: int = 10000) -> pd.DataFrame:
                     "mae": float(errors.mean()),
                     "mae_low": mae_low,
                     "mae_high": mae_high,
+                    "mae_capped": float(capped.mean()),
+                    "mae_capped_low": capped_low,
+                    "mae_capped_high": capped_high,
                     "mean_error": float(part.error.mean()),
+                    "mean_error_capped": float(part.error_capped.mean()),
+                    "above_100": int((part.predicted > 100).sum()),
                     "coverage": inside / len(part),
                     "coverage_low": cover_low,
                     "coverage_high": cover_high,
@@ -254,6 +330,17 @@ def compute_optimal_frame(record: dict) -> pd.DataFrame:
     return frame
 
 
+def two_point_crossing(params, accuracy, target: float) -> float:
+    """Parameters at which the straight line (accuracy against log10
+    parameters) through two points reaches ``target`` (inf when it never
+    rises to it)."""
+    (p1, p2), (a1, a2) = np.log10(np.asarray(params, dtype=float)), np.asarray(accuracy, dtype=float)
+    slope = (a2 - a1) / (p2 - p1)
+    if slope <= 0:
+        return math.inf if target > max(a1, a2) else 10 ** float(p1)
+    return _power10(p2 + (target - a2) / slope)
+
+
 def blog_chart_frame(record: dict) -> pd.DataFrame:
     """The series behind the blog's chart (Figure 1.2's task, Table H.1's
     "Symbol Insertion" row) at 1.3B, 13B and 175B: setting, params,
@@ -267,14 +354,15 @@ def blog_chart_frame(record: dict) -> pd.DataFrame:
 def bands_frame(record: dict, num_points: int = 60, largest_params: float = 1e15) -> pd.DataFrame:
     """Every fit's prediction with its interval over a log grid from the
     smallest fitted size to ``largest_params`` (for the chapter's figure);
-    a series that is not smooth gets its fit only up to its largest size
-    (no extrapolation)."""
+    a fit that is not extrapolated (not adequate, or its series flat) is
+    drawn only up to the largest size."""
     result = record["result"]
     config = record["config"]
     frames = []
     for entry in result["fits"]:
         fitted = Fit.from_dict(entry["fit"])
-        top = largest_params if entry["class"]["class"] == "smooth" else max(entry["params"])
+        extrapolated = entry["class"]["class"] != "flat" and entry["quality"]["adequate"]
+        top = largest_params if extrapolated else max(entry["params"])
         grid = np.geomspace(min(config["model_sizes"]), top, num_points)
         band = extrapolation_band(
             fitted, grid, level=result["confidence_level"], n_samples=config["uncertainty_samples"], seed=config["seed"]

@@ -66,17 +66,38 @@ def _key(name: str):
 
 @dataclass(frozen=True)
 class SeriesClass:
-    """``classify_series``'s verdict on one series: smooth, emergent or flat."""
+    """``classify_series``'s verdict on one series: smooth, irregular or
+    flat; whether it looks emergent on the accuracy scale; the fit kind
+    selected for verdicts (None: no adequate fit, or flat)."""
 
     kind: str = _key("class")
     early_gain: float = 0.0
     top_gain: float = 0.0
     share: float = math.nan
+    emergent_shape: bool = False
+    selected: str | None = None
 
     @classmethod
     def from_dict(cls, data: dict) -> SeriesClass:
         _exact_fields(cls, data, "fit class")
-        return cls(data["class"], _number(data["early_gain"]), _number(data["top_gain"]), _number(data["share"]))
+        return cls(
+            data["class"],
+            _number(data["early_gain"]),
+            _number(data["top_gain"]),
+            _number(data["share"]),
+            bool(data["emergent_shape"]),
+            data["selected"],
+        )
+
+
+@dataclass(frozen=True)
+class FitQuality:
+    """``fit_quality`` of one fit: accuracy-scale R-squared, the lower end of
+    the slope's interval, and whether the fit describes its series."""
+
+    r_squared: float
+    slope_low: float
+    adequate: bool
 
 
 @dataclass(frozen=True)
@@ -107,7 +128,9 @@ class SeriesFit:
     accuracy: tuple[float, ...] = ()
     fit: Fit | None = None
     accuracy_at_gpt3: float = math.nan
-    params_for_target: TargetParams | None = None  # None: not smooth, so not extrapolated
+    params_for_target: TargetParams | None = None  # None: not adequate (or flat), so not extrapolated
+    quality: FitQuality | None = None
+    params_for_shifted_target: float = math.nan  # the target plus the back-test's overshoot margin
 
     @property
     def kind(self) -> str:
@@ -126,6 +149,8 @@ class SeriesFit:
             fit=Fit.from_dict(data["fit"]),
             accuracy_at_gpt3=_number(data["accuracy_at_gpt3"]),
             params_for_target=None if target is None else TargetParams.from_dict(target),
+            quality=_plain(FitQuality, data["quality"], "fit quality", {"r_squared": _number, "slope_low": _number}),
+            params_for_shifted_target=_number(data["params_for_shifted_target"]),
         )
 
 
@@ -135,15 +160,19 @@ class Backtest:
 
     kind: str
     series_class: str = _key("class")
+    adequate: bool = False
+    selected: bool = False
     fitted_sizes: int = 0
     predicted_size: float = math.nan
     actual: float = math.nan
     predicted: float = math.nan
+    predicted_capped: float = math.nan
     band_low: float = math.nan
     band_high: float = math.nan
     prediction_low: float = math.nan
     prediction_high: float = math.nan
     error: float = math.nan
+    error_capped: float = math.nan
     in_band: bool = False
     in_prediction: bool = False
     benchmark: str | None = field(default=None, metadata={"optional": True})  # None for the aggregate's
@@ -208,6 +237,18 @@ class Requirement:
     ratio_to_gpt3: float
 
 
+@dataclass(frozen=True)
+class Overshoot:
+    """The back-test's margin: the ``quantile`` of the capped signed errors
+    of ``count`` selected fits, and ``reach_params``, the size one back-test
+    span beyond the largest, as far as the margin was measured."""
+
+    quantile: float
+    selected: float
+    count: int
+    reach_params: float
+
+
 _plain = flat  # a flat dataclass from a dict of exactly its fields
 
 
@@ -230,8 +271,12 @@ class Record:
     backtests: tuple[Backtest, ...]
     aggregate: Aggregate | None
     blog_chart: tuple[ChartPoint, ...]
+    #: The back-test's margin (``gpt3.backtest_overshoot``) and the size it vouches to.
+    overshoot: Overshoot
     #: The loss laws on GPT-3's budget (``gpt3.compute_optimal_frame`` reads it): law -> quantity -> value.
     compute_optimal: dict
+    #: ``chinchilla.loss_gain`` from the back-test's largest size to the largest: law -> quantity -> value.
+    token_bend: dict
     requirements: tuple[Requirement, ...]
 
     #: The result's fields, each read by one field above.
@@ -246,7 +291,9 @@ class Record:
         "backtests",
         "aggregate",
         "blog_chart",
+        "overshoot",
         "compute_optimal",
+        "token_bend",
         "requirements",
     )
 
@@ -273,7 +320,9 @@ class Record:
                 _plain(ChartPoint, entry, "blog_chart", {"accuracy": _number, "reading_a": _number})
                 for entry in result["blog_chart"]
             ),
+            overshoot=_plain(Overshoot, result["overshoot"], "overshoot", {"selected": _number}),
             compute_optimal=result["compute_optimal"],
+            token_bend=result["token_bend"],
             requirements=tuple(_plain(Requirement, entry, "requirements") for entry in result["requirements"]),
         )
 

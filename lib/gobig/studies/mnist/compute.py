@@ -294,6 +294,11 @@ def run(values: dict, progress: bool = True) -> list[dict]:
             raise ParameterError(
                 "CROSSCHECK: True needs the torchattacks package (pip install torchattacks); install it or set CROSSCHECK=False"
             )
+    if not params["DOWNLOAD"] and not all(store.exists(c) for c in configs):
+        # Missing data stops the run here, in one line, before a progress bar or a worker starts.
+        from gobig.data.mnist import load_mnist
+
+        load_mnist(params["DATA_DIR"], "cpu")
     # Progress bars of several worker processes would interleave; the sweep shows one bar of units instead.
     computer = _Computer(Machine.from_params(params, progress=progress and params["WORKERS"] == 1))
     gpus_per_task = 1 if computer.device.type == "cuda" else 0

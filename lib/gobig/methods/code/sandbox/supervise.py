@@ -24,11 +24,13 @@ from gobig.methods.code.sandbox.compare import COMPARE_MODES, check_syntax, outp
 from gobig.methods.code.sandbox.isolation import (
     ISOLATIONS,
     SANDBOX_DIR,
+    InterpreterFiles,
     Limits,
     _bwrap_command,
     _environment,
     _leased_uid,
     _program,
+    interpreter_files,
 )
 
 #: How much stdout (head) and stderr (tail) a result keeps. The comparison
@@ -97,16 +99,19 @@ def _execute(source: str, stdin: str, limits: Limits, python: str, isolation: st
     # The real binary, which the sandbox user can be given access to; a
     # virtualenv's packages are not for untrusted programs.
     python = os.path.realpath(shutil.which(python) or python)
+    # Under bubblewrap, the files it needs are found first (once per
+    # interpreter); it may be swapped for its base installation's.
+    files = interpreter_files(python) if isolation == "bwrap-minimal-fs" else None
     with _leased_uid() as uid, tempfile.TemporaryDirectory(prefix="gobig-sandbox-") as folder:
         run = Path(folder)
         (run / "stdin").write_text(stdin, encoding="utf-8")
         (run / "main.py").write_text(source, encoding="utf-8")
-        if isolation == "bwrap":
-            return _run_bwrap(run, python, uid, limits)
+        if files is not None:
+            return _run_bwrap(run, files, uid, limits)
         return _run_rlimits_only(run, python, uid, limits)
 
 
-def _run_bwrap(run: Path, python: str, uid: int | None, limits: Limits) -> _Raw:
+def _run_bwrap(run: Path, files: InterpreterFiles, uid: int | None, limits: Limits) -> _Raw:
     info_fd, info_write = os.pipe()
     try:
         with open(run / "main.py", "rb") as source:
@@ -114,8 +119,10 @@ def _run_bwrap(run: Path, python: str, uid: int | None, limits: Limits) -> _Raw:
             # this run's; a normal user's are counted per user namespace,
             # which also holds bwrap's init: one more.
             processes = limits.max_processes if uid is not None else limits.max_processes + 1
-            command = _bwrap_command(python, uid, limits, info_write, source.fileno()) + _program(
-                python, uid, limits, processes
+            if uid is not None and files.setpriv is None:
+                raise OSError("as root the sandbox needs util-linux's setpriv")
+            command = _bwrap_command(files, uid, limits, info_write, source.fileno()) + _program(
+                files.executable, uid, limits, processes, files.setpriv or "setpriv", files.prlimit
             )
             # bwrap gets the scrubbed environment too: a normal user's program
             # can read the environment of bwrap's init, /proc/1/environ.
@@ -346,10 +353,11 @@ def _interpreter_problem(python: str, isolation: str) -> str | None:
 
 @functools.cache
 def isolation_available() -> str:
-    """``bwrap`` when bubblewrap can run this interpreter in its sandbox here
-    (probed once), else ``rlimits-only``."""
-    if shutil.which("bwrap", path="/usr/bin:/bin") and _interpreter_problem(sys.executable, "bwrap") is None:
-        return "bwrap"
+    """``bwrap-minimal-fs`` when bubblewrap can run this interpreter in its
+    sandbox here (probed once), else ``rlimits-only``, which isolates
+    neither the network nor the file system; every result says which."""
+    if shutil.which("bwrap", path="/usr/bin:/bin") and _interpreter_problem(sys.executable, "bwrap-minimal-fs") is None:
+        return "bwrap-minimal-fs"
     return "rlimits-only"
 
 
