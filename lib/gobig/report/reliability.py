@@ -44,7 +44,7 @@ def report_path() -> Path:
 
 
 def run_suite(output: Path | None = None) -> dict:
-    """Run the suite (its tests took 31 minutes on 2 CPU cores shared with other jobs) and write its record."""
+    """Run the suite (its tests take about half an hour on 2 CPU cores shared with other jobs) and write its record."""
     output = output or report_path()
     with tempfile.TemporaryDirectory() as folder:
         junit = Path(folder) / "junit.xml"
