@@ -32,6 +32,8 @@ BAD_VALUES = [
     ("COMPILE", "maybe", "COMPILE", "True or False"),
     ("WORKERS", 0, "WORKERS", ">= 1"),
     ("WORKERS", 2.5, "WORKERS", "an integer"),
+    ("RAY_CPUS_PER_TASK", 0, "RAY_CPUS_PER_TASK", ">= 1"),
+    ("RAY_CPUS_PER_TASK", 0.5, "RAY_CPUS_PER_TASK", "an integer"),
 ]
 
 

@@ -242,13 +242,18 @@ def test_mnist_file_that_is_not_gzip_is_an_error_naming_it(tmp_path, mirror_copy
         prepare_from_mirror(damaged, tmp_path / "cache")
 
 
-def test_a_ray_sweep_gives_the_local_records(tmp_path, tiny_params, uninterrupted):
-    """The Ray executor on a local Ray instance (CPU): same keys, same
-    results as the in-process sweep, apart from timing and provenance."""
+def test_a_ray_sweep_gives_the_local_records(tmp_path, tiny_params, uninterrupted_one_thread):
+    """The Ray executor on a local Ray instance (CPU): each task asks for one
+    core and runs one thread, so the keys and results are those of the
+    in-process sweep with one thread, apart from timing and provenance.
+    HOME is a temporary folder: a new local Ray writes its token to
+    ~/.ray/auth_token, which the user's own ~/.ray must not get from a test."""
     pytest.importorskip("ray", reason="ray is pinned in the test extra; `make test` installs it")
     folder = tmp_path / "results"
     command = sweep_command(tiny_params, folder) + ["--set", "EXECUTOR=ray"]
-    environment = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
+    environment = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "HOME": str(tmp_path / "home")}
     completed = subprocess.run(command, capture_output=True, text=True, timeout=600, env=environment)
     assert completed.returncode == 0, completed.stderr[-4000:]
-    assert results_without_timing(folder) == results_without_timing(uninterrupted)
+    assert results_without_timing(folder) == results_without_timing(uninterrupted_one_thread)
+    provenances = [json.loads(p.read_text())["provenance"] for p in (folder / "mnist").glob("*.json")]
+    assert {p["threads_per_task"] for p in provenances} == {1}

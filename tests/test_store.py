@@ -1,5 +1,6 @@
 """The results store: keys, atomic writes, load-or-compute and resume."""
 
+import functools
 import json
 
 import pytest
@@ -197,22 +198,31 @@ def test_sweep_wall_time_counts_overlapping_units_once_and_skips_gaps_between_ru
 
 
 @pytest.mark.reliability
-def test_a_ray_sweep_shuts_down_the_ray_it_started_and_keeps_the_callers(tmp_path):
+def test_a_ray_sweep_shuts_down_the_ray_it_started_and_keeps_the_callers(tmp_path, monkeypatch):
     """Ray processes left to the kernel's exit print a SIGTERM stack dump into a
     rerun's output; a sweep ends the local Ray it started, and only that one."""
     ray = pytest.importorskip("ray", reason="ray is pinned in the test extra; `make test` installs it")
+    import os
     import sys
 
+    # A new local Ray writes its token to ~/.ray/auth_token: a temporary HOME, not the user's. It
+    # also sets RAY_AUTH_MODE=token in this process's environment, which later tests must not inherit.
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    mode_before = os.environ.get("RAY_AUTH_MODE")
     ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])  # Ray's workers cannot import the test module
-    records = run_sweep([{"x": 1}], compute, ResultStore("demo", 1, tmp_path / "a"), executor="ray", progress=False)
-    assert [r["config"] for r in records] == [{"x": 1}]
-    assert not ray.is_initialized()
-    ray.init(include_dashboard=False, log_to_driver=False)
     try:
-        run_sweep([{"x": 2}], compute, ResultStore("demo", 1, tmp_path / "b"), executor="ray", progress=False)
-        assert ray.is_initialized()
+        records = run_sweep([{"x": 1}], compute, ResultStore("demo", 1, tmp_path / "a"), executor="ray", progress=False)
+        assert [r["config"] for r in records] == [{"x": 1}]
+        assert not ray.is_initialized()
+        ray.init(include_dashboard=False, log_to_driver=False)
+        try:
+            run_sweep([{"x": 2}], compute, ResultStore("demo", 1, tmp_path / "b"), executor="ray", progress=False)
+            assert ray.is_initialized()
+        finally:
+            ray.shutdown()
     finally:
-        ray.shutdown()
+        if mode_before is None:
+            os.environ.pop("RAY_AUTH_MODE", None)
 
 
 def test_a_unit_another_sweep_is_computing_is_loaded_when_it_finishes_not_computed_twice(tmp_path):
@@ -246,3 +256,141 @@ def test_a_unit_another_sweep_is_computing_is_loaded_when_it_finishes_not_comput
     other.join()
     assert computed == [2]
     assert [r["result"]["square"] for r in records] == [1, 4]
+
+
+class FakeRay:
+    """What a Ray sweep uses of the ray module, on a cluster of ``nodes``
+    (``ray.nodes()`` entries): every task is done once ``quiet`` waits
+    have timed out, one per wait after that."""
+
+    def __init__(self, nodes: list[dict], quiet: int, free_cpus: float = 0.0):
+        self.node_list, self.quiet, self.free_cpus, self.waits = nodes, quiet, free_cpus, 0
+
+    class Ref:
+        def __init__(self, compute_unit, unit):
+            self.compute_unit, self.unit = compute_unit, unit
+
+    def remote(self, **options):
+        self.options = options
+        ref = self.Ref
+
+        class Task:
+            @staticmethod
+            def remote(compute_unit, unit):
+                return ref(compute_unit, unit)
+
+        return lambda function: Task
+
+    def put(self, value):
+        return value
+
+    def wait(self, refs, num_returns, timeout):
+        self.waits += 1
+        return ([], refs) if self.waits <= self.quiet else (refs[:1], refs[1:])
+
+    def get(self, ref):
+        outputs = ref.compute_unit(ref.unit)
+        return outputs, 0.5, "2026-01-01T00:00:00.000+00:00", {"ray_node_id": "node-a", "threads_per_task": 1}
+
+    def nodes(self):
+        return self.node_list
+
+    def available_resources(self):
+        return {"CPU": self.free_cpus, "memory": 1e9}
+
+    def cluster_resources(self):
+        return {"CPU": sum(n["Resources"]["CPU"] for n in self.node_list if n["Alive"]), "memory": 2e9}
+
+
+ONE_CPU_NODE = {"Alive": True, "Resources": {"CPU": 1.0, "memory": 1e9, "node:10.0.0.1": 1.0}}
+
+
+def test_a_ray_sweep_that_waits_says_so_and_how_busy_the_cluster_is(tmp_path, monkeypatch, capsys):
+    from gobig.core import sweep
+
+    monkeypatch.setattr(sweep, "RAY_STATUS_EVERY_S", 0.01)
+    fake = FakeRay([ONE_CPU_NODE, ONE_CPU_NODE], quiet=2)
+    store = ResultStore("demo", 1, tmp_path)
+    units = [[{"x": 1}], [{"x": 2}]]
+    sweep._wait_on_ray(fake, units, functools.partial(sweep._compute_one, compute), store, {"CPU": 1}, "h:1", False)
+    assert fake.options == {"num_cpus": 1, "num_gpus": 0}
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith("demo on Ray after ")
+    assert lines[0].endswith(
+        "0 of 2 units done, 2 running or waiting for a node; cluster: 2 node(s), 0 of 2 CPU free; each task asks for 1 CPU"
+    )
+    records = [store.load(unit[0]) for unit in units]
+    assert [r["result"]["square"] for r in records] == [1, 4]
+    assert {(r["provenance"]["ray_node_id"], r["provenance"]["threads_per_task"]) for r in records} == {("node-a", 1)}
+
+
+def test_a_ray_sweep_stops_when_no_live_node_can_run_its_tasks_any_more(tmp_path, monkeypatch):
+    """The worker node with the GPU left mid-sweep: an error, not a wait forever."""
+    from gobig.core import sweep
+    from gobig.core.params import ParameterError
+
+    monkeypatch.setattr(sweep, "RAY_STATUS_EVERY_S", 0.01)
+    gone = {"Alive": False, "Resources": {"CPU": 8.0, "GPU": 1.0}}
+    fake = FakeRay([ONE_CPU_NODE, gone], quiet=100)
+    store = ResultStore("demo", 1, tmp_path)
+    with pytest.raises(ParameterError, match=r"^RAY_CPUS_PER_TASK or DEVICE: each Ray task asks for 1 CPU, 1 GPU"):
+        sweep._wait_on_ray(fake, [[{"x": 1}]], compute, store, {"CPU": 1, "GPU": 1}, "h:1", False)
+    assert fake.waits == 1 and not store.exists({"x": 1})
+
+
+def test_a_request_no_live_node_meets_is_named_with_what_the_nodes_have():
+    from gobig.core.sweep import _infeasible_request
+
+    big_but_dead = {"Alive": False, "Resources": {"CPU": 64.0}}
+    gpu_node = {"Alive": True, "Resources": {"CPU": 4.0, "GPU": 2.0}}
+    assert _infeasible_request({"CPU": 1}, [ONE_CPU_NODE]) is None
+    assert _infeasible_request({"CPU": 2, "GPU": 1}, [ONE_CPU_NODE, gpu_node]) is None
+    assert _infeasible_request({"CPU": 2}, [ONE_CPU_NODE, ONE_CPU_NODE, big_but_dead]) == (
+        "RAY_CPUS_PER_TASK: each Ray task asks for 2 CPU, which no node of the cluster has "
+        "(its 2 live node(s): 1 CPU; 1 CPU); ask for at most what one node has, or add a node that has it"
+    )
+    assert _infeasible_request({"CPU": 1, "GPU": 1}, [ONE_CPU_NODE]).startswith(
+        "RAY_CPUS_PER_TASK or DEVICE: each Ray task asks for 1 CPU, 1 GPU, which no node of the cluster has "
+        "(its 1 live node(s): 1 CPU)"
+    )
+
+
+def test_a_refused_token_is_told_apart_from_a_cluster_that_is_not_there():
+    """Ray 2.60 quotes the refusal (InvalidAuthToken) in the text of the
+    error under its ConnectionError."""
+    ray = pytest.importorskip("ray", reason="ray is pinned in the test extra; `make test` installs it")
+    from gobig.core.sweep import _connection_problem
+
+    try:
+        try:
+            raise RuntimeError(
+                "Failed to connect to GCS. ... RPC error: InvalidAuthToken: Authentication token is missing"
+            )
+        except RuntimeError as cause:
+            raise ConnectionError("Failed to connect to Ray cluster at 10.0.0.1:6379") from cause
+    except ConnectionError as error:
+        refused = _connection_problem(ray, error, "10.0.0.1:6379")
+    assert refused.startswith(
+        "RAY_ADDRESS: the Ray cluster at 10.0.0.1:6379 refused this process's token; set RAY_AUTH_MODE=token"
+    )
+    absent = _connection_problem(
+        ray, ConnectionError("Failed to connect to Ray cluster at 10.0.0.1:6379"), "10.0.0.1:6379"
+    )
+    assert (
+        absent
+        == "RAY_ADDRESS: cannot connect to a Ray cluster at 10.0.0.1:6379 (Failed to connect to Ray cluster at 10.0.0.1:6379)"
+    )
+
+
+@pytest.mark.parametrize("cpus", [0, 1.5, True])
+def test_bad_ray_cpus_per_task_names_the_parameter(tmp_path, cpus):
+    with pytest.raises(ValueError, match="RAY_CPUS_PER_TASK: .* allowed values: an integer >= 1"):
+        run_sweep(
+            [{"x": 1}],
+            compute,
+            ResultStore("demo", 1, tmp_path),
+            progress=False,
+            executor="ray",
+            ray_cpus_per_task=cpus,
+        )

@@ -6,9 +6,14 @@ Two executors give the same records:
   which share this machine's GPU: a small model's training step is bound
   by the Python and kernel-launch time of its process, not by the GPU, so
   several processes keep one GPU busier than one can.
-- ``ray``: each missing config becomes a Ray task (asking for one GPU when
-  the study computes on CUDA), on a local Ray instance or a cluster
-  (``ray_address``).
+- ``ray``: each missing config becomes a Ray task, on a local Ray instance
+  or a cluster (``ray_address``). A task asks for ``ray_cpus_per_task``
+  cores (one by default: what any node has, whatever the driver's machine
+  is), plus one GPU when the study computes on CUDA, and runs as many torch
+  threads as Ray granted it cores. A request no node of the cluster can
+  meet stops the sweep before anything is submitted; when no task has
+  finished for a minute, a status line says how many are done and how busy
+  the cluster is (then less often).
 Workers (pool processes, Ray tasks) only compute; this process writes each
 record as its unit finishes, so the results folder need not be shared and
 the keys are the same as a one-process run's.
@@ -40,6 +45,7 @@ import datetime as dt
 import functools
 import math
 import signal
+import sys
 import time
 from collections.abc import Callable, Hashable, Iterable
 from pathlib import Path
@@ -47,7 +53,7 @@ from pathlib import Path
 # tqdm.auto: a live widget in Jupyter (and in a papermill output notebook), a text bar on a terminal.
 from tqdm.auto import tqdm
 
-from gobig.core.params import Spec
+from gobig.core.params import ParameterError, Spec
 from gobig.core.store import MissingRecordsError, ResultStore
 
 EXECUTORS = ("local", "ray")
@@ -65,9 +71,27 @@ SWEEP_PARAMETERS = {
         maximum=64,
     ),
     "RAY_ADDRESS": Spec(str, "Ray cluster address for EXECUTOR='ray' (None: a local Ray instance)", optional=True),
+    "RAY_CPUS_PER_TASK": Spec(
+        int,
+        "CPU cores each Ray task asks for and runs torch threads on (EXECUTOR='ray'; some node must have that many)",
+        minimum=1,
+        maximum=1024,
+    ),
 }
 #: Their values when a profile leaves them out (profiles stay portable).
-SWEEP_DEFAULTS = {"RESULTS_DIR": None, "COMPUTE_MISSING": True, "EXECUTOR": "local", "WORKERS": 1, "RAY_ADDRESS": None}
+SWEEP_DEFAULTS = {
+    "RESULTS_DIR": None,
+    "COMPUTE_MISSING": True,
+    "EXECUTOR": "local",
+    "WORKERS": 1,
+    "RAY_ADDRESS": None,
+    "RAY_CPUS_PER_TASK": 1,
+}
+#: A Ray sweep in which no unit finished for this many seconds prints a status
+#: line; the next waits twice as long (up to RAY_STATUS_AT_MOST_S), so hours of
+#: long units print a few lines, not hundreds.
+RAY_STATUS_EVERY_S = 60.0
+RAY_STATUS_AT_MOST_S = 600.0
 
 
 def run_from_params(configs: Iterable[dict], compute, store: ResultStore, params: dict, **extra) -> list[dict]:
@@ -81,6 +105,7 @@ def run_from_params(configs: Iterable[dict], compute, store: ResultStore, params
         executor=params["EXECUTOR"],
         compute_missing=params["COMPUTE_MISSING"],
         ray_address=params["RAY_ADDRESS"],
+        ray_cpus_per_task=params["RAY_CPUS_PER_TASK"],
         workers=params["WORKERS"],
         **extra,
     )
@@ -111,6 +136,7 @@ def run_sweep(
     compute_missing: bool = True,
     progress: bool = True,
     ray_address: str | None = None,
+    ray_cpus_per_task: int = 1,
     gpus_per_task: float = 0,
     together: Callable[[dict], Hashable] | None = None,
     compute_together: Callable[[list[dict]], list[tuple[dict, dict]]] | None = None,
@@ -134,6 +160,8 @@ def run_sweep(
         raise ValueError(f"EXECUTOR: {executor!r} is not allowed; allowed values: {', '.join(EXECUTORS)}")
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ValueError(f"WORKERS: {workers!r} is not allowed; allowed values: an integer >= 1")
+    if isinstance(ray_cpus_per_task, bool) or not isinstance(ray_cpus_per_task, int) or ray_cpus_per_task < 1:
+        raise ValueError(f"RAY_CPUS_PER_TASK: {ray_cpus_per_task!r} is not allowed; allowed values: an integer >= 1")
     configs = list(configs)
     missing = [config for config in configs if not store.exists(config)]
     if missing and not compute_missing:
@@ -149,7 +177,8 @@ def run_sweep(
         units.sort(key=lambda unit: -sum(cost(config) for config in unit))  # stable: ties keep config order
     compute_unit = compute_together or functools.partial(_compute_one, compute)
     if executor == "ray" and units:
-        _run_on_ray(units, compute_unit, store, ray_address, gpus_per_task, progress)
+        request = {"CPU": ray_cpus_per_task, **({"GPU": gpus_per_task} if gpus_per_task else {})}
+        _run_on_ray(units, compute_unit, store, ray_address, request, progress)
     elif workers > 1 and units:
         _run_in_processes(units, compute_unit, store, workers, progress)
     # No bar at all when nothing is computed: a book build loads every record and shows none.
@@ -183,7 +212,7 @@ def _compute_unless_done(store: ResultStore, unit: list[dict], compute_unit, wai
         if not held:
             return False
         if not all(store.exists(config) for config in unit):  # another process may have finished it
-            _save_unit(store, unit, *_timed(compute_unit, unit, None))
+            _save_unit(store, unit, *_timed(compute_unit, unit))
     return True
 
 
@@ -233,13 +262,7 @@ def _units(configs: list[dict], missing: list[dict], together: Callable[[dict], 
     return [group for key, group in groups.items() if key in incomplete]
 
 
-def _timed(compute_unit, unit: list[dict], cpu_threads: int | None) -> tuple[list[tuple[dict, dict]], float, str]:
-    if cpu_threads is not None:
-        import torch
-
-        # Ray workers start with one thread; CPU float sums depend on the
-        # thread count, so use the driver's to get bit-identical records.
-        torch.set_num_threads(cpu_threads)
+def _timed(compute_unit, unit: list[dict]) -> tuple[list[tuple[dict, dict]], float, str]:
     started = dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds")
     start = time.perf_counter()
     outputs = compute_unit(unit)
@@ -256,8 +279,10 @@ def _save_unit(
     started: str,
     workers: int = 1,
     threads: int | None = None,
+    ray_task: dict | None = None,
 ) -> None:
-    """Write the unit's missing records (existing ones stay untouched)."""
+    """Write the unit's missing records (existing ones stay untouched);
+    ``ray_task`` is where a Ray task ran (node, threads)."""
     for config, (result, provenance) in zip(unit, outputs):
         if store.exists(config):
             continue
@@ -266,6 +291,8 @@ def _save_unit(
             provenance["computed_together"] = len(unit)
         if workers > 1:
             provenance.update(workers=workers, threads_per_worker=threads)
+        if ray_task is not None:
+            provenance.update(ray_task)
         store.save(config, result, provenance, wall_time / len(unit))
 
 
@@ -313,7 +340,7 @@ def _start_worker(compute_unit, cpu_threads: int) -> None:
 
 def _compute_in_worker(task: tuple[int, list[dict]]):
     index, unit = task
-    return (index, *_timed(_worker_compute, unit, None))
+    return (index, *_timed(_worker_compute, unit))
 
 
 def _run_in_processes(units: list[list[dict]], compute_unit, store: ResultStore, workers: int, progress: bool) -> None:
@@ -347,16 +374,20 @@ def _run_in_processes(units: list[list[dict]], compute_unit, store: ResultStore,
 
 
 def _run_on_ray(
-    units: list[list[dict]], compute_unit, store: ResultStore, address: str | None, gpus_per_task: float, progress: bool
+    units: list[list[dict]], compute_unit, store: ResultStore, address: str | None, request: dict, progress: bool
 ) -> None:
     import ray
 
     started_here = not ray.is_initialized()
     if started_here:
         # A cluster when an address is given; otherwise a local instance on this machine's cores.
-        ray.init(address=address, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True)
+        try:
+            ray.init(address=address, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True)
+        except (ConnectionError, ray.exceptions.AuthenticationError) as error:
+            raise ParameterError(_connection_problem(ray, error, address)) from None
     try:
-        _wait_on_ray(ray, units, compute_unit, store, gpus_per_task, progress)
+        _check_feasible(ray, request, address)
+        _wait_on_ray(ray, units, compute_unit, store, request, address, progress)
     finally:
         # Leave no Ray processes behind: left to the kernel's exit, they print a
         # "SIGTERM received" stack dump into the rerun's output. A Ray session the
@@ -365,21 +396,101 @@ def _run_on_ray(
             ray.shutdown()
 
 
-def _wait_on_ray(
-    ray, units: list[list[dict]], compute_unit, store: ResultStore, gpus_per_task: float, progress: bool
-) -> None:
+def _connection_problem(ray, error: Exception, address: str | None) -> str:
+    """Why ``ray.init`` could not connect, in one line. A cluster whose head
+    started with a token at ~/.ray/auth_token enforces it (Ray 2.60), and a
+    driver given an address sends it only with RAY_AUTH_MODE=token; Ray
+    then raises a ConnectionError whose cause quotes the refusal
+    (InvalidAuthToken) in its text."""
+    causes, cause = [], error
+    while cause is not None and len(causes) < 10:
+        causes.append(cause)
+        cause = cause.__cause__ or cause.__context__
+    if any(isinstance(c, ray.exceptions.AuthenticationError) or "InvalidAuthToken" in str(c) for c in causes):
+        return (
+            f"RAY_ADDRESS: the Ray cluster at {address} refused this process's token; set RAY_AUTH_MODE=token and "
+            "give it the cluster's token (in ~/.ray/auth_token, the file RAY_AUTH_TOKEN_PATH names, or RAY_AUTH_TOKEN)"
+        )
+    first_line = (str(error).splitlines() or [type(error).__name__])[0]
+    return f"RAY_ADDRESS: cannot connect to a Ray cluster at {address} ({first_line})"
+
+
+def _describe_resources(resources: dict) -> str:
+    """{'CPU': 2.0, 'GPU': 1.0, 'memory': ...} -> '2 CPU, 1 GPU' (cores and GPUs only)."""
+    shown = [f"{amount:g} {name}" for name, amount in sorted(resources.items()) if name in ("CPU", "GPU")]
+    return ", ".join(shown) or "no CPU"
+
+
+def _infeasible_request(request: dict, nodes: list[dict]) -> str | None:
+    """None when some live node of ``ray.nodes()`` has every resource a task
+    asks for (in total: a busy node frees its cores eventually); otherwise
+    why not, in one line."""
+    alive = [node for node in nodes if node.get("Alive")]
+    if any(all(node["Resources"].get(name, 0) >= amount for name, amount in request.items()) for node in alive):
+        return None
+    sizes = "; ".join(_describe_resources(node["Resources"]) for node in alive) or "none"
+    parameter = "RAY_CPUS_PER_TASK" if "GPU" not in request else "RAY_CPUS_PER_TASK or DEVICE"
+    return (
+        f"{parameter}: each Ray task asks for {_describe_resources(request)}, which no node of the cluster has "
+        f"(its {len(alive)} live node(s): {sizes}); ask for at most what one node has, or add a node that has it"
+    )
+
+
+def _check_feasible(ray, request: dict, address: str | None) -> None:
+    """Stop before submitting tasks that would wait forever."""
+    problem = _infeasible_request(request, ray.nodes())
+    if problem:
+        raise ParameterError(problem + (f" (RAY_ADDRESS={address})" if address else " (a local Ray instance)"))
+
+
+def _ray_task(compute_unit, unit: list[dict]):
+    """One unit in a Ray worker, with as many torch threads as Ray granted it
+    cores (CPU float sums depend on the thread count: with one core a
+    task's records have the bits of a one-thread run on the same CPU)."""
+    import ray
     import torch
 
-    cpu_threads = torch.get_num_threads()
-    # A CPU task takes the cores its threads use; a GPU task needs one core.
-    task = ray.remote(num_gpus=gpus_per_task, num_cpus=1 if gpus_per_task else cpu_threads)(_timed)
+    context = ray.get_runtime_context()
+    cores = context.get_assigned_resources().get("CPU", 1)
+    threads = max(1, int(cores))
+    torch.set_num_threads(threads)
+    outputs, wall_time, started = _timed(compute_unit, unit)
+    return outputs, wall_time, started, {"ray_node_id": context.get_node_id(), "threads_per_task": threads}
+
+
+def _wait_on_ray(
+    ray, units: list[list[dict]], compute_unit, store: ResultStore, request: dict, address: str | None, progress: bool
+) -> None:
+    options = {"num_cpus": request["CPU"], "num_gpus": request.get("GPU", 0)}
+    task = ray.remote(**options)(_ray_task)
     shared_compute = ray.put(compute_unit)
-    pending = {task.remote(shared_compute, unit, cpu_threads): unit for unit in units}
-    with tqdm(
-        total=len(pending), desc=f"{store.study}: units computed on Ray", unit="unit", disable=not progress
-    ) as bar:
+    pending = {task.remote(shared_compute, unit): unit for unit in units}
+    total, start, quiet_for = len(pending), time.monotonic(), RAY_STATUS_EVERY_S
+    with tqdm(total=total, desc=f"{store.study}: units computed on Ray", unit="unit", disable=not progress) as bar:
         while pending:
-            done, _ = ray.wait(list(pending), num_returns=1)
+            done, _ = ray.wait(list(pending), num_returns=1, timeout=quiet_for)
+            if not done:
+                # Nothing finished for a while: stop if it never can (a node left), else say why it waits.
+                _check_feasible(ray, request, address)
+                _report_waiting(ray, store, total, len(pending), request, time.monotonic() - start)
+                quiet_for = min(2 * quiet_for, RAY_STATUS_AT_MOST_S)
+                continue
+            quiet_for = RAY_STATUS_EVERY_S
             unit = pending.pop(done[0])
-            _save_unit(store, unit, *ray.get(done[0]))
+            outputs, wall_time, started, ray_task = ray.get(done[0])
+            _save_unit(store, unit, outputs, wall_time, started, ray_task=ray_task)
             bar.update()
+
+
+def _report_waiting(ray, store: ResultStore, total: int, left: int, request: dict, elapsed: float) -> None:
+    """One status line (stderr): units done and left, and the cluster's free cores and GPUs."""
+    available, capacity = ray.available_resources(), ray.cluster_resources()
+    free = ", ".join(
+        f"{available.get(name, 0):g} of {capacity[name]:g} {name} free" for name in ("CPU", "GPU") if name in capacity
+    )
+    live = sum(1 for node in ray.nodes() if node.get("Alive"))
+    tqdm.write(
+        f"{store.study} on Ray after {elapsed:.0f} s: {total - left} of {total} units done, {left} running or "
+        f"waiting for a node; cluster: {live} node(s), {free}; each task asks for {_describe_resources(request)}",
+        file=sys.stderr,
+    )

@@ -29,7 +29,8 @@ from gobig.core.store import _atomic_write_json
 
 #: What each file injects: the page's groups.
 SUITE = {
-    "tests/test_reliability.py": "faults: a sweep killed with SIGKILL, two concurrent sweeps, damaged MNIST files, a Ray sweep, sweeps of worker processes (chapters 1 and 3), one stopped with Ctrl-C",
+    "tests/test_reliability.py": "faults: a sweep killed with SIGKILL, two concurrent sweeps, damaged MNIST files, a sweep on a local Ray instance, sweeps of worker processes (chapters 1 and 3), one stopped with Ctrl-C",
+    "tests/test_ray_cluster.py": "a two-node Ray cluster on this machine (one CPU each, token authentication): chapter 1's smoke sweep gives the in-process records; a task no node can run and a driver without the token stop with one line; the nodes' processes all end",
     "tests/test_params.py": "bad parameters: wrong types, out-of-range values, unknown names, empty lists, per chapter",
     "tests/test_resume_training.py": "a chapter 1 run stopped during its evaluation: resumed from the trained weights it kept, not retrained, to the uninterrupted record",
     "tests/test_store.py": "results store: crash mid-sweep, failed writes, truncated and mismatched records, a unit another sweep is computing (waited for, not computed twice)",
@@ -43,7 +44,7 @@ def report_path() -> Path:
 
 
 def run_suite(output: Path | None = None) -> dict:
-    """Run the suite (about two minutes on 2 CPU cores) and write its record."""
+    """Run the suite (its tests take about half an hour on 2 CPU cores shared with other jobs) and write its record."""
     output = output or report_path()
     with tempfile.TemporaryDirectory() as folder:
         junit = Path(folder) / "junit.xml"
