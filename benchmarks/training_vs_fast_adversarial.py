@@ -43,7 +43,11 @@ ours is timed.
 
 The sides alternate (ours, peer, ours, peer, ...) ``--repeats`` times, so
 that the load of a shared machine falls on both alike; a side's time is the
-median of its runs, and the ratio is the peer's time over ours. With fewer
+median of its runs, and the ratio is the peer's time over ours. The CPU
+time of each run is kept too, with its own ratio (``cpu_ratio``): on a
+shared machine wall time also counts the time a side waited for a core,
+CPU time only the work (the peer's, from the CPU time at its epoch table's
+header to its epoch line, read by a handler on its logger). With fewer
 than 60,000 images the record also gives each time scaled to a 60,000-image
 epoch (``per_epoch_s``, marked ``extrapolated``). The load
 (``os.getloadavg``) is kept with every run; ``--threads`` (default 1) holds
@@ -109,15 +113,20 @@ def torchvision_root() -> Path:
 
 
 class _EpochLog(logging.Handler):
-    """The peer's per-epoch log lines: (epoch, seconds, lr, loss, accuracy)."""
+    """The peer's per-epoch log lines, (epoch, seconds, lr, loss, accuracy),
+    each with the CPU time the process had used when it was logged; and the
+    CPU time when the script logged the header of its epoch table, just
+    before its loop."""
 
     def __init__(self):
         super().__init__()
-        self.epochs = []
+        self.epochs, self.header_cpu = [], None
 
     def emit(self, record):
         if isinstance(record.args, tuple) and len(record.args) == 5:
-            self.epochs.append(record.args)
+            self.epochs.append((record.args, time.process_time()))
+        elif str(record.msg).startswith("Epoch"):
+            self.header_cpu = time.process_time()
 
 
 def run_peer(peer, spec: str, args, seed: int) -> dict:
@@ -153,9 +162,10 @@ def run_peer(peer, spec: str, args, seed: int) -> dict:
             torch.Tensor.cuda, nn.Module.cuda, peer.mnist_net, peer.datasets, sys.argv = saved[:5]
             os.chdir(saved[5])
             peer.logger.removeHandler(log)
-    (epoch,) = log.epochs
+    ((epoch, cpu_at_end),) = log.epochs
     return {
         "seconds": float(epoch[1]),
+        "cpu_s": cpu_at_end - log.header_cpu,
         "wall_s": wall,
         "final_loss": float(epoch[3]),
         "train_accuracy": float(epoch[4]),
@@ -178,10 +188,10 @@ def run_ours(spec: str, data, args, seed: int, precision: str) -> dict:
         precision=precision,
     )
     images, labels = data.train_images[: args.train_images], data.train_labels[: args.train_images]
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     (history,) = train_models([model], images, labels, setup, [seed], progress=False)
-    seconds = time.perf_counter() - start
-    return {"seconds": seconds, "wall_s": seconds, "final_loss": history[-1]["train_loss"]}
+    seconds, cpu_s = time.perf_counter() - start, time.process_time() - cpu_start
+    return {"seconds": seconds, "cpu_s": cpu_s, "wall_s": seconds, "final_loss": history[-1]["train_loss"]}
 
 
 def measure(spec: str, data, args, peer) -> list[dict]:
@@ -201,12 +211,14 @@ def measure(spec: str, data, args, peer) -> list[dict]:
             )
             runs[side].append(run)
             print(
-                f"{spec}, {side}: {run['seconds']:.1f} s for {args.train_images} images, loss {run['final_loss']:.4f}, "
+                f"{spec}, {side}: {run['seconds']:.1f} s ({run['cpu_s']:.1f} s of CPU) for {args.train_images} images, "
+                f"loss {run['final_loss']:.4f}, "
                 f"load {run['load_before'][0]} -> {run['load_after'][0]}",
                 flush=True,
             )
     base = "peer" if peer else None
     base_s = float(np.median([run["seconds"] for run in runs[base]])) if base else None
+    base_cpu = float(np.median([run["cpu_s"] for run in runs[base]])) if base else None
     recipe = f"PGD-{args.attack_steps} of step {args.step_size} at eps {args.eps}, batch {args.batch_size}"
     params = num_params(build_model(family, size))
     names = {
@@ -218,6 +230,7 @@ def measure(spec: str, data, args, peer) -> list[dict]:
     rows = []
     for side in [*([base] if base else []), *(s for s in sides if s != base)]:
         seconds = float(np.median([run["seconds"] for run in runs[side]]))
+        cpu_s = float(np.median([run["cpu_s"] for run in runs[side]]))
         rows.append(
             benchmarking.stage(
                 f"{names[side]}, {spec} ({params:,} params), {args.train_images} images",
@@ -229,6 +242,8 @@ def measure(spec: str, data, args, peer) -> list[dict]:
                 model=spec,
                 train_images=args.train_images,
                 per_epoch_s=seconds * scale,
+                cpu_s=cpu_s,
+                cpu_ratio=base_cpu / cpu_s if base_cpu and cpu_s > 0 else None,
                 extrapolated=args.train_images < EPOCH_IMAGES,
                 seconds_each=[run["seconds"] for run in runs[side]],
                 runs=runs[side],
@@ -236,7 +251,11 @@ def measure(spec: str, data, args, peer) -> list[dict]:
         )
         print(
             f"{rows[-1]['stage']}: median {seconds:.1f} s ({seconds * scale:.1f} s per 60,000-image epoch)"
-            + (f", {rows[-1]['ratio']:.2f}x the peer" if rows[-1]["ratio"] else ""),
+            + (
+                f", {rows[-1]['ratio']:.2f}x the peer ({rows[-1]['cpu_ratio']:.2f}x in CPU time)"
+                if rows[-1]["ratio"]
+                else ""
+            ),
             flush=True,
         )
     return rows

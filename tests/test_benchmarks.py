@@ -360,11 +360,14 @@ def test_a_compiler_failure_loses_only_the_compiled_row(tmp_path, monkeypatch, s
     )
 
 
-def evaluation_rows(model, ours_s, reference_s, ours_robust, reference_robust, disagreement):
-    """An evaluation_vs_autoattack record's rows for one model, the reference first."""
+def evaluation_rows(model, ours_s, reference_s, ours_robust, reference_robust, disagreement, ours_cpu_s=None):
+    """An evaluation_vs_autoattack record's rows for one model, the reference
+    first; CPU times equal wall times unless ``ours_cpu_s`` says otherwise."""
     runs = [{"load_before": [3.0, 2.0, 1.0], "load_after": [4.0, 2.0, 1.0]}]
     common = {"model": model, "images": 200, "runs": runs}
-    reference = benchmarking.stage("reference", reference_s, 200, "images/s", reference_s, side="reference", **common)
+    reference = benchmarking.stage(
+        "reference", reference_s, 200, "images/s", reference_s, side="reference", cpu_s=reference_s, **common
+    )
     verdict = {
         "peer_robust": reference_robust,
         "peer_disagreement": disagreement,
@@ -377,6 +380,7 @@ def evaluation_rows(model, ours_s, reference_s, ours_robust, reference_robust, d
         "images/s",
         reference_s,
         side="ours",
+        cpu_s=ours_cpu_s or ours_s,
         robust=ours_robust,
         versus={"reference": verdict},
         **common,
@@ -390,6 +394,8 @@ def test_peer_targets_need_speed_and_strength(tmp_path):
     stages = evaluation_rows("madry:4", 100.0, 300.0, [180, 181], [181, 182], 1)  # 3x, as strong
     stages += evaluation_rows("madry:16", 100.0, 150.0, [180, 180], [180, 181], 0)  # 1.5x
     stages += evaluation_rows("madry:8", 100.0, 300.0, [185, 185], [180, 181], 2)  # 3x, but weaker
+    # 3x in wall time (the reference ran while the machine was busier), 1.5x in CPU time: not met.
+    stages += evaluation_rows("madry:2", 100.0, 300.0, [180, 180], [180, 181], 0, ours_cpu_s=200.0)
     fake_record(tmp_path, "evaluation_vs_autoattack", "cpu", "2026-01-01T00:00:00+00:00", stages)
     runs = [{"load_before": [5.0, 0, 0], "load_after": [6.0, 0, 0]}]
     training = [
@@ -403,6 +409,7 @@ def test_peer_targets_need_speed_and_strength(tmp_path):
             side="ours",
             model="madry:4",
             runs=runs,
+            cpu_ratio=1.9,
             train_images=60000,
             extrapolated=False,
         ),
@@ -415,6 +422,7 @@ def test_peer_targets_need_speed_and_strength(tmp_path):
             side="ours",
             model="madry:16",
             runs=runs,
+            cpu_ratio=1.2,
             train_images=10000,
             extrapolated=True,
         ),
@@ -427,11 +435,20 @@ def test_peer_targets_need_speed_and_strength(tmp_path):
         "Worst-case evaluation madry:4": "met",
         "Worst-case evaluation madry:16": "not met",
         "Worst-case evaluation madry:8": "not met (weaker)",
+        "Worst-case evaluation madry:2": "not met",
         "PGD adversarial training madry:4": "met",
         "PGD adversarial training madry:16": "not met",  # 1.2x
     }
     row = table[table.model == "madry:4"].iloc[0]
-    assert (row.ratio, row["ours robust"], row["peer robust"], row["peer disagreement"], row.load) == (
+    assert (
+        row.ratio,
+        row["CPU-time ratio"],
+        row["ours robust"],
+        row["peer robust"],
+        row["peer disagreement"],
+        row.load,
+    ) == (
+        3.0,
         3.0,
         "180, 181",
         "181, 182",

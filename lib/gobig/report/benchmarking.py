@@ -223,6 +223,7 @@ PEER_TARGET_COLUMNS = [
     "model",
     "images",
     "ratio",
+    "CPU-time ratio",
     "ours robust",
     "peer robust",
     "peer disagreement",
@@ -242,7 +243,9 @@ def _load(runs: list[dict]) -> str:
 def peer_targets_table(results_dir: Path | None = None) -> pd.DataFrame:
     """The peer targets (``EVALUATION_SPEEDUP``, ``TRAINING_SPEEDUP``), one
     row per model of the newest record of each benchmark per device type:
-    the ratio (the peer's time over ours), the images, both robust counts
+    the ratio (the peer's wall time over ours) and the ratio of CPU times
+    (on a shared machine wall time also counts waiting for a core; a target
+    is met only when both ratios reach it), the images, both robust counts
     (every run's, one per seed) with the peer's disagreement between its own
     seeds, the load during the runs, and whether the target is met. The
     evaluation target needs the strength too: our largest robust count no
@@ -263,7 +266,8 @@ def peer_targets_table(results_dir: Path | None = None) -> pd.DataFrame:
                     continue  # the reference was skipped: nothing to compare with
                 verdict = ours["versus"]["reference"]
                 ratio = reference["seconds"] / ours["seconds"]
-                fast = ratio >= EVALUATION_SPEEDUP
+                cpu_ratio = reference["cpu_s"] / ours["cpu_s"]
+                fast = min(ratio, cpu_ratio) >= EVALUATION_SPEEDUP
                 status = (
                     "met"
                     if fast and verdict["at_least_as_strong"]
@@ -279,6 +283,7 @@ def peer_targets_table(results_dir: Path | None = None) -> pd.DataFrame:
                         "model": ours["model"],
                         "images": ours["images"],
                         "ratio": ratio,
+                        "CPU-time ratio": cpu_ratio,
                         "ours robust": ", ".join(map(str, ours["robust"])),
                         "peer robust": ", ".join(map(str, verdict["peer_robust"])),
                         "peer disagreement": verdict["peer_disagreement"],
@@ -298,10 +303,11 @@ def peer_targets_table(results_dir: Path | None = None) -> pd.DataFrame:
                         "model": ours["model"],
                         "images": f"{ours['train_images']:,}{extrapolated}",
                         "ratio": ours["ratio"],
+                        "CPU-time ratio": ours["cpu_ratio"],
                         "ours robust": None,
                         "peer robust": None,
                         "peer disagreement": None,
-                        "status": "met" if ours["ratio"] >= TRAINING_SPEEDUP else "not met",
+                        "status": "met" if min(ours["ratio"], ours["cpu_ratio"]) >= TRAINING_SPEEDUP else "not met",
                         "device": device,
                         "load": _load(ours["runs"] + peer["runs"]),
                         "measured": measured,
