@@ -26,7 +26,16 @@ attacked at l-inf eps 0.3 on the first ``--images`` test images by
   published: note that it leaves APGD, APGD-T and FAB at torchattacks'
   default of 10 steps, a weaker attack than the reference's 100.
 
-All three get the very same model object and images. Each side runs once
+All three attack the same weights (the checkpoint's float16 values in
+float32) of the same module on the same images. With ``--peer-model
+default`` (the default) the peers get the model as a researcher would load
+the checkpoint for a published attack: the book's module with the weights
+loaded, in PyTorch's default memory layout; ours puts it on the CPU as the
+book does (``gobig.methods.robustness.models.to_device``: channels-last
+convolutions, the layout oneDNN runs fastest), so the ratio counts that
+choice as part of ours. With ``--peer-model ours`` the peers attack the
+very object ours attacks, which isolates the attacks themselves; the
+record names which (``peer_model``). Each side runs once
 per seed of ``--seeds`` (default 0 and 1; ours draws its PGD starts and its
 components' noise from the seed, the peers take it as their ``seed``), in
 the order ours, reference, torchattacks, then the next seed, so that the
@@ -76,11 +85,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from gobig.core import paths
+from gobig.core import checkpoints, paths
 from gobig.core.store import ResultStore
 from gobig.data.mnist import load_mnist
 from gobig.methods.robustness.attacks import AUTOATTACK_COMPONENTS, predict
+from gobig.methods.robustness.models import build_model
 from gobig.report import benchmarking
+from gobig.studies.mnist.compute import checkpoint_folder
 from gobig.studies.mnist.evaluation import _mask_hex, mask_from_hex, worst_case_mask
 from gobig.studies.mnist.params import CLAIM_EPS, STUDY, VERSION
 from gobig.studies.mnist.reattack import checkpoint_model, record_checkpoint, strongest_evaluation
@@ -92,6 +103,8 @@ DEFAULT_ATTACKS = "apgd-ce,apgd-t,square"
 #: The reference's default batch (run_standard_evaluation's bs); torchattacks gets the same.
 PEER_BATCH = 250
 PEERS = ("reference", "torchattacks")
+#: The peers' model: as a researcher loads the checkpoint, or the object ours attacks.
+PEER_MODELS = ("default", "ours")
 
 
 def load_reference(path: Path):
@@ -117,6 +130,16 @@ def load_record(key: str, results_dir: Path):
     if checkpoint is None:
         raise SystemExit(f"--records: record {key} has no checkpoint")
     return record, checkpoint, checkpoint_model(record["result"], checkpoint, results_dir, torch.device("cpu"))
+
+
+def researcher_model(result: dict, checkpoint: dict, results_dir: Path):
+    """The checkpoint as a researcher would load it for a published attack:
+    the book's module, the checkpoint's weights (float32), PyTorch's default
+    memory layout, evaluation mode; its parameters frozen as ours are, so
+    neither side computes weight gradients it does not need."""
+    model = build_model(result["family"], result["size"])
+    model = checkpoints.load(model, checkpoint_folder(results_dir), checkpoint).eval()
+    return model.requires_grad_(False)
 
 
 def committed_worst_case(record: dict, checkpoint: dict, results_dir: Path, count: int) -> dict:
@@ -205,6 +228,7 @@ def strength(ours: list[torch.Tensor], peer: list[torch.Tensor]) -> dict:
 def measure(key: str, data, args, autoattack) -> list[dict]:
     record, checkpoint, model = load_record(key, args.results_dir)
     result = record["result"]
+    peer = model if args.peer_model == "ours" else researcher_model(result, checkpoint, args.results_dir)
     spec = f"{result['family']}:{result['size']}"
     images, labels = data.test_images[: args.images], data.test_labels[: args.images]
     clean = int((predict(model, images) == labels).sum())
@@ -222,9 +246,9 @@ def measure(key: str, data, args, autoattack) -> list[dict]:
             if side == "ours":
                 mask, extra = run_ours(model, images, labels, evaluation, seed)
             elif side == "reference":
-                mask, extra = run_reference(autoattack, model, images, labels, seed)
+                mask, extra = run_reference(autoattack, peer, images, labels, seed)
             else:
-                mask, extra = run_torchattacks(model, images, labels, seed)
+                mask, extra = run_torchattacks(peer, images, labels, seed)
             seconds, cpu_s = time.perf_counter() - start, time.process_time() - cpu_start
             run = {"seed": seed, "seconds": seconds, "cpu_s": cpu_s, "robust": int(mask.sum()), "mask": mask, **extra}
             run["load_before"], run["load_after"] = (
@@ -262,6 +286,7 @@ def measure(key: str, data, args, autoattack) -> list[dict]:
             "clean": clean,
             "eps": EPS,
             "baseline": baseline,
+            "peer_model": args.peer_model,
             "robust": [run["robust"] for run in side_runs],
             "disagreement": disagreement([run["mask"] for run in side_runs]),
             "runs": [{k: (_mask_hex(v) if k == "mask" else v) for k, v in run.items()} for run in side_runs],
@@ -274,9 +299,12 @@ def measure(key: str, data, args, autoattack) -> list[dict]:
                 for peer in sides
                 if peer != "ours"
             }
+        layout = (
+            "" if side == "ours" else (", default layout" if args.peer_model == "default" else ", our model object")
+        )
         rows.append(
             benchmarking.stage(
-                f"{names[side]}, {spec}, {len(images)} images",
+                f"{names[side]}{layout}, {spec}, {len(images)} images",
                 seconds,
                 len(images),
                 "images/s",
@@ -322,6 +350,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--peers", default="reference,torchattacks", help="peers to run, comma-separated (default %(default)s)"
+    )
+    parser.add_argument(
+        "--peer-model",
+        choices=PEER_MODELS,
+        default="default",
+        help="the peers' model: 'default', as a researcher loads the checkpoint (PyTorch's default layout), "
+        "or 'ours', the very object ours attacks (channels-last) (default %(default)s)",
     )
     parser.add_argument("--threads", type=int, default=1, help="torch threads for every side (default %(default)s)")
     parser.add_argument(

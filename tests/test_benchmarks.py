@@ -456,6 +456,17 @@ def test_peer_targets_need_speed_and_strength(tmp_path):
         "3.0-4.0",
     )
     assert table[table.model == "madry:16"].images.iloc[1] == "10,000 (extrapolated)"
+    assert set(table[table.target.str.startswith("Worst")]["peer's model"]) == {"ours (channels-last)"}
+    # A newer record with the peers on the default layout adds its rows; the older record's rows stay.
+    newer = evaluation_rows("madry:4", 100.0, 250.0, [180, 181], [181, 182], 1)
+    for row in newer:
+        row["peer_model"] = "default"
+    fake_record(tmp_path, "evaluation_vs_autoattack", "cpu", "2026-02-01T00:00:00+00:00", newer)
+    table = benchmarking.peer_targets_table(tmp_path)
+    evaluation = table[table.target.str.startswith("Worst")].set_index(["model", "peer's model"])
+    assert len(evaluation) == 5
+    assert evaluation.loc[("madry:4", "default layout"), "ratio"] == 2.5
+    assert evaluation.loc[("madry:4", "ours (channels-last)"), "ratio"] == 3.0
 
 
 def load_script(name: str):

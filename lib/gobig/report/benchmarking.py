@@ -221,6 +221,7 @@ EVALUATION_SPEEDUP, TRAINING_SPEEDUP = 2.0, 1.5
 PEER_TARGET_COLUMNS = [
     "target",
     "model",
+    "peer's model",
     "images",
     "ratio",
     "CPU-time ratio",
@@ -234,6 +235,11 @@ PEER_TARGET_COLUMNS = [
 ]
 
 
+#: What the peer attacked or trained: the model as a researcher would build or
+#: load it (PyTorch's default layout), or the very object ours used.
+PEER_MODEL_LABELS = {"default": "default layout", "ours": "ours (channels-last)"}
+
+
 def _load(runs: list[dict]) -> str:
     """The 1-minute load averages over a side's runs, as a range."""
     values = [value for run in runs for value in (run["load_before"][0], run["load_after"][0])]
@@ -242,7 +248,8 @@ def _load(runs: list[dict]) -> str:
 
 def peer_targets_table(results_dir: Path | None = None) -> pd.DataFrame:
     """The peer targets (``EVALUATION_SPEEDUP``, ``TRAINING_SPEEDUP``), one
-    row per model of the newest record of each benchmark per device type:
+    row per benchmark, device type, model and peer's model (``PEER_MODEL_LABELS``),
+    from the newest record that measured it:
     the ratio (the peer's wall time over ours) and the ratio of CPU times
     (on a shared machine wall time also counts waiting for a core; a target
     is met only when both ratios reach it), the images, both robust counts
@@ -251,10 +258,17 @@ def peer_targets_table(results_dir: Path | None = None) -> pd.DataFrame:
     evaluation target needs the strength too: our largest robust count no
     higher than the reference's smallest plus that disagreement."""
     rows = []
-    records = newest_records(results_dir)
     evaluation_target = f"Worst-case evaluation: at least {EVALUATION_SPEEDUP:.0f}x the reference AutoAttack, as strong"
     training_target = f"PGD adversarial training: at least {TRAINING_SPEEDUP:.1f}x Wong et al.'s MNIST script per epoch"
-    for record in records:
+    seen = set()  # (benchmark, device type, model, peer's model) of the rows so far: the newest of each
+
+    def first(record: dict, model: str, peer_model: str) -> bool:
+        key = (record["benchmark"], record["provenance"]["device"], model, peer_model)
+        new = key not in seen
+        seen.add(key)
+        return new
+
+    for record in load_records(results_dir):  # newest first within each benchmark
         device, measured = record["provenance"]["device_name"], record["provenance"]["timestamp"][:10]
         stages = record["stages"]
         if record["benchmark"] == "evaluation_vs_autoattack":
@@ -262,8 +276,10 @@ def peer_targets_table(results_dir: Path | None = None) -> pd.DataFrame:
                 reference = next(
                     (row for row in stages if row.get("side") == "reference" and row["model"] == ours["model"]), None
                 )
-                if reference is None:
-                    continue  # the reference was skipped: nothing to compare with
+                # Records from before the option: the peers attacked ours' own model object.
+                peer_model = ours.get("peer_model", "ours")
+                if reference is None or not first(record, ours["model"], peer_model):
+                    continue  # the reference was skipped, or a newer record measured this
                 verdict = ours["versus"]["reference"]
                 ratio = reference["seconds"] / ours["seconds"]
                 cpu_ratio = reference["cpu_s"] / ours["cpu_s"]
@@ -281,6 +297,7 @@ def peer_targets_table(results_dir: Path | None = None) -> pd.DataFrame:
                     {
                         "target": evaluation_target,
                         "model": ours["model"],
+                        "peer's model": PEER_MODEL_LABELS[peer_model],
                         "images": ours["images"],
                         "ratio": ratio,
                         "CPU-time ratio": cpu_ratio,
@@ -295,12 +312,15 @@ def peer_targets_table(results_dir: Path | None = None) -> pd.DataFrame:
                 )
         elif record["benchmark"] == "training_vs_fast_adversarial":
             for ours in (row for row in stages if row.get("side") == "ours" and row["ratio"] is not None):
+                if not first(record, ours["model"], "default"):
+                    continue
                 peer = next(row for row in stages if row.get("side") == "peer" and row["model"] == ours["model"])
                 extrapolated = " (extrapolated)" if ours["extrapolated"] else ""
                 rows.append(
                     {
                         "target": training_target,
                         "model": ours["model"],
+                        "peer's model": PEER_MODEL_LABELS["default"],
                         "images": f"{ours['train_images']:,}{extrapolated}",
                         "ratio": ours["ratio"],
                         "CPU-time ratio": ours["cpu_ratio"],
