@@ -2,7 +2,9 @@
 (``gobig.report.timing`` writes them): the newest record of each benchmark and
 device type (``performance_table``), so every number there names the
 hardware it ran on; the speed targets and whether GPU records meet them
-(``targets_table``); and what bounded each profiled stage (``bounds_table``).
+(``targets_table``); the targets against published implementations, timed
+side by side on one machine (``peer_targets_table``); and what bounded each
+profiled stage (``bounds_table``).
 The timing harness's names are importable from here too, as the scripts in
 ``benchmarks/`` use them (``benchmarking.stage``, ``benchmarking.timed``, ...).
 
@@ -206,52 +208,137 @@ def targets_table(results_dir: Path | None = None, study_results_dir: Path | Non
     return pd.DataFrame(rows)
 
 
-#: The CPU target: chapter 1's adversarial training and its attack at
-#: least this many times as fast as the path before its speed work, at the
-#: same work (benchmarks/cpu_adversarial_training.py).
-CPU_SPEEDUP = 2.0
+#: Targets against the published implementations a researcher would reach
+#: for, each measured side by side on one machine (so they hold on a CPU as
+#: on a GPU): chapter 1's worst-case evaluation at least this many times as
+#: fast as the reference AutoAttack (fra31/auto-attack, standard version)
+#: and at least as strong (benchmarks/evaluation_vs_autoattack.py); its PGD
+#: adversarial training at least this many times as fast per epoch as Wong,
+#: Rice & Kolter's MNIST script (benchmarks/training_vs_fast_adversarial.py).
+#: MNIST to 99% keeps its ratio to pytorch/examples in ``targets_table``.
+EVALUATION_SPEEDUP, TRAINING_SPEEDUP = 2.0, 1.5
+
+PEER_TARGET_COLUMNS = [
+    "target",
+    "model",
+    "peer's model",
+    "images",
+    "ratio",
+    "CPU-time ratio",
+    "ours robust",
+    "peer robust",
+    "peer disagreement",
+    "status",
+    "device",
+    "load",
+    "measured",
+]
 
 
-def cpu_targets_table(results_dir: Path | None = None) -> pd.DataFrame:
-    """The CPU speed target of chapter 1 (``CPU_SPEEDUP``), from the newest
-    CPU record of ``cpu_adversarial_training``: for training (float32, and
-    with bf16 training) and for the float32 PGD-40 attack, the ratios to the
-    baseline over the models measured, met when the smallest reaches the
-    target."""
-    record = next(
-        (
-            r
-            for r in load_records(results_dir)
-            if r["benchmark"] == "cpu_adversarial_training" and r["provenance"]["device"] == "cpu"
-        ),
-        None,
-    )
-    kinds = [
-        ("Adversarial training, float32", "PGD-5 training", "ours"),
-        ("Adversarial training, bf16 (TRAIN_PRECISION: bfloat16)", "PGD-5 training", "ours, bf16 training"),
-        ("PGD-40 attack, float32 (every evaluation)", "PGD-40 attack", "ours"),
-    ]
+#: What the peer attacked or trained: the model as a researcher would build or
+#: load it (PyTorch's default layout), or the very object ours used.
+PEER_MODEL_LABELS = {"default": "default layout", "ours": "ours (channels-last)"}
+
+
+def _load(runs: list[dict]) -> str:
+    """The 1-minute load averages over a side's runs, as a range."""
+    values = [value for run in runs for value in (run["load_before"][0], run["load_after"][0])]
+    return f"{min(values):.1f}-{max(values):.1f}" if values else None
+
+
+def peer_targets_table(results_dir: Path | None = None) -> pd.DataFrame:
+    """The peer targets (``EVALUATION_SPEEDUP``, ``TRAINING_SPEEDUP``), one
+    row per benchmark, device type, model and peer's model (``PEER_MODEL_LABELS``),
+    from the newest record that measured it:
+    the ratio (the peer's wall time over ours) and the ratio of CPU times
+    (on a shared machine wall time also counts waiting for a core; a target
+    is met only when both ratios reach it), the images, both robust counts
+    (every run's, one per seed) with the peer's disagreement between its own
+    seeds, the load during the runs, and whether the target is met. The
+    evaluation target needs the strength too: our largest robust count no
+    higher than the reference's smallest plus that disagreement."""
     rows = []
-    for target, stage_name, side in kinds:
-        found = (
-            [row for row in record["stages"] if row.get("side") == side and row["stage"].startswith(stage_name)]
-            if record
-            else []
-        )
-        label = f"{target}: at least {CPU_SPEEDUP:.0f}x the path before its speed work"
-        if not found:
-            rows.append({"target": label, "measured": "–", "status": "not measured", "device": "–"})
-            continue
-        ratios = ", ".join(f"{row['model']} {row['ratio']:.2f}x" for row in found)
-        rows.append(
-            {
-                "target": label,
-                "measured": ratios,
-                "status": "met" if min(row["ratio"] for row in found) >= CPU_SPEEDUP else "not met",
-                "device": record["provenance"]["device_name"],
-            }
-        )
-    return pd.DataFrame(rows)
+    evaluation_target = f"Worst-case evaluation: at least {EVALUATION_SPEEDUP:.0f}x the reference AutoAttack, as strong"
+    training_target = f"PGD adversarial training: at least {TRAINING_SPEEDUP:.1f}x Wong et al.'s MNIST script per epoch"
+    seen = set()  # (benchmark, device type, model, peer's model) of the rows so far: the newest of each
+
+    def first(record: dict, model: str, peer_model: str) -> bool:
+        key = (record["benchmark"], record["provenance"]["device"], model, peer_model)
+        new = key not in seen
+        seen.add(key)
+        return new
+
+    for record in load_records(results_dir):  # newest first within each benchmark
+        device, measured = record["provenance"]["device_name"], record["provenance"]["timestamp"][:10]
+        stages = record["stages"]
+        if record["benchmark"] == "evaluation_vs_autoattack":
+            for ours in (row for row in stages if row.get("side") == "ours"):
+                reference = next(
+                    (row for row in stages if row.get("side") == "reference" and row["model"] == ours["model"]), None
+                )
+                # Records from before the option: the peers attacked ours' own model object.
+                peer_model = ours.get("peer_model", "ours")
+                if reference is None or not first(record, ours["model"], peer_model):
+                    continue  # the reference was skipped, or a newer record measured this
+                verdict = ours["versus"]["reference"]
+                ratio = reference["seconds"] / ours["seconds"]
+                cpu_ratio = reference["cpu_s"] / ours["cpu_s"]
+                fast = min(ratio, cpu_ratio) >= EVALUATION_SPEEDUP
+                status = (
+                    "met"
+                    if fast and verdict["at_least_as_strong"]
+                    else (
+                        "not met (weaker)"
+                        if fast
+                        else "not met" + ("" if verdict["at_least_as_strong"] else " (weaker too)")
+                    )
+                )
+                rows.append(
+                    {
+                        "target": evaluation_target,
+                        "model": ours["model"],
+                        "peer's model": PEER_MODEL_LABELS[peer_model],
+                        "images": ours["images"],
+                        "ratio": ratio,
+                        "CPU-time ratio": cpu_ratio,
+                        "ours robust": ", ".join(map(str, ours["robust"])),
+                        "peer robust": ", ".join(map(str, verdict["peer_robust"])),
+                        "peer disagreement": verdict["peer_disagreement"],
+                        "status": status,
+                        "device": device,
+                        "load": _load(ours["runs"] + reference["runs"]),
+                        "measured": measured,
+                    }
+                )
+        elif record["benchmark"] == "training_vs_fast_adversarial":
+            for ours in (row for row in stages if row.get("side") == "ours" and row["ratio"] is not None):
+                if not first(record, ours["model"], "default"):
+                    continue
+                peer = next(row for row in stages if row.get("side") == "peer" and row["model"] == ours["model"])
+                extrapolated = " (extrapolated)" if ours["extrapolated"] else ""
+                rows.append(
+                    {
+                        "target": training_target,
+                        "model": ours["model"],
+                        "peer's model": PEER_MODEL_LABELS["default"],
+                        "images": f"{ours['train_images']:,}{extrapolated}",
+                        "ratio": ours["ratio"],
+                        "CPU-time ratio": ours["cpu_ratio"],
+                        "ours robust": None,
+                        "peer robust": None,
+                        "peer disagreement": None,
+                        "status": "met" if min(ours["ratio"], ours["cpu_ratio"]) >= TRAINING_SPEEDUP else "not met",
+                        "device": device,
+                        "load": _load(ours["runs"] + peer["runs"]),
+                        "measured": measured,
+                    }
+                )
+    order = (evaluation_target, training_target)
+    for target in order:
+        if not any(row["target"] == target for row in rows):
+            rows.append({"target": target, "status": "not measured"})
+    rows.sort(key=lambda row: order.index(row["target"]))  # stable: models in their record's order
+    return pd.DataFrame(rows, columns=PEER_TARGET_COLUMNS)
 
 
 #: Below this share of wall time busy, a GPU stage is bound by its host.

@@ -131,14 +131,8 @@ def evaluate_worst_case(
             mask = masks[k]
             stages = [{"attack": f"pgd-{steps}x{restarts}", "robust": int(mask.sum()), "time_s": pgd_time}]
             if norm == "linf" and math.isclose(eps, CLAIM_EPS) and modes[k] in ADVERSARIAL:
-                for name in evaluation["attacks"]:
-                    start = time.perf_counter()
-                    mask = attack_survivors(
-                        model, autoattack_component(model, name, eps, seed=seeds[k]), images, labels, mask, eps
-                    )
-                    stages.append(
-                        {"attack": name, "robust": int(mask.sum()), "time_s": round(time.perf_counter() - start, 3)}
-                    )
+                mask, more = attack_stages(model, evaluation["attacks"], images, labels, mask, eps, seeds[k])
+                stages += more
             robust = int(mask.sum())
             results[k]["robust"].append(
                 {
@@ -173,6 +167,43 @@ def evaluate_worst_case(
             },
         )
     return results
+
+
+def attack_stages(
+    model, names: list[str], images, labels, mask: torch.Tensor, eps: float, seed: int
+) -> tuple[torch.Tensor, list[dict]]:
+    """``mask`` (bool ``[N]``, the examples still robust) after each
+    AutoAttack component of ``names`` in turn, each run on the examples
+    still robust (``attack_survivors``); and one stage per component: its
+    name, the robust count after it and its seconds."""
+    stages = []
+    for name in names:
+        start = time.perf_counter()
+        mask = attack_survivors(model, autoattack_component(model, name, eps, seed=seed), images, labels, mask, eps)
+        stages.append({"attack": name, "robust": int(mask.sum()), "time_s": round(time.perf_counter() - start, 3)})
+    return mask, stages
+
+
+def worst_case_mask(
+    model, images, labels, evaluation: dict, seed: int, eps: float = CLAIM_EPS
+) -> tuple[torch.Tensor, list[dict]]:
+    """What ``evaluate_worst_case`` runs on one adversarially trained model
+    at l-inf ``eps``: PGD (``pgd_steps`` of ``pgd_step_size``, worst case
+    over ``pgd_restarts`` random starts) on every image, then each component
+    of ``evaluation["attacks"]`` on the examples still robust. Returns the
+    robust examples' mask and the stages (robust count and seconds each)."""
+    steps, restarts = evaluation["pgd_steps"], evaluation["pgd_restarts"]
+    start = time.perf_counter()
+    mask = robust_mask(model, images, labels, eps, steps, evaluation["pgd_step_size"], "linf", restarts, seed=seed)[0]
+    stages = [
+        {
+            "attack": f"pgd-{steps}x{restarts}",
+            "robust": int(mask.sum()),
+            "time_s": round(time.perf_counter() - start, 3),
+        }
+    ]
+    mask, more = attack_stages(model, evaluation["attacks"], images, labels, mask, eps, seed)
+    return mask, stages + more
 
 
 @torch.no_grad()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import math
-import time
 
 import numpy as np
 import torch
@@ -14,15 +13,10 @@ from gobig.core import checkpoints, paths
 from gobig.core.params import ParameterError
 from gobig.core.runtime import provenance, resolve_device
 from gobig.core.store import ResultStore
-from gobig.methods.robustness.attacks import (
-    AUTOATTACK_COMPONENTS,
-    attack_survivors,
-    autoattack_component,
-    predict,
-)
+from gobig.methods.robustness.attacks import AUTOATTACK_COMPONENTS, predict
 from gobig.methods.robustness.models import build_model, to_device
 from gobig.studies.mnist.compute import Machine, _Computer, checkpoint_folder, trained_record, training_setup
-from gobig.studies.mnist.evaluation import _mask_hex, mask_from_hex
+from gobig.studies.mnist.evaluation import _mask_hex, attack_stages, mask_from_hex
 from gobig.studies.mnist.params import ADVERSARIAL, CLAIM_EPS, STUDY, VERSION
 
 #: What ``python -m gobig evaluate mnist KEY --attack NAME`` runs: one
@@ -68,10 +62,7 @@ def reattack(
     if entry is None:
         raise ParameterError(f"--eps: record {key} has no worst-case l-inf result at {eps}")
     target = resolve_device(device)
-    model = build_model(result["family"], result["size"])
-    model = to_device(checkpoints.load(model, checkpoint_folder(root), checkpoint), target).eval()
-    for parameter in model.parameters():
-        parameter.requires_grad_(False)
+    model = checkpoint_model(result, checkpoint, root, target)
     data = load_mnist(data_dir, target)
     count = entry["images"]
     images, labels = data.test_images[:count], data.test_labels[:count]
@@ -90,15 +81,8 @@ def reattack(
         mask &= torch.from_numpy(mask_from_hex(previous["mask"], count)).to(target)
         done |= {stage["attack"] for stage in previous["stages"]}
     start_robust = int(mask.sum())
-    stages = []
-    for name in REATTACKS[attack]:
-        if name in done:
-            continue
-        start = time.perf_counter()
-        mask = attack_survivors(
-            model, autoattack_component(model, name, eps, seed=result["seed"]), images, labels, mask, eps
-        )
-        stages.append({"attack": name, "robust": int(mask.sum()), "time_s": round(time.perf_counter() - start, 3)})
+    names = [name for name in REATTACKS[attack] if name not in done]
+    mask, stages = attack_stages(model, names, images, labels, mask, eps, result["seed"])
     robust = int(mask.sum())
     evaluation = {
         "key": key,
@@ -118,6 +102,17 @@ def reattack(
     out.parent.mkdir(parents=True, exist_ok=True)
     _atomic_write_json(out, evaluation)
     return evaluation
+
+
+def checkpoint_model(result: dict, checkpoint: dict, results_dir, device: torch.device):
+    """The model of a record's ``result`` with the weights of its
+    ``checkpoint`` (``record_checkpoint``), on ``device`` in evaluation mode,
+    its parameters frozen (attacks need only input gradients)."""
+    model = build_model(result["family"], result["size"])
+    model = to_device(checkpoints.load(model, checkpoint_folder(results_dir), checkpoint), device).eval()
+    for parameter in model.parameters():
+        parameter.requires_grad_(False)
+    return model
 
 
 def reattack_profile(values: dict, attack: str, data_dir=None, device: str = "auto", report=print) -> list[dict]:
