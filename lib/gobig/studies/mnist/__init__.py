@@ -77,12 +77,18 @@ from gobig.studies.mnist.params import (  # noqa: F401
     validate_parameters,
 )
 from gobig.studies.mnist.reattack import (  # noqa: F401
+    ATTACK_CHOICES,
+    EPS_SWEEP,
     REATTACKS,
+    SWEEP_EPS,
+    eps_sweep,
     evaluation_path,
+    outcome_text,
     reattack,
     reattack_profile,
     record_checkpoint,
     retrain,
+    same_training,
     strongest_evaluation,
 )
 from gobig.studies.mnist.views import Record, from_record, typed_records, view  # noqa: F401
