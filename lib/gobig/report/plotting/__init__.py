@@ -27,7 +27,9 @@ from gobig.report.plotting.mnist import (
     MODE_ORDER,
     accuracy_vs_params,
     lipschitz_vs_params,
+    recipe_vs_params,
     robust_vs_eps,
+    robust_vs_eps_sweep,
     training_history,
 )
 from gobig.report.plotting.tables import (
@@ -57,8 +59,10 @@ __all__ = [
     "leakage_by_split",
     "lipschitz_vs_params",
     "memorization_pairs",
+    "recipe_vs_params",
     "required_params_vs_dimension",
     "robust_vs_eps",
+    "robust_vs_eps_sweep",
     "set_theme",
     "solve_rate_vs_k",
     "solve_rates_by_split",
