@@ -347,7 +347,11 @@ def test_chapter_1_readings_follow_the_numbers():
     assert peaked["lipschitz_reading"].startswith(
         "PGD training lowers the largest local gradient norm of Madry's networks by a factor of 4.0"
     )
-    assert peaked["threshold_reading"] == "the capacity fit places neither the 90% nor the 95% level"
+    # No model reaches 90% in the half decade around 1e5, which the models span; they stop inside 1e6's.
+    assert (
+        peaked["threshold_reading"]
+        == "the capacity fit places the 90% level (not supported) and cannot place the 95% level"
+    )
     flat = readings.mnist_readings(pgd_records({1: 0.3, 2: 0.3, 4: 0.29}, pgd_local=8.0))
     assert flat["capacity_reading"].startswith("Robust accuracy does not grow with capacity")
     assert flat["lipschitz_reading"].startswith("PGD training raises")

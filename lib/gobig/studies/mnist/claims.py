@@ -495,7 +495,8 @@ def madry_comparison(runs: pd.DataFrame) -> dict | None:
         return None
     interval = robust_interval(models) or seeds_exact_span(models.robust_correct, models.robust_images)
     steps, batch = int(models["train_steps"].iloc[0]), int(models["train_batch_size"].iloc[0])
-    passes = int(models["train_pgd_steps"].iloc[0]) + 1
+    pgd_steps = models["train_pgd_steps"].iloc[0]
+    passes = int(pgd_steps) + 1 if pd.notna(pgd_steps) else None  # unknown for records without the setting
     return {
         "worst": float(models["robust_accuracy"].mean()),
         "interval": interval,
@@ -506,7 +507,9 @@ def madry_comparison(runs: pd.DataFrame) -> dict | None:
         "steps": steps,
         "step_share": steps / MADRY_STEPS,
         "image_share": steps * batch / (MADRY_STEPS * MADRY_BATCH),
-        "pass_share": steps * batch * passes / (MADRY_STEPS * MADRY_BATCH * (MADRY_TRAIN_PGD_STEPS + 1)),
+        "pass_share": steps * batch * passes / (MADRY_STEPS * MADRY_BATCH * (MADRY_TRAIN_PGD_STEPS + 1))
+        if passes
+        else None,
     }
 
 
