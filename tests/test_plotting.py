@@ -113,4 +113,47 @@ def test_the_verdict_figure_names_each_verdict_by_symbol_and_word():
     assert legend == [f"{ledger.VERDICT_STYLES[v]['symbol']} {v}" for v in ("supported", "partly", "not supported")]
     labels = [t.get_text() for t in figure.axes[0].texts]
     assert "✓2" in labels and "◐" in labels, labels
+def test_the_recipe_figure_names_each_recipe_and_draws_pgds_own_accuracy():
+    """Both recipes on one axes: the legend names each, and a recipe whose
+    records keep PGD-40's accuracy is drawn at it (the measure of Madry et
+    al.'s figure), with its worst case dashed beside it."""
+    params = [13_514, 52_506, 206_954]
+    ours = pd.DataFrame(
+        [
+            {"num_params": p, "seed": s, "pgd_accuracy": 0.8, "robust_accuracy": 0.7}
+            for p, s in itertools.product(params, (0, 1))
+        ]
+    )
+    theirs = pd.DataFrame(
+        [{"num_params": p, "seed": 0, "pgd_accuracy": float("nan"), "robust_accuracy": 0.1} for p in params]
+    )
+    figure = plotting.recipe_vs_params({"ramp": ours, "madry": theirs}, worst_case="ramp")
+    axis = figure.axes[0]
+    labels = [text.get_text() for text in axis.get_legend().texts]
+    assert labels == ["ramp", "ramp, worst case over every attack", "madry"]
+    lines = {line.get_label(): line for line in axis.get_lines()}
+    assert list(lines["ramp"].get_ydata()) == [0.8] * 3 and list(lines["madry"].get_ydata()) == [0.1] * 3
+    assert lines["ramp, worst case over every attack"].get_linestyle() == "--"
+    plt.close(figure)
+
+
+def test_the_sweep_figure_draws_each_checkpoints_interval():
+    rows = [
+        {
+            "size": 4,
+            "seed": 0,
+            "images": 1000,
+            "num_params": 206_954,
+            "eps": eps,
+            "accuracy": a,
+            "low": a - 0.02,
+            "high": a + 0.01,
+        }
+        for eps, a in ((0.1, 0.95), (0.3, 0.87), (0.4, 0.3))
+    ]
+    figure = plotting.robust_vs_eps_sweep(pd.DataFrame(rows))
+    axis = figure.axes[0]
+    assert [text.get_text() for text in axis.get_legend().texts] == ["scale 4, seed 0 (206,954 params, 1,000 images)"]
+    caps = [collection for collection in axis.collections]
+    assert caps, "error bars are drawn"
     plt.close(figure)

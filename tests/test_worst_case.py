@@ -330,3 +330,73 @@ def test_a_committed_reattack_lowers_the_worst_case_and_names_its_attacks(tmp_pa
     )  # the re-attack of this checkpoint, not of another
     assert row["robust_attacks"] == "pgd-40x2+apgd-t+fab-t"
     assert intervals.clopper_pearson(870, 1000)[0] < 0.87 < intervals.clopper_pearson(870, 1000)[1]
+
+
+# ---- intervals for seeds measured on the same images ----------------------------
+
+
+def _shared_masks(seeds: int = 3, images: int = 1000, robust: float = 0.9, agree: float = 0.97, seed: int = 0):
+    """Per-example robust sets of seeds attacked on the same images: one set
+    of hard images every seed fails, and a few flips per seed."""
+    generator = np.random.default_rng(seed)
+    common = generator.random(images) < robust
+    flips = generator.random((seeds, images)) > agree
+    return common[None, :] ^ flips
+
+
+def test_the_two_way_bootstrap_is_wider_than_a_pooled_count_of_agreeing_seeds():
+    from gobig.methods.stats.resampling import image_seed_interval
+
+    masks = _shared_masks()
+    low, high = image_seed_interval(masks)
+    pooled_low, pooled_high = intervals.clopper_pearson(int(masks.sum()), masks.size)
+    assert low <= masks.mean() <= high
+    # Three seeds that agree on 97% of 1,000 images carry about one seed's information, not three.
+    assert high - low > 1.4 * (pooled_high - pooled_low)
+    one_low, one_high = intervals.clopper_pearson(int(masks[0].sum()), masks.shape[1])
+    assert high - low == pytest.approx(one_high - one_low, rel=0.3)
+    # Seeds whose robust sets are independent could pool; the bootstrap, which counts the seed-by-image
+    # interaction twice, is then somewhat wider than the pooled count, on the safe side, but not wildly.
+    independent = np.random.default_rng(1).random((3, 1000)) < 0.9
+    low, high = image_seed_interval(independent)
+    pooled_low, pooled_high = intervals.clopper_pearson(int(independent.sum()), independent.size)
+    assert pooled_high - pooled_low < high - low < 1.6 * (pooled_high - pooled_low)
+    with pytest.raises(ValueError, match=r"\[seeds, images\]"):
+        image_seed_interval(np.ones(10, dtype=bool))
+
+
+def test_the_capacity_fit_resamples_images_when_given_the_masks():
+    from gobig.methods.scaling.capacity import fit_capacity, logistic
+
+    rows = []
+    for k, params in enumerate((1e4, 3e4, 1e5, 3e5, 1e6, 3e6)):
+        masks = _shared_masks(robust=logistic(np.log10(params), 0.95, 3.0, 4.8), seed=k)
+        rows += [
+            {"num_params": params, "seed": seed, "robust_accuracy": mask.mean(), "robust_mask": mask}
+            for seed, mask in enumerate(masks)
+        ]
+    runs = pd.DataFrame(rows)
+    seeds_only = fit_capacity(runs, "robust_accuracy", levels=(0.9,))
+    both = fit_capacity(runs, "robust_accuracy", levels=(0.9,), masks="robust_mask")
+    assert (seeds_only["resampled"], both["resampled"]) == ("seeds", "seeds and images")
+    assert both["plateau"] == seeds_only["plateau"]  # the fit itself is the same
+    width = lambda fitted: np.subtract(*fitted["plateau_interval"][::-1])  # noqa: E731
+    assert width(both) > 1.5 * width(seeds_only)
+    runs.loc[0, "robust_accuracy"] = 0.5
+    with pytest.raises(ValueError, match="not the per-example results"):
+        fit_capacity(runs, "robust_accuracy", masks="robust_mask")
+
+
+def test_the_summary_names_the_attacks_each_seed_faced():
+    assert (
+        mnist.attacks_text(
+            [0, 1, 2], ["pgd-40x2+apgd-ce+apgd-t+fab-t+square", "pgd-40x2+apgd-ce+apgd-t", "pgd-40x2+apgd-ce+apgd-t"]
+        )
+        == "pgd-40x2+apgd-ce+apgd-t; +fab-t+square on seed 0"
+    )
+    assert (
+        mnist.attacks_text([0, 1], ["pgd-40x2+apgd-ce+square+fab-t", "pgd-40x2+apgd-ce+square"])
+        == "pgd-40x2+apgd-ce+square; +fab-t on seed 0"
+    )
+    assert mnist.attacks_text([0, 1], ["pgd-40x2", "pgd-40x2"]) == "pgd-40x2"
+    assert mnist.attacks_text([0], [""]) == "–"

@@ -78,7 +78,14 @@ def main(argv: list[str] | None = None) -> int:
     evaluate.add_argument(
         "--attack",
         default="autoattack",
-        help="autoattack (APGD-CE, APGD-T, FAB-T, Square), or one of apgd-ce, apgd-t, fab-t, square",
+        help="autoattack (APGD-CE, APGD-T, FAB-T, Square), one of apgd-ce, apgd-t, fab-t, square, square-strong "
+        "(Square with 4x the budget), or eps-sweep (PGD, APGD-CE and APGD-T at l-inf radii 0.05 to 0.4)",
+    )
+    evaluate.add_argument(
+        "--images",
+        type=int,
+        default=None,
+        help="with KEY: attack only the first N of the record's attacked images (a strong attack on a large model)",
     )
     evaluate.add_argument("--device", default="auto", help="auto, cpu or cuda")
     evaluate.add_argument(
@@ -158,14 +165,13 @@ def _dispatch(args: argparse.Namespace) -> int:
             print(f"{len(outcomes)} record(s) of profile {args.profile} re-attacked with {args.attack}")
             return 0
         try:
-            outcome = mnist.reattack(args.key, args.attack, args.results_dir, args.data_dir, args.device)
+            outcome = mnist.reattack(
+                args.key, args.attack, args.results_dir, args.data_dir, args.device, images=args.images
+            )
         except (ParameterError, ValueError) as error:
             print(f"error: {error}", file=sys.stderr)
             return 2
-        steps = ", ".join(f"{s['attack']} -> {s['robust']}" for s in outcome["stages"]) or "nothing new to run"
-        print(
-            f"{args.key}: {outcome['start']['robust']} of {outcome['images']} robust before; {steps}; worst case {outcome['accuracy']:.1%}"
-        )
+        print(f"{args.key}: {mnist.outcome_text(outcome)}")
         return 0
     if args.command == "retrain":
         from gobig.core.checkpoints import CheckpointError

@@ -67,7 +67,7 @@ STUDIES: tuple[Entry, ...] = (
         "chapters/01_mnist_capacity.ipynb",
         "1. MNIST capacity",
         "blog; Madry et al. 2018; Bubeck & Sellke 2021",
-        figures=5,
+        figures=6,
         interim_prose=(
             "This is the CPU-scale study, not the full study",
             "the full GPU profile, with Madry et al.'s training attack (PGD-40 from the first step), all 10,000 test images and scale 32, comes closer to the papers' own conditions",

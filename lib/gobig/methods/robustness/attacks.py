@@ -213,14 +213,21 @@ def robust_mask(
 
 #: The standard l-inf suite, in AutoAttack's order.
 AUTOATTACK_COMPONENTS = ("apgd-ce", "apgd-t", "fab-t", "square")
+#: Stronger settings of a component, for re-attacks of a few checkpoints (not
+#: part of the standard suite): Square with twice the queries on the schedule
+#: of its paper (``resc_schedule=False``, as AutoAttack's reference code runs
+#: it; torchattacks' default rescales it to the budget) and two restarts from
+#: fresh random draws: four times the standard budget per robust image.
+STRONGER_COMPONENTS = {"square-strong": {"n_queries": 10_000, "n_restarts": 2}}
 
 
 def autoattack_component(model: nn.Module, name: str, eps: float, seed: int = 0, steps: int = 100):
     """One component of AutoAttack's standard l-inf suite as a torchattacks
     attack, with Croce & Hein's settings: APGD-CE (100 steps, 1 restart),
     APGD-T (100 steps, the 9 other classes as targets), FAB-T (100 steps, 9
-    targets) and Square (5,000 queries). torchattacks' own AutoAttack class
-    leaves APGD and FAB at its default of 10 steps, so it is not used."""
+    targets) and Square (5,000 queries); or one of ``STRONGER_COMPONENTS``.
+    torchattacks' own AutoAttack class leaves APGD and FAB at its default of
+    10 steps, so it is not used."""
     import torchattacks
 
     common = {"norm": "Linf", "eps": eps, "seed": seed}
@@ -232,7 +239,12 @@ def autoattack_component(model: nn.Module, name: str, eps: float, seed: int = 0,
         return torchattacks.FAB(model, steps=steps, n_restarts=1, multi_targeted=True, n_classes=10, **common)
     if name == "square":
         return torchattacks.Square(model, n_queries=5000, n_restarts=1, **common)
-    raise ValueError(f"attack {name!r} is not one of {AUTOATTACK_COMPONENTS}")
+    if name == "square-strong":
+        # Seed offset: its restarts are new draws, not the standard run's first one again.
+        return torchattacks.Square(
+            model, resc_schedule=False, **STRONGER_COMPONENTS[name], **{**common, "seed": seed + 1}
+        )
+    raise ValueError(f"attack {name!r} is not one of {AUTOATTACK_COMPONENTS + tuple(STRONGER_COMPONENTS)}")
 
 
 def attack_survivors(

@@ -60,14 +60,18 @@ MNIST_EFFECTIVE_D_RANGE = (15, 150)
 
 def rescale_lipschitz(lipschitz: float, input_norm: float, output_bound: float) -> float:
     """A Lipschitz constant measured in raw units (pixels in [0, 1], outputs
-    such as logit margins) in the units the law is stated in, as we read
-    Bubeck & Sellke's Theorem 1: inputs of norm about 1 and outputs in
-    [-1, 1] (not verified against the theorem's text in this project: the
-    search tools returned only the paper's abstract and introduction).
-    Dividing inputs by ``input_norm`` and outputs by ``output_bound``
-    multiplies the constant by ``input_norm / output_bound``; the records
-    of the cpu60k profile hold both scales (the training images' mean l2
-    norm and the margins' largest absolute value)."""
+    such as logit margins) in the units the law is stated in. Bubeck &
+    Sellke's Theorem 1 takes labels in [-1, 1] (its proof clips every
+    function to that range) and inputs whose distribution satisfies
+    c-isoperimetry (their Definition 1.1, ``P[|f(x) - E f| >= t] <= 2
+    exp(-d t^2 / (2 c L^2))`` with the dimension d in the exponent), whose
+    examples with c = O(1) are N(0, I_d / d) and the uniform distribution on
+    the unit sphere: inputs of norm about 1. Dividing inputs by
+    ``input_norm`` and outputs by ``output_bound`` multiplies the constant
+    by ``input_norm / output_bound``; the records of the cpu60k profile hold
+    both scales (the training images' mean l2 norm and the margins' largest
+    absolute value). The O(1) constant c, and the formal Theorem 3's factor
+    epsilon / (2^9 sqrt(c)) and logarithms, are dropped, as in the law."""
     if input_norm <= 0 or output_bound <= 0:
         raise ValueError("input_norm and output_bound must be positive")
     return lipschitz * input_norm / output_bound

@@ -30,7 +30,9 @@ from gobig.report.plotting.mnist import (
     MODE_ORDER,
     accuracy_vs_params,
     lipschitz_vs_params,
+    recipe_vs_params,
     robust_vs_eps,
+    robust_vs_eps_sweep,
     training_history,
 )
 from gobig.report.plotting.style import CONDITION_COLOURS, condition_colours, plain_log_ticks, plain_number
@@ -71,8 +73,10 @@ __all__ = [
     "memorization_pairs",
     "plain_log_ticks",
     "plain_number",
+    "recipe_vs_params",
     "required_params_vs_dimension",
     "robust_vs_eps",
+    "robust_vs_eps_sweep",
     "set_theme",
     "solve_rate_vs_k",
     "solve_rates_by_split",

@@ -178,3 +178,65 @@ def training_history(history: pd.DataFrame, title: str):
     )
     axis.set(xlabel="epoch", ylabel="clean test accuracy", title=title)
     return figure
+
+
+def recipe_vs_params(recipes: dict[str, pd.DataFrame], worst_case: str | None = None):
+    """Robust accuracy under PGD-40 at eps 0.3 against parameters, one
+    series per training recipe on the same axes (``recipes``: label ->
+    runs frame of PGD-trained Madry models; a frame's ``pgd_accuracy`` is
+    used where it holds one, else its ``robust_accuracy``, which is PGD-40's
+    own for records without stronger attacks): each seed a dot, the seed
+    means a line. ``worst_case``: the label of a recipe whose worst case
+    over every attack is drawn too (dashed)."""
+    figure, axis = plt.subplots(figsize=(6.4, 4.0))
+    palette = sns.color_palette(n_colors=len(recipes))
+    for (label, runs), colour in zip(recipes.items(), palette):
+        if runs.empty:
+            continue
+        column = "pgd_accuracy" if runs["pgd_accuracy"].notna().all() else "robust_accuracy"
+        means = runs.groupby("num_params")[column].mean()
+        axis.plot(means.index, means.values, marker="o", color=colour, label=label)
+        axis.scatter(runs["num_params"], runs[column], color=colour, s=12, alpha=0.5)
+        if label == worst_case and column == "pgd_accuracy":
+            worst = runs.groupby("num_params")["robust_accuracy"].mean()
+            axis.plot(worst.index, worst.values, ls="--", color=colour, label=f"{label}, worst case over every attack")
+    for level in (0.1, 0.9):
+        axis.axhline(level, color="grey", lw=0.6, ls=":")
+    axis.set(
+        xscale="log",
+        ylim=(-0.02, 1.02),
+        xlabel="parameters (Madry et al.'s scales 1-16)",
+        ylabel="robust accuracy at eps 0.3 (PGD-40)",
+    )
+    # Below the axes: inside, it would hide the small networks' points.
+    axis.legend(
+        title="training recipe",
+        fontsize="small",
+        title_fontsize="small",
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.18),
+        frameon=False,
+    )
+    return figure
+
+
+def robust_vs_eps_sweep(sweep: pd.DataFrame, training_eps: float = 0.3):
+    """Robust accuracy (worst case over PGD-40, APGD-CE and APGD-T) against
+    the l-inf radius for each swept checkpoint, with exact 95% intervals;
+    a dotted line marks the training radius."""
+    figure, axis = plt.subplots(figsize=(6.0, 3.8))
+    for (size, seed, images), group in sweep.groupby(["size", "seed", "images"]):
+        group = group.sort_values("eps")
+        errors = [group["accuracy"] - group["low"], group["high"] - group["accuracy"]]
+        axis.errorbar(
+            group["eps"],
+            group["accuracy"],
+            yerr=errors,
+            marker="o",
+            capsize=3,
+            label=f"scale {size}, seed {seed} ({int(group['num_params'].iloc[0]):,} params, {images:,} images)",
+        )
+    axis.axvline(training_eps, color="grey", lw=0.8, ls=":")
+    axis.set(ylim=(-0.02, 1.02), xlabel="l-inf radius eps", ylabel="robust accuracy (worst case)")
+    axis.legend(fontsize="small", loc="lower left")
+    return figure

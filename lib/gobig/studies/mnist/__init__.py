@@ -19,6 +19,11 @@ from __future__ import annotations
 
 from gobig.studies.mnist.claims import (  # noqa: F401
     BLOG_ACCURACY,
+    COLLAPSE_CLAIM,
+    FIT_ACCURACY,
+    MADRY_AUTOATTACK,
+    MADRY_PGD100X20,
+    RECIPE_CLAIM,
     ROBUST_READINGS,
     THRESHOLD_CLAIMS,
     _blog_verdict,
@@ -26,7 +31,15 @@ from gobig.studies.mnist.claims import (  # noqa: F401
     _fitted_threshold,
     _plain_threshold,
     _threshold_claim,
+    claim_window,
     claims_table,
+    clean_range,
+    law_comparison,
+    madry_comparison,
+    recipe_comparison,
+    threshold_conditions,
+    threshold_verdict,
+    training_outcome,
 )
 from gobig.studies.mnist.compute import (  # noqa: F401
     _Computer,
@@ -48,14 +61,20 @@ from gobig.studies.mnist.evaluation import (  # noqa: F401
     pairs_lower_bound,
 )
 from gobig.studies.mnist.frames import (  # noqa: F401
+    attacks_text,
     crosscheck_frame,
     crosscheck_table,
     devices,
+    eps_sweep_frame,
     history_frame,
     mean_by_model,
+    recipe_frames,
     robust_frame,
+    robust_interval,
     runs_frame,
     seed_mean_text,
+    seeds_exact_span,
+    stronger_attack_frame,
     summary_frame,
     training_recipe,
 )
@@ -65,9 +84,12 @@ from gobig.studies.mnist.params import (  # noqa: F401
     ADVERSARIAL,
     CHECKPOINT_CHOICES,
     CLAIM_EPS,
+    COLLAPSE_LARGER,
+    COLLAPSE_LONGER,
     COLLAPSE_PROFILE,
     DEFAULT_PROFILE,
     PARAMETERS,
+    PILOT_KEY,
     STACKING,
     STUDY,
     STUDY_DEFAULTS,
@@ -77,12 +99,18 @@ from gobig.studies.mnist.params import (  # noqa: F401
     validate_parameters,
 )
 from gobig.studies.mnist.reattack import (  # noqa: F401
+    ATTACK_CHOICES,
+    EPS_SWEEP,
     REATTACKS,
+    SWEEP_EPS,
+    eps_sweep,
     evaluation_path,
+    outcome_text,
     reattack,
     reattack_profile,
     record_checkpoint,
     retrain,
+    same_training,
     strongest_evaluation,
 )
 from gobig.studies.mnist.views import Record, from_record, typed_records, view  # noqa: F401

@@ -11,6 +11,7 @@ import pandas as pd
 
 from gobig.methods.scaling import law
 from gobig.methods.stats import intervals
+from gobig.studies.mnist.evaluation import mask_from_hex
 from gobig.studies.mnist.params import CLAIM_EPS
 from gobig.studies.mnist.reattack import strongest_evaluation
 from gobig.studies.mnist.views import view
@@ -44,10 +45,18 @@ def runs_frame(records: list, results_dir=None) -> pd.DataFrame:
             if first_linf and record.checkpoint
             else None
         )
+        # Which examples stayed robust (None for records older than the masks): the images can then be resampled.
+        robust_mask = mask_from_hex(first_linf.mask, int(robust_images)) if first_linf and first_linf.mask else None
         if stronger is not None and math.isclose(stronger["eps"], first_linf.eps):
             # A re-attack starts from the record's robust examples, so it can only keep or lower the count; it names its attacks either way.
             robust_correct = min(robust_correct, stronger["correct"])
             attacks += "".join(f"+{stage['attack']}" for stage in stronger["stages"])
+            # Re-attacks stored without a mask leave only the count, and then no mask.
+            robust_mask = (
+                robust_mask & mask_from_hex(stronger["mask"], int(robust_images))
+                if robust_mask is not None and "mask" in stronger
+                else None
+            )
         elif first_linf and not attacks:
             evaluation = record.config.get("evaluation", {})
             attacks = (
@@ -85,6 +94,7 @@ def runs_frame(records: list, results_dir=None) -> pd.DataFrame:
                 else np.nan,
                 "robust_correct": robust_correct,
                 "robust_images": robust_images,
+                "robust_mask": robust_mask,
                 "robust_attacks": attacks,
                 "robust_eps": first_linf.eps if first_linf else np.nan,
                 "majority_class_share": record.majority_class_share,
@@ -96,6 +106,7 @@ def runs_frame(records: list, results_dir=None) -> pd.DataFrame:
                 "training_recipe": training_recipe(record),
                 "train_steps": record.training.epochs * math.ceil(record.train_images / record.training.batch_size),
                 "train_pgd_steps": record.training.pgd_steps,
+                "train_batch_size": record.training.batch_size,
                 "law_lower_bound": law.lipschitz_lower_bound(record.num_params, n=record.train_images),
                 **{f"{name}_law": value * law_factor for name, value in raw_lipschitz.items()},
                 "train_time_s": record.train_time_s,
@@ -225,10 +236,68 @@ def seed_mean_text(row, column: str) -> str:
     return f"{row[column]:.1%} ({100 * row[short + '_min']:.1f}-{100 * row[short + '_max']:.1f}, {int(row['seeds'])} seeds)"
 
 
+def attacks_text(seeds, attacks) -> str:
+    """The attacks each seed of a model faced, in one cell: those every seed
+    faced, then those only some did, with their seeds:
+    ``"pgd-40x2+apgd-ce+apgd-t; +fab-t+square on seed 0"``."""
+    faced = {int(seed): [name for name in text.split("+") if name] for seed, text in zip(seeds, attacks)}
+    if not any(faced.values()):
+        return "–"
+    first = next(iter(faced.values()))
+    common = [name for name in first if all(name in names for names in faced.values())]
+    extras: dict[tuple[int, ...], list[str]] = {}
+    for name in dict.fromkeys(name for names in faced.values() for name in names):
+        if name not in common:
+            extras.setdefault(tuple(sorted(seed for seed, names in faced.items() if name in names)), []).append(name)
+    text = "+".join(common)
+    for chosen, names in extras.items():
+        which = f"seed {chosen[0]}" if len(chosen) == 1 else "seeds " + ", ".join(map(str, chosen))
+        text += f"; +{'+'.join(names)} on {which}"
+    return text
+
+
+def interval_text(low: float, high: float) -> str:
+    return f"{100 * low:.1f}-{100 * high:.1f}"
+
+
+def robust_interval(group: pd.DataFrame) -> tuple[float, float] | None:
+    """The 95% interval of a model's seed-mean robust accuracy, resampling
+    images and seeds (``methods.stats.resampling``): every seed was attacked
+    on the same images, so their counts are not independent. None when a
+    seed's record keeps no per-example results, and when no example or every
+    example is robust (a bootstrap of a constant collapses to a point; the
+    seeds' exact intervals do not)."""
+    from gobig.methods.stats.resampling import image_seed_interval
+
+    if "robust_mask" not in group or group["robust_mask"].isna().any():
+        return None
+    masks = list(group.sort_values("seed")["robust_mask"])
+    if len({len(mask) for mask in masks}) != 1:
+        return None
+    masks = np.stack(masks)
+    return image_seed_interval(masks) if 0 < masks.sum() < masks.size else None
+
+
+def seeds_exact_span(correct, images) -> tuple[float, float]:
+    """From the lowest seed's exact (Clopper-Pearson) 95% lower bound to the
+    highest seed's upper bound: an interval for seeds measured on the same
+    images that does not treat them as independent trials."""
+    bounds = [intervals.clopper_pearson(int(k), int(n)) for k, n in zip(correct, images)]
+    return min(b[0] for b in bounds), max(b[1] for b in bounds)
+
+
+#: The summary table's interval columns, and what each holds.
+CLEAN_INTERVAL = "clean 95% CI (seeds' exact)"
+ROBUST_INTERVAL = "robust 95% CI (images and seeds resampled)"
+
+
 def summary_frame(runs: pd.DataFrame) -> pd.DataFrame:
     """The chapter's table: per model, seed means with the seeds' range, and
-    the exact 95% interval of the pooled count over the seeds (every seed's
-    test images together)."""
+    95% intervals that allow for every seed being measured on the same test
+    images: for clean accuracy the span of the seeds' exact intervals, for
+    robust accuracy the two-way bootstrap over images and seeds (the span of
+    the seeds' exact intervals for records without per-example results);
+    and the attacks each seed faced at eps 0.3."""
     rows = []
     for (family, mode, size, params), group in runs.groupby(["family", "mode", "size", "num_params"]):
         row = {
@@ -239,17 +308,124 @@ def summary_frame(runs: pd.DataFrame) -> pd.DataFrame:
             "seeds": len(group),
             "train images": int(group["train_images"].iloc[0]),
         }
-        for name in ("clean", "robust"):
+        for name, column in (("clean", CLEAN_INTERVAL), ("robust", ROBUST_INTERVAL)):
             values = group[f"{name}_accuracy"]
             if values.isna().all():
-                row[name], row[f"{name} 95% CI (pooled)"] = "–", "–"
+                row[name], row[column] = "–", "–"
                 continue
             spread = f" ({100 * values.min():.1f}-{100 * values.max():.1f})" if len(group) > 1 else ""
             row[name] = f"{values.mean():.1%}{spread}"
-            low, high = intervals.clopper_pearson(
-                int(group[f"{name}_correct"].sum()), int(group[f"{name}_images"].sum())
+            bounds = robust_interval(group) if name == "robust" else None
+            row[column] = interval_text(
+                *(bounds or seeds_exact_span(group[f"{name}_correct"], group[f"{name}_images"]))
             )
-            row[f"{name} 95% CI (pooled)"] = f"{100 * low:.1f}-{100 * high:.1f}"
-        row["attacks at eps 0.3"] = group["robust_attacks"].iloc[0] or "–"
+        row["attacks at eps 0.3"] = attacks_text(group["seed"], group["robust_attacks"].fillna(""))
         rows.append(row)
     return pd.DataFrame(rows).sort_values(["family", "mode", "parameters"])
+
+
+def eps_sweep_frame(records: list, results_dir=None) -> pd.DataFrame:
+    """The committed eps sweeps (``gobig evaluate mnist KEY --attack
+    eps-sweep``) of the records' checkpoints: one row per (model, radius),
+    the worst case over PGD, APGD-CE and APGD-T with its exact 95% interval
+    on the swept images (one model's count)."""
+    import json
+
+    from gobig.studies.mnist.reattack import EPS_SWEEP, evaluation_path
+
+    columns = ["key", "family", "size", "seed", "num_params", "eps", "images", "correct", "accuracy", "low", "high"]
+    rows = []
+    for record in map(view, records):
+        if record.checkpoint is None:
+            continue
+        path = evaluation_path(record.key, EPS_SWEEP, results_dir)
+        if not path.is_file():
+            continue
+        sweep = json.loads(path.read_text())
+        if sweep.get("checkpoint_sha256") != record.checkpoint.sha256:
+            continue
+        for entry in sweep["entries"]:
+            low, high = intervals.clopper_pearson(entry["correct"], entry["images"])
+            rows.append(
+                {
+                    "key": record.key,
+                    "family": record.family,
+                    "size": record.size,
+                    "seed": record.seed,
+                    "num_params": record.num_params,
+                    "eps": entry["eps"],
+                    "images": entry["images"],
+                    "correct": entry["correct"],
+                    "accuracy": entry["accuracy"],
+                    "low": low,
+                    "high": high,
+                }
+            )
+    return pd.DataFrame(rows, columns=columns)
+
+
+def stronger_attack_frame(records: list, attack: str = "square-strong", results_dir=None) -> pd.DataFrame:
+    """What a committed stronger re-attack (``attack``, e.g. Square with 4x
+    the budget) did to each record's checkpoint: the images it attacked,
+    the robust examples among them before and after, and the model's worst
+    case over every attack before it ran and now."""
+    import json
+
+    from gobig.studies.mnist.reattack import evaluation_path
+
+    columns = ["key", "family", "size", "seed", "attacked_images", "images", "before", "after", "removed", "queries_s"]
+    rows = []
+    for record in map(view, records):
+        if record.checkpoint is None:
+            continue
+        path = evaluation_path(record.key, attack, results_dir)
+        if not path.is_file():
+            continue
+        found = json.loads(path.read_text())
+        if found.get("checkpoint_sha256") != record.checkpoint.sha256:
+            continue
+        rows.append(
+            {
+                "key": record.key,
+                "family": record.family,
+                "size": record.size,
+                "seed": record.seed,
+                "attacked_images": found.get("attacked_images", found["images"]),
+                "images": found["images"],
+                "before": found["start"]["robust"],
+                "after": found["correct"],
+                "removed": found["start"]["robust"] - found["correct"],
+                "queries_s": sum(stage["time_s"] for stage in found["stages"]),
+            }
+        )
+    return pd.DataFrame(rows, columns=columns)
+
+
+def recipe_frames(runs: pd.DataFrame, results_dir=None) -> dict[str, pd.DataFrame]:
+    """The PGD-trained Madry networks by training recipe, for the figure
+    that sets them on the same axes: this chapter's (``runs``), and Madry
+    et al.'s from the collapse profile and its controls where their records
+    are all committed (the collapse profile with the larger scales on the
+    same budget; the longer budget apart). Labels name each recipe's steps."""
+    from gobig.core.sweep import profile_records
+    from gobig.studies import mnist
+
+    ours = runs[(runs["family"] == "madry") & (runs["mode"] == "pgd")]
+    frames = {}
+    if not ours.empty:
+        ramp = ours["eps_warmup"].max()
+        ramp_text = f"radius ramp over {ramp:.0%}" if ramp else "no ramp"
+        label = f"this chapter's: PGD-{ours['train_pgd_steps'].iloc[0]:g}, {ramp_text}, {ours['train_steps'].iloc[0]:,} steps"
+        frames[label] = ours
+    same_budget = [
+        profile_records(mnist, name, results_dir) for name in (mnist.COLLAPSE_PROFILE, mnist.COLLAPSE_LARGER)
+    ]
+    for records in (
+        [r for found in same_budget if found for r in found],
+        profile_records(mnist, mnist.COLLAPSE_LONGER, results_dir),
+    ):
+        if records:
+            theirs = runs_frame(records, results_dir)
+            steps = sorted(theirs["train_steps"].unique())
+            frames[f"Madry et al.'s: PGD-40, no ramp, {', '.join(f'{s:,}' for s in steps)} steps"] = theirs
+    return frames

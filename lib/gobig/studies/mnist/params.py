@@ -27,6 +27,12 @@ DEFAULT_PROFILE = params_module.default_profile(STUDY)
 #: with their PGD recipe from the first step (no eps ramp); the claims
 #: table reads it when all its records exist.
 COLLAPSE_PROFILE = "collapse"
+#: Its controls: the larger scales 4 and 8 on the same recipe and budget, and
+#: the small scales 1 and 2 with four times the steps.
+COLLAPSE_LARGER, COLLAPSE_LONGER = "collapse_larger", "collapse_longer"
+#: The pilot that chose the cpu60k profile's training recipe (PGD-5 with a short radius ramp, scale 4,
+#: seed 0), judged on the same first 1,000 test images the chapter reports; the profile's comment says so.
+PILOT_KEY = "b9cdc950e80d74a9"
 #: When a model's seeds train as one stacked model (parameter STACK_SEEDS).
 STACKING = ("auto", "always", "never")
 #: Which models keep their weights (parameter CHECKPOINTS).

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 
 import numpy as np
 import torch
@@ -13,15 +14,34 @@ from gobig.core import checkpoints, paths
 from gobig.core.params import ParameterError
 from gobig.core.runtime import provenance, resolve_device
 from gobig.core.store import ResultStore
-from gobig.methods.robustness.attacks import AUTOATTACK_COMPONENTS, predict
+from gobig.methods.robustness.attacks import (
+    AUTOATTACK_COMPONENTS,
+    STRONGER_COMPONENTS,
+    predict,
+    robust_mask,
+)
 from gobig.methods.robustness.models import build_model, to_device
 from gobig.studies.mnist.compute import Machine, _Computer, checkpoint_folder, trained_record, training_setup
 from gobig.studies.mnist.evaluation import _mask_hex, attack_stages, mask_from_hex
 from gobig.studies.mnist.params import ADVERSARIAL, CLAIM_EPS, STUDY, VERSION
 
-#: What ``python -m gobig evaluate mnist KEY --attack NAME`` runs: one
-#: AutoAttack component, or the whole standard suite in AutoAttack's order.
-REATTACKS = {**{name: (name,) for name in AUTOATTACK_COMPONENTS}, "autoattack": AUTOATTACK_COMPONENTS}
+#: What ``python -m gobig evaluate mnist KEY --attack NAME`` runs at one
+#: radius: one AutoAttack component, the whole standard suite in AutoAttack's
+#: order, or a stronger setting of a component (``square-strong``).
+REATTACKS = {
+    **{name: (name,) for name in AUTOATTACK_COMPONENTS},
+    "autoattack": AUTOATTACK_COMPONENTS,
+    **{name: (name,) for name in STRONGER_COMPONENTS},
+}
+#: The other kind of re-attack: robust accuracy against the radius
+#: (``eps_sweep``), ``--attack eps-sweep``.
+EPS_SWEEP = "eps-sweep"
+#: Its radii (l-inf), around Madry's 0.3.
+SWEEP_EPS = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4)
+#: Its attacks at each radius, after PGD with the record's own settings.
+SWEEP_COMPONENTS = ("apgd-ce", "apgd-t")
+#: Every allowed value of ``--attack``.
+ATTACK_CHOICES = (*REATTACKS, EPS_SWEEP)
 
 
 def evaluation_path(key: str, attack: str, results_dir=None):
@@ -31,48 +51,41 @@ def evaluation_path(key: str, attack: str, results_dir=None):
 
 
 def reattack(
-    key: str, attack: str, results_dir=None, data_dir=None, device: str = "auto", eps: float = CLAIM_EPS
+    key: str,
+    attack: str,
+    results_dir=None,
+    data_dir=None,
+    device: str = "auto",
+    eps: float = CLAIM_EPS,
+    images: int | None = None,
 ) -> dict:
     """Attack the checkpoint of record ``key`` again, without retraining:
     the components of ``attack`` (see REATTACKS) at l-inf ``eps``, on the
     record's robust subset, starting from the examples the record's own
     attacks left robust, so the result is the per-example worst case over
     everything tried. Written to results/mnist/evaluations/KEY.ATTACK.json
-    (components the record already ran are skipped)."""
+    (components the record already ran are skipped). ``images``: attack
+    only the first N of them (where a strong attack's budget cannot hold
+    all): the others keep what earlier attacks left, so the worst case stays
+    valid, and the evaluation says how many it attacked. ``attack`` may be
+    ``eps-sweep`` (``eps_sweep``)."""
     from gobig.core.store import _atomic_write_json
-    from gobig.data.mnist import load_mnist
 
-    if attack not in REATTACKS:
-        raise ParameterError(f"--attack: {attack!r} is not allowed; allowed values: {', '.join(REATTACKS)}")
+    if attack == EPS_SWEEP:
+        return eps_sweep(key, results_dir=results_dir, data_dir=data_dir, device=device, images=images)
+    check_attack(attack)
     root = results_dir or paths.results_dir()
-    path = ResultStore(STUDY, VERSION, root).folder / f"{key}.json"
-    if not path.is_file():
-        raise ParameterError(f"KEY: no record {path}")
-    record = json.loads(path.read_text())
+    record, checkpoint = _record_with_checkpoint(key, root)
     result = record["result"]
-    checkpoint = record_checkpoint(record, root)
-    if checkpoint is None:
-        raise ParameterError(
-            f"KEY: record {key} has no checkpoint (only the first seed of adversarially trained models of a CHECKPOINTS "
-            f"profile keep one); `python -m gobig retrain mnist {key}` reproduces its weights first"
-        )
-    entry = next(
-        (r for r in result["robust"] if r["norm"] == "linf" and math.isclose(r["eps"], eps) and "mask" in r), None
-    )
+    entry = _masked_entry(result, eps)
     if entry is None:
         raise ParameterError(f"--eps: record {key} has no worst-case l-inf result at {eps}")
-    target = resolve_device(device)
-    model = checkpoint_model(result, checkpoint, root, target)
-    data = load_mnist(data_dir, target)
     count = entry["images"]
-    images, labels = data.test_images[:count], data.test_labels[:count]
+    attacked = _attacked_count(images, count)
+    target = resolve_device(device)
+    model, test_images, labels = _checkpoint_model(result, checkpoint, root, data_dir, target, count)
     mask = torch.from_numpy(mask_from_hex(entry["mask"], count)).to(target)
-    # The checkpoint must be the model the record measured: same robust set start, same clean predictions.
-    clean = predict(model, images) == labels
-    if bool((mask & ~clean).any()):
-        raise checkpoints.CheckpointError(
-            f"record {key}: examples it counts as robust are misclassified by the checkpoint"
-        )
+    _check_same_model(key, model, test_images, labels, mask)
     done = {stage["attack"] for stage in entry["stages"]}
     # Chain onto the re-attacks already committed for this checkpoint: start from the
     # examples all of them left robust, and skip every component one of them ran.
@@ -81,8 +94,14 @@ def reattack(
         mask &= torch.from_numpy(mask_from_hex(previous["mask"], count)).to(target)
         done |= {stage["attack"] for stage in previous["stages"]}
     start_robust = int(mask.sum())
+    # Examples past the first `attacked` are left out of the attack, keeping what earlier attacks left.
     names = [name for name in REATTACKS[attack] if name not in done]
-    mask, stages = attack_stages(model, names, images, labels, mask, eps, result["seed"])
+    mask[:attacked], stages = attack_stages(
+        model, names, test_images[:attacked], labels[:attacked], mask[:attacked], eps, result["seed"]
+    )
+    # Each stage's robust count over all the record's images, not only the attacked ones.
+    outside = int(mask[attacked:].sum())
+    stages = [{**stage, "robust": stage["robust"] + outside} for stage in stages]
     robust = int(mask.sum())
     evaluation = {
         "key": key,
@@ -90,6 +109,7 @@ def reattack(
         "norm": "linf",
         "eps": eps,
         "images": count,
+        "attacked_images": attacked,
         "start": {"robust": start_robust, "attacks": sorted(done)},
         "stages": stages,
         "correct": robust,
@@ -115,6 +135,136 @@ def checkpoint_model(result: dict, checkpoint: dict, results_dir, device: torch.
     return model
 
 
+def check_attack(attack: str) -> None:
+    """A one-line error before any compute when ``attack`` is not a re-attack."""
+    if attack not in ATTACK_CHOICES:
+        raise ParameterError(f"--attack: {attack!r} is not allowed; allowed values: {', '.join(ATTACK_CHOICES)}")
+
+
+def _record_with_checkpoint(key: str, root) -> tuple[dict, dict]:
+    """Record ``key`` and the checkpoint of its model, or a one-line error."""
+    path = ResultStore(STUDY, VERSION, root).folder / f"{key}.json"
+    if not path.is_file():
+        raise ParameterError(f"KEY: no record {path}")
+    record = json.loads(path.read_text())
+    checkpoint = record_checkpoint(record, root)
+    if checkpoint is None:
+        raise ParameterError(
+            f"KEY: record {key} has no checkpoint (only the first seed of adversarially trained models of a CHECKPOINTS "
+            f"profile keep one); `python -m gobig retrain mnist {key}` reproduces its weights first"
+        )
+    return record, checkpoint
+
+
+def _masked_entry(result: dict, eps: float) -> dict | None:
+    """A record's worst-case l-inf evaluation at ``eps`` (with its mask), if any."""
+    return next(
+        (r for r in result["robust"] if r["norm"] == "linf" and math.isclose(r["eps"], eps) and "mask" in r), None
+    )
+
+
+def _attacked_count(images: int | None, count: int) -> int:
+    if images is None:
+        return count
+    if not 1 <= images <= count:
+        raise ParameterError(f"--images: {images} is not allowed; allowed values: 1 to {count} (the record's images)")
+    return images
+
+
+def _checkpoint_model(result: dict, checkpoint: dict, root, data_dir, target, count: int):
+    """The record's model from its checkpoint, frozen, and the first ``count`` test images and labels."""
+    from gobig.data.mnist import load_mnist
+
+    model = checkpoint_model(result, checkpoint, root, target)
+    data = load_mnist(data_dir, target)
+    return model, data.test_images[:count], data.test_labels[:count]
+
+
+def _check_same_model(key: str, model, images, labels, mask) -> None:
+    """The checkpoint must be the model the record measured: every example
+    the record counts as robust is classified right by it."""
+    clean = predict(model, images) == labels
+    if bool((mask & ~clean).any()):
+        raise checkpoints.CheckpointError(
+            f"record {key}: examples it counts as robust are misclassified by the checkpoint"
+        )
+
+
+def eps_sweep(
+    key: str, results_dir=None, data_dir=None, device: str = "auto", images: int | None = None, eps_list=SWEEP_EPS
+) -> dict:
+    """Robust accuracy of record ``key``'s checkpoint against the l-inf
+    radius: at each of ``eps_list``, PGD with the record's own settings
+    (steps, step size, restarts, seed), then APGD-CE and APGD-T on the
+    examples it left robust, on the record's attacked images (the first
+    ``images`` of them, when given). Where the record evaluated a radius
+    already, the sweep starts from its robust examples and skips the
+    attacks it ran. Written to results/mnist/evaluations/KEY.eps-sweep.json
+    after each radius; a rerun resumes at the first radius missing. The
+    headline worst case does not read it (``strongest_evaluation``)."""
+    from gobig.core.store import _atomic_write_json
+
+    root = results_dir or paths.results_dir()
+    record, checkpoint = _record_with_checkpoint(key, root)
+    result, evaluation = record["result"], record["config"]["evaluation"]
+    if record["config"]["mode"] not in ADVERSARIAL:
+        raise ParameterError(f"KEY: record {key} is naturally trained; the sweep is for adversarially trained models")
+    count = _attacked_count(images, result["robust_eval_images"])
+    out = evaluation_path(key, EPS_SWEEP, root)
+    sweep = json.loads(out.read_text()) if out.is_file() else None
+    if sweep is not None and (sweep["checkpoint_sha256"] != checkpoint["sha256"] or sweep["images"] != count):
+        raise ParameterError(
+            f"--images: {out} swept {sweep['images']} images of another checkpoint or subset; move it away to sweep again"
+        )
+    sweep = sweep or {"key": key, "attack": EPS_SWEEP, "norm": "linf", "images": count, "entries": []}
+    sweep["checkpoint_sha256"] = checkpoint["sha256"]
+    target = resolve_device(device)
+    model, test_images, labels = _checkpoint_model(result, checkpoint, root, data_dir, target, count)
+    steps, step_size, restarts = evaluation["pgd_steps"], evaluation["pgd_step_size"], evaluation["pgd_restarts"]
+    pgd_name = f"pgd-{steps}x{restarts}"
+    for eps in eps_list:
+        if any(math.isclose(entry["eps"], eps) for entry in sweep["entries"]):
+            continue
+        entry = _masked_entry(result, eps)
+        stages = []
+        if entry is not None:
+            mask = torch.from_numpy(mask_from_hex(entry["mask"], entry["images"])[:count]).to(target)
+            _check_same_model(key, model, test_images, labels, mask)
+            done = [stage["attack"] for stage in entry["stages"]]
+            pgd_robust = int(mask.sum()) if done == [pgd_name] else None
+        else:
+            start = time.perf_counter()
+            mask = robust_mask(
+                model, test_images, labels, eps, steps, step_size, "linf", restarts, seed=result["seed"]
+            )[0]
+            stages.append(
+                {"attack": pgd_name, "robust": int(mask.sum()), "time_s": round(time.perf_counter() - start, 3)}
+            )
+            done, pgd_robust = [], int(mask.sum())
+        names = [name for name in SWEEP_COMPONENTS if name not in done]
+        mask, component_stages = attack_stages(model, names, test_images, labels, mask, eps, result["seed"])
+        stages += component_stages
+        robust = int(mask.sum())
+        sweep["entries"].append(
+            {
+                "eps": eps,
+                "images": count,
+                "correct": robust,
+                "accuracy": robust / count,
+                # The record's own attacks where it had evaluated this radius, then the sweep's.
+                "start": {"attacks": done},
+                "pgd_correct": pgd_robust,
+                "stages": stages,
+                "mask": _mask_hex(mask),
+            }
+        )
+        sweep["entries"].sort(key=lambda item: item["eps"])
+        sweep["provenance"] = provenance(target)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        _atomic_write_json(out, sweep)
+    return sweep
+
+
 def reattack_profile(values: dict, attack: str, data_dir=None, device: str = "auto", report=print) -> list[dict]:
     """``reattack`` every adversarially trained record of a profile's
     configs that has a checkpoint, in the configs' order; a record that has
@@ -122,8 +272,7 @@ def reattack_profile(values: dict, attack: str, data_dir=None, device: str = "au
     config without its record is skipped (compute it first: ``gobig run``)."""
     from gobig.studies.mnist.params import expand_configs, validate_parameters
 
-    if attack not in REATTACKS:
-        raise ParameterError(f"--attack: {attack!r} is not allowed; allowed values: {', '.join(REATTACKS)}")
+    check_attack(attack)
     params = validate_parameters(values)
     store = ResultStore.for_params(STUDY, VERSION, params)
     outcomes = []
@@ -134,11 +283,17 @@ def reattack_profile(values: dict, attack: str, data_dir=None, device: str = "au
         if record_checkpoint(record, params["RESULTS_DIR"]) is None:
             continue
         outcome = reattack(record["key"], attack, params["RESULTS_DIR"], data_dir or params["DATA_DIR"], device)
-        report(
-            f"{record['key']} ({config['family']} {config['size']}, seed {config['seed']}): {outcome['correct']} of {outcome['images']} robust"
-        )
+        report(f"{record['key']} ({config['family']} {config['size']}, seed {config['seed']}): {outcome_text(outcome)}")
         outcomes.append(outcome)
     return outcomes
+
+
+def outcome_text(outcome: dict) -> str:
+    """A re-attack's result in a line: the worst case, or each radius of a sweep."""
+    if "entries" in outcome:
+        return "; ".join(f"eps {e['eps']:g}: {e['correct']} of {e['images']} robust" for e in outcome["entries"])
+    steps = ", ".join(f"{s['attack']} -> {s['robust']}" for s in outcome["stages"]) or "nothing new to run"
+    return f"{outcome['start']['robust']} of {outcome['images']} robust before; {steps}; worst case {outcome['accuracy']:.1%}"
 
 
 def record_checkpoint(record: dict, results_dir=None) -> dict | None:
@@ -225,7 +380,8 @@ def strongest_evaluation(key: str, checkpoint_sha256: str, results_dir=None) -> 
     case over everything tried."""
     folder = evaluation_path(key, "x", results_dir).parent
     found = [json.loads(p.read_text()) for p in sorted(folder.glob(f"{key}.*.json"))] if folder.is_dir() else []
-    found = [e for e in found if e.get("checkpoint_sha256") == checkpoint_sha256]
+    # An eps sweep (its "entries") is a curve, not a re-attack of the record's radius.
+    found = [e for e in found if e.get("checkpoint_sha256") == checkpoint_sha256 and "entries" not in e]
     if not found:
         return None
     # In the order they ran (a chained one starts from more attacks), so the attacks read as the chain they were.
