@@ -136,14 +136,14 @@ class _Computer:
         crossing = splits.crossing_groups(split, context["groups"])
         timings["leakage_s"] = time.perf_counter() - start
 
-        # The model first: it is cached by its inputs, so a process that
-        # warmed the cache while the pass matrix ran makes this a lookup.
-        model_result = self.model(config, split, timings) if config.role else None
-
         start = time.perf_counter()
         matrix = self.matrix(config)
         baseline, trust = _baseline_from_matrix(matrix, [problems[k] for k in split.valid], set(split.train))
         timings["baseline_lookup_s"] = time.perf_counter() - start
+
+        # The model samples for the problems the judge trusts (the pass matrix's diagonal).
+        trusted = [k for k in split.valid if trust[k]["trusted"]]
+        model_result = self.model(config, split, timings, trusted) if config.role else None
         result = {
             "split": {
                 "name": split.name,
@@ -164,7 +164,7 @@ class _Computer:
         }
         return result, provenance(self.device)
 
-    def model(self, config: SplitConfig, split: splits.Split, timings: dict) -> dict:
+    def model(self, config: SplitConfig, split: splits.Split, timings: dict, trusted: list[str]) -> dict:
         """Fine-tune on the split's training problems; per-problem validation
         loss; with role ``sample``, samples judged as AlphaCode judges them.
         Cached on disk by everything that determines it."""
@@ -184,7 +184,7 @@ class _Computer:
             timings.update(saved["timings"])
             return saved["model"]
         own: dict[str, float] = {}
-        result = self._model_uncached(config, split, own)
+        result = self._model_uncached(config, split, own, trusted)
         timings.update(own)
         cache.parent.mkdir(parents=True, exist_ok=True)
         tmp = cache.with_suffix(".tmp")
@@ -192,7 +192,7 @@ class _Computer:
         tmp.replace(cache)
         return result
 
-    def _model_uncached(self, config: SplitConfig, split: splits.Split, timings: dict) -> dict:
+    def _model_uncached(self, config: SplitConfig, split: splits.Split, timings: dict, trusted: list[str]) -> dict:
         """The model stage (``alphacode.model``) on this split's problems:
         fine-tuned on its training side, its loss on every validation
         problem, and with role ``sample`` its samples judged."""
@@ -210,13 +210,14 @@ class _Computer:
             valid,
             generator,
             self.device,
+            progress=self.progress,
         )
         timings["finetune_s"] = result.pop("finetune_s")
         result["token_lengths"] = stage.pool_token_lengths(tokenizer, self.context(config)["list"])
         if role != "sample":
             return result
 
-        eligible = [p for p in valid if judge.verify_references([p], limits, compare)[p.key]["trusted"]]
+        eligible = [problems[k] for k in trusted]
         start = time.perf_counter()
         samples, cut_off, sample_tokens = stage.sample_programs(spec, network, tokenizer, eligible, generator)
         timings["sampling_s"] = time.perf_counter() - start

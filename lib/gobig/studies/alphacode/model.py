@@ -62,6 +62,7 @@ def finetune(
     valid: list[Problem],
     generator: torch.Generator,
     device: torch.device,
+    progress: bool = False,
 ) -> tuple[codemodel.GPT, dict]:
     """Fine-tune the pre-trained model on the training problems' first
     solutions (those that fit); per-problem validation loss (nats per token
@@ -105,6 +106,9 @@ def finetune(
         device=device,
         peak_flops=peak_bf16_flops(device),
         bf16_on_cpu=bf16,
+        on_log=(lambda row: print(f"fine-tuning: step {row['step']}, loss {row['loss']:.3f}", flush=True))
+        if progress
+        else None,
     )
     finetune_s = time.perf_counter() - start
     per_problem = {

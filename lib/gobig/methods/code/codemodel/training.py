@@ -197,6 +197,7 @@ def train_lm(
     min_lr_ratio: float = 0.1,
     compile: bool = False,
     bf16_on_cpu: bool = False,
+    on_log: Callable[[dict], None] | None = None,
 ) -> dict:
     """Train in place for ``steps`` batches (from an iterable, or a function
     of the step). Weight decay applies to matrices only, not to biases and
@@ -240,6 +241,8 @@ def train_lm(
             seq_len = ids.shape[1]
         if (step + 1) % log_every == 0 or step == steps - 1:
             history.append({"step": step + 1, "loss": running.item() / since, "lr": schedule.get_last_lr()[0]})
+            if on_log is not None:
+                on_log(history[-1])
             running.zero_()
             since = 0
     if device.type == "cuda":
