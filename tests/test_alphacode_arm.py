@@ -4,6 +4,8 @@ whether each is a leaked twin, the tests between splits, the loss pairs
 that count only twins fine-tuned on, the twins a temporal split leaves
 apart, the twin-aware solves, and the false-positive estimate."""
 
+import re
+
 import pytest
 
 from gobig.methods.stats import passk
@@ -391,3 +393,21 @@ def test_the_model_stage_fits_samples_and_counts_cut_offs():
     assert outcomes["4_A"].correct == 2
     lengths = model.pool_token_lengths(tokenizer, [twin, long])
     assert lengths["3_A"][1] + 1 > spec.max_new_tokens >= lengths["1_A"][1] + 1
+
+
+def test_the_ledger_rows_read_the_arm_and_cite_the_paper(records):
+    claims = alphacode.claims_table(records).set_index("claim")
+    mechanism = claims.loc[
+        "on a random split a model can solve validation problems by reproducing a training problem's solution "
+        "(the leak behind 0.8% vs 0%)"
+    ]
+    assert mechanism["verdict"] == "supported" and "1 have a twin that was fine-tuned on" in mechanism["measured"]
+    model = claims.loc["a 1B model solves 0.8% of validation problems on a random split and 0% on a temporal split"]
+    assert model["measured"].startswith("problems with a correct sample: temporal 0/3")
+    for source in claims["source"]:
+        assert "REFERENCES" not in source and ".com" not in source and ".md" not in source
+    paper = [s for s in claims["source"] if "Li et al. 2022" in s]
+    assert paper and all("arXiv 2203.07814" in s for s in paper)
+    # One sentence each, of about 160 characters at most ("Sec. 3.1" and "Div. 1" are no full stops).
+    long = [why for why in claims["why"] if len(why) > 170 or re.search(r"(?<!Div)(?<!Sec)(?<!App)\. [A-Z]", why)]
+    assert not long, long
