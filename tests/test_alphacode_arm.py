@@ -411,3 +411,11 @@ def test_the_ledger_rows_read_the_arm_and_cite_the_paper(records):
     # One sentence each, of about 160 characters at most ("Sec. 3.1" and "Div. 1" are no full stops).
     long = [why for why in claims["why"] if len(why) > 170 or re.search(r"(?<!Div)(?<!Sec)(?<!App)\. [A-Z]", why)]
     assert not long, long
+
+
+def test_test_counts_name_tests_examples_and_distinct_outputs():
+    from gobig.studies.alphacode.compute import _test_counts
+
+    problem = _problem("5_B", "Echo.", "print(input())\n", [("1\n", "YES\n"), ("2\n", "YES \n"), ("3\n", "NO\n")])
+    # Three tests, the first of them the statement's example, two distinct outputs (token by token).
+    assert _test_counts(problem) == [3, 1, 2]

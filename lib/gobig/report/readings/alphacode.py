@@ -185,6 +185,7 @@ def _arm_values(records: list) -> dict[str, object]:
         arm_splits=len(models),
         arm_random_splits=int((models["kind"] == "random").sum()),
         arm_reading=_arm(models),
+        arm_fit_reading=_fit(models),
         arm_tests_reading=_arm_tests(tests),
         loss_excluded=len(alphacode.memorization_excluded(records)),
     )
@@ -195,6 +196,26 @@ def _arm_values(records: list) -> dict[str, object]:
 def _span(series: pd.Series) -> str:
     low, high = float(series.min()), float(series.max())
     return f"{low:.2f}" if round(low, 2) == round(high, 2) else f"{low:.2f} to {high:.2f}"
+
+
+#: Training loss at most this share of the validation loss counts as fitting the training solutions.
+FIT_RATIO = 0.25
+
+
+def _fit(models: pd.DataFrame) -> str:
+    """Whether the models fit their training solutions: training loss far
+    below validation loss (at most ``FIT_RATIO`` of it) on every model split."""
+    train, valid = _span(models["train_loss"]), _span(models["valid_loss"])
+    sentence = (
+        f"The models reach a training loss of {train} nats per token, against {valid} on their validation problems"
+    )
+    ratio = float((models["train_loss"] / models["valid_loss"]).max())
+    if ratio <= FIT_RATIO:
+        return sentence + ": they fit what they were trained on, and little else"
+    return (
+        sentence
+        + f": below, but not far below (the training loss is up to {100 * ratio:.0f}% of the validation loss), so they have not learnt their training solutions by heart"
+    )
 
 
 def _arm(models: pd.DataFrame) -> str:
@@ -214,7 +235,7 @@ def _arm(models: pd.DataFrame) -> str:
         )
         sentence += f"; the other splits: {by_kind}"
     if solved_random == 0:
-        return sentence + ". So even a model that fits its training solutions reproduces none of them for a twin here"
+        return sentence + ". So no model reproduces a twin's solution here"
     if twins == solved_random and int(controls["solved"].sum()) == 0:
         return (
             sentence
