@@ -254,9 +254,10 @@ def _arm_tests(tests: pd.DataFrame) -> str:
 def _stage_cost(records: list) -> dict[str, object]:
     """Measured CPU time of the model stage per split: fine-tuning, sampling
     and judging, from the records' timings (minutes)."""
-    timings = [r.timings for r in alphacode.sampled_records(records)]
-    finetune = [t.get("finetune_s", 0.0) for t in timings]
-    sampling = [t.get("sampling_s", 0.0) + t.get("execution_s", 0.0) for t in timings]
+    finetune = [r.timings.get("finetune_s", 0.0) for r in alphacode.split_records(records) if r.model]
+    sampling = [
+        r.timings.get("sampling_s", 0.0) + r.timings.get("execution_s", 0.0) for r in alphacode.sampled_records(records)
+    ]
     return {
         "arm_finetune_minutes": f"{np.mean(finetune) / 60:.0f}",
         "arm_sampling_minutes": f"{np.mean(sampling) / 60:.1f}",

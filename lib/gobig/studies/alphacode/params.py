@@ -72,7 +72,7 @@ PARAMETERS = {
     ),
     "CONTROL_SEEDS": Spec(
         int,
-        "model seeds (among MODEL_SEEDS) whose controls get a model too: the same random split minus its separated twins, and the twin-aware split of the seed",
+        "model seeds (among MODEL_SEEDS) whose controls get a model too: the same random split minus its separated twins (its loss, paired), and the twin-aware split of the seed (its samples)",
         is_list=True,
         minimum=0,
         allow_empty=True,
@@ -196,10 +196,12 @@ ALPHA = 0.05
 
 def expand_configs(params: dict) -> list[dict]:
     """One config per split, plus the date curve. Roles: ``sample`` (a model
-    fine-tuned, its loss and samples), ``None`` (baseline and leakage only).
-    A random split of MODEL_SEEDS gets a model; one of CONTROL_SEEDS also its
-    two controls (the same split minus its separated twins, and the
-    twin-aware split of the seed). Configs
+    fine-tuned, its loss and samples), ``loss`` (a model fine-tuned, its loss
+    only), ``None`` (baseline and leakage only). A random split of
+    MODEL_SEEDS gets a model that samples; one of CONTROL_SEEDS also its two
+    controls: the same split minus its separated twins (its loss pairs with
+    the split's, problem by problem) and the twin-aware split of the seed
+    (which samples). Configs
     hold what changes the result, including the data's sha256: the typed
     configs of ``gobig.studies.alphacode.configs``, as dicts."""
     shared = {
@@ -217,7 +219,7 @@ def expand_configs(params: dict) -> list[dict]:
         role = "sample" if seed in params["MODEL_SEEDS"] else None
         configs.append(SplitConfig(split="random", seed=seed, role=role, **shared))
     for seed in params["CONTROL_SEEDS"]:
-        configs.append(SplitConfig(split="random-untwinned", seed=seed, role="sample", **shared))
+        configs.append(SplitConfig(split="random-untwinned", seed=seed, role="loss", **shared))
     for seed in params["SPLIT_SEEDS"]:
         role = "sample" if seed in params["CONTROL_SEEDS"] else None
         configs.append(SplitConfig(split="twin-aware", seed=seed, role=role, **shared))
