@@ -106,6 +106,63 @@ def test_long_statements_are_cut_in_the_middle_and_long_solutions_dropped(tokeni
     assert cm.encode_example(tokenizer, statement, solution, n_solution + 3 + 5, min_statement_tokens=8) is None
 
 
+def test_a_fixed_statement_budget_cuts_every_statement_as_the_prompt_does(tokenizer):
+    """With ``statement_budget`` the example's statement is the prompt's,
+    whatever the solution's length, and a solution fits only beside a full
+    budget: the rule that keeps a twin's prompt equal to its training text."""
+    head, tail = "Read two integers.", "Print their sum."
+    statement = head + " filler words" * 200 + " " + tail
+    max_len, max_new = 80, 50
+    budget = cm.prompt_budget(max_len, max_new)
+    assert budget == 28
+    prompt = cm.encode_prompt(tokenizer, statement, max_len, max_new)
+    for _, solution in PAIRS[:3]:
+        example = cm.encode_example(tokenizer, statement, solution, max_len, statement_budget=budget)
+        assert example.ids[: len(prompt)] == prompt and example.truncated
+        assert len(example.ids) <= max_len
+    # A solution longer than the generation length is dropped, even beside a short statement.
+    long_solution = next(
+        text
+        for k in range(1, 100)
+        if max_new
+        <= len(tokenizer.encode(text := "print(1)\n" * k).ids)
+        <= max_len - 3 - len(tokenizer.encode("Short.").ids)
+    )
+    n_long = len(tokenizer.encode(long_solution).ids)
+    assert not cm.fits(n_long, max_new)
+    assert cm.encode_example(tokenizer, "Short.", long_solution, max_len, statement_budget=budget) is None
+    assert cm.encode_example(tokenizer, "Short.", long_solution, max_len) is not None  # without the rule it would fit
+    assert cm.fits(max_new - 1, max_new) and not cm.fits(max_new, max_new)
+    with pytest.raises(ValueError, match="no room"):
+        cm.prompt_budget(10, 9)
+
+
+def test_token_lengths_count_without_special_tokens(tokenizer):
+    texts = [solution for _, solution in PAIRS]
+    assert cm.token_lengths(tokenizer, texts) == [len(tokenizer.encode(t).ids) for t in texts]
+    assert cm.token_lengths(tokenizer, [""]) == [0]
+
+
+def test_length_grouped_batches_cover_each_example_once_and_group_lengths():
+    lengths = [int(x) for x in torch.randint(1, 1000, (100,), generator=torch.Generator().manual_seed(1))]
+    batches = cm.training.length_grouped_batches(lengths, 4, torch.Generator().manual_seed(0))
+    assert sorted(i for b in batches for i in b) == list(range(100)) and len(batches) == 25
+
+    # Padding waste: grouped batches pad far less than shuffled ones.
+    def waste(groups):
+        return sum(len(b) * max(lengths[i] for i in b) - sum(lengths[i] for i in b) for b in groups)
+
+    shuffled = torch.randperm(100, generator=torch.Generator().manual_seed(0)).tolist()
+    assert waste(batches) < waste([shuffled[i : i + 4] for i in range(0, 100, 4)]) / 3
+
+
+def test_the_grouped_sampler_yields_whole_epochs(tokenizer):
+    examples, _ = cm.encode_examples(tokenizer, PAIRS, max_len=128)
+    sampler = cm.example_sampler(examples, 2, torch.Generator().manual_seed(0), group_by_length=True)
+    firsts = sorted(tuple(row[:6]) for step in range(3) for row in sampler(step)[0].tolist())
+    assert firsts == sorted(tuple(e.ids[:6]) for e in examples)  # one epoch: each example once
+
+
 def test_batches_pad_right_with_zero_mask_and_blocks_pack_files(tokenizer):
     examples, _ = cm.encode_examples(tokenizer, PAIRS[:3], max_len=128)
     ids, targets, mask = cm.pad_batch(examples)
@@ -167,6 +224,19 @@ def test_gpt_shapes_causality_and_parameter_count():
     _, masked = model(ids, targets, mask)
     expected = torch.nn.functional.cross_entropy(logits[:, 5:9].reshape(-1, 100), targets[:, 5:9].reshape(-1))
     assert torch.allclose(masked, expected, atol=1e-6)
+
+
+def test_the_loss_on_masked_tokens_alone_equals_the_masked_mean():
+    model = tiny_model(40, seed=3)
+    generator = torch.Generator().manual_seed(0)
+    ids = torch.randint(0, 40, (3, 20), generator=generator)
+    targets = torch.randint(0, 40, (3, 20), generator=generator)
+    mask = (torch.rand(3, 20, generator=generator) > 0.4).long()
+    logits, full = model(ids, targets, mask)
+    none, selected = model(ids, targets, mask, loss_only=True)
+    assert none is None and logits.shape == (3, 20, 40)
+    assert selected.item() == pytest.approx(full.item(), rel=1e-5)
+    assert model(ids, targets, torch.zeros_like(mask), loss_only=True)[1].item() == 0.0
 
 
 def test_kv_cache_logits_equal_a_full_forward():

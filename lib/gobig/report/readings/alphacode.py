@@ -27,7 +27,7 @@ def alphacode_readings(records: list) -> dict[str, str]:
         "baseline_scale_reading": _baseline_gap(alphacode.gap_frame(records), frame),
         "baseline_reading": _baseline(claims[baseline_claim]),
         "loss_reading": _memorization(alphacode.memorization_summary(records), alphacode.losses_frame(records)),
-        "model_reading": _model(frame, claims[model_claim])
+        "model_reading": _model(alphacode.model_frame(records), claims[model_claim])
         if model_claim
         else "No split of these records sampled programs",
         "judge_isolation_reading": _judge_isolation(records),
@@ -111,14 +111,226 @@ def alphacode_glued(records: list) -> dict[str, object]:
     values.update({name: getattr(first.config.model, name) for name in MODEL_VALUES})
     sampled = alphacode.sampled_records(records)
     totals = alphacode.samples_frame(records)
+    samples = max(1, int(totals["samples"].sum()))
     values.update(
-        sampled_splits=" and ".join(r.name for r in sampled) or "no split",
-        syntax_share=float(100 * totals["syntax_ok"].sum() / max(1, totals["samples"].sum())),
+        sampled_splits=_names(r.name for r in sampled) or "no split",
+        syntax_share=float(100 * totals["syntax_ok"].sum() / samples),
+        cut_off_share=float(100 * totals["cut_off"].sum() / samples),
+        public_share=float(100 * totals["public_passing"].sum() / samples),
         public_passing=int(totals["public_passing"].sum()),
         correct=int(totals["correct"].sum()),
         model_judged=int(sum(len(r.model.outcomes) for r in sampled)),
     )
+    values.update(_coverage_values(records))
+    values.update(_arm_values(records))
+    values.update(_pool_values(records))
     return values
+
+
+def _names(names) -> str:
+    names = list(names)
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1] if names else ""
+
+
+def _coverage_values(records: list) -> dict[str, object]:
+    """What the context and the generation length hold (a census of the pool)."""
+    coverage = alphacode.token_coverage(records)
+    if not coverage:
+        return {"coverage_reading": "No split of these records has a model, so no tokenizer measured the pool"}
+    return {
+        "context": coverage["context"],
+        "max_new_tokens": coverage["max_new_tokens"],
+        "statement_budget": coverage["statement_budget"],
+        "head_tokens": (coverage["statement_budget"] + 1) // 2,
+        "tail_tokens": coverage["statement_budget"] // 2,
+        "solution_coverage": coverage["solution_coverage"],
+        "solutions_fitting": f"{coverage['solutions_fitting']} of {coverage['solutions']}",
+        "solution_median": f"{coverage['solution_median']:.0f}",
+        "solution_q95": f"{coverage['solution_q95']:.0f}",
+        "solution_max": f"{coverage['solution_max']:,}",
+        "statement_median": f"{coverage['statement_median']:.0f}",
+        "statements_cut": f"{coverage['statements_cut']} of {coverage['statements']}",
+        "coverage_reading": _coverage(coverage),
+    }
+
+
+def _coverage(coverage: dict) -> str:
+    share = coverage["solution_coverage"]
+    verdict = "at least 95%, as planned" if share >= 95 else "less than the 95% planned"
+    return (
+        f"{coverage['solutions_fitting']} of the pool's {coverage['solutions']} reference solutions ({share:.1f}%, {verdict}) "
+        f"fit in {coverage['max_new_tokens']} tokens with their end token"
+    )
+
+
+def _arm_values(records: list) -> dict[str, object]:
+    """The memorization arm: solves per kind of split, the tests, the loss
+    pairs' exclusions, and the model's cost per split."""
+    models = alphacode.model_frame(records)
+    if models.empty:
+        return {"arm_reading": "No split of these records sampled programs", "arm_tests_reading": ""}
+    tests = alphacode.model_tests(records)
+    values: dict[str, object] = {}
+    for kind, name in (
+        ("random", "arm_random"),
+        ("temporal", "arm_temporal"),
+        ("twin-aware", "arm_aware"),
+        ("random-untwinned", "arm_untwinned"),
+    ):
+        part = models[models["kind"] == kind]
+        k, n = int(part["solved"].sum()), int(part["judged"].sum())
+        values[name] = f"{k} of {n}" if len(part) else "no split of this kind sampled"
+    values.update(
+        arm_train_loss=_span(models["train_loss"]),
+        arm_valid_loss=_span(models["valid_loss"]),
+        arm_epochs=f"{models['epochs'].mean():.0f}",
+        arm_splits=len(models),
+        arm_random_splits=int((models["kind"] == "random").sum()),
+        arm_reading=_arm(models),
+        arm_fit_reading=_fit(models),
+        arm_tests_reading=_arm_tests(tests),
+        loss_excluded=len(alphacode.memorization_excluded(records)),
+    )
+    values.update(_stage_cost(records))
+    return values
+
+
+def _span(series: pd.Series) -> str:
+    low, high = float(series.min()), float(series.max())
+    return f"{low:.2f}" if round(low, 2) == round(high, 2) else f"{low:.2f} to {high:.2f}"
+
+
+#: Training loss at most this share of the validation loss counts as fitting the training solutions.
+FIT_RATIO = 0.25
+
+
+def _fit(models: pd.DataFrame) -> str:
+    """Whether the models fit their training solutions: training loss far
+    below validation loss (at most ``FIT_RATIO`` of it) on every model split."""
+    train, valid = _span(models["train_loss"]), _span(models["valid_loss"])
+    sentence = (
+        f"The models reach a training loss of {train} nats per token, against {valid} on their validation problems"
+    )
+    ratio = float((models["train_loss"] / models["valid_loss"]).max())
+    if ratio <= FIT_RATIO:
+        return sentence + ": they fit what they were trained on, and little else"
+    return (
+        sentence
+        + f": below, but not far below (the training loss is up to {100 * ratio:.0f}% of the validation loss), so they have not learnt their training solutions by heart"
+    )
+
+
+def _arm(models: pd.DataFrame) -> str:
+    """What the models that fit their training solutions solve, by kind of split."""
+    random = models[models["kind"] == "random"]
+    controls = models[models["kind"] != "random"]
+    solved_random = int(random["solved"].sum())
+    twins = int(random["solved_twin_in_train"].sum())
+    sentence = (
+        f"On the random splits the models solve {solved_random} of {int(random['judged'].sum())} judged validation problems, "
+        f"{twins} of them with a twin in the split's training data"
+    )
+    if len(controls):
+        by_kind = "; ".join(
+            f"{kind} {int(part['solved'].sum())} of {int(part['judged'].sum())}"
+            for kind, part in controls.groupby("kind", sort=False)
+        )
+        sentence += f"; the other splits: {by_kind}"
+    if solved_random == 0:
+        return sentence + ". So no model reproduces a twin's solution here"
+    if twins == solved_random and int(controls["solved"].sum()) == 0:
+        return (
+            sentence
+            + ". Every solve is a leaked twin's solution reproduced, and without the twins the same kind of model solves nothing"
+        )
+    return sentence
+
+
+def _arm_tests(tests: pd.DataFrame) -> str:
+    if tests.empty:
+        return "No random split's model has a comparison here"
+    parts = [f"{row.comparison}: {row.a} vs {row.b}, p = {row.p_value:.2g} ({row.test})" for row in tests.itertuples()]
+    return "; ".join(parts)
+
+
+def _stage_cost(records: list) -> dict[str, object]:
+    """Measured CPU time of the model stage per split: fine-tuning, sampling
+    and judging, from the records' timings (minutes)."""
+    finetune = [r.timings.get("finetune_s", 0.0) for r in alphacode.split_records(records) if r.model]
+    sampling = [
+        r.timings.get("sampling_s", 0.0) + r.timings.get("execution_s", 0.0) for r in alphacode.sampled_records(records)
+    ]
+    return {
+        "arm_finetune_minutes": f"{np.mean(finetune) / 60:.0f}",
+        "arm_sampling_minutes": f"{np.mean(sampling) / 60:.1f}",
+    }
+
+
+def _pool_values(records: list) -> dict[str, object]:
+    """The pool: its tests and what they let pass, the twins a temporal
+    split leaves apart, and the twin-aware splits' solves."""
+    values: dict[str, object] = {}
+    first = alphacode.split_records(records)[0]
+    contests = [int(k.split("_", 1)[0]) for k in first.split.train + first.split.valid]
+    values.update(
+        pool_vs_paper=f"{alphacode.PAPER_TRAIN_PROBLEMS / first.split.pool:.0f}",
+        pool_first_contest=min(contests),
+        pool_last_contest=max(contests),
+    )
+    tests = alphacode.tests_frame(records)
+    estimate = alphacode.false_positive_estimate(records)
+    values.update(
+        mean_tests=f"{tests['mean_tests']:.1f}",
+        mean_hidden=f"{tests['mean_hidden']:.1f}",
+        one_output=tests["one_output"],
+        paper_filter_kept=f"{tests['paper_filter_kept']} of {tests['problems']}",
+        fp_pairs=f"{estimate['pairs']:,}",
+        fp_problems=estimate["problems"],
+        fp_wrong=estimate["wrong_passing"],
+        fp_high=f"{100 * estimate['high']:.3f}%",
+        fp_reading=_false_positives(estimate),
+    )
+    far = alphacode.far_twins(records)
+    summary = alphacode.far_twin_summary(records)
+    values.update(
+        far_pairs=summary["pairs"],
+        far_leaking=summary["leaking"],
+        far_cutoffs=summary["cutoffs"],
+        far_at_cutoff=summary["at_cutoff"],
+        far_list=", ".join(
+            f"{row.twins} ({row.id_gap} ids apart, {row.leaking_cutoffs} cutoffs)" for row in far.itertuples()
+        ),
+        aware_reading=_twin_aware(alphacode.twin_aware_solves(records)),
+    )
+    return values
+
+
+def _false_positives(estimate: dict) -> str:
+    sentence = (
+        f"Of {estimate['pairs']:,} pairs of a trusted problem and another problem's stored solution (twins excepted), "
+        f"{len(estimate['passing'])} pass all of the problem's tests"
+    )
+    if estimate["mislabelled"]:
+        names = ", ".join(f"{o}'s program on {k}" for k, o in estimate["mislabelled"])
+        sentence += f" ({names}, a program the data file under the wrong problem: its own problem's tests reject it)"
+    return (
+        sentence
+        + f": {estimate['wrong_passing']} wrong programs pass, a rate of at most {100 * estimate['high']:.3f}% (95% Clopper–Pearson upper bound)"
+    )
+
+
+def _twin_aware(solves: pd.DataFrame) -> str:
+    if solves.empty:
+        return "The baseline solves nothing on the twin-aware splits"
+    parts = []
+    for (problem, solver), group in solves.groupby(["problem", "solved by"], sort=False):
+        row = group.iloc[0]
+        kind = "a twin" if row["a twin"] else "not a twin"
+        own = "passes" if row["solver passes its own tests"] else "fails"
+        parts.append(
+            f"{problem} on {_names(group['split'])}, by {solver}'s stored program ({kind}; that program {own} {solver}'s own tests)"
+        )
+    return "The baseline's solves on the twin-aware splits: " + "; ".join(parts)
 
 
 def _baseline_twins(random_nearest: pd.DataFrame) -> str:
@@ -237,21 +449,23 @@ def _memorization(summary: pd.DataFrame, losses: pd.DataFrame) -> str:
     return f"{sentence}. {meaning}"
 
 
-def _model(frame: pd.DataFrame, verdict: str) -> str:
-    sampled = frame[frame["role"] == "sample"] if "role" in frame else frame
-    temporal_rows = sampled.loc[sampled["kind"] == "temporal", "model_rate"]
-    random = sampled.loc[sampled["kind"] == "random", "model_rate"].mean()
+def _model(models: pd.DataFrame, verdict: str) -> str:
+    """The model claim in a sentence: random against temporal, pass@K."""
     paper = alphacode.PAPER
+    random = models[models["kind"] == "random"]
+    temporal_rows = models[models["kind"] == "temporal"]
+    k_r, n_r = int(random["solved"].sum()), int(random["judged"].sum())
     if temporal_rows.empty:
-        if verdict == "inconclusive":
-            return f"Solving nothing on the random split, it neither confirms nor refutes the {paper[('model', 'random')]:g}% against {paper[('model', 'temporal')]:g}% (the temporal split was not sampled in this run)"
-        return f"It solves {random:.2f}% on the random split; the temporal split was not sampled in this run"
-    temporal = temporal_rows.iloc[0]
+        return f"It solves {k_r} of {n_r} judged problems on the random split; the temporal split was not sampled in this run"
+    t = temporal_rows.iloc[0]
+    both = f"{k_r} of {n_r} judged problems on the random splits and {int(t['solved'])} of {int(t['judged'])} on the temporal split"
+    if verdict == "inconclusive" and k_r == 0:
+        return f"Solving nothing on either split ({both}), it neither confirms nor refutes the {paper[('model', 'random')]:g}% against {paper[('model', 'temporal')]:g}%"
     if verdict == "inconclusive":
-        return f"Solving nothing on either split, it neither confirms nor refutes the {paper[('model', 'random')]:g}% against {paper[('model', 'temporal')]:g}%"
+        return f"It solves {both}: higher on the random splits, but not significantly"
     if verdict in ("supported", "partly"):
-        return f"It solves {random:.2f}% on the random splits on average and {temporal:.2f}% on the temporal split: the paper's direction, at a much smaller scale"
-    return f"It solves {temporal:.2f}% on the temporal split and {random:.2f}% on the random splits on average: not the paper's shape"
+        return f"It solves {both}: the paper's direction, significantly"
+    return f"It solves {both}: not the paper's shape"
 
 
 def _curve(bins: pd.DataFrame) -> str:

@@ -21,13 +21,16 @@ both on real CodeContests problems, one result record per split:
 6. a date curve: near duplicates and baseline solves against contest id,
    with later problems (public tests only) out of period;
 7. model: one BPE tokenizer and one pre-trained model per corpus cutoff,
-   fine-tuned with the same budget on the model splits; per-problem
+   fine-tuned with the same budget on the model splits until it fits its
+   training solutions (the memorization arm, ``model``); per-problem
    validation loss, paired across a random split and the same split with
-   its separated twins removed (memorization); k samples, n@k.
+   its separated twins removed; k samples per validation problem, judged,
+   on random, twin-aware and temporal splits alike.
 
 The package's parts, each one job: ``params`` (parameters, profiles, the
 configs), ``compute`` (``_Computer``, ``run``), ``baseline`` (the pass
-matrix read per split), ``pretrain`` (the cached pre-trained models), ``configs`` (the typed,
+matrix read per split), ``pretrain`` (the cached pre-trained models), ``model`` (the model
+stage: fine-tuning, sampling, judging, each reading the stage's own spec), ``configs`` (the typed,
 frozen configs and the machine context: what a record depends on),
 ``views`` (a record typed: ``views.from_record(record)`` gives a frozen
 ``SplitRecord`` or ``CurveRecord`` and refuses an unknown shape), ``frames``
@@ -43,12 +46,20 @@ from __future__ import annotations
 from gobig.studies.alphacode.analysis import (  # noqa: F401
     PAPER_TRAIN_PROBLEMS,
     direction_magnitude_verdict,
+    false_positive_estimate,
+    far_twin_summary,
+    far_twins,
     gap_frame,
     losses_frame,
+    mcnemar_greater,
+    memorization_excluded,
     memorization_frame,
     memorization_summary,
+    model_tests,
     randomization_test,
     split_tests,
+    tests_frame,
+    twin_aware_solves,
 )
 from gobig.studies.alphacode.baseline import (  # noqa: F401
     _baseline_from_matrix,
@@ -57,6 +68,7 @@ from gobig.studies.alphacode.baseline import (  # noqa: F401
     _passing_owners,
 )
 from gobig.studies.alphacode.claims import (  # noqa: F401
+    PAPER_REF,
     SOURCES,
     _row,
     claims_table,
@@ -92,21 +104,33 @@ from gobig.studies.alphacode.frames import (  # noqa: F401
     curve_record,
     exclusions_frame,
     format_count,
+    model_frame,
+    model_solves,
     nearest_frame,
     sampled_records,
     samples_frame,
     solve_rate_vs_k,
     split_records,
     splits_frame,
+    token_coverage,
     twin_density,
 )
 
 # Re-exported: chapters, tests, benchmarks, gpu/ and running sweeps use these as gobig.studies.alphacode.NAME.
+from gobig.studies.alphacode.model import (  # noqa: F401
+    FINETUNE_WEIGHT_DECAY,
+    finetune,
+    judge_programs,
+    pool_token_lengths,
+    sample_programs,
+    statement_budget,
+)
 from gobig.studies.alphacode.params import (  # noqa: F401
     ALPHA,
     DEFAULT_PROFILE,
     KINDS,
     LEVEL,
+    MIN_STATEMENT_TOKENS,
     PAPER,
     PAPER_MODEL,
     PARAMETERS,

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from gobig.methods.code.splits import SIMULTANEOUS_ID_GAP
 from gobig.methods.stats import passk
 from gobig.studies.alphacode.frames import curve_record, nearest_frame, split_records, splits_frame
 from gobig.studies.alphacode.params import ALPHA, LEVEL, PAPER
@@ -117,7 +118,7 @@ def direction_magnitude_verdict(
     t_k, t_n = int(temporal[solved]), int(temporal[judged])
     ks, ns = random[solved].astype(int).to_numpy(), random[judged].astype(int).to_numpy()
     if t_k == 0 and (ks == 0).all():
-        return "inconclusive", "nothing is solved on either kind of split, so they cannot be told apart at this scale"
+        return "inconclusive", "nothing is solved on either kind of split, so the two cannot be told apart here"
     rates = ks / np.maximum(ns, 1)
     if (rates <= t_k / max(t_n, 1)).any():
         return "not supported", f"some random split solves no larger share than the temporal split ({t_k}/{t_n})"
@@ -125,27 +126,20 @@ def direction_magnitude_verdict(
         p_value if p_value is not None else max(passk.fisher_greater(int(k), int(n), t_k, t_n) for k, n in zip(ks, ns))
     )
     if p_max >= ALPHA:
-        return "inconclusive", f"higher on every random split, but not significantly ({test} p = {p_max:.3f} ≥ {ALPHA})"
+        return "inconclusive", f"higher on every random split, but not significantly ({test} p = {p_max:.3f})"
     inside_random = all(
         passk.clopper_pearson(int(k), int(n))[0] <= paper_random / 100 <= passk.clopper_pearson(int(k), int(n))[1]
         for k, n in zip(ks, ns)
     )
     inside_temporal = passk.clopper_pearson(t_k, t_n)[0] <= paper_temporal / 100 <= passk.clopper_pearson(t_k, t_n)[1]
-    direction = f"direction supported: every random split solves more than the temporal split ({t_k}/{t_n}), {test} p = {p_max:.2g}"
+    direction = f"every random split solves more than the temporal one ({test} p = {p_max:.2g})"
     if inside_random and inside_temporal:
         return (
             "supported",
-            f"{direction}; magnitude supported: {paper_random:g}% and {paper_temporal:g}% lie inside the 95% intervals",
+            f"{direction}; magnitude supported: {paper_random:g}% and {paper_temporal:g}% lie in the 95% intervals",
         )
-    outside = [
-        f"{100 * k / n:.1f}% [{100 * passk.clopper_pearson(int(k), int(n))[0]:.1f}, {100 * passk.clopper_pearson(int(k), int(n))[1]:.1f}]"
-        for k, n in zip(ks, ns)
-    ]
-    return (
-        "partly",
-        f"{direction}; magnitude not supported: the random splits' rates {', '.join(outside)} do not all contain the paper's {paper_random:g}%"
-        + ("" if inside_temporal else f", nor the temporal interval its {paper_temporal:g}%"),
-    )
+    where = "a random split's" if not inside_random else "the temporal split's"
+    return "partly", f"{direction}; magnitude not supported: the paper's rate lies outside {where} 95% interval"
 
 
 # ---- why our random-split rate is not 4.1% --------------------------------------
@@ -192,42 +186,264 @@ def gap_frame(records: list) -> dict:
     }
 
 
-#: CodeContests' training problems (Table 1 of the paper, via REFERENCES.md; checked there).
+#: CodeContests' training problems (Li et al. 2022, Table 1).
 PAPER_TRAIN_PROBLEMS = 13_328
 
 
 # ---- the memorization test ---------------------------------------------------
 
 
+def _pairs(records: list) -> list[tuple]:
+    """(random split, the same split minus its separated twins), both with a model."""
+    by_name = {r.name: r for r in split_records(records)}
+    pairs = []
+    for name, record in by_name.items():
+        base = by_name.get(name.removesuffix("-untwinned"))
+        if record.kind == "random-untwinned" and record.model and base is not None and base.model:
+            pairs.append((base, record))
+    return pairs
+
+
+def _twins_finetuned(record) -> dict[str, bool]:
+    """Per validation problem whose twin is in the split's training side:
+    whether some such twin was in the fine-tuning data (its solution short
+    enough to fine-tune on)."""
+    train, dropped = set(record.split.train), set(record.model.train_dropped)
+    status = {}
+    for group in record.crossing_twin_groups:
+        partners = [k for k in group if k in train]
+        for key in set(group) - train:
+            status[key] = any(k not in dropped for k in partners)
+    return status
+
+
 def memorization_frame(records: list) -> pd.DataFrame:
     """Per validation problem, paired: its loss under the model fine-tuned
     on a random split, and under the model fine-tuned on the same split with
-    the training copies of separated twins removed. ``leaked``: its twin was
-    in the first model's training data. difference = without - with (> 0:
-    the twin made the solution easier to predict)."""
-    by_name = {r.name: r for r in split_records(records)}
+    the training copies of separated twins removed. ``leaked``: a twin of it
+    was in the first model's fine-tuning data. Problems whose twin is on the
+    training side but was left out of fine-tuning (its solution too long)
+    are not rows: they are neither leaked nor clean. difference = without -
+    with (> 0: the twin made the solution easier to predict)."""
     rows = []
-    for name, record in by_name.items():
-        if record.kind != "random-untwinned":
-            continue
-        base = by_name.get(name.removesuffix("-untwinned"))
-        if base is None or not base.model:
-            continue
+    for base, record in _pairs(records):
         with_twin = base.model.valid_loss_per_problem
         without = record.model.valid_loss_per_problem
-        crossing = base.crossing()
+        twins = _twins_finetuned(base)
         for key in sorted(set(with_twin) & set(without)):
+            if twins.get(key) is False:
+                continue
             rows.append(
                 {
                     "split": base.name,
                     "problem": key,
-                    "leaked": key in crossing,
+                    "leaked": key in twins,
                     "loss_with": with_twin[key],
                     "loss_without": without[key],
                     "difference": without[key] - with_twin[key],
                 }
             )
     return pd.DataFrame(rows, columns=["split", "problem", "leaked", "loss_with", "loss_without", "difference"])
+
+
+def memorization_excluded(records: list) -> list[str]:
+    """Validation problems of the loss pairs whose twin is on the training
+    side but was not fine-tuned on: left out of the loss test."""
+    return sorted(k for base, _ in _pairs(records) for k, tuned in _twins_finetuned(base).items() if not tuned)
+
+
+# ---- the model's solves: tests between splits ----------------------------------
+
+
+def mcnemar_greater(only_a: int, only_b: int) -> float:
+    """Exact one-sided McNemar test on paired outcomes: the probability of
+    at least ``only_a`` of the ``only_a + only_b`` discordant problems
+    falling to A if either side were as likely (1.0 with none)."""
+    from scipy import stats
+
+    n = only_a + only_b
+    return float(stats.binomtest(only_a, n, 0.5, alternative="greater").pvalue) if n else 1.0
+
+
+def model_tests(records: list, main: str = "temporal") -> pd.DataFrame:
+    """One-sided tests that a random split's model solves more: against the
+    temporal split's model and against the twin-aware split of the same
+    seed (exact Fisher: different problems), and against the model of the
+    same split minus its separated twins (exact McNemar: the same problems,
+    paired). A problem counts as solved when some sample of it is correct."""
+    sampled = {r.name: r for r in split_records(records) if r.sampled}
+
+    def solved(record) -> set[str]:
+        return {k for k, o in record.model.outcomes.items() if o.correct > 0}
+
+    rows = []
+    temporal = sampled.get(main)
+    for record in sampled.values():
+        if record.kind != "random":
+            continue
+        mine, judged = solved(record), len(record.model.outcomes)
+        others = [(temporal, "Fisher")] if temporal else []
+        others += [(sampled.get(f"twin-aware-{record.split.seed}"), "Fisher")]
+        others += [(sampled.get(f"{record.name}-untwinned"), "McNemar")]
+        for other, test in others:
+            if other is None:
+                continue
+            theirs, their_judged = solved(other), len(other.model.outcomes)
+            if test == "Fisher":
+                p = passk.fisher_greater(len(mine), judged, len(theirs), their_judged)
+            else:
+                p = mcnemar_greater(len(mine - theirs), len(theirs - mine))
+            rows.append(
+                {
+                    "comparison": f"{record.name} > {other.name}",
+                    "test": f"one-sided exact {test}",
+                    "a": f"{len(mine)}/{judged}",
+                    "b": f"{len(theirs)}/{their_judged}",
+                    "p_value": p,
+                }
+            )
+    return pd.DataFrame(rows, columns=["comparison", "test", "a", "b", "p_value"])
+
+
+# ---- the pool: twins far apart, the twin-aware solves, the tests' strength --------
+
+
+def far_twins(records: list, gap: int | None = None) -> pd.DataFrame:
+    """Twin groups whose contest ids lie more than ``gap`` apart (default: the
+    temporal split's ``SIMULTANEOUS_ID_GAP``, the most it keeps together),
+    and at how many of the pool's possible cutoffs (each distinct contest id
+    but the first) a temporal split would separate them, the earlier copy in
+    training: a leak the temporal split does not prevent."""
+    gap = SIMULTANEOUS_ID_GAP if gap is None else gap
+    first = split_records(records)[0]
+    ids = sorted({_contest(k) for k in first.split.train + first.split.valid})
+    cutoffs = ids[1:]
+    rows = []
+    for group in first.twin_groups:
+        contests = sorted({_contest(k) for k in group})
+        if contests[-1] - contests[0] <= gap:
+            continue
+        rows.append(
+            {
+                "twins": " / ".join(sorted(group, key=_contest)),
+                "id_gap": contests[-1] - contests[0],
+                "leaking_cutoffs": sum(contests[0] < c <= contests[-1] for c in cutoffs),
+            }
+        )
+    return pd.DataFrame(rows, columns=["twins", "id_gap", "leaking_cutoffs"]).sort_values("id_gap", ignore_index=True)
+
+
+def far_twin_summary(records: list) -> dict:
+    """The possible cutoffs, how many separate at least one far twin group,
+    and whether the chapter's cutoff does."""
+    frame = far_twins(records)
+    first = split_records(records)[0]
+    ids = sorted({_contest(k) for k in first.split.train + first.split.valid})
+    groups = [sorted({_contest(k) for k in g}) for g in first.twin_groups]
+    far = [g for g in groups if g[-1] - g[0] > SIMULTANEOUS_ID_GAP]
+    leaking = [c for c in ids[1:] if any(g[0] < c <= g[-1] for g in far)]
+    cutoff = next(r.split.cutoff for r in split_records(records) if r.split.cutoff is not None)
+    return {
+        "pairs": len(frame),
+        "cutoffs": len(ids) - 1,
+        "leaking": len(leaking),
+        "at_cutoff": sum(g[0] < cutoff <= g[-1] for g in far),
+        "cutoff": cutoff,
+    }
+
+
+def _contest(key: str) -> int:
+    return int(key.split("_", 1)[0])
+
+
+def twin_aware_solves(records: list) -> pd.DataFrame:
+    """The baseline's solves on the twin-aware splits, which keep every twin
+    group on one side: the solver, whether it is a twin of the problem, and
+    whether the judge trusts the solver's own problem (its stored program
+    passes its own tests)."""
+    rows = []
+    for record in split_records(records):
+        if record.kind != "twin-aware":
+            continue
+        twins = {k: set(g) - {k} for g in record.twin_groups for k in g}
+        for solve in record.baseline:
+            for solver in solve.solved_by:
+                rows.append(
+                    {
+                        "split": record.name,
+                        "problem": solve.valid,
+                        "solved by": solver,
+                        "a twin": solver in twins.get(solve.valid, set()),
+                        "solver passes its own tests": _trusted_anywhere(records, solver),
+                    }
+                )
+    return pd.DataFrame(rows, columns=["split", "problem", "solved by", "a twin", "solver passes its own tests"])
+
+
+def _trusted_anywhere(records: list, key: str) -> bool:
+    curve = curve_record(records)
+    if curve is not None and key in curve.passes:
+        return key in curve.passes[key]
+    return any(r.trust[key].trusted for r in split_records(records) if key in r.trust)
+
+
+def false_positive_estimate(records: list, level: float = LEVEL) -> dict:
+    """How often a program written for another task passes all of a
+    problem's stored tests, read off the pass matrix: every trusted problem
+    against every other problem's stored solution, twins excepted (a twin's
+    solution is a right answer). ``explained`` are passes by a program that
+    the data mislabel (its own problem's tests reject it: it was written for
+    the problem it passes). A lower bound on the false-positive rate of
+    near-miss programs, which resemble a right answer far more."""
+    curve = curve_record(records)
+    first = split_records(records)[0]
+    twins = {k: set(g) for g in first.twin_groups for k in g}
+    passes = {k: set(v) for k, v in curve.passes.items()}
+    trusted = [k for k in passes if k in passes[k]]
+    owners = sorted(passes)
+    pairs, passing = 0, []
+    for key in trusted:
+        for owner in owners:
+            if owner == key or owner in twins.get(key, set()):
+                continue
+            pairs += 1
+            if owner in passes[key]:
+                passing.append((key, owner))
+    mislabelled = [(k, o) for k, o in passing if o not in passes[o]]
+    wrong = len(passing) - len(mislabelled)
+    low, high = passk.clopper_pearson(wrong, pairs, level)
+    return {
+        "problems": len(trusted),
+        "pairs": pairs,
+        "passing": passing,
+        "mislabelled": mislabelled,
+        "wrong_passing": wrong,
+        "rate": wrong / max(1, pairs),
+        "low": low,
+        "high": high,
+    }
+
+
+def tests_frame(records: list) -> dict:
+    """The stored tests of the pool's problems: per problem, tests, the
+    statement's examples among them, and distinct expected outputs; and how
+    many problems the paper's filter for its validation and test problems
+    (at least 5 tests beyond the examples, with at least 2 distinct outputs)
+    would keep."""
+    curve = curve_record(records)
+    counts = curve.test_counts
+    tests = np.array([c[0] for c in counts.values()])
+    public = np.array([c[1] for c in counts.values()])
+    distinct = np.array([c[2] for c in counts.values()])
+    hidden = tests - public
+    return {
+        "problems": len(counts),
+        "mean_tests": float(tests.mean()),
+        "mean_hidden": float(hidden.mean()),
+        "max_tests": int(tests.max()),
+        "one_output": int((distinct < 2).sum()),
+        "paper_filter_kept": int(((hidden >= 5) & (distinct >= 2)).sum()),
+    }
 
 
 def memorization_summary(records: list, level: float = LEVEL, draws: int = 10_000) -> pd.DataFrame:

@@ -8,11 +8,12 @@ import pandas as pd
 from gobig.methods.stats import passk
 from gobig.studies.alphacode.analysis import direction_magnitude_verdict, memorization_summary, randomization_test
 from gobig.studies.alphacode.frames import (
-    _rate,
     _rates,
     baseline_cost,
     curve_record,
     format_count,
+    model_frame,
+    model_solves,
     sampled_records,
     split_records,
     splits_frame,
@@ -22,15 +23,16 @@ from gobig.studies.alphacode.views import typed_records
 
 # ---- the claims ---------------------------------------------------------------------
 
-#: Where each paper fact below was read in this project's sessions. The
-#: paper's own text was reachable only in part (its abstract); where only a
-#: secondary summary was found, the row says so.
+PAPER_REF = "Li et al. 2022 (arXiv 2203.07814)"
+#: Where each paper fact below is: the paper's section, table or appendix.
 SOURCES = {
-    "abstract": "Li et al. 2022, abstract (arXiv 2203.07814, retrieved: kk6lht.com/papers/2203.07814.md)",
-    "summary": "a summary of Li et al. 2022 (study.space), not the paper's text",
-    "pretraining": "summaries quoting Li et al. 2022, Sec. 3.1 (nl2code.github.io/posts/AlphaCode; mdnice.com), not the paper's text",
-    "dataset_card": "CodeContests dataset card (huggingface.co/datasets/deepmind/code_contests)",
-    "references": "../shared/REFERENCES.md's notes on Li et al. 2022 (App. B.3, Table 1); the appendix text was not retrieved in this session",
+    "B.3": f"{PAPER_REF}, App. B.3",
+    "rating": f"{PAPER_REF}, Sec. 1 and Fig. 1; App. D.3",
+    "3.1": f"{PAPER_REF}, Sec. 3.1",
+    "A1": f"{PAPER_REF}, App. B.1, Table A1",
+    "4.2": f"{PAPER_REF}, Sec. 4.2",
+    "3.2": f"{PAPER_REF}, Sec. 3.2 and Table 1",
+    "4.5": f"{PAPER_REF}, Sec. 1 and Sec. 4.5",
 }
 
 
@@ -42,10 +44,10 @@ def claims_table(records: list) -> pd.DataFrame:
     """AlphaCode's Appendix B.3 claims with our numbers and a verdict each,
     then the second blog post's sentences, in the ledger's columns (claim,
     source, measured, verdict, why). Verdicts follow
-    ``direction_magnitude_verdict`` where a claim has a direction and a size."""
+    ``direction_magnitude_verdict`` where a claim has a direction and a size;
+    each why is one short sentence (the chapter carries the reasoning)."""
     records = typed_records(records)
     frame = splits_frame(records)
-    samples_per_problem = records[0].config.model.samples_per_problem
     temporal = (
         frame[frame["split"] == "temporal"].iloc[0]
         if (frame["split"] == "temporal").any()
@@ -66,12 +68,11 @@ def claims_table(records: list) -> pd.DataFrame:
     rows.append(
         _row(
             "a random split puts near duplicates of training problems in validation; a temporal split does not",
-            "Li et al. 2022, App. B.3",
+            SOURCES["B.3"],
             f"near duplicates (95% CI): temporal {temporal['near_duplicate_share']:.1f}% [{temporal['near_duplicate_low']:.1f}, {temporal['near_duplicate_high']:.1f}], "
             f"random {_rates(frame, 'random', 'near_duplicate_share')}; twin groups across the split: temporal {temporal['crossing_twins']}, random {', '.join(str(v) for v in random['crossing_twins'])}",
             "supported" if shape and temporal["crossing_twins"] == 0 else ("partly" if shape else "inconclusive"),
-            f"every random split has more near duplicates (largest one-sided Fisher p = {p_near:.2g}); the twins are Div. 1 / Div. 2 copies under adjacent contest ids, "
-            f"which the temporal split keeps together by construction (the split that cuts them is in the table)",
+            f"more on every random split (largest one-sided Fisher p = {p_near:.2g}); the temporal split keeps Div. 1 / Div. 2 copies together",
         )
     )
 
@@ -85,58 +86,84 @@ def claims_table(records: list) -> pd.DataFrame:
         PAPER[("baseline", "temporal")],
         main,
         p_value=test["p_value"] if test else None,
-        test=f"randomization test over {test['draws']:,} random splits" if test else "one-sided Fisher",
+        test="randomization test" if test else "one-sided Fisher",
     )
     cost = baseline_cost(records)
     rows.append(
         _row(
-            f"submitting training solutions solves {PAPER[('baseline', 'random')]}% of validation problems on a random split and 0% on a temporal split",
-            f"Li et al. 2022, App. B.3 (the numbers as {SOURCES['references'].split(';')[0]})",
+            f"submitting one solution of each training problem solves {PAPER[('baseline', 'random')]}% of validation problems on a random split and 0% on a temporal split",
+            SOURCES["B.3"],
             f"temporal {temporal['baseline_rate']:.1f}% [{temporal['baseline_low']:.1f}, {temporal['baseline_high']:.1f}] ({temporal['baseline_solved']}/{temporal['trusted_valid']}); "
             f"random {_rates(frame, 'random', 'baseline_rate')} (95% Clopper–Pearson); protocol: {cost.protocol}",
             verdict,
-            why + "; the size is the pool's: see the chapter's decomposition of the gap",
+            why,
         )
     )
 
-    # 3. The model.
-    sampled = frame[frame["role"] == "sample"]
-    if len(sampled[sampled["kind"] == "random"]) and not len(sampled[sampled["split"] == main]):
-        model = sampled_records(records)[0].model
-        r = sampled[sampled["kind"] == "random"]
-        solved, judged = int(r["model_solved"].sum()), int(r["trusted_valid"].sum())
-        rows.append(
-            _row(
-                f"a 1B model solves {PAPER[('model', 'random')]}% of validation problems on a random split and 0% on a temporal split",
-                "Li et al. 2022, App. B.3; blog",
-                f"problems with a correct sample on the random split(s): {solved}/{judged} (95% CI up to {_rate(solved, judged)[2]:.1f}%); the temporal split was not sampled in this run "
-                f"({format_count(model.parameters)} parameters, {samples_per_problem} samples per problem vs {PAPER_MODEL})",
-                "inconclusive" if solved == 0 else "pending",
-                "solving nothing on the random split, the model cannot show the random split's advantage whatever the temporal split does"
+    # 3. The model, made to fit its training solutions (the memorization arm).
+    models = model_frame(records)
+    if len(models[models["kind"] == "random"]):
+        first = sampled_records(records)[0]
+        spec = first.config.model
+        size = (
+            f"{format_count(first.model.parameters)} parameters fitted to training loss {_loss_range(models)}, "
+            f"{spec.samples_per_problem} samples per problem at temperature {spec.temperature:g} vs {PAPER_MODEL}"
+        )
+        r = models[models["kind"] == "random"]
+        t = models[models["split"] == main]
+        if len(t):
+            rows_frame = models.rename(columns={"solved": "model_solved", "judged": "trusted_valid"})
+            verdict, why = direction_magnitude_verdict(
+                rows_frame,
+                "model_solved",
+                "trusted_valid",
+                PAPER[("model", "random")],
+                PAPER[("model", "temporal")],
+                main,
+            )
+            measured = (
+                f"problems with a correct sample: temporal {_count(t.iloc[0])}, random "
+                + ", ".join(_count(row) for _, row in r.iterrows())
+                + f" (95% Clopper–Pearson); {size}"
+            )
+        else:
+            solved, judged = int(r["solved"].sum()), int(r["judged"].sum())
+            verdict = "inconclusive" if solved == 0 else "pending"
+            why = (
+                "solving nothing on the random split, the model cannot show the random split's advantage"
                 if solved == 0
-                else "the random split solves something; the temporal split's run is owed",
+                else "the random split solves something; the temporal split's run is owed"
             )
-        )
-    if len(sampled[sampled["kind"] == "random"]) and len(sampled[sampled["split"] == main]):
-        verdict, why = direction_magnitude_verdict(
-            sampled, "model_solved", "trusted_valid", PAPER[("model", "random")], PAPER[("model", "temporal")], main
-        )
-        model = sampled_records(records)[0].model
-        s_t = sampled[sampled["split"] == main].iloc[0]
+            measured = f"problems with a correct sample on the random split(s): {solved}/{judged}; the temporal split was not sampled; {size}"
         rows.append(
             _row(
                 f"a 1B model solves {PAPER[('model', 'random')]}% of validation problems on a random split and 0% on a temporal split",
-                "Li et al. 2022, App. B.3; blog",
-                f"problems with a correct sample: temporal {s_t['model_solved']:.0f}/{s_t['trusted_valid']}, random "
-                + ", ".join(
-                    f"{r['model_solved']:.0f}/{r['trusted_valid']}"
-                    for _, r in sampled[sampled["kind"] == "random"].iterrows()
-                )
-                + f" ({format_count(model.parameters)} parameters, {samples_per_problem} samples per problem vs {PAPER_MODEL})",
+                f"{SOURCES['B.3']}; blog",
+                measured,
                 verdict,
-                why + "; a model this small solving nothing cannot show a difference of 0.8 points",
+                why,
             )
         )
+        # The mechanism: what the model solves on a random split are the leaked twins.
+        solves = model_solves(records)
+        on_random = solves[solves["split"].isin(r["split"])]
+        if len(on_random):
+            twins = int(on_random["twin fine-tuned on"].sum())
+            controls = models[models["kind"].isin(("twin-aware", "random-untwinned", "temporal"))]
+            control_solved = int(controls["solved"].sum())
+            verdict = "supported" if twins == len(on_random) and control_solved == 0 else "partly"
+            rows.append(
+                _row(
+                    "on a random split a model can solve validation problems by reproducing a training problem's solution (the leak behind 0.8% vs 0%)",
+                    f"{SOURCES['B.3']} (mechanism); this chapter's test",
+                    f"of {len(on_random)} model solves on random splits, {twins} have a twin that was fine-tuned on; "
+                    f"the controls (twin-aware, twins removed, temporal) solve {control_solved} of {int(controls['judged'].sum())}",
+                    verdict,
+                    "every model solve on a random split is a leaked twin, and without the twins nothing is solved"
+                    if verdict == "supported"
+                    else "not every solve on a random split is a leaked twin, or a control solves something",
+                )
+            )
 
     # 4. The mechanism, in the loss.
     summary = memorization_summary(records)
@@ -147,7 +174,7 @@ def claims_table(records: list) -> pd.DataFrame:
         if leak["low"] > 0:
             verdict, why = (
                 "supported",
-                "the loss of a validation solution falls when its twin is in training (interval above 0)",
+                "the loss of a validation solution falls when its twin is fine-tuned on (interval above 0)",
             )
         elif leak["high"] < 0:
             verdict, why = "not supported", "the loss rises when the twin is in training (interval below 0)"
@@ -161,8 +188,8 @@ def claims_table(records: list) -> pd.DataFrame:
         rows.append(
             _row(
                 "the leak reaches a model trained on a random split (the mechanism behind 0.8% vs 0%)",
-                "Li et al. 2022, App. B.3 (mechanism); this chapter's test",
-                f"paired loss difference (without twin - with twin, nats per token, 95% bootstrap CI): twin in training {leak['mean_difference']:+.3f} [{leak['low']:+.3f}, {leak['high']:+.3f}] (n = {leak['n']:.0f}, "
+                f"{SOURCES['B.3']} (mechanism); this chapter's test",
+                f"paired loss difference (twins removed - twins kept, nats per token, 95% bootstrap CI): twin fine-tuned on {leak['mean_difference']:+.3f} [{leak['low']:+.3f}, {leak['high']:+.3f}] (n = {leak['n']:.0f}, "
                 f"{leak['positive']:.0f} positive, sign test p = {leak['sign_test_p']:.2g}){control_text}",
                 verdict,
                 why,
@@ -172,87 +199,98 @@ def claims_table(records: list) -> pd.DataFrame:
     return pd.DataFrame(rows + post_claims(frame, records))
 
 
+def _count(row) -> str:
+    return f"{row['solved']:.0f}/{row['judged']:.0f} [{row['low']:.1f}, {row['high']:.1f}]%"
+
+
+def _loss_range(models: pd.DataFrame) -> str:
+    low, high = models["train_loss"].min(), models["train_loss"].max()
+    valid = models["valid_loss"].min()
+    train = f"{low:.2f}" if abs(high - low) < 0.005 else f"{low:.2f}-{high:.2f}"
+    return f"{train} nats per token (validation {valid:.2f} or more)"
+
+
 def post_claims(frame: pd.DataFrame, records: list) -> list[dict]:
     """The second blog post's checkable sentences ("Deepmind does code –
-    part 1: the data"), read line by line, against what could be retrieved."""
+    part 1: the data"), read line by line against the paper."""
     blog = "blog post 2"
     return [
         _row(
             "AlphaCode 'achieved an average 1238 rating or better than 54% of code contest participants'",
-            f"{blog}; {SOURCES['abstract']}; {SOURCES['summary']}",
-            "paper: 'a ranking of top 54.3% in competitions with more than 5,000 participants'; rating 1238 (summary)",
+            f"{blog}; {SOURCES['rating']}",
+            "paper: ranked in the top 54.3% per contest (10 contests), and an estimated rating of 1238, within the top 28% of users active in the last 6 months",
             "partly",
-            "the 1238 rating matches (read in a summary, not the paper); 'top 54.3%' means ranked above about 45.7% of participants, not 'better than 54%'",
+            "1238 is an estimated rating (top 28% of recent users); top 54.3% per contest means better than about 46%, not 54%",
         ),
         _row(
             "pre-training kept C++, C#, Go, Java, JavaScript, Lua, PHP, Python, Ruby, Rust, Scala and TypeScript",
-            f"{blog}; {SOURCES['pretraining']}",
-            "the same 12 languages in the summaries",
+            f"{blog}; {SOURCES['3.1']}",
+            "the same 12 languages",
             "supported",
-            "read in summaries quoting the paper, not in the paper's text",
+            "Sec. 3.1 lists the same twelve languages",
         ),
         _row(
             "files larger than 1 MB or with lines longer than 1,000 characters were dropped (to avoid machine-generated code)",
-            f"{blog}; {SOURCES['pretraining']}",
-            "summary quoting the paper: files likely auto-generated, larger than 1MB, or with lines longer than 1000 characters were filtered out",
+            f"{blog}; {SOURCES['3.1']}",
+            "files larger than 1MB or with lines longer than 1000 characters were filtered out, to exclude automatically generated code",
             "supported",
-            "read in a summary quoting the paper, not in the paper's text",
+            "Sec. 3.1 says so, and gives the same reason",
         ),
         _row(
             "they 'stripped all the white space out' of the source files to remove duplicates",
-            f"{blog}",
-            "not verified",
-            "not checkable",
-            "whether whitespace was removed from the data or only ignored when comparing files for de-duplication is in the paper's Sec. 3.1, whose text could not be retrieved here",
+            f"{blog}; {SOURCES['3.1']}",
+            "duplicates of the same file were removed, 'ignoring whitespace in comparisons'",
+            "not supported",
+            "whitespace was ignored when files were compared for duplicates; the paper does not say it was removed from the code",
         ),
         _row(
             "the final pre-training set was 715 GB",
-            f"{blog}; {SOURCES['pretraining']}",
-            "715.1 GB in the summaries",
+            f"{blog}; {SOURCES['3.1']}",
+            "715.1 GB of code after filtering",
             "supported",
-            "read in summaries, not in the paper's text",
+            "Sec. 3.1 gives 715.1 GB",
         ),
         _row(
             "the final pre-training set had 86 million source files",
-            f"{blog}",
-            "not verified",
-            "not checkable",
-            "the file count (86.31M per REFERENCES.md) was not found in any source retrieved in this session",
+            f"{blog}; {SOURCES['A1']}",
+            "86.31 million files in all (Table A1, by language)",
+            "supported",
+            "Table A1 totals 86.31 million files; Sec. 3.1 itself gives only the 715.1 GB",
         ),
         _row(
             "README files probably stood in for problem statements in pre-training",
-            f"{blog}; {SOURCES['pretraining']}",
-            "summaries: pre-training is next-token prediction on code files (the encoder gets part of a file, the decoder the rest); no README pairing is described",
+            f"{blog}; {SOURCES['4.2']}",
+            "GitHub files were split at a random pivot: the content before it is the encoder's input, the content after it the decoder's",
             "not supported",
-            "a guess the post labels as such; the pre-training described needs no problem statement (read in summaries, not the paper's text)",
+            "a guess the post labels as such; pre-training needs no problem statement (Sec. 4.2)",
         ),
         _row(
             "the 1B model's 0.8% used 'a 13K sample of 86M source files/problem statements'",
-            f"{blog}; {SOURCES['references']}",
-            f"13k is the number of programs sampled per validation problem ({PAPER_MODEL})",
+            f"{blog}; {SOURCES['B.3']}",
+            f"13k samples per validation problem, 'chosen to match the number of problems (and therefore solutions) used in the baseline' ({PAPER_MODEL})",
             "not supported",
-            "the 13k counts samples drawn from the model per problem, not a sample of source files; per REFERENCES.md, not the appendix text",
+            "13k counts programs sampled per problem, matched to the baseline's 13k training solutions; it is no sample of files",
         ),
         _row(
             "the data were split into training, validation and test sets by time",
-            f"{blog}; {SOURCES['references']}",
-            "CodeContests: training on or before 2021-07-14, validation 2021-07-15 to 2021-09-20, test after 2021-09-21 (Table 1 per REFERENCES.md)",
+            f"{blog}; {SOURCES['3.2']}",
+            "training on or before 2021/07/14, validation 2021/07/15 to 2021/09/20, test after 2021/09/21; 13,328 / 117 / 165 problems",
             "supported",
-            "per REFERENCES.md's notes on Table 1, not the paper's text; this chapter measures why the split matters",
+            "Sec. 3.2 gives the dates, Table 1 the counts; this chapter measures why the split matters",
         ),
         _row(
             "the fine-tuning data mark whether a solution is correct, and contests keep hidden tests beyond the public ones",
-            f"{blog}; {SOURCES['dataset_card']}",
-            "the dataset card lists solutions and incorrect_solutions, and public, private and generated tests",
+            f"{blog}; {SOURCES['3.2']}",
+            "correct and incorrect human submissions; example tests from the statements and hidden tests from the platform",
             "supported",
-            "read in the dataset card",
+            "Sec. 3.2 describes both, and Table 1 counts example, hidden and generated tests per problem",
         ),
         _row(
             "AlphaCode runs its samples on the public tests before submitting",
-            f"{blog}; {SOURCES['abstract']}",
-            "abstract: large-scale sampling 'followed by filtering based on program behavior'; summary: filtered on execution results on example tests",
+            f"{blog}; {SOURCES['4.5']}",
+            "samples are filtered on the example tests of the statement, which removes about 99% of them",
             "supported",
-            "the filtering on example (public) tests is read in a summary; this chapter's n@k does the same",
+            "Sec. 4.5 filters on the example tests; this chapter's n@k does the same",
         ),
     ]
 

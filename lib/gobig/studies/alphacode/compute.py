@@ -11,15 +11,16 @@ import time
 from dataclasses import asdict
 
 from gobig.core import paths
-from gobig.core.runtime import peak_bf16_flops, provenance, set_seed
+from gobig.core.runtime import provenance, set_seed
 from gobig.core.store import ResultStore
 from gobig.core.sweep import run_from_params
 from gobig.data import codecontests
-from gobig.methods.code import codemodel, judge, leakage, splits
+from gobig.methods.code import judge, leakage, splits
+from gobig.studies.alphacode import model as stage
 from gobig.studies.alphacode.baseline import _baseline_from_matrix, _curve_rows, _matrix_cost, _passing_owners
 from gobig.studies.alphacode.configs import CurveConfig, JudgeSpec, Machine, ModelSpec, SplitConfig, SplitSpec
 from gobig.studies.alphacode.params import STUDY, TEMPORAL_VARIANTS, VERSION, expand_configs, validate_parameters
-from gobig.studies.alphacode.pretrain import _gpt_config, _pretrain, _sample_batch
+from gobig.studies.alphacode.pretrain import _pretrain
 
 # ---- the computation of one split ------------------------------------------
 
@@ -135,14 +136,14 @@ class _Computer:
         crossing = splits.crossing_groups(split, context["groups"])
         timings["leakage_s"] = time.perf_counter() - start
 
-        # The model first: it is cached by its inputs, so a process that
-        # warmed the cache while the pass matrix ran makes this a lookup.
-        model_result = self.model(config, split, timings) if config.role else None
-
         start = time.perf_counter()
         matrix = self.matrix(config)
         baseline, trust = _baseline_from_matrix(matrix, [problems[k] for k in split.valid], set(split.train))
         timings["baseline_lookup_s"] = time.perf_counter() - start
+
+        # The model samples for the problems the judge trusts (the pass matrix's diagonal).
+        trusted = [k for k in split.valid if trust[k]["trusted"]]
+        model_result = self.model(config, split, timings, trusted) if config.role else None
         result = {
             "split": {
                 "name": split.name,
@@ -163,7 +164,7 @@ class _Computer:
         }
         return result, provenance(self.device)
 
-    def model(self, config: SplitConfig, split: splits.Split, timings: dict) -> dict:
+    def model(self, config: SplitConfig, split: splits.Split, timings: dict, trusted: list[str]) -> dict:
         """Fine-tune on the split's training problems; per-problem validation
         loss; with role ``sample``, samples judged as AlphaCode judges them.
         Cached on disk by everything that determines it."""
@@ -183,7 +184,7 @@ class _Computer:
             timings.update(saved["timings"])
             return saved["model"]
         own: dict[str, float] = {}
-        result = self._model_uncached(config, split, own)
+        result = self._model_uncached(config, split, own, trusted)
         timings.update(own)
         cache.parent.mkdir(parents=True, exist_ok=True)
         tmp = cache.with_suffix(".tmp")
@@ -191,95 +192,38 @@ class _Computer:
         tmp.replace(cache)
         return result
 
-    def _model_uncached(self, config: SplitConfig, split: splits.Split, timings: dict) -> dict:
+    def _model_uncached(self, config: SplitConfig, split: splits.Split, timings: dict, trusted: list[str]) -> dict:
+        """The model stage (``alphacode.model``) on this split's problems:
+        fine-tuned on its training side, its loss on every validation
+        problem, and with role ``sample`` its samples judged."""
         spec, role, problems = config.model, config.role, self.context(config)["problems"]
         limits, compare = self.limits(config.judge), config.judge.compare
         tokenizer, pretrained_state, pretrain_stats = self.pretrained(spec)
-        model = codemodel.GPT(_gpt_config(spec, tokenizer)).to(self.device)
-        model.load_state_dict(pretrained_state)
         generator = set_seed(spec.model_seed)
         valid = [problems[k] for k in split.valid]
-
-        start = time.perf_counter()
-        train_pairs = [(problems[k].description, s) for k in split.train for s in problems[k].solutions[:1]]
-        train_examples, train_counts = codemodel.encode_examples(tokenizer, train_pairs, spec.context)
-        # Validation examples one by one, to keep each problem's key with its example.
-        encoded = {
-            p.key: codemodel.encode_example(tokenizer, p.description, p.solutions[0], spec.context)
-            for p in valid
-            if p.solutions
-        }
-        valid_keys = [k for k, e in encoded.items() if e is not None]
-        valid_examples = [encoded[k] for k in valid_keys]
-        valid_counts = {
-            "kept": len(valid_examples),
-            "truncated": sum(e.truncated for e in valid_examples),
-            "dropped": len(encoded) - len(valid_examples),
-        }
-        loss_before = codemodel.evaluate_loss(model, valid_examples, spec.batch_size, self.device)
-        sampler = codemodel.example_sampler(
-            train_examples,
-            spec.batch_size,
+        network, result = stage.finetune(
+            spec,
+            tokenizer,
+            pretrained_state,
+            pretrain_stats,
+            [problems[k] for k in split.train],
+            valid,
             generator,
-            pad_to=spec.context if self.device.type == "cuda" else None,
+            self.device,
+            progress=self.progress,
         )
-        training = codemodel.train_lm(
-            model,
-            sampler,
-            spec.finetune_steps,
-            spec.learning_rate,
-            warmup=max(1, spec.finetune_steps // 20),
-            weight_decay=0.1,
-            device=self.device,
-            peak_flops=peak_bf16_flops(self.device),
-        )
-        timings["finetune_s"] = time.perf_counter() - start
-        # Per-problem validation loss (one example each), to compare twins with the rest.
-        per_problem_loss = {
-            key: codemodel.evaluate_loss(model, [example], 1, self.device)
-            for key, example in zip(valid_keys, valid_examples)
-        }
-        # The split's loss is token-weighted, as evaluate_loss weighs it: no second pass.
-        targets = {key: sum(example.mask) for key, example in zip(valid_keys, valid_examples)}
-        loss_after = sum(per_problem_loss[k] * targets[k] for k in valid_keys) / max(1, sum(targets.values()))
-        # Memorization is read against the training loss on the same footing (eval mode, all examples).
-        train_loss = codemodel.evaluate_loss(model, train_examples, spec.batch_size, self.device)
-        result = {
-            "parameters": model.num_parameters(),
-            "pretrain": pretrain_stats,
-            "examples": {"train": train_counts, "valid": valid_counts},
-            "valid_loss_before": loss_before,
-            "valid_loss": loss_after,
-            "train_loss": train_loss,
-            "valid_loss_per_problem": per_problem_loss,
-            "history": training["history"],
-            "train_tokens_per_s": training["tokens_per_s"],
-            "mfu": training["mfu"],
-        }
+        timings["finetune_s"] = result.pop("finetune_s")
+        result["token_lengths"] = stage.pool_token_lengths(tokenizer, self.context(config)["list"])
         if role != "sample":
             return result
 
-        eligible = [p for p in valid if judge.verify_references([p], limits, compare)[p.key]["trusted"]]
+        eligible = [problems[k] for k in trusted]
         start = time.perf_counter()
-        samples = {}
-        sample_tokens = 0
-        for problem in eligible:
-            prompt = codemodel.encode_prompt(tokenizer, problem.description, spec.context, spec.max_new_tokens)
-            outputs = codemodel.generate(
-                model,
-                prompt,
-                spec.samples_per_problem,
-                spec.max_new_tokens,
-                spec.temperature,
-                generator,
-                batch_size=min(spec.samples_per_problem, _sample_batch(self.device)),
-            )
-            sample_tokens += sum(len(o) for o in outputs)
-            samples[problem.key] = [tokenizer.decode(o) for o in outputs]
+        samples, cut_off, sample_tokens = stage.sample_programs(spec, network, tokenizer, eligible, generator)
         timings["sampling_s"] = time.perf_counter() - start
 
         start = time.perf_counter()
-        judged = {p.key: judge.judge_samples(p, samples[p.key], limits, compare) for p in eligible}
+        judged = stage.judge_programs(eligible, samples, limits, compare)
         timings["execution_s"] = time.perf_counter() - start
         executed = sum(o.unique for o in judged.values())
         result.update(
@@ -291,6 +235,7 @@ class _Computer:
                 "programs_executed": executed,
                 "programs_per_s": executed / timings["execution_s"] if executed and timings["execution_s"] else None,
                 "outcomes": {k: asdict(o) for k, o in judged.items()},
+                "cut_off": cut_off,
                 # A few samples per problem for the chapter to show (not all: records stay small).
                 "examples_of_samples": {k: v[:2] for k, v in samples.items()},
             }
@@ -324,6 +269,7 @@ class _Computer:
             # all its tests (its own included when trusted). Enough to redraw splits.
             "passes": {p.key: _passing_owners(matrix, p.key) for p in problems},
             "valid_size": len(split.valid),
+            "test_counts": {p.key: _test_counts(p) for p in problems},
         }
         later_config = config.out_of_period
         if later_config:
@@ -390,6 +336,15 @@ class _Computer:
                 chunk=50,
             ),
         )
+
+
+def _test_counts(problem) -> list[int]:
+    """[tests, the statement's examples among them, distinct expected outputs
+    (compared token by token)]: how much a problem's tests can tell apart."""
+    tests = problem.all_tests
+    examples = {test_input for test_input, _ in problem.public_tests}
+    outputs = {tuple(expected.split()) for _, expected in tests}
+    return [len(tests), sum(test_input in examples for test_input, _ in tests), len(outputs)]
 
 
 # ---- running ------------------------------------------------------------------

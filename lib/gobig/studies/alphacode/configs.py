@@ -105,6 +105,11 @@ class PretrainSpec(_Spec):
     batch_size: int
     learning_rate: float
     model_seed: int
+    precision: str
+
+    @property
+    def bf16_on_cpu(self) -> bool:
+        return self.precision == "bfloat16"
 
 
 @dataclass(frozen=True)
@@ -126,6 +131,11 @@ class ModelSpec(_Spec):
     max_new_tokens: int
     submissions: tuple[int, ...]
     model_seed: int
+    precision: str
+
+    @property
+    def bf16_on_cpu(self) -> bool:
+        return self.precision == "bfloat16"
 
     def pretrain(self) -> PretrainSpec:
         return PretrainSpec(**{f.name: getattr(self, f.name) for f in fields(PretrainSpec)})
@@ -173,7 +183,7 @@ class CurveConfig(SplitConfig):
 
 
 #: Parameters that choose which configs a run holds (and so are in them as split, seed, role, problems, date bins).
-SELECTION = ("PROBLEMS", "SPLIT_SEEDS", "MODEL_SEEDS", "MODEL_TEMPORAL", "OUT_OF_PERIOD", "DATE_BINS")
+SELECTION = ("PROBLEMS", "SPLIT_SEEDS", "MODEL_SEEDS", "CONTROL_SEEDS", "MODEL_TEMPORAL", "OUT_OF_PERIOD", "DATE_BINS")
 
 
 @dataclass(frozen=True)

@@ -118,16 +118,138 @@ def sampled_records(records: list) -> list[SplitRecord]:
 
 
 #: The columns of ``samples_frame``: counts of samples, summed over a split's judged problems.
-SAMPLE_COUNTS = ["samples", "syntax_ok", "unique", "public_passing", "correct"]
+SAMPLE_COUNTS = ["samples", "cut_off", "syntax_ok", "unique", "public_passing", "correct"]
 
 
 def samples_frame(records: list) -> pd.DataFrame:
-    """Per sampled split, its samples' outcomes summed over its judged problems."""
+    """Per sampled split, its samples' outcomes summed over its judged
+    problems, and the shares (percent of samples) that were cut off at
+    MAX_NEW_TOKENS, that parse, and that pass the public tests."""
     outcomes = pd.DataFrame(
-        [{"split": r.name, **asdict(o)} for r in sampled_records(records) for o in r.model.outcomes.values()],
+        [
+            {"split": r.name, **asdict(o), "cut_off": (r.model.cut_off or {}).get(key, 0)}
+            for r in sampled_records(records)
+            for key, o in r.model.outcomes.items()
+        ],
         columns=["split", *SAMPLE_COUNTS],
     )
-    return outcomes.groupby("split", sort=False)[SAMPLE_COUNTS].sum().reset_index()
+    frame = outcomes.groupby("split", sort=False)[SAMPLE_COUNTS].sum().reset_index()
+    for column, share in (
+        ("cut_off", "cut_off_share"),
+        ("syntax_ok", "parse_share"),
+        ("public_passing", "public_share"),
+    ):
+        frame[share] = 100 * frame[column] / frame["samples"].clip(lower=1)
+    return frame
+
+
+def model_frame(records: list) -> pd.DataFrame:
+    """One row per split whose model sampled: its losses and epochs, and the
+    problems it solves (a correct sample among its K: pass@K), with the
+    exact 95% interval, how many of them have their twin in training, and
+    their names."""
+    rows = []
+    for record in sampled_records(records):
+        model = record.model
+        solved = sorted((k for k, o in model.outcomes.items() if o.correct > 0), key=_contest_order)
+        crossing = record.crossing()
+        rate, low, high = _rate(len(solved), len(model.outcomes))
+        rows.append(
+            {
+                "split": record.name,
+                "kind": record.kind,
+                "seed": record.split.seed,
+                "train_loss": model.train_loss,
+                "valid_loss": model.valid_loss,
+                "epochs": model.epochs,
+                "judged": len(model.outcomes),
+                "solved": len(solved),
+                "rate": rate,
+                "low": low,
+                "high": high,
+                "solved_twin_in_train": sum(k in crossing for k in solved),
+                "solved_problems": ", ".join(solved),
+            }
+        )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "split",
+            "kind",
+            "seed",
+            "train_loss",
+            "valid_loss",
+            "epochs",
+            "judged",
+            "solved",
+            "rate",
+            "low",
+            "high",
+            "solved_twin_in_train",
+            "solved_problems",
+        ],
+    )
+
+
+def model_solves(records: list) -> pd.DataFrame:
+    """Every problem a model solves: on which split, how many of its samples
+    are correct, whether its twin was in the split's training data (and
+    fine-tuned on), and which training problem's stored solution passes its
+    tests (the baseline's solver, for comparison)."""
+    rows = []
+    for record in sampled_records(records):
+        twins = {k: sorted(set(g) - {k}) for g in record.twin_groups for k in g}
+        train = set(record.split.train)
+        dropped = set(record.model.train_dropped)
+        by_baseline = {b.valid: b.solved_by for b in record.baseline}
+        for key, outcome in sorted(record.model.outcomes.items(), key=lambda item: _contest_order(item[0])):
+            if outcome.correct == 0:
+                continue
+            in_train = [t for t in twins.get(key, []) if t in train]
+            rows.append(
+                {
+                    "split": record.name,
+                    "problem": key,
+                    "correct samples": f"{outcome.correct}/{outcome.samples}",
+                    "twin in training": ", ".join(in_train) or "none",
+                    "twin fine-tuned on": bool([t for t in in_train if t not in dropped]),
+                    "baseline solver": ", ".join(by_baseline.get(key, ())) or "none",
+                }
+            )
+    return pd.DataFrame(
+        rows,
+        columns=["split", "problem", "correct samples", "twin in training", "twin fine-tuned on", "baseline solver"],
+    )
+
+
+def token_coverage(records: list) -> dict:
+    """What the context and the generation length hold, over the pool's
+    problems (a census, not an estimate): solutions that fit in
+    MAX_NEW_TOKENS with their end token, statements cut to the prompt's
+    budget, and the lengths' quantiles (tokens of the model's tokenizer)."""
+    record = next((r for r in split_records(records) if r.model), None)
+    if record is None:
+        return {}
+    spec = record.config.model
+    lengths = record.model.token_lengths
+    solutions = np.array([s for _, s in lengths.values() if s is not None])
+    statements = np.array([t for t, _ in lengths.values()])
+    budget = spec.context - spec.max_new_tokens - 2
+    fitting = int((solutions + 1 <= spec.max_new_tokens).sum())
+    return {
+        "context": spec.context,
+        "max_new_tokens": spec.max_new_tokens,
+        "statement_budget": budget,
+        "solutions": len(solutions),
+        "solutions_fitting": fitting,
+        "solution_coverage": 100 * fitting / max(1, len(solutions)),
+        "solution_median": float(np.median(solutions)),
+        "solution_q95": float(np.quantile(solutions, 0.95)),
+        "solution_max": int(solutions.max()),
+        "statements": len(statements),
+        "statements_cut": int((statements > budget).sum()),
+        "statement_median": float(np.median(statements)),
+    }
 
 
 def solve_rate_vs_k(records: list, submissions: list[int] | None = None) -> pd.DataFrame:

@@ -65,7 +65,14 @@ PARAMETERS = {
     ),
     "MODEL_SEEDS": Spec(
         int,
-        "random-split seeds (among SPLIT_SEEDS) that get a model, paired with the same split minus its separated twins",
+        "random-split seeds (among SPLIT_SEEDS) whose split gets a model that samples programs",
+        is_list=True,
+        minimum=0,
+        allow_empty=True,
+    ),
+    "CONTROL_SEEDS": Spec(
+        int,
+        "model seeds (among MODEL_SEEDS) whose controls get a model too: the same random split minus its separated twins (its loss, paired), and the twin-aware split of the seed (its samples)",
         is_list=True,
         minimum=0,
         allow_empty=True,
@@ -95,10 +102,19 @@ PARAMETERS = {
     "MAX_NEW_TOKENS": Spec(int, "longest sampled program, in tokens", minimum=8, maximum=8192),
     "SUBMISSIONS": Spec(int, "n of n@k", is_list=True, minimum=1),
     "MODEL_SEED": Spec(int, "seed of initialisation, batches and sampling", minimum=0),
+    "PRECISION": Spec(
+        str,
+        "the model's arithmetic on a CPU: float32, or bfloat16 autocast (fast where the CPU has AMX or AVX512-BF16); CUDA always autocasts to bfloat16",
+        allowed=("float32", "bfloat16"),
+    ),
     "DEVICE": Spec(str, "where to train and sample", allowed=DEVICE_CHOICES),
     "DATA_DIR": Spec(str, "data folder (None: gobig.core.paths.data_dir())", optional=True),
     **SWEEP_PARAMETERS,
 }
+
+
+#: Fewest statement tokens a prompt may keep (CONTEXT - MAX_NEW_TOKENS - 2).
+MIN_STATEMENT_TOKENS = 16
 
 
 def load_profile(name: str) -> dict:
@@ -114,9 +130,10 @@ def validate_parameters(values: dict) -> dict:
         raise ParameterError(
             f"MODEL_DIM: {params['MODEL_DIM']} is not a multiple of MODEL_HEADS={params['MODEL_HEADS']}"
         )
-    if params["MAX_NEW_TOKENS"] >= params["CONTEXT"]:
+    if params["CONTEXT"] - params["MAX_NEW_TOKENS"] - 2 < MIN_STATEMENT_TOKENS:
         raise ParameterError(
-            f"MAX_NEW_TOKENS: {params['MAX_NEW_TOKENS']} leaves no room for a statement in CONTEXT={params['CONTEXT']}"
+            f"MAX_NEW_TOKENS: {params['MAX_NEW_TOKENS']} leaves no room for a statement of {MIN_STATEMENT_TOKENS} tokens in CONTEXT={params['CONTEXT']}; "
+            f"at most {params['CONTEXT'] - 2 - MIN_STATEMENT_TOKENS}"
         )
     try:
         python_corpus.parse_date(params["CORPUS_CUTOFF"])
@@ -126,6 +143,11 @@ def validate_parameters(values: dict) -> dict:
     if missing:
         raise ParameterError(
             f"MODEL_SEEDS: {missing} not in SPLIT_SEEDS={params['SPLIT_SEEDS']}; a model's split must be one of the random splits"
+        )
+    missing = sorted(set(params["CONTROL_SEEDS"]) - set(params["MODEL_SEEDS"]))
+    if missing:
+        raise ParameterError(
+            f"CONTROL_SEEDS: {missing} not in MODEL_SEEDS={params['MODEL_SEEDS']}; a control pairs with a random split's model"
         )
     if params["PROBLEMS"] not in codecontests.MIRRORS and not Path(params["PROBLEMS"]).expanduser().exists():
         raise ParameterError(
@@ -175,7 +197,11 @@ ALPHA = 0.05
 def expand_configs(params: dict) -> list[dict]:
     """One config per split, plus the date curve. Roles: ``sample`` (a model
     fine-tuned, its loss and samples), ``loss`` (a model fine-tuned, its loss
-    only: the memorization pair), ``None`` (baseline and leakage only). Configs
+    only), ``None`` (baseline and leakage only). A random split of
+    MODEL_SEEDS gets a model that samples; one of CONTROL_SEEDS also its two
+    controls: the same split minus its separated twins (its loss pairs with
+    the split's, problem by problem) and the twin-aware split of the seed
+    (which samples). Configs
     hold what changes the result, including the data's sha256: the typed
     configs of ``gobig.studies.alphacode.configs``, as dicts."""
     shared = {
@@ -192,10 +218,11 @@ def expand_configs(params: dict) -> list[dict]:
     for seed in params["SPLIT_SEEDS"]:
         role = "sample" if seed in params["MODEL_SEEDS"] else None
         configs.append(SplitConfig(split="random", seed=seed, role=role, **shared))
-    for seed in params["MODEL_SEEDS"]:
+    for seed in params["CONTROL_SEEDS"]:
         configs.append(SplitConfig(split="random-untwinned", seed=seed, role="loss", **shared))
     for seed in params["SPLIT_SEEDS"]:
-        configs.append(SplitConfig(split="twin-aware", seed=seed, role=None, **shared))
+        role = "sample" if seed in params["CONTROL_SEEDS"] else None
+        configs.append(SplitConfig(split="twin-aware", seed=seed, role=role, **shared))
     later = None
     if params["OUT_OF_PERIOD"]:
         later = {

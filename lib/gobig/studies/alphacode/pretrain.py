@@ -88,6 +88,7 @@ def _pretrain_uncached(
             weight_decay=0.1,
             device=device,
             peak_flops=peak_bf16_flops(device),
+            bf16_on_cpu=spec.bf16_on_cpu,
         )
         stats.update(
             corpus_tokens=int(blocks[:, 1:].numel()),

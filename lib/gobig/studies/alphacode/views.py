@@ -111,6 +111,7 @@ class ModelResult:
     parameters: int
     pretrain: dict  # opaque: the pre-training's statistics
     examples: dict  # opaque: train/valid example counts
+    train_dropped: tuple[str, ...]  # training problems whose solution is too long to fine-tune on
     valid_loss_before: float
     valid_loss: float
     train_loss: float
@@ -118,11 +119,14 @@ class ModelResult:
     history: tuple  # opaque: the fine-tuning's loss history
     train_tokens_per_s: float
     mfu: float | None
+    epochs: float  # passes over the fine-tuning examples
+    token_lengths: dict[str, tuple[int, int | None]]  # every pool problem: statement and solution tokens
     samples_per_s: float | None = None
     sample_tokens: int | None = None
     programs_executed: int | None = None
     programs_per_s: float | None = None
     outcomes: dict[str, Outcome] | None = None
+    cut_off: dict[str, int] | None = None  # samples that reached MAX_NEW_TOKENS without ending
     examples_of_samples: dict | None = None  # opaque: two samples per problem, for the reader
 
     #: Stored only when the model sampled programs (role ``sample``): all of them or none.
@@ -132,6 +136,7 @@ class ModelResult:
         "programs_executed",
         "programs_per_s",
         "outcomes",
+        "cut_off",
         "examples_of_samples",
     )
 
@@ -148,7 +153,10 @@ class ModelResult:
         values = {name: data.get(name) for name in known}
         values["history"] = tuple(data["history"])
         values["valid_loss_per_problem"] = dict(data["valid_loss_per_problem"])
+        values["train_dropped"] = tuple(data["train_dropped"])
+        values["token_lengths"] = {key: tuple(pair) for key, pair in data["token_lengths"].items()}
         if sampled:
+            values["cut_off"] = dict(data["cut_off"])
             values["outcomes"] = {
                 key: _plain(Outcome, outcome, f"{where}: outcome of {key}") for key, outcome in data["outcomes"].items()
             }
@@ -331,6 +339,7 @@ class CurveRecord:
     baseline_cost: BaselineCost
     passes: dict[str, tuple[str, ...]]
     valid_size: int
+    test_counts: dict[str, tuple[int, int, int]]  # per problem: tests, examples among them, distinct outputs
     timings: dict  # opaque: seconds
 
     RESULT_FIELDS = (
@@ -341,6 +350,7 @@ class CurveRecord:
         "baseline_cost",
         "passes",
         "valid_size",
+        "test_counts",
         "timings",
     )
 
@@ -362,6 +372,7 @@ class CurveRecord:
             baseline_cost=_plain(BaselineCost, result["baseline_cost"], f"{where}: baseline_cost", optional=True),
             passes={key: tuple(owners) for key, owners in result["passes"].items()},
             valid_size=result["valid_size"],
+            test_counts={key: tuple(counts) for key, counts in result["test_counts"].items()},
             timings=dict(result["timings"]),
         )
 

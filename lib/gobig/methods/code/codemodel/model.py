@@ -120,9 +120,13 @@ class GPT(nn.Module):
         loss_mask: torch.Tensor | None = None,
         kv_cache: KVCache | None = None,
         start_pos: int = 0,
-    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        loss_only: bool = False,
+    ) -> tuple[torch.Tensor | None, torch.Tensor | None]:
         """Logits (B, T, vocab) and, with targets, the mean cross-entropy over
-        the tokens where ``loss_mask`` is 1 (all tokens without a mask)."""
+        the tokens where ``loss_mask`` is 1 (all tokens without a mask).
+        ``loss_only`` (with a mask): the output layer runs on the masked
+        tokens alone and no logits are returned, the same loss for less
+        compute (a statement's tokens and the padding are no targets)."""
         T = ids.shape[1]
         if start_pos + T > self.config.max_seq_len:
             raise ValueError(f"positions up to {start_pos + T} exceed max_seq_len={self.config.max_seq_len}")
@@ -130,6 +134,12 @@ class GPT(nn.Module):
         x = self.drop(self.wte(ids) + self.wpe(positions))
         for layer, block in enumerate(self.blocks):
             x = block(x, kv_cache, layer, start_pos)
+        if loss_only and targets is not None and loss_mask is not None:
+            chosen = loss_mask.bool()
+            if not chosen.any():
+                return None, x.sum() * 0.0  # no target: a zero loss that keeps the graph
+            selected = self.lm_head(self.ln_f(x[chosen]))
+            return None, F.cross_entropy(selected.float(), targets[chosen])
         logits = self.lm_head(self.ln_f(x))
         if targets is None:
             return logits, None

@@ -67,32 +67,46 @@ def _truncate_middle(ids: list[int], budget: int) -> list[int]:
 
 
 def encode_example(
-    tokenizer: Tokenizer, statement: str, solution: str, max_len: int, min_statement_tokens: int = 0
+    tokenizer: Tokenizer,
+    statement: str,
+    solution: str,
+    max_len: int,
+    min_statement_tokens: int = 0,
+    statement_budget: int | None = None,
 ) -> Example | None:
     """Ids of ``format_example(statement, solution)`` in at most ``max_len``
     tokens, the loss mask on the solution and eos only (AlphaCode fine-tunes
     p(solution | statement)). The statement is cut in the middle to make
     room; None when the solution (with at least ``min_statement_tokens`` of
-    statement) does not fit: a cut solution would teach unfinished code."""
+    statement) does not fit: a cut solution would teach unfinished code.
+    With ``statement_budget`` the statement is cut to that many tokens
+    whatever the solution's length, exactly as ``encode_prompt`` cuts it
+    (``prompt_budget``), so that the model sees at sampling the prompt it was
+    trained on; the solution must then fit beside a full budget, whatever
+    this statement's length (the same rule for every problem)."""
     solution_ids = tokenizer.encode(solution).ids
     budget = max_len - 3 - len(solution_ids)  # 3: statement, solution and eos tokens
-    if budget < min_statement_tokens:
+    if budget < (min_statement_tokens if statement_budget is None else statement_budget):
         return None
     statement_ids = tokenizer.encode(statement).ids
-    kept = _truncate_middle(statement_ids, budget)
+    kept = _truncate_middle(statement_ids, budget if statement_budget is None else statement_budget)
     prompt = [STATEMENT_ID, *kept, SOLUTION_ID]
     target = [*solution_ids, EOS_ID]
     return Example(prompt + target, [0] * len(prompt) + [1] * len(target), len(kept) < len(statement_ids))
 
 
 def encode_examples(
-    tokenizer: Tokenizer, pairs: Iterable[tuple[str, str]], max_len: int, min_statement_tokens: int = 0
+    tokenizer: Tokenizer,
+    pairs: Iterable[tuple[str, str]],
+    max_len: int,
+    min_statement_tokens: int = 0,
+    statement_budget: int | None = None,
 ) -> tuple[list[Example], dict]:
     """``encode_example`` over (statement, solution) pairs, with counts of
     kept, truncated and dropped examples (dropping is never silent)."""
     examples, dropped = [], 0
     for statement, solution in pairs:
-        example = encode_example(tokenizer, statement, solution, max_len, min_statement_tokens)
+        example = encode_example(tokenizer, statement, solution, max_len, min_statement_tokens, statement_budget)
         if example is None:
             dropped += 1
         else:
@@ -101,13 +115,31 @@ def encode_examples(
     return examples, counts
 
 
-def encode_prompt(tokenizer: Tokenizer, statement: str, max_seq_len: int, max_new_tokens: int) -> list[int]:
-    """Ids of ``format_example(statement)``, the statement cut in the middle
-    so that the prompt and ``max_new_tokens`` fit in the model's context."""
+def prompt_budget(max_seq_len: int, max_new_tokens: int) -> int:
+    """Statement tokens a prompt keeps so that it and ``max_new_tokens`` fit
+    in ``max_seq_len`` (2: the statement and solution tokens)."""
     budget = max_seq_len - max_new_tokens - 2
     if budget < 0:
         raise ValueError(f"max_new_tokens={max_new_tokens} leaves no room for a prompt in {max_seq_len} tokens")
+    return budget
+
+
+def encode_prompt(tokenizer: Tokenizer, statement: str, max_seq_len: int, max_new_tokens: int) -> list[int]:
+    """Ids of ``format_example(statement)``, the statement cut in the middle
+    so that the prompt and ``max_new_tokens`` fit in the model's context."""
+    budget = prompt_budget(max_seq_len, max_new_tokens)
     return [STATEMENT_ID, *_truncate_middle(tokenizer.encode(statement).ids, budget), SOLUTION_ID]
+
+
+def token_lengths(tokenizer: Tokenizer, texts: Iterable[str]) -> list[int]:
+    """Tokens per text, without special tokens."""
+    return [len(tokenizer.encode(text).ids) for text in texts]
+
+
+def fits(solution_tokens: int, max_new_tokens: int) -> bool:
+    """Whether a solution of this many tokens can be generated whole: it and
+    its eos within ``max_new_tokens`` (a sample that reaches the cap is cut off)."""
+    return solution_tokens + 1 <= max_new_tokens
 
 
 def pack_blocks(tokenizer: Tokenizer, texts: Iterable[str], block_len: int) -> torch.Tensor:

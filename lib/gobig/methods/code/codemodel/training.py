@@ -34,18 +34,49 @@ def pad_batch(examples: Sequence[tuple[Sequence[int], Sequence[int]]], pad_to: i
     return ids[:, :-1], ids[:, 1:], mask[:, 1:]
 
 
+#: Length grouping sorts windows of this many batches by length (a window, not
+#: the epoch, so that batches stay shuffled).
+GROUP_WINDOW = 8
+
+
+def length_grouped_batches(lengths: Sequence[int], batch_size: int, generator: torch.Generator) -> list[list[int]]:
+    """One epoch of batches, each example once: a shuffle, cut into windows
+    of ``GROUP_WINDOW`` batches, each window sorted by length and cut into
+    batches, the batches shuffled again. Batches then hold examples of
+    similar length, so right-padding wastes little compute (solutions run
+    from tens to over a thousand tokens); the last batch of an epoch may be
+    smaller."""
+    order = torch.randperm(len(lengths), generator=generator).tolist()
+    window = batch_size * GROUP_WINDOW
+    batches = []
+    for first in range(0, len(order), window):
+        chunk = sorted(order[first : first + window], key=lambda i: lengths[i])
+        batches += [chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size)]
+    return [batches[i] for i in torch.randperm(len(batches), generator=generator).tolist()]
+
+
 def example_sampler(
     examples: Sequence[tuple[Sequence[int], Sequence[int]]],
     batch_size: int,
     generator: torch.Generator,
     pad_to: int | None = None,
+    group_by_length: bool = False,
 ) -> Callable[[int], Batch]:
     """Fine-tuning batches: a fresh shuffle of the examples each epoch (a
-    batch larger than the data set spans several epochs)."""
+    batch larger than the data set spans several epochs). With
+    ``group_by_length`` (and a batch smaller than the data set), an epoch's
+    batches come from ``length_grouped_batches``."""
     order: list[int] = []
+    queue: list[list[int]] = []
+    grouped = group_by_length and batch_size < len(examples)
+    lengths = [len(e[0]) for e in examples]
 
     def sample(step: int) -> Batch:
         nonlocal order
+        if grouped:
+            if not queue:
+                queue.extend(length_grouped_batches(lengths, batch_size, generator))
+            return pad_batch([examples[i] for i in queue.pop(0)], pad_to)
         while len(order) < batch_size:
             order += torch.randperm(len(examples), generator=generator).tolist()
         chosen, order = order[:batch_size], order[batch_size:]
@@ -99,6 +130,7 @@ def generate(
     eos_id: int = EOS_ID,
     top_k: int | None = None,
     top_p: float | None = None,
+    bf16_on_cpu: bool = False,
 ) -> list[list[int]]:
     """``num_samples`` continuations of one prompt, without prompt and eos.
     Per batch the prompt is run once (a batch of one whose keys and values
@@ -112,7 +144,7 @@ def generate(
             f"prompt of {len(prompt_ids)} + {max_new_tokens} new tokens exceed max_seq_len={config.max_seq_len}"
         )
     device = next(model.parameters()).device
-    dtype = torch.bfloat16 if device.type == "cuda" else torch.float32  # what autocast computes in
+    dtype = torch.bfloat16 if device.type == "cuda" or bf16_on_cpu else torch.float32  # what autocast computes in
     if generator.device != device:
         # Drawing on the host would copy every step's probabilities off the
         # GPU; a device generator seeded from the caller's keeps it on the GPU
@@ -123,7 +155,7 @@ def generate(
     model.eval()
     prompt = torch.tensor([list(prompt_ids)], dtype=torch.long, device=device)
     samples: list[list[int]] = []
-    with autocast(device):
+    with autocast(device, cpu=bf16_on_cpu):
         for first in range(0, num_samples, batch_size):
             rows = min(batch_size, num_samples - first)
             cache = KVCache(config, rows, prompt.shape[1] + max_new_tokens, device, dtype)
@@ -164,6 +196,8 @@ def train_lm(
     peak_flops: float | None = None,
     min_lr_ratio: float = 0.1,
     compile: bool = False,
+    bf16_on_cpu: bool = False,
+    on_log: Callable[[dict], None] | None = None,
 ) -> dict:
     """Train in place for ``steps`` batches (from an iterable, or a function
     of the step). Weight decay applies to matrices only, not to biases and
@@ -188,8 +222,8 @@ def train_lm(
     for step in range(steps):
         ids, targets, mask = batches(step) if source is None else next(source)
         ids, targets, mask = (t.to(device, non_blocking=True) for t in (ids, targets, mask))
-        with autocast(device):
-            _, loss = forward(ids, targets, mask)
+        with autocast(device, cpu=bf16_on_cpu):
+            _, loss = forward(ids, targets, mask, loss_only=True)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if grad_clip:
@@ -207,6 +241,8 @@ def train_lm(
             seq_len = ids.shape[1]
         if (step + 1) % log_every == 0 or step == steps - 1:
             history.append({"step": step + 1, "loss": running.item() / since, "lr": schedule.get_last_lr()[0]})
+            if on_log is not None:
+                on_log(history[-1])
             running.zero_()
             since = 0
     if device.type == "cuda":
@@ -227,7 +263,11 @@ def train_lm(
 
 @torch.no_grad()
 def evaluate_loss(
-    model: GPT, examples: Sequence[tuple[Sequence[int], Sequence[int]]], batch_size: int, device: torch.device
+    model: GPT,
+    examples: Sequence[tuple[Sequence[int], Sequence[int]]],
+    batch_size: int,
+    device: torch.device,
+    bf16_on_cpu: bool = False,
 ) -> float:
     """Mean loss per masked token over all examples (token-weighted, so long
     solutions count for more, as in training)."""
@@ -237,8 +277,8 @@ def evaluate_loss(
     count = 0
     for first in range(0, len(examples), batch_size):
         ids, targets, mask = (t.to(device) for t in pad_batch(examples[first : first + batch_size]))
-        with autocast(device):
-            _, loss = model(ids, targets, mask)
+        with autocast(device, cpu=bf16_on_cpu):
+            _, loss = model(ids, targets, mask, loss_only=True)
         n = int(mask.sum())
         total += loss.double() * n
         count += n

@@ -1,0 +1,173 @@
+"""The model stage of a split: the pre-trained model fine-tuned on the
+split's training problems until it fits their solutions, its loss on each
+validation problem, and its samples judged as AlphaCode judges them.
+
+Each function reads the stage's own inputs (the ``ModelSpec``, the judge's
+limits and comparison, the problems of the split) and nothing else of a
+record's config, so that the stage can be keyed on its own.
+
+Statements are cut to one budget, ``CONTEXT - MAX_NEW_TOKENS - 2`` tokens
+(their start and end kept, ``codemodel.prompt_budget``), in training and in
+the prompt alike, so that a validation problem whose twin was trained on is
+prompted with exactly the text the model learnt the twin's solution from. A
+training solution enters fine-tuning only if it fits in ``MAX_NEW_TOKENS``
+with its end token, the length a sample may reach.
+"""
+
+from __future__ import annotations
+
+import time
+
+import torch
+
+from gobig.core.runtime import peak_bf16_flops
+from gobig.data.codecontests import Problem
+from gobig.methods.code import codemodel, judge
+from gobig.studies.alphacode.configs import ModelSpec
+from gobig.studies.alphacode.pretrain import _gpt_config, _sample_batch
+
+#: No weight decay in fine-tuning: the model is meant to fit its training solutions.
+FINETUNE_WEIGHT_DECAY = 0.0
+
+
+def statement_budget(spec: ModelSpec) -> int:
+    """Statement tokens kept in every example and prompt."""
+    return codemodel.prompt_budget(spec.context, spec.max_new_tokens)
+
+
+def pool_token_lengths(tokenizer, problems: list[Problem]) -> dict[str, list[int | None]]:
+    """Per problem, [statement tokens, first solution's tokens] (None without
+    a solution), in the model's tokenizer: what the context and the
+    generation length must hold."""
+    statements = codemodel.token_lengths(tokenizer, [p.description for p in problems])
+    solutions = codemodel.token_lengths(tokenizer, [p.solutions[0] if p.solutions else "" for p in problems])
+    return {
+        p.key: [statement, solution if p.solutions else None]
+        for p, statement, solution in zip(problems, statements, solutions)
+    }
+
+
+def _encode(spec: ModelSpec, tokenizer, problem: Problem):
+    return codemodel.encode_example(
+        tokenizer, problem.description, problem.solutions[0], spec.context, statement_budget=statement_budget(spec)
+    )
+
+
+def finetune(
+    spec: ModelSpec,
+    tokenizer,
+    pretrained_state: dict,
+    pretrain_stats: dict,
+    train: list[Problem],
+    valid: list[Problem],
+    generator: torch.Generator,
+    device: torch.device,
+    progress: bool = False,
+) -> tuple[codemodel.GPT, dict]:
+    """Fine-tune the pre-trained model on the training problems' first
+    solutions (those that fit); per-problem validation loss (nats per token
+    of the reference solution given its statement), the token-weighted
+    validation and training losses on the same footing (eval mode), and
+    which training problems were left out because their solution is longer
+    than a sample may be."""
+    start = time.perf_counter()
+    model = codemodel.GPT(_gpt_config(spec, tokenizer)).to(device)
+    model.load_state_dict(pretrained_state)
+    encoded = {p.key: _encode(spec, tokenizer, p) for p in train if p.solutions}
+    train_keys = [k for k, e in encoded.items() if e is not None]
+    train_examples = [encoded[k] for k in train_keys]
+    valid_encoded = {p.key: _encode(spec, tokenizer, p) for p in valid if p.solutions}
+    valid_keys = [k for k, e in valid_encoded.items() if e is not None]
+    valid_examples = [valid_encoded[k] for k in valid_keys]
+
+    def counts(examples, total):
+        return {
+            "kept": len(examples),
+            "truncated": sum(e.truncated for e in examples),
+            "dropped": total - len(examples),
+        }
+
+    bf16 = spec.bf16_on_cpu
+    loss_before = codemodel.evaluate_loss(model, valid_examples, spec.batch_size, device, bf16)
+    sampler = codemodel.example_sampler(
+        train_examples,
+        spec.batch_size,
+        generator,
+        pad_to=spec.context if device.type == "cuda" else None,
+        group_by_length=device.type != "cuda",
+    )
+    training = codemodel.train_lm(
+        model,
+        sampler,
+        spec.finetune_steps,
+        spec.learning_rate,
+        warmup=max(1, spec.finetune_steps // 20),
+        weight_decay=FINETUNE_WEIGHT_DECAY,
+        device=device,
+        peak_flops=peak_bf16_flops(device),
+        bf16_on_cpu=bf16,
+        on_log=(lambda row: print(f"fine-tuning: step {row['step']}, loss {row['loss']:.3f}", flush=True))
+        if progress
+        else None,
+    )
+    finetune_s = time.perf_counter() - start
+    per_problem = {
+        key: codemodel.evaluate_loss(model, [example], 1, device, bf16)
+        for key, example in zip(valid_keys, valid_examples)
+    }
+    # The split's loss is token-weighted, as evaluate_loss weighs it: no second pass.
+    targets = {key: sum(example.mask) for key, example in zip(valid_keys, valid_examples)}
+    valid_loss = sum(per_problem[k] * targets[k] for k in valid_keys) / max(1, sum(targets.values()))
+    train_loss = codemodel.evaluate_loss(model, train_examples, spec.batch_size, device, bf16)
+    result = {
+        "parameters": model.num_parameters(),
+        "pretrain": pretrain_stats,
+        "examples": {
+            "train": counts(train_examples, len(encoded)),
+            "valid": counts(valid_examples, len(valid_encoded)),
+        },
+        "train_dropped": sorted(set(encoded) - set(train_keys)),
+        "valid_loss_before": loss_before,
+        "valid_loss": valid_loss,
+        "train_loss": train_loss,
+        "valid_loss_per_problem": per_problem,
+        "history": training["history"],
+        "train_tokens_per_s": training["tokens_per_s"],
+        "mfu": training["mfu"],
+        "epochs": spec.finetune_steps * spec.batch_size / max(1, len(train_examples)),
+    }
+    return model, {**result, "finetune_s": finetune_s}
+
+
+def sample_programs(
+    spec: ModelSpec, model: codemodel.GPT, tokenizer, problems: list[Problem], generator: torch.Generator
+) -> tuple[dict[str, list[str]], dict[str, int], int]:
+    """``SAMPLES_PER_PROBLEM`` programs per problem; per problem, how many
+    reached ``MAX_NEW_TOKENS`` without an end token (cut off: never a whole
+    program); and the tokens sampled."""
+    device = next(model.parameters()).device
+    samples, cut_off, tokens = {}, {}, 0
+    for problem in problems:
+        prompt = codemodel.encode_prompt(tokenizer, problem.description, spec.context, spec.max_new_tokens)
+        outputs = codemodel.generate(
+            model,
+            prompt,
+            spec.samples_per_problem,
+            spec.max_new_tokens,
+            spec.temperature,
+            generator,
+            batch_size=min(spec.samples_per_problem, _sample_batch(device)),
+            bf16_on_cpu=spec.bf16_on_cpu,
+        )
+        tokens += sum(len(o) for o in outputs)
+        # generate drops the end token; a sample as long as the cap never produced one.
+        cut_off[problem.key] = sum(len(o) >= spec.max_new_tokens for o in outputs)
+        samples[problem.key] = [tokenizer.decode(o) for o in outputs]
+    return samples, cut_off, tokens
+
+
+def judge_programs(
+    problems: list[Problem], samples: dict[str, list[str]], limits, compare: str
+) -> dict[str, judge.SampleOutcome]:
+    """Each problem's samples judged: syntax, public tests, then all tests."""
+    return {p.key: judge.judge_samples(p, samples[p.key], limits, compare) for p in problems}
