@@ -50,9 +50,10 @@ import time
 from collections.abc import Callable, Hashable, Iterable
 from pathlib import Path
 
-# tqdm.auto: a live widget in Jupyter (and in a papermill output notebook), a text bar on a terminal.
-from tqdm.auto import tqdm
+# A text bar on a terminal; in a Jupyter kernel the lines of gobig.core.progress replace it.
+from tqdm import tqdm
 
+from gobig.core import progress as progress_lines
 from gobig.core.params import ParameterError, Spec
 from gobig.core.store import MissingRecordsError, ResultStore
 
@@ -142,6 +143,7 @@ def run_sweep(
     compute_together: Callable[[list[dict]], list[tuple[dict, dict]]] | None = None,
     workers: int = 1,
     cost: Callable[[dict], float] | None = None,
+    like: Callable[[dict], Hashable] | None = None,
 ) -> list[dict]:
     """Load or compute every config; return their records in order.
 
@@ -151,7 +153,10 @@ def run_sweep(
     start first, so that with several workers the longest unit does not
     start last and run on alone; the records do not depend on the order.
     ``compute`` and ``compute_together`` must pickle for ``workers > 1``.
-    Everything after ``store`` is keyword-only: twelve positional arguments
+    With ``progress``, the plan (units to compute, and an estimate from the
+    wall times of records whose configs are ``like`` them: by default equal
+    but for their seeds) and a line per unit go to the terminal
+    (``gobig.core.progress``). Everything after ``store`` is keyword-only: twelve positional arguments
     cannot be read at the call.
     """
     if (together is None) != (compute_together is None):
@@ -176,34 +181,40 @@ def run_sweep(
     if cost is not None:
         units.sort(key=lambda unit: -sum(cost(config) for config in unit))  # stable: ties keep config order
     compute_unit = compute_together or functools.partial(_compute_one, compute)
+    log = progress_lines.SweepLog(store, units, len(configs), like) if progress and units else None
+    if log is not None:
+        log.plan()
     if executor == "ray" and units:
         request = {"CPU": ray_cpus_per_task, **({"GPU": gpus_per_task} if gpus_per_task else {})}
-        _run_on_ray(units, compute_unit, store, ray_address, request, progress)
+        _run_on_ray(units, compute_unit, store, ray_address, request, progress, log)
     elif workers > 1 and units:
-        _run_in_processes(units, compute_unit, store, workers, progress)
-    # No bar at all when nothing is computed: a book build loads every record and shows none.
+        _run_in_processes(units, compute_unit, store, workers, progress, log)
+    # No bar at all when nothing is computed (a book build loads every record and shows none), nor in a
+    # notebook, where the per-unit lines are what stays.
     bar = tqdm(
         total=len(units),
         desc=f"{store.study}: units computed",
         unit="unit",
-        disable=not progress or not units or executor == "ray" or workers > 1,
+        disable=not progress or not units or executor == "ray" or workers > 1 or progress_lines.in_kernel(),
     )
     # A unit another sweep is computing right now (its lock is held) waits
     # until the others are done; then its record is usually there to load.
     deferred = []
-    for unit in units:
-        if not _compute_unless_done(store, unit, compute_unit, wait=False):
-            deferred.append(unit)
+    for index, unit in enumerate(units):
+        if not _compute_unless_done(store, unit, compute_unit, wait=False, log=log, index=index):
+            deferred.append((index, unit))
             continue
         bar.update()
-    for unit in deferred:
-        _compute_unless_done(store, unit, compute_unit, wait=True)
+    for index, unit in deferred:
+        _compute_unless_done(store, unit, compute_unit, wait=True, log=log, index=index)
         bar.update()
     bar.close()
     return [store.load(config) for config in configs]
 
 
-def _compute_unless_done(store: ResultStore, unit: list[dict], compute_unit, wait: bool) -> bool:
+def _compute_unless_done(
+    store: ResultStore, unit: list[dict], compute_unit, wait: bool, log=None, index: int = 0
+) -> bool:
     """Compute and save ``unit`` unless its records exist, holding the
     unit's lock file meanwhile, so that two sweeps over one results folder
     (two processes sharing a machine's cores) never compute the same unit
@@ -212,7 +223,12 @@ def _compute_unless_done(store: ResultStore, unit: list[dict], compute_unit, wai
         if not held:
             return False
         if not all(store.exists(config) for config in unit):  # another process may have finished it
-            _save_unit(store, unit, *_timed(compute_unit, unit))
+            if log is not None:
+                log.start(index)
+            outputs, wall_time, started = _timed(compute_unit, unit)
+            _save_unit(store, unit, outputs, wall_time, started)
+            if log is not None:
+                log.finish(index, wall_time)
     return True
 
 
@@ -343,7 +359,9 @@ def _compute_in_worker(task: tuple[int, list[dict]]):
     return (index, *_timed(_worker_compute, unit))
 
 
-def _run_in_processes(units: list[list[dict]], compute_unit, store: ResultStore, workers: int, progress: bool) -> None:
+def _run_in_processes(
+    units: list[list[dict]], compute_unit, store: ResultStore, workers: int, progress: bool, log=None
+) -> None:
     """Units in a pool of ``workers`` processes; each record is written
     here as soon as its unit finishes, so an interrupted pool keeps them.
     The workers share this process's CPU threads: with as many threads each,
@@ -368,13 +386,21 @@ def _run_in_processes(units: list[list[dict]], compute_unit, store: ResultStore,
             total=len(tasks),
             desc=f"{store.study}: units computed by {workers} workers",
             unit="unit",
-            disable=not progress,
+            disable=not progress or progress_lines.in_kernel(),
         ):
             _save_unit(store, units[index], outputs, wall_time, started, workers, threads)
+            if log is not None:
+                log.finish(index, wall_time)
 
 
 def _run_on_ray(
-    units: list[list[dict]], compute_unit, store: ResultStore, address: str | None, request: dict, progress: bool
+    units: list[list[dict]],
+    compute_unit,
+    store: ResultStore,
+    address: str | None,
+    request: dict,
+    progress: bool,
+    log=None,
 ) -> None:
     import ray
 
@@ -387,7 +413,7 @@ def _run_on_ray(
             raise ParameterError(_connection_problem(ray, error, address)) from None
     try:
         _check_feasible(ray, request, address)
-        _wait_on_ray(ray, units, compute_unit, store, request, address, progress)
+        _wait_on_ray(ray, units, compute_unit, store, request, address, progress, log)
     finally:
         # Leave no Ray processes behind: left to the kernel's exit, they print a
         # "SIGTERM received" stack dump into the rerun's output. A Ray session the
@@ -459,14 +485,26 @@ def _ray_task(compute_unit, unit: list[dict]):
 
 
 def _wait_on_ray(
-    ray, units: list[list[dict]], compute_unit, store: ResultStore, request: dict, address: str | None, progress: bool
+    ray,
+    units: list[list[dict]],
+    compute_unit,
+    store: ResultStore,
+    request: dict,
+    address: str | None,
+    progress: bool,
+    log=None,
 ) -> None:
     options = {"num_cpus": request["CPU"], "num_gpus": request.get("GPU", 0)}
     task = ray.remote(**options)(_ray_task)
     shared_compute = ray.put(compute_unit)
-    pending = {task.remote(shared_compute, unit): unit for unit in units}
+    pending = {task.remote(shared_compute, unit): (index, unit) for index, unit in enumerate(units)}
     total, start, quiet_for = len(pending), time.monotonic(), RAY_STATUS_EVERY_S
-    with tqdm(total=total, desc=f"{store.study}: units computed on Ray", unit="unit", disable=not progress) as bar:
+    with tqdm(
+        total=total,
+        desc=f"{store.study}: units computed on Ray",
+        unit="unit",
+        disable=not progress or progress_lines.in_kernel(),
+    ) as bar:
         while pending:
             done, _ = ray.wait(list(pending), num_returns=1, timeout=quiet_for)
             if not done:
@@ -476,9 +514,11 @@ def _wait_on_ray(
                 quiet_for = min(2 * quiet_for, RAY_STATUS_AT_MOST_S)
                 continue
             quiet_for = RAY_STATUS_EVERY_S
-            unit = pending.pop(done[0])
+            index, unit = pending.pop(done[0])
             outputs, wall_time, started, ray_task = ray.get(done[0])
             _save_unit(store, unit, outputs, wall_time, started, ray_task=ray_task)
+            if log is not None:
+                log.finish(index, wall_time)
             bar.update()
 
 

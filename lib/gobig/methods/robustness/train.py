@@ -23,8 +23,9 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm  # a widget in Jupyter, text on a terminal
+from tqdm import tqdm  # text on a terminal; in a notebook the epoch lines (gobig.core.progress) stand instead
 
+from gobig.core.progress import in_kernel, say
 from gobig.core.runtime import autocast
 from gobig.methods.robustness.attacks import pgd_attack, predict
 from gobig.methods.robustness.stacking import StackedModels
@@ -140,7 +141,10 @@ def train_models(
         orders = torch.stack([torch.randperm(len(train_images), generator=g, device=device) for g in generators])
         total_loss = torch.zeros(count, device=device)
         for first in tqdm(
-            range(0, orders.shape[1], setup.batch_size), desc=f"epoch {epoch}", disable=not progress, leave=False
+            range(0, orders.shape[1], setup.batch_size),
+            desc=f"epoch {epoch}",
+            disable=not progress or in_kernel(),
+            leave=False,
         ):
             index = orders[:, first : first + setup.batch_size]
             images, labels = train_images[index], train_labels[index]
@@ -209,6 +213,9 @@ def train_models(
             if monitored is not None:
                 row["monitor_pgd_accuracy"] = monitored[k]
             histories[k].append(row)
+        if progress:
+            losses = ", ".join(f"{row[-1]['train_loss']:.3f}" for row in histories)
+            say(f"epoch {epoch} of {setup.epochs} done in {elapsed:.0f} s; training loss per seed {losses}")
     stack.write_back()  # the stack's weights into the models, once they are final
     return histories
 

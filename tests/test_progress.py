@@ -1,0 +1,101 @@
+"""What a sweep tells the person who started it (gobig.core.progress): the
+plan with an estimate from like records before any compute, one line per
+unit, and the terminal reached from inside a notebook's kernel."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import sys
+
+import pytest
+
+from gobig.core import progress
+from gobig.core.store import ResultStore
+from gobig.core.sweep import run_sweep
+
+pytestmark = pytest.mark.unit
+
+
+def compute(config):
+    return {"square": config["x"] ** 2}, {"device": "cpu", "device_name": "test"}
+
+
+def said(terminal) -> list[str]:
+    """The lines said, without the text bar's redraws around them."""
+    return re.findall(r"gobig: [^\r\n]*", terminal.getvalue())
+
+
+class Terminal:
+    """The terminal as a test sees it: outside a kernel, stderr (pytest's capture of it)."""
+
+    def __init__(self, capsys):
+        self.capsys = capsys
+
+    def getvalue(self) -> str:
+        return self.capsys.readouterr().err
+
+
+@pytest.fixture
+def terminal(monkeypatch, capsys):
+    monkeypatch.setattr(progress, "in_kernel", lambda: False)
+    return Terminal(capsys)
+
+
+def test_the_plan_and_each_unit_are_said_before_and_after_compute(tmp_path, terminal, monkeypatch):
+    monkeypatch.setenv("GOBIG_RESULTS_DIR", str(tmp_path / "committed"))
+    store = ResultStore("toy", 1, tmp_path / "rerun")
+    run_sweep([{"x": 1, "seed": 0}, {"x": 2, "seed": 0}], compute, store)
+    lines = said(terminal)
+    assert lines[0].startswith("gobig: toy: 2 unit(s) (2 of 2 configs) to compute")
+    assert "no record is like them, so no estimate" in lines[0]
+    assert [line.split(" started")[0] for line in lines[1::2]] == [
+        "gobig: toy: unit 1 of 2",
+        "gobig: toy: unit 2 of 2",
+    ]
+    assert "x=1 seed=0" in lines[1] and "done in" in lines[2] and "(2 of 2 done)" in lines[4]
+
+
+def test_the_estimate_comes_from_records_like_the_config_but_for_its_seed(tmp_path, terminal, monkeypatch):
+    monkeypatch.setenv("GOBIG_RESULTS_DIR", str(tmp_path / "committed"))
+    store = ResultStore("toy", 1, tmp_path / "rerun")
+    # A measured seed 0 of x=3: 600 s on a cpu, as a record says.
+    store.save({"x": 3, "seed": 0}, {"square": 9}, {"device": "cpu", "device_name": "test"}, 600.0)
+    run_sweep([{"x": 3, "seed": 0}, {"x": 3, "seed": 1}, {"x": 4, "seed": 1}], compute, store)
+    plan, first = said(terminal)[:2]
+    assert "2 unit(s) (2 of 3 configs) to compute" in plan
+    assert "estimate 10 min from like records' wall times (cpu), plus 1 unit(s) no record is like" in plan
+    assert "x=3 seed=1" in first and "like configs took 10 min (cpu)" in first
+
+
+def test_records_of_another_shape_give_no_estimate_and_no_error(tmp_path):
+    folder = tmp_path / "toy"
+    folder.mkdir()
+    (folder / "broken.json").write_text(json.dumps({"config": {"x": 1}}))
+    (folder / "text.json").write_text("not json")
+    assert progress.measured_costs([folder], progress.without_seeds) == {}
+
+
+def test_in_a_kernel_the_lines_go_to_the_kernels_own_stderr(monkeypatch):
+    # ipykernel forwards its process's stderr to the notebook and echoes it to the terminal that started it.
+    kernel_stderr, cell_stderr = io.StringIO(), io.StringIO()
+    monkeypatch.setattr(progress, "in_kernel", lambda: True)
+    monkeypatch.setattr(sys, "__stderr__", kernel_stderr)
+    monkeypatch.setattr(sys, "stderr", cell_stderr)
+    progress.say("mnist: unit 1 of 3 started")
+    assert kernel_stderr.getvalue() == "gobig: mnist: unit 1 of 3 started\n"
+    assert cell_stderr.getvalue() == ""
+
+
+def test_nothing_is_said_when_nothing_is_computed(tmp_path, terminal):
+    store = ResultStore("toy", 1, tmp_path)
+    run_sweep([{"x": 1}], compute, store)
+    terminal.getvalue()  # what the first run said
+    run_sweep([{"x": 1}], compute, store)
+    assert "gobig:" not in terminal.getvalue()
+
+
+@pytest.mark.parametrize(("seconds", "shown"), [(42, "42 s"), (600, "10 min"), (9000, "2.5 h")])
+def test_durations_read_in_the_unit_that_fits(seconds, shown):
+    assert progress.duration(seconds) == shown
