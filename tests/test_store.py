@@ -256,6 +256,7 @@ def test_a_unit_another_sweep_is_computing_is_loaded_when_it_finishes_not_comput
     other.join()
     assert computed == [2]
     assert [r["result"]["square"] for r in records] == [1, 4]
+    assert list(sweep.lock_folder(store).iterdir()) == [], "a finished sweep leaves its lock files behind"
 
 
 class FakeRay:

@@ -44,6 +44,7 @@ import contextlib
 import datetime as dt
 import functools
 import math
+import os
 import signal
 import sys
 import time
@@ -232,34 +233,56 @@ def _compute_unless_done(
     return True
 
 
+def lock_folder(store: ResultStore) -> Path:
+    """Where the unit locks of sweeps over ``store``'s results folder live."""
+    import hashlib
+    import tempfile
+
+    results = hashlib.sha256(str(store.folder.resolve()).encode()).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / "gobig-unit-locks" / results
+
+
 @contextlib.contextmanager
 def _unit_lock(store: ResultStore, unit: list[dict], wait: bool):
     """An advisory lock (flock) on a file named by the unit's first
     config's key, in this machine's temporary folder (the results tree
     holds records only); the OS releases it when its holder exits, so a
-    killed sweep leaves no stale lock. Where flock does not exist
+    killed sweep leaves no stale lock, and the holder removes the file
+    when it is done, so none pile up. Where flock does not exist
     (Windows) every unit counts as free."""
     try:
         import fcntl
     except ImportError:  # pragma: no cover - not on Linux or macOS
         yield True
         return
-    import hashlib
-    import tempfile
-
-    results = hashlib.sha256(str(store.folder.resolve()).encode()).hexdigest()[:16]
-    folder = Path(tempfile.gettempdir()) / "gobig-unit-locks" / results
+    folder = lock_folder(store)
     folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / f"{store.key(unit[0])}.lock", "w") as handle:
+    path = folder / f"{store.key(unit[0])}.lock"
+    while True:
+        handle = open(path, "a")
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
         except BlockingIOError:
+            handle.close()
             yield False
             return
+        # The holder before us may have removed the file after we opened it: then our lock is on a
+        # file nobody else can find, so lock the file now at the path instead.
         try:
-            yield True
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            same = os.fstat(handle.fileno()).st_ino == os.stat(path).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        handle.close()
+    try:
+        yield True
+    finally:
+        # Remove the file while still holding it (a waiter then retries on a fresh one): no lock files pile up.
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        handle.close()
 
 
 def _compute_one(compute: Callable[[dict], tuple[dict, dict]], unit: list[dict]) -> list[tuple[dict, dict]]:
