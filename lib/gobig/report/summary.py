@@ -77,6 +77,36 @@ def findings_markdown(claims: pd.DataFrame) -> str:
     return "\n\n".join(blocks)
 
 
+#: A chapter's Findings box: at least this many bullets where it has them, at most ``FINDINGS_MOST``.
+FINDINGS_LEAST, FINDINGS_MOST = 3, 5
+
+
+def chapter_findings(claims: pd.DataFrame) -> str:
+    """A chapter's Findings box, as MyST bullets, from its own claims table
+    (``study.claims_table``): its headline rows, then its other decided rows
+    with an interval, the blog's claims first, to at least ``FINDINGS_LEAST``
+    bullets and at most ``FINDINGS_MOST``. Each: the verdict (symbol and
+    word), the claim, what was measured, and the one-sentence why."""
+    rows = claims.copy()
+    for column, default in ledger.OPTIONAL.items():
+        rows[column] = [ledger._or_default(v, default) for v in rows[column]] if column in rows else default
+    chosen = headlines(rows)
+    if len(chosen) < FINDINGS_LEAST:
+        decided = rows[rows["verdict"].isin(DECIDED) & ~rows.index.isin(chosen.index)]
+        rank = (~decided["measured"].astype(str).str.contains(_INTERVAL)).astype(int) * 2 + (
+            ~decided["source"].astype(str).str.contains("blog", case=False)
+        ).astype(int)
+        extra = decided.assign(_rank=rank).sort_values("_rank", kind="stable").drop(columns="_rank")
+        chosen = pd.concat([chosen, extra.head(FINDINGS_LEAST - len(chosen))])
+    lines = []
+    for row in chosen.head(FINDINGS_MOST).to_dict("records"):
+        style = ledger.VERDICT_STYLES[row["verdict"]]
+        short, _, _ = ledger.short_why(row["why"], row["detail"])
+        measured = f" Measured: {_escape(row['measured'])}." if row["measured"] else ""
+        lines.append(f"- **{style['symbol']} {row['verdict']}**: *{_escape(row['claim'])}*.{measured} {_escape(short)}")
+    return "\n".join(lines)
+
+
 def glued(claims: pd.DataFrame) -> dict[str, object]:
     """The landing page's glued values: the counts, a sentence of them, and
     the findings block (Markdown, pasted with ``{glue:md}``)."""
