@@ -50,11 +50,14 @@ def mnist_readings(records: list[dict], claims: pd.DataFrame | None = None, resu
     }
 
 
-def mnist_glued(records: list[dict], claims: pd.DataFrame | None = None, results_dir=None) -> dict:
+def mnist_glued(
+    records: list[dict], claims: pd.DataFrame | None = None, results_dir=None, params: dict | None = None
+) -> dict:
     """Every value chapter 1 glues, by name: its numbers and its reading
     sentences, so the chapter glues them in one loop. ``claims`` as in
     ``mnist_readings``; ``results_dir`` holds the re-attacks of the
-    records' checkpoints (None: the default results folder)."""
+    records' checkpoints (None: the default results folder); ``params``,
+    the run's parameters, give ``design_reading``."""
     from gobig.methods.scaling import law
     from gobig.methods.stats import intervals
 
@@ -66,6 +69,7 @@ def mnist_glued(records: list[dict], claims: pd.DataFrame | None = None, results
     # The law's comparison in its own units when every record holds the scales (law.rescale_lipschitz).
     bound = "spectral_bound_law" if pgd_runs["spectral_bound_law"].notna().all() else "spectral_bound"
     values = {
+        **({"design_reading": design_reading(params)} if params is not None else {}),
         "n_times_d": law.smooth_interpolation_params(law.MNIST_N, law.MNIST_D),
         "num_runs": len(records),
         "devices": ", ".join(mnist.devices(records)),
@@ -433,3 +437,53 @@ def _pilot(records) -> str:
         f"it is the table's scale {pilot.size}, seed {pilot.seed} (record {pilot.key}), so that model's robust accuracy is not "
         "independent of the choice"
     )
+
+
+def _series(values: list) -> str:
+    """1, 2, 4 and 16."""
+    shown = [f"{v:,}" if isinstance(v, int) else str(v) for v in values]
+    return shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} and {shown[-1]}"
+
+
+def matching_profile(params: dict) -> str | None:
+    """The profile whose sweep (the configs it expands to) these parameters
+    give, if any: a rerun with a profile's values is that profile's run."""
+    from gobig.core import params as params_module
+
+    wanted = mnist.expand_configs(params)
+    for path in sorted(params_module.PROFILES_DIR.glob(f"{mnist.STUDY}_*.yaml")):
+        name = path.stem.removeprefix(f"{mnist.STUDY}_")
+        if mnist.expand_configs(mnist.validate_parameters(mnist.load_profile(name))) == wanted:
+            return name
+    return None
+
+
+def design_reading(params: dict) -> str:
+    """What this run trained, read from its parameters (so a rerun's page
+    says what the rerun did): the profile it matches, the training images,
+    the models, the training modes and the seeds."""
+    profile = matching_profile(params)
+    source = (
+        f"These results are the `{profile}` profile's (`lib/gobig/profiles/{mnist.STUDY}_{profile}.yaml`)"
+        if profile
+        else "These results come from parameters of this run's own, which match no profile"
+    )
+    subset = params["TRAIN_SUBSET"]
+    images = "all 60,000 training images" if subset is None else f"the first {subset:,} training images"
+    scales = params["CAPACITY_SCALES"]
+    models = f"Madry et al.'s capacity scale{'s' if len(scales) > 1 else ''} {_series(scales)}"
+    if 16 in scales:
+        from gobig.methods.robustness.models import build_model, num_params
+
+        size = num_params(build_model("madry", 16)) / 1e6
+        models += f" (scale 16 is their own {size:.2f}M-parameter network)"
+    if params["MLP_WIDTHS"]:
+        models += f" and MLPs of width {_series(params['MLP_WIDTHS'])}"
+    modes = {"natural": "naturally", "pgd": "adversarially (PGD)", "fgsm": "adversarially (FGSM)"}
+    trained = _series([modes.get(m, m) for m in params["TRAINING_MODES"]])
+    seeds = len(params["SEEDS"])
+    sentence = f"{source}: trained on {images}, {models}, {trained}, {seeds} seed{'s' if seeds > 1 else ''} each"
+    fewer = params.get("LARGEST_SCALE_ADVERSARIAL_SEEDS")
+    if fewer is not None and fewer < seeds and set(params["TRAINING_MODES"]) & set(mnist.ADVERSARIAL):
+        sentence += f" ({fewer} for the adversarially trained scale {max(scales)}, the costliest model)"
+    return sentence
