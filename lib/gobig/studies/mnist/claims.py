@@ -641,7 +641,9 @@ def claims_table(records: list[dict], results_dir=None) -> pd.DataFrame:
             "Madry et al. 2018, Table 1",
             "",
             "pending",
-            "scale 16 is in the full (GPU) profile, not in this run",
+            "this run trained no PGD model at scale 16 (its PGD-trained scales: "
+            + (", ".join(str(s) for s in sorted(set(adversarial["size"]))) if not adversarial.empty else "none")
+            + ")",
         )
     else:
         add("s=16 PGD-trained: 98.8% clean, 93.2% PGD-40", "Madry et al. 2018, Table 1", *_madry_table_verdict(runs))
