@@ -70,6 +70,7 @@ def split_record(configs, name, kind, seed, train, valid, model=None, baseline_s
     trust = trust or {}
     config = dict(configs[("random", 0)])
     config.update(split=kind, seed=seed, role="sample" if model else None)
+    config = alphacode.without_unread_model(config)  # a split without a model holds no model spec
     return {
         "config": config,
         "provenance": {"device_name": "CPU"},

@@ -490,25 +490,36 @@ def test_the_baseline_readings_count_the_twins_among_the_solved():
 @pytest.mark.parametrize(
     "temporal, random, verdict, start",
     [
-        (0.0, [0.0, 0.0], "inconclusive", "Solving nothing on either split"),
         (
-            0.0,
-            [1.0, 0.5],
-            "partly",
-            "It solves 0.75% on the random splits on average and 0.00% on the temporal split: the paper's direction",
+            (0, 48),
+            [(0, 46), (0, 46)],
+            "inconclusive",
+            "Solving nothing on either split (0 of 92 judged problems on the random splits and 0 of 48 on the temporal split)",
         ),
         (
-            1.0,
-            [0.5, 0.0],
+            (0, 48),
+            [(3, 46), (2, 46)],
+            "partly",
+            "It solves 5 of 92 judged problems on the random splits and 0 of 48 on the temporal split: the paper's direction",
+        ),
+        (
+            (3, 48),
+            [(1, 46), (0, 46)],
             "not supported",
-            "It solves 1.00% on the temporal split and 0.25% on the random splits on average: not the paper's shape",
+            "It solves 1 of 92 judged problems on the random splits and 3 of 48 on the temporal split: not the paper's shape",
+        ),
+        (
+            None,
+            [(0, 46)],
+            "inconclusive",
+            "It solves 0 of 46 judged problems on the random split; the temporal split was not sampled in this run",
         ),
     ],
 )
 def test_the_model_reading_follows_the_verdict(temporal, random, verdict, start):
-    frame = pd.DataFrame(
-        {"kind": ["temporal"] + ["random"] * len(random), "role": "sample", "model_rate": [temporal, *random]}
-    )
+    """Counts of problems with a correct sample (the model frame's solved / judged), per kind of split."""
+    rows = ([("temporal", *temporal)] if temporal else []) + [("random", *r) for r in random]
+    frame = pd.DataFrame(rows, columns=["kind", "solved", "judged"])
     assert readings._model(frame, verdict).startswith(start)
 
 

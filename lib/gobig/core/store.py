@@ -108,6 +108,21 @@ class ResultStore:
         _atomic_write_json(self.path(config), record)
         return record
 
+    def rekey(self, path: Path, config: dict) -> Path:
+        """Move a record of this store to a new form of its config: the same
+        result and provenance under ``config``'s key (written first, then the
+        old file removed). For a config whose form changed but whose
+        computation did not; a changed computation needs a version bump."""
+        record = json.loads(Path(path).read_text())
+        if record.get("study") != self.study or record.get("version") != self.version:
+            raise CorruptRecordError(f"result record {path} is not of {self.study} version {self.version}")
+        moved = {**record, "key": self.key(config), "config": config}
+        self.folder.mkdir(parents=True, exist_ok=True)
+        _atomic_write_json(self.path(config), moved)
+        if Path(path).resolve() != self.path(config).resolve():
+            Path(path).unlink()
+        return self.path(config)
+
     def load_or_compute(self, config: dict, compute: Callable[[dict], tuple[dict, dict]]) -> dict:
         """Return the stored record for ``config``; compute and store it when
         missing. ``compute(config)`` returns ``(result, provenance)``."""

@@ -20,7 +20,7 @@ def alphacode_readings(records: list) -> dict[str, str]:
     frame = alphacode.splits_frame(records)
     nearest = alphacode.nearest_frame(records)
     claims = alphacode.claims_table(records).set_index("claim")["verdict"]
-    baseline_claim = next(c for c in claims.index if c.startswith("submitting training solutions"))
+    baseline_claim = next(c for c in claims.index if c.startswith("submitting one solution of each training problem"))
     model_claim = next((c for c in claims.index if c.startswith("a 1B model")), None)
     readings = {
         "baseline_twins_reading": _baseline_twins(nearest[nearest["kind"] == "random"]),
@@ -31,6 +31,7 @@ def alphacode_readings(records: list) -> dict[str, str]:
         if model_claim
         else "No split of these records sampled programs",
         "judge_isolation_reading": _judge_isolation(records),
+        "arm_scope_reading": _arm_scope(alphacode.arm_scope(records), alphacode.claims_table(records)),
     }
     if alphacode.curve_record(records) is not None:
         readings["curve_reading"] = _curve(alphacode.curve_bins(records))
@@ -51,6 +52,8 @@ def alphacode_glued(records: list) -> dict[str, object]:
     temporal = next(r for r in records if r.config.split == "temporal")
     temporal_row = splits[splits["split"] == "temporal"].iloc[0]
     model = next((r.model for r in alphacode.split_records(records) if r.model), None)
+    # Only the splits with a model hold its spec (the others never read it).
+    spec = next((r.config.model for r in alphacode.split_records(records) if r.config.model), None)
     values: dict[str, object] = {
         "n_problems": temporal.split.pool,
         "n_train": len(temporal.split.train),
@@ -59,7 +62,7 @@ def alphacode_glued(records: list) -> dict[str, object]:
         "n_twin_groups": len(temporal.twin_groups),
         "n_random": len(splits[splits["kind"] == "random"]),
         "model_params": alphacode.format_count(model.parameters) if model else "no model in these records, so no",
-        "samples_per_problem": first.config.model.samples_per_problem,
+        "samples_per_problem": spec.samples_per_problem if spec else "no",
         "device": ", ".join(sorted({r.device_name for r in records})),
         **alphacode_readings(records),
         "twin_threshold": first.config.splits.twin_threshold,
@@ -108,7 +111,7 @@ def alphacode_glued(records: list) -> dict[str, object]:
     )
 
     # The model's spec, and what its samples did.
-    values.update({name: getattr(first.config.model, name) for name in MODEL_VALUES})
+    values.update({name: getattr(spec, name) if spec else "none" for name in MODEL_VALUES})
     sampled = alphacode.sampled_records(records)
     totals = alphacode.samples_frame(records)
     samples = max(1, int(totals["samples"].sum()))
@@ -201,7 +204,7 @@ def _span(series: pd.Series) -> str:
 
 
 #: Training loss at most this share of the validation loss counts as fitting the training solutions.
-FIT_RATIO = 0.25
+FIT_RATIO = alphacode.FIT_RATIO
 
 
 def _fit(models: pd.DataFrame) -> str:
@@ -243,6 +246,35 @@ def _arm(models: pd.DataFrame) -> str:
             sentence
             + ". Every solve is a leaked twin's solution reproduced, and without the twins the same kind of model solves nothing"
         )
+    return sentence
+
+
+#: The ledger's claims that rest on the memorization arm's models (their first words).
+ARM_CLAIMS = {
+    "a 1B model solves": "the model's random against temporal solve rates",
+    "on a random split a model can solve": "the mechanism in the solves",
+    "the leak reaches a model": "the mechanism in the loss",
+}
+
+
+def _arm_scope(scope: dict, claims: pd.DataFrame) -> str:
+    """What of the memorization arm ran, why the rest did not, and which verdicts that leaves inconclusive."""
+    if not scope["ran"]:
+        return "No model of the memorization arm ran for these records"
+    if not scope["missing"]:
+        return f"Every model of the memorization arm ran ({', '.join(scope['ran'])} splits)"
+    undecided = [
+        reading
+        for start, reading in ARM_CLAIMS.items()
+        if (claims["claim"].str.startswith(start) & (claims["verdict"] == "inconclusive")).any()
+    ]
+    sentence = (
+        f"On this CPU the memorization arm ran only the {_names(scope['ran'])} split's model; the {_names(scope['missing'])} "
+        f"split models were not run: one model unit took {scope['unit_s'] / 60:.0f} minutes on {scope['device']}, "
+        f"and the model that ran {alphacode.arm_fit_clause(scope)}, so it could not show the mechanism they test"
+    )
+    if undecided:
+        sentence += f". The verdicts that need them are inconclusive: {_names(undecided)}"
     return sentence
 
 

@@ -44,7 +44,12 @@ is importable from ``gobig.studies.alphacode``.
 from __future__ import annotations
 
 from gobig.studies.alphacode.analysis import (  # noqa: F401
+    ARM_KINDS,
+    FIT_RATIO,
+    MODEL_STAGES,
     PAPER_TRAIN_PROBLEMS,
+    arm_fit_clause,
+    arm_scope,
     direction_magnitude_verdict,
     false_positive_estimate,
     far_twin_summary,
@@ -70,6 +75,7 @@ from gobig.studies.alphacode.baseline import (  # noqa: F401
 from gobig.studies.alphacode.claims import (  # noqa: F401
     PAPER_REF,
     SOURCES,
+    _not_run,
     _row,
     claims_table,
     cutoff_scan,
@@ -77,6 +83,7 @@ from gobig.studies.alphacode.claims import (  # noqa: F401
 )
 from gobig.studies.alphacode.compute import (  # noqa: F401
     _Computer,
+    amend_test_counts,
     run,
 )
 from gobig.studies.alphacode.configs import (  # noqa: F401
@@ -88,6 +95,8 @@ from gobig.studies.alphacode.configs import (  # noqa: F401
     PretrainSpec,
     SplitConfig,
     SplitSpec,
+    migrate_records,
+    without_unread_model,
 )
 from gobig.studies.alphacode.frames import (  # noqa: F401
     SAMPLE_COUNTS,

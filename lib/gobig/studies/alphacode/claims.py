@@ -6,7 +6,13 @@ from __future__ import annotations
 import pandas as pd
 
 from gobig.methods.stats import passk
-from gobig.studies.alphacode.analysis import direction_magnitude_verdict, memorization_summary, randomization_test
+from gobig.studies.alphacode.analysis import (
+    arm_fit_clause,
+    arm_scope,
+    direction_magnitude_verdict,
+    memorization_summary,
+    randomization_test,
+)
 from gobig.studies.alphacode.frames import (
     _rates,
     baseline_cost,
@@ -36,8 +42,20 @@ SOURCES = {
 }
 
 
-def _row(claim: str, source: str, measured: str, verdict: str, why: str) -> dict:
-    return {"claim": claim, "source": source, "measured": measured, "verdict": verdict, "why": why}
+def _row(claim: str, source: str, measured: str, verdict: str, why: str, detail: str = "") -> dict:
+    row = {"claim": claim, "source": source, "measured": measured, "verdict": verdict, "why": why}
+    return {**row, "detail": detail} if detail else row
+
+
+def _not_run(scope: dict, kinds: tuple[str, ...]) -> str:
+    """Why a verdict that needs the arm's ``kinds`` is inconclusive: which were not run, at what cost, and the fit."""
+    missing = [k for k in kinds if k in scope["missing"]]
+    models = "model was" if len(missing) == 1 else "models were"
+    return (
+        f"The memorization arm's {' and '.join(missing)} split {models} not run on this CPU: one model unit took "
+        f"{scope['unit_s'] / 60:.0f} minutes on {scope['device']}, and the one model run {arm_fit_clause(scope)}, "
+        "so it could not show the mechanism they would test."
+    )
 
 
 def claims_table(records: list) -> pd.DataFrame:
@@ -102,11 +120,13 @@ def claims_table(records: list) -> pd.DataFrame:
 
     # 3. The model, made to fit its training solutions (the memorization arm).
     models = model_frame(records)
+    scope = arm_scope(records)
+    mechanism = "on a random split a model can solve validation problems by reproducing a training problem's solution (the leak behind 0.8% vs 0%)"
     if len(models[models["kind"] == "random"]):
         first = sampled_records(records)[0]
         spec = first.config.model
         size = (
-            f"{format_count(first.model.parameters)} parameters fitted to training loss {_loss_range(models)}, "
+            f"{format_count(first.model.parameters)} parameters trained to training loss {_loss_range(models)}, "
             f"{spec.samples_per_problem} samples per problem at temperature {spec.temperature:g} vs {PAPER_MODEL}"
         )
         r = models[models["kind"] == "random"]
@@ -126,15 +146,16 @@ def claims_table(records: list) -> pd.DataFrame:
                 + ", ".join(_count(row) for _, row in r.iterrows())
                 + f" (95% Clopper–Pearson); {size}"
             )
+            detail = ""
         else:
             solved, judged = int(r["solved"].sum()), int(r["judged"].sum())
-            verdict = "inconclusive" if solved == 0 else "pending"
-            why = (
-                "solving nothing on the random split, the model cannot show the random split's advantage"
-                if solved == 0
-                else "the random split solves something; the temporal split's run is owed"
+            verdict = "inconclusive"
+            why = "the temporal split's model was not run on this CPU, and the random split's " + _fit_word(scope)
+            measured = (
+                f"problems with a correct sample on the random split(s): {solved}/{judged}; "
+                f"{scope['cut_off']} of {scope['samples']} samples cut off; the temporal split was not sampled; {size}"
             )
-            measured = f"problems with a correct sample on the random split(s): {solved}/{judged}; the temporal split was not sampled; {size}"
+            detail = _not_run(scope, ("temporal", "twin-aware"))
         rows.append(
             _row(
                 f"a 1B model solves {PAPER[('model', 'random')]}% of validation problems on a random split and 0% on a temporal split",
@@ -142,6 +163,7 @@ def claims_table(records: list) -> pd.DataFrame:
                 measured,
                 verdict,
                 why,
+                detail,
             )
         )
         # The mechanism: what the model solves on a random split are the leaked twins.
@@ -154,7 +176,7 @@ def claims_table(records: list) -> pd.DataFrame:
             verdict = "supported" if twins == len(on_random) and control_solved == 0 else "partly"
             rows.append(
                 _row(
-                    "on a random split a model can solve validation problems by reproducing a training problem's solution (the leak behind 0.8% vs 0%)",
+                    mechanism,
                     f"{SOURCES['B.3']} (mechanism); this chapter's test",
                     f"of {len(on_random)} model solves on random splits, {twins} have a twin that was fine-tuned on; "
                     f"the controls (twin-aware, twins removed, temporal) solve {control_solved} of {int(controls['judged'].sum())}",
@@ -162,6 +184,18 @@ def claims_table(records: list) -> pd.DataFrame:
                     "every model solve on a random split is a leaked twin, and without the twins nothing is solved"
                     if verdict == "supported"
                     else "not every solve on a random split is a leaked twin, or a control solves something",
+                )
+            )
+        elif not scope["fitted"]:
+            rows.append(
+                _row(
+                    mechanism,
+                    f"{SOURCES['B.3']} (mechanism); this chapter's test",
+                    f"no model solve on the random split(s); the model {arm_fit_clause(scope)}; "
+                    f"not run: {', '.join(scope['missing']) or 'none'}",
+                    "inconclusive",
+                    "the model did not fit its training solutions, so it could not reproduce a twin's solution",
+                    _not_run(scope, ("temporal", "twin-aware")) if scope["missing"] else "",
                 )
             )
 
@@ -196,7 +230,24 @@ def claims_table(records: list) -> pd.DataFrame:
             )
         )
 
+    elif scope["ran"] and "random-untwinned" in scope["missing"]:
+        rows.append(
+            _row(
+                "the leak reaches a model trained on a random split (the mechanism behind 0.8% vs 0%)",
+                f"{SOURCES['B.3']} (mechanism); this chapter's test",
+                f"not measured: the paired model (a random split minus its separated twins) was not run; the random split's model {arm_fit_clause(scope)}",
+                "inconclusive",
+                "the paired model without the twins was not run on this CPU, and the random split's "
+                + _fit_word(scope),
+                _not_run(scope, ("random-untwinned",)),
+            )
+        )
+
     return pd.DataFrame(rows + post_claims(frame, records))
+
+
+def _fit_word(scope: dict) -> str:
+    return "model fit its training solutions" if scope["fitted"] else "model did not fit its training solutions"
 
 
 def _count(row) -> str:

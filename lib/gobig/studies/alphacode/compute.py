@@ -9,6 +9,7 @@ import hashlib
 import json
 import time
 from dataclasses import asdict
+from pathlib import Path
 
 from gobig.core import paths
 from gobig.core.runtime import provenance, set_seed
@@ -345,6 +346,40 @@ def _test_counts(problem) -> list[int]:
     examples = {test_input for test_input, _ in problem.public_tests}
     outputs = {tuple(expected.split()) for _, expected in tests}
     return [len(tests), sum(test_input in examples for test_input, _ in tests), len(outputs)]
+
+
+def amend_test_counts(results_dir=None, data_root=None) -> list[str]:
+    """Give a stored date curve of this version that predates ``test_counts``
+    the field, computed as ``date_curve`` computes it: from the problems file
+    alone (its sha256 checked against the config's), no program run. The
+    rest of the record stays as computed; its provenance says what was added.
+    Returns the keys amended. (Recomputing the curve would judge the whole
+    pass matrix again, 48 minutes on 2 CPU cores.)"""
+    store = ResultStore(STUDY, VERSION, results_dir or paths.results_dir())
+    machine = Machine(device=None, data_root=Path(data_root) if data_root else paths.data_dir())
+    amended = []
+    for path in sorted(store.folder.glob("*.json")):
+        record = json.loads(path.read_text())
+        config = record["config"]
+        if record.get("version") != VERSION or config.get("split") != "date-curve" or "test_counts" in record["result"]:
+            continue
+        problems_file = machine.problems_path(config["problems"])
+        if hashlib.sha256(problems_file.read_bytes()).hexdigest() != config["problems_sha256"]:
+            raise ValueError(f"{problems_file}: not the problems file record {path.stem} was computed from")
+        problems = codecontests.load(problems_file)
+        record["result"]["test_counts"] = {p.key: _test_counts(p) for p in problems}
+        record["provenance"]["amended"] = (
+            "result.test_counts added from the problems file (counts of tests, examples and distinct outputs; "
+            "no program run) by gobig.studies.alphacode.compute.amend_test_counts; the rest as computed"
+        )
+        store.save(
+            config,
+            record["result"],
+            {k: v for k, v in record["provenance"].items() if k != "wall_time_s"},
+            record["provenance"]["wall_time_s"],
+        )
+        amended.append(path.stem)
+    return amended
 
 
 # ---- running ------------------------------------------------------------------

@@ -17,12 +17,13 @@ A known gap, kept so the keys stay: the pre-training corpus's sha256 is in
 the pre-training cache's key (``pretrain._pretrain``) but not in a record's
 config, which names the corpus only by ``corpus_cutoff``. A changed corpus
 file would pre-train anew, yet a committed record would still be reused.
-Adding it to ``ModelSpec`` changes every key: do it with a ``VERSION`` bump.
+Adding it to ``ModelSpec`` changes every model config's key: do it with a ``VERSION`` bump.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -143,7 +144,10 @@ class ModelSpec(_Spec):
 
 @dataclass(frozen=True)
 class SplitConfig:
-    """One split's record: which split, what its model does (``role``), on which problems, under which specs."""
+    """One split's record: which split, what its model does (``role``), on
+    which problems, under which specs. Only a config with a role holds the
+    model spec: a split without a model (and the date curve) never reads it,
+    so a changed model keeps their records (``without_unread_model``)."""
 
     split: str
     seed: int | None
@@ -152,7 +156,13 @@ class SplitConfig:
     problems_sha256: str
     splits: SplitSpec
     judge: JudgeSpec
-    model: ModelSpec
+    model: ModelSpec | None = None
+
+    def __post_init__(self):
+        if (self.role is None) != (self.model is None):
+            raise ValueError(
+                f"model: a config with role {self.role!r} must {'not ' if self.role is None else ''}hold a model spec"
+            )
 
     @classmethod
     def from_dict(cls, config: dict) -> SplitConfig | CurveConfig:
@@ -166,7 +176,18 @@ class SplitConfig:
             f.name: value.to_dict() if isinstance(value, _Spec) else value
             for f in fields(self)
             for value in [getattr(self, f.name)]
+            if not (f.name == "model" and value is None)
         }
+
+
+def without_unread_model(config: dict) -> dict:
+    """A record's config dict as ``expand_configs`` now writes it: a config
+    without a model (role None: the baseline-only splits, the date curve)
+    drops the model spec its computation never read. The records of version
+    2 computed before this change held it (``migrate_records``)."""
+    if config.get("role") is None and "model" in config:
+        return {k: v for k, v in config.items() if k != "model"}
+    return config
 
 
 @dataclass(frozen=True)
@@ -177,9 +198,30 @@ class CurveConfig(SplitConfig):
     out_of_period: dict | None = None
 
     def __post_init__(self):
+        super().__post_init__()
         if self.out_of_period is not None:
             # Frozen all the way down: a copy the caller cannot change under the record's key.
             object.__setattr__(self, "out_of_period", dict(self.out_of_period))
+
+
+def migrate_records(results_dir: str | Path | None = None) -> list[tuple[str, str]]:
+    """Give every stored chapter 3 record of this version the key of its
+    config's current form (``without_unread_model``); results and provenance
+    stay as computed. Returns (old key, new key) per record moved.
+    Run once: ``python -c "from gobig.studies.alphacode.configs import migrate_records; print(migrate_records())"``."""
+    from gobig.core.store import ResultStore
+    from gobig.studies.alphacode.params import STUDY, VERSION  # params imports this module
+
+    store = ResultStore(STUDY, VERSION, results_dir or paths.results_dir())
+    moved = []
+    for path in sorted(store.folder.glob("*.json")):
+        record = json.loads(path.read_text())
+        if record.get("version") != VERSION:
+            continue
+        config = without_unread_model(record["config"])
+        if config != record["config"]:
+            moved.append((path.stem, store.rekey(path, config).stem))
+    return moved
 
 
 #: Parameters that choose which configs a run holds (and so are in them as split, seed, role, problems, date bins).

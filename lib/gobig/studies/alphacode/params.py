@@ -202,27 +202,31 @@ def expand_configs(params: dict) -> list[dict]:
     controls: the same split minus its separated twins (its loss pairs with
     the split's, problem by problem) and the twin-aware split of the seed
     (which samples). Configs
-    hold what changes the result, including the data's sha256: the typed
+    hold what changes the result, including the data's sha256 (the model
+    spec only where a model is trained): the typed
     configs of ``gobig.studies.alphacode.configs``, as dicts."""
     shared = {
         "problems": params["PROBLEMS"] if params["PROBLEMS"] in codecontests.MIRRORS else str(problems_path(params)),
         "problems_sha256": _sha256(problems_path(params)),
         "splits": SplitSpec.from_params(params),
         "judge": JudgeSpec.from_params(params),
-        "model": ModelSpec.from_params(params),
     }
+    model = ModelSpec.from_params(params)
+
+    def split_config(split: str, seed: int | None, role: str | None) -> SplitConfig:
+        # Only a split with a model holds its spec: the others never read it.
+        return SplitConfig(split=split, seed=seed, role=role, model=model if role else None, **shared)
+
     configs = []
     for policy, name in TEMPORAL_VARIANTS.items():
         role = "sample" if policy == params["TEMPORAL_TWINS"] and params["MODEL_TEMPORAL"] else None
-        configs.append(SplitConfig(split=name, seed=None, role=role, **shared))
+        configs.append(split_config(name, None, role))
     for seed in params["SPLIT_SEEDS"]:
-        role = "sample" if seed in params["MODEL_SEEDS"] else None
-        configs.append(SplitConfig(split="random", seed=seed, role=role, **shared))
+        configs.append(split_config("random", seed, "sample" if seed in params["MODEL_SEEDS"] else None))
     for seed in params["CONTROL_SEEDS"]:
-        configs.append(SplitConfig(split="random-untwinned", seed=seed, role="loss", **shared))
+        configs.append(split_config("random-untwinned", seed, "loss"))
     for seed in params["SPLIT_SEEDS"]:
-        role = "sample" if seed in params["CONTROL_SEEDS"] else None
-        configs.append(SplitConfig(split="twin-aware", seed=seed, role=role, **shared))
+        configs.append(split_config("twin-aware", seed, "sample" if seed in params["CONTROL_SEEDS"] else None))
     later = None
     if params["OUT_OF_PERIOD"]:
         later = {
