@@ -103,7 +103,8 @@ def chapter_findings(claims: pd.DataFrame) -> str:
         style = ledger.VERDICT_STYLES[row["verdict"]]
         short, _, _ = ledger.short_why(row["why"], row["detail"])
         measured = f" Measured: {_escape(row['measured'])}." if row["measured"] else ""
-        lines.append(f"- **{style['symbol']} {row['verdict']}**: *{_escape(row['claim'])}*.{measured} {_escape(short)}")
+        why = short[:1].upper() + short[1:] + ("" if short.endswith((".", "…", "?", "!")) else ".")
+        lines.append(f"- **{style['symbol']} {row['verdict']}**: *{_escape(row['claim'])}*.{measured} {_escape(why)}")
     return "\n".join(lines)
 
 
