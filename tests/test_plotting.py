@@ -113,6 +113,8 @@ def test_the_verdict_figure_names_each_verdict_by_symbol_and_word():
     assert legend == [f"{ledger.VERDICT_STYLES[v]['symbol']} {v}" for v in ("supported", "partly", "not supported")]
     labels = [t.get_text() for t in figure.axes[0].texts]
     assert "✓2" in labels and "◐" in labels, labels
+
+
 def test_the_recipe_figure_names_each_recipe_and_draws_pgds_own_accuracy():
     """Both recipes on one axes: the legend names each, and a recipe whose
     records keep PGD-40's accuracy is drawn at it (the measure of Madry et
