@@ -104,6 +104,18 @@ def test_headers_in_words_one_precision_per_column_and_intervals_in_the_cell():
     assert html(frame, name="splits", columns=columns) == markup, "stored outputs must be byte-stable (nbval)"
 
 
+def test_the_folded_table_repeats_the_columns_that_identify_a_row():
+    frame = pd.DataFrame({"task": ["a", "a"], "setting": ["zero", "few"], "kind": ["x", "y"], "n": [1, 2]})
+    columns = {
+        "task": "task",
+        "setting": plotting.Column("setting", repeated=True),
+        "kind": "kind",
+        "n": plotting.Column("examples", essential=False),
+    }
+    more = html(frame, name="t", columns=columns).split("<details", 1)[1]
+    assert re.findall(r"<th[^>]*>([^<]*)</th>", more) == ["task", "setting", "examples"]
+
+
 def test_column_precision_follows_the_values():
     assert plotting.column_decimals(pd.Series([13514.0, 687800.0])) == 0
     assert plotting.column_decimals(pd.Series([0.5, 2.0, 2.01])) == 2

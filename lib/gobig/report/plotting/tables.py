@@ -146,6 +146,9 @@ class Column:
     fmt: object = None
     #: False: shown in the folded second table, not the first.
     essential: bool = True
+    #: An essential column the folded table repeats after the first, so its rows can
+    #: be told apart there (the setting beside a benchmark named three times).
+    repeated: bool = False
 
 
 def column_decimals(values: pd.Series) -> int | None:
@@ -261,8 +264,9 @@ def _people_table(frame: pd.DataFrame, name: str, columns: dict, full_width: boo
         f"{_styled(shown[essential], name, numbers, caption)}</div>"
     ]
     if folded:
-        # The second table repeats the first column, so each row can be found again.
-        more = shown[[essential[0], *folded]]
+        # The second table repeats the first column (and those marked repeated), so each row can be found again.
+        keys = [essential[0], *(header for header in essential[1:] if specs[header].repeated)]
+        more = shown[[*keys, *folded]]
         parts.append(
             f'<details class="gobig-more-columns"><summary>{len(folded)} more column{"s" if len(folded) > 1 else ""}: '
             f"{', '.join(folded)}</summary>\n"

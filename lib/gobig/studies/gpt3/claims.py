@@ -45,6 +45,10 @@ def _chart_line(chart, setting: str, level: float) -> float:
     return two_point_crossing(two.params, two.accuracy, level) if len(two) == 2 else float("nan")
 
 
+#: The ``why`` of a row that rests on the law's premise: the reasoning is in ``_law_premise``.
+NOT_INTERPOLATING = "GPT-3 is not shown to interpolate its training data"
+
+
 def _law_premise(result: dict) -> str:
     passes = result["gpt3_training_tokens"] / (result["token_mix_billions"] * 1e9)
     return (
@@ -117,8 +121,11 @@ def claims_table(record: dict | list[dict]) -> pd.DataFrame:
     gpt3_params = result["gpt3_params"]
     rows = []
 
-    def add(claim, source, measured, verdict, why):
-        rows.append({"claim": claim, "source": source, "measured": measured, "verdict": verdict, "why": why})
+    def add(claim, source, measured, verdict, why, detail=""):
+        # ``why``: one sentence within ledger.WHY_LIMIT; ``detail``: the reasoning folded under it.
+        rows.append(
+            {"claim": claim, "source": source, "measured": measured, "verdict": verdict, "why": why, "detail": detail}
+        )
 
     # The blog's MNIST arithmetic, redone with the law's functions.
     blog_nd = law.smooth_interpolation_params(law.BLOG_MNIST_N, law.BLOG_MNIST_D)
@@ -188,7 +195,8 @@ def claims_table(record: dict | list[dict]) -> pd.DataFrame:
         "blog; OpenAI 2023 (GPT-4 report)",
         "GPT-4's report: 'this report contains no further details about the architecture (including model size)'",
         "not checkable",
-        "OpenAI never published GPT-4's size, so no number can confirm or refute 100T; who first said 100T was not retrieved (not verified), and it was not OpenAI's report",
+        "OpenAI never published GPT-4's size, so no number can confirm or refute 100T",
+        "who first said 100T could not be traced; it was not OpenAI's report",
     )
     add(
         "per OpenAI's description, GPT-3 can complete 'almost any English language task' (text in ==> text out)",
@@ -222,6 +230,7 @@ def claims_table(record: dict | list[dict]) -> pd.DataFrame:
         "blog; Bubeck & Sellke 2021",
         f"n*d = {smallest.required_params:.3g} at n = {smallest.tokens:.3g} tokens, d = {smallest.effective_dimension:g}: {smallest.ratio_to_gpt3:.2g}x 175B",
         "not applicable",
+        f"the arithmetic n*d > p holds for any d >= 1, but the law binds only interpolating models and {NOT_INTERPOLATING}",
         f"tested: only the arithmetic n*d > p, which holds for any d >= 1; {_law_premise(result)}",
     )
     n = basis.tokens.iloc[0]
@@ -234,7 +243,8 @@ def claims_table(record: dict | list[dict]) -> pd.DataFrame:
         "blog",
         f"decades beyond 175B at n = {n:.3g}: {by_law}",
         "not applicable",
-        f"n*d reaches 175T only for an effective dimension d >= {needed_dimension:.0f}, which nobody knows for text; and {_law_premise(result)}",
+        f"n*d reaches 175T only for an effective dimension d >= {needed_dimension:.0f}, unknown for text, and {NOT_INTERPOLATING}",
+        _law_premise(result),
     )
 
     # The blog's chart, taken to be Figure 1.2 (Symbol Insertion; BLOG_CHART).
@@ -266,7 +276,8 @@ def claims_table(record: dict | list[dict]) -> pd.DataFrame:
         "blog",
         "",
         "not applicable",
-        f"the law bounds Lipschitz constants, not accuracy on a task; and {_law_premise(result)}",
+        f"the law bounds Lipschitz constants, not accuracy on a task, and {NOT_INTERPOLATING}",
+        _law_premise(result),
     )
 
     fits = fits_frame(record)
@@ -358,5 +369,5 @@ def claims_table(record: dict | list[dict]) -> pd.DataFrame:
             if verdict == "not supported"
             else f"the blog made the claim for its chart only; {len(undecided)} of {len(verdicts)} series cannot be decided this far out"
         )
-        add(claim, source, measured, verdict, f"{why}; {_backtest_note(record)}")
+        add(claim, source, measured, verdict, why, _backtest_note(record))
     return pd.DataFrame(rows)

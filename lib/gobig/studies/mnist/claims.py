@@ -551,7 +551,7 @@ def claims_table(records: list[dict], results_dir=None) -> pd.DataFrame:
     """The collapse row comes from the COLLAPSE_PROFILE's records when all
     of them are committed (under ``results_dir``).
 
-    Every claim of REFERENCES.md section 1 this chapter can test, with the
+    Every claim of the blog post and the papers it cites that this chapter can test, with the
     measured value and a verdict computed from the records."""
     runs = runs_frame(records)
     rows = []
