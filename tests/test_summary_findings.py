@@ -47,3 +47,12 @@ def test_headlines_come_first_and_decided_rows_with_intervals_fill_to_three():
 def test_at_most_five_bullets():
     claims = pd.DataFrame([row(f"claim {i}", "supported", headline=True) for i in range(8)])
     assert len(summary.chapter_findings(claims).splitlines()) == summary.FINDINGS_MOST
+
+
+def test_every_chapter_marks_the_headlines_it_names():
+    from gobig.core.study import mark_headlines
+
+    claims = pd.DataFrame([row("the answer", "supported"), row("a detail", "supported")])
+    assert mark_headlines(claims, ("the ans",))["headline"].tolist() == [True, False]
+    with pytest.raises(ValueError, match="reworded"):
+        mark_headlines(claims, ("a reworded claim",))

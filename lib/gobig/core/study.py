@@ -52,3 +52,14 @@ class Study(Protocol):
 
     def claims_table(self, records: list[dict]) -> pd.DataFrame:
         """The study's claims (``claim``, ``source``, ``measured``, ``verdict``, ``why``) from its records."""
+
+
+def mark_headlines(claims: pd.DataFrame, starts: tuple[str, ...]) -> pd.DataFrame:
+    """``claims`` with ``headline`` True on the rows whose claim begins with
+    one of ``starts`` (what a reader needs first: a chapter's Findings box,
+    the landing page). A start that matches no row is an error, so a claim
+    reworded in one place is not silently dropped from the answer."""
+    missing = [start for start in starts if not claims["claim"].str.startswith(start).any()]
+    if missing:
+        raise ValueError(f"headline claim(s) {missing} match no row of the claims table")
+    return claims.assign(headline=claims["claim"].str.startswith(starts))

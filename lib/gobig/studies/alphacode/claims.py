@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from gobig.core.study import mark_headlines
 from gobig.methods.stats import passk
 from gobig.studies.alphacode.analysis import (
     arm_fit_clause,
@@ -56,6 +57,14 @@ def _not_run(scope: dict, kinds: tuple[str, ...]) -> str:
         f"{scope['unit_s'] / 60:.0f} minutes on {scope['device']}, and the one model run {arm_fit_clause(scope)}, "
         "so it could not show the mechanism they would test."
     )
+
+
+#: The rows a reader needs first (the chapter's Findings box and the landing page), by their claim's start.
+HEADLINE_CLAIMS = (
+    "a random split puts near duplicates of training problems in validation",
+    "submitting one solution of each training problem solves",
+    "a 1B model solves",
+)
 
 
 def claims_table(records: list) -> pd.DataFrame:
@@ -243,7 +252,7 @@ def claims_table(records: list) -> pd.DataFrame:
             )
         )
 
-    return pd.DataFrame(rows + post_claims(frame, records))
+    return mark_headlines(pd.DataFrame(rows + post_claims(frame, records)), HEADLINE_CLAIMS)
 
 
 def _fit_word(scope: dict) -> str:

@@ -7,6 +7,7 @@ import math
 
 import pandas as pd
 
+from gobig.core.study import mark_headlines
 from gobig.methods.scaling import law
 from gobig.studies.gpt3.data import BLOG_CHART, load_models
 from gobig.studies.gpt3.frames import (
@@ -108,6 +109,14 @@ def _backtest_note(record: dict) -> str:
         f"back-test (fit to {record['config']['backtest_largest'] / 1e9:g}B, predict 175B): {level:.0%} prediction intervals "
         f"hold {row.coverage:.0%} [{row.coverage_low:.0%}, {row.coverage_high:.0%}] of {int(row['count'])} log-linear fits"
     )
+
+
+#: The rows a reader needs first (the chapter's Findings box and the landing page), by their claim's start.
+HEADLINE_CLAIMS = (
+    "by the law, 175B parameters are not enough",
+    "~3 more orders of magnitude (175T parameters) would be needed to reach 70% in the chart",
+    "MNIST: smooth interpolation needs n*d = 10^9 parameters",
+)
 
 
 def claims_table(record: dict | list[dict]) -> pd.DataFrame:
@@ -370,4 +379,4 @@ def claims_table(record: dict | list[dict]) -> pd.DataFrame:
             else f"the blog made the claim for its chart only; {len(undecided)} of {len(verdicts)} series cannot be decided this far out"
         )
         add(claim, source, measured, verdict, why, _backtest_note(record))
-    return pd.DataFrame(rows)
+    return mark_headlines(pd.DataFrame(rows), HEADLINE_CLAIMS)

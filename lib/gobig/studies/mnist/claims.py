@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from gobig.core.study import mark_headlines
 from gobig.methods.scaling import law
 from gobig.methods.stats import intervals
 from gobig.studies.mnist.frames import mean_by_model, robust_interval, runs_frame, seed_mean_text, seeds_exact_span
@@ -547,6 +548,15 @@ def _blog_verdict(blog: pd.DataFrame, training: Training) -> tuple[str, str, str
     return measured, verdict, why
 
 
+#: The rows a reader needs first (the chapter's Findings box and the landing page), by their claim's
+#: start: each threshold read both ways (worst case over every attack, and PGD-40 as Madry et al. measure).
+HEADLINE_CLAIMS = (
+    "10^5 parameters reach 90% robust accuracy",
+    "10^6 parameters reach 95% robust accuracy",
+    "robust accuracy jumps from ~10% to ~90%",
+)
+
+
 def claims_table(records: list[dict], results_dir=None) -> pd.DataFrame:
     """The collapse row comes from the COLLAPSE_PROFILE's records when all
     of them are committed (under ``results_dir``).
@@ -669,7 +679,7 @@ def claims_table(records: list[dict], results_dir=None) -> pd.DataFrame:
             "Bubeck & Sellke 2021, Thm 1",
             *_law_row(runs, adversarial),
         )
-    return pd.DataFrame(rows)
+    return mark_headlines(pd.DataFrame(rows), HEADLINE_CLAIMS)
 
 
 #: Bubeck & Sellke's reading of MNIST's noise level: "a couple of %" of error, so a model fits the data
