@@ -2,6 +2,7 @@
 
 import functools
 import json
+from pathlib import Path
 
 import pytest
 
@@ -395,3 +396,56 @@ def test_bad_ray_cpus_per_task_names_the_parameter(tmp_path, cpus):
             executor="ray",
             ray_cpus_per_task=cpus,
         )
+
+
+def test_a_killed_drivers_pool_workers_end_with_it(tmp_path):
+    """A driver killed outright (SIGKILL, a timeout) cannot stop its pool:
+    its workers notice their parent is gone and exit, instead of computing
+    on as orphans."""
+    import signal
+    import subprocess
+    import sys
+    import textwrap
+    import time
+
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    driver = textwrap.dedent(
+        f"""
+        import os, sys, time
+        from gobig.core.store import ResultStore
+        from gobig.core.sweep import run_sweep
+
+        def slow(config):
+            open(os.path.join({str(pids)!r}, str(os.getpid())), "w").close()
+            time.sleep(600)
+            return {{}}, {{"device": "cpu", "device_name": "test"}}
+
+        if __name__ == "__main__":
+            sys.modules["__mp_main__"] = sys.modules["__main__"]
+            run_sweep([{{"x": 1}}, {{"x": 2}}], slow, ResultStore("demo", 1, {str(tmp_path)!r}), workers=2, progress=False)
+        """
+    )
+    script = tmp_path / "driver.py"
+    script.write_text(driver)
+    process = subprocess.Popen([sys.executable, str(script)], cwd=tmp_path)
+    deadline = time.monotonic() + 120
+    while len(list(pids.iterdir())) < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    workers = [int(path.name) for path in pids.iterdir()]
+    assert len(workers) == 2, "the pool's workers did not start"
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    deadline = time.monotonic() + 30
+    alive = workers
+    while alive and time.monotonic() < deadline:
+        time.sleep(0.5)
+        alive = [pid for pid in workers if Path(f"/proc/{pid}").exists() and "Z" not in _state(pid)]
+    assert not alive, f"workers {alive} outlived their killed driver"
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except FileNotFoundError:
+        return "Z"

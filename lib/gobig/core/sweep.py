@@ -372,9 +372,24 @@ def _start_worker(compute_unit, cpu_threads: int) -> None:
     _worker_compute = compute_unit
     # The driver stops the pool on Ctrl-C; a worker must not die half-way on its own.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _exit_with_driver(os.getppid())
     import torch
 
     torch.set_num_threads(cpu_threads)
+
+
+def _exit_with_driver(driver: int, every_s: float = 2.0) -> None:
+    """End this worker when the driver process is gone. A driver killed
+    outright (SIGKILL, a timeout) cannot terminate its pool, and its workers
+    would compute on, orphaned, for as long as their unit takes."""
+    import threading
+
+    def watch() -> None:
+        while os.getppid() == driver:
+            time.sleep(every_s)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="gobig-driver-watch", daemon=True).start()
 
 
 def _compute_in_worker(task: tuple[int, list[dict]]):
