@@ -49,8 +49,13 @@ def without_seeds(config: dict) -> tuple:
 
 
 def describe(config: dict) -> str:
-    """A config in one short line: its top-level scalar fields."""
-    return " ".join(f"{k}={v}" for k, v in config.items() if isinstance(v, str | int | float | bool) or v is None)
+    """A config in one short line: its top-level scalar fields, without
+    hashes and other long strings."""
+    return " ".join(
+        f"{k}={v}"
+        for k, v in config.items()
+        if isinstance(v, int | float | bool) or v is None or (isinstance(v, str) and len(v) <= 32)
+    )
 
 
 def duration(seconds: float) -> str:

@@ -20,6 +20,7 @@ import time
 
 import torch
 
+from gobig.core.params import ParameterError
 from gobig.core.runtime import peak_bf16_flops
 from gobig.data.codecontests import Problem
 from gobig.methods.code import codemodel, judge
@@ -87,6 +88,12 @@ def finetune(
             "dropped": total - len(examples),
         }
 
+    if not train_examples:
+        raise ParameterError(
+            f"MAX_NEW_TOKENS: no training solution of this split fits in {spec.max_new_tokens} tokens, so there is "
+            "nothing to fine-tune on; allowed values: a MAX_NEW_TOKENS (and a CONTEXT above it) that holds some of "
+            "the training solutions (the chapter's cpu profile holds 95% of them with 1408)"
+        )
     bf16 = spec.bf16_on_cpu
     loss_before = codemodel.evaluate_loss(model, valid_examples, spec.batch_size, device, bf16)
     sampler = codemodel.example_sampler(

@@ -66,6 +66,8 @@ def example_sampler(
     batch larger than the data set spans several epochs). With
     ``group_by_length`` (and a batch smaller than the data set), an epoch's
     batches come from ``length_grouped_batches``."""
+    if not examples:
+        raise ValueError("example_sampler: no examples to draw batches from")
     order: list[int] = []
     queue: list[list[int]] = []
     grouped = group_by_length and batch_size < len(examples)
