@@ -363,3 +363,12 @@ def test_train_lm_takes_an_iterable_and_weight_decay_skips_vectors():
     assert all(not torch.equal(b, p) for b, p in zip(biases, (p for p in model.parameters() if p.dim() < 2)))
     assert [cm.training._lr_factor(s, 10, 2, 0.1) for s in (0, 1, 2)] == [0.5, 1.0, 1.0]
     assert cm.training._lr_factor(10, 10, 2, 0.1) == pytest.approx(0.1)
+
+
+def test_a_sampler_with_no_examples_is_an_error_not_an_endless_loop():
+    import torch
+
+    from gobig.methods.code import codemodel
+
+    with pytest.raises(ValueError, match="no examples"):
+        codemodel.example_sampler([], 4, torch.Generator().manual_seed(0))
