@@ -55,7 +55,8 @@ def test_a_readme_papermill_command_runs_as_written(command, results_copy, tmp_p
     words = shlex.split(command)
     arguments = [str(tmp_path / "out.ipynb") if word == "out.ipynb" else word for word in words[1:]]
     if "--help-notebook" not in arguments:
-        arguments += ["-p", "COMPUTE_MISSING", "False"] if "COMPUTE_MISSING" in _parameters(arguments[0]) else []
+        notebook = next(word for word in arguments if word.endswith(".ipynb"))  # after options like --log-output
+        arguments += ["-p", "COMPUTE_MISSING", "False"] if "COMPUTE_MISSING" in _parameters(notebook) else []
     environment = {key: value for key, value in os.environ.items() if key != "MPLBACKEND"}
     environment["GOBIG_RESULTS_DIR"] = str(results_copy)
     completed = subprocess.run(

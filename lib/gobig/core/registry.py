@@ -69,7 +69,7 @@ STUDIES: tuple[Entry, ...] = (
         "blog; Madry et al. 2018; Bubeck & Sellke 2021",
         figures=6,
         interim_prose=(
-            "This is the CPU-scale study, not the full study",
+            "The chapter's defaults are the `cpu60k` profile, the study at the scale two CPU cores allow",
             "the full GPU profile, with Madry et al.'s training attack (PGD-40 from the first step), all 10,000 test images and scale 32, comes closer to the papers' own conditions",
         ),
         gpu_sweep=True,

@@ -116,7 +116,7 @@ def alphacode_glued(records: list) -> dict[str, object]:
     totals = alphacode.samples_frame(records)
     samples = max(1, int(totals["samples"].sum()))
     values.update(
-        sampled_splits=_names(r.name for r in sampled) or "no split",
+        sampled_splits=_listed(r.name for r in sampled) or "no split",
         syntax_share=float(100 * totals["syntax_ok"].sum() / samples),
         cut_off_share=float(100 * totals["cut_off"].sum() / samples),
         public_share=float(100 * totals["public_passing"].sum() / samples),
@@ -130,7 +130,7 @@ def alphacode_glued(records: list) -> dict[str, object]:
     return values
 
 
-def _names(names) -> str:
+def _listed(names) -> str:
     names = list(names)
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1] if names else ""
 
@@ -269,12 +269,12 @@ def _arm_scope(scope: dict, claims: pd.DataFrame) -> str:
         if (claims["claim"].str.startswith(start) & (claims["verdict"] == "inconclusive")).any()
     ]
     sentence = (
-        f"On this CPU the memorization arm ran only the {_names(scope['ran'])} split's model; the {_names(scope['missing'])} "
+        f"On this CPU the memorization arm ran only the {_listed(scope['ran'])} split's model; the {_listed(scope['missing'])} "
         f"split models were not run: one model unit took {scope['unit_s'] / 60:.0f} minutes on {scope['device']}, "
         f"and the model that ran {alphacode.arm_fit_clause(scope)}, so it could not show the mechanism they test"
     )
     if undecided:
-        sentence += f". The verdicts that need them are inconclusive: {_names(undecided)}"
+        sentence += f". The verdicts that need them are inconclusive: {_listed(undecided)}"
     return sentence
 
 
@@ -360,7 +360,7 @@ def _twin_aware(solves: pd.DataFrame) -> str:
         kind = "a twin" if row["a twin"] else "not a twin"
         own = "passes" if row["solver passes its own tests"] else "fails"
         parts.append(
-            f"{problem} on {_names(group['split'])}, by {solver}'s stored program ({kind}; that program {own} {solver}'s own tests)"
+            f"{problem} on {_listed(group['split'])}, by {solver}'s stored program ({kind}; that program {own} {solver}'s own tests)"
         )
     return "The baseline's solves on the twin-aware splits: " + "; ".join(parts)
 
