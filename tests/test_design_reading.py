@@ -13,7 +13,7 @@ pytestmark = pytest.mark.unit
 
 def test_the_default_profile_is_named_with_its_models_and_seeds():
     reading = design_reading(mnist.validate_parameters(mnist.load_profile("cpu60k")))
-    assert reading.startswith("These results are the `cpu60k` profile's")
+    assert reading.startswith("These results are the cpu60k profile's")
     assert "capacity scales 1, 2, 4, 8 and 16 (scale 16 is their own 3.27M-parameter network)" in reading
     assert "3 seeds each (2 for the adversarially trained scale 16" in reading
 

@@ -686,7 +686,7 @@ def test_run_stores_one_record_and_reuses_it(tmp_path, smoke_values):
     assert gpt3.default_record(tmp_path) is None  # the smoke record is not the default one
     claims = gpt3.claims_table(record)
     # The ledger's contract (gobig.report.ledger): a short why, the reasoning beyond it in detail.
-    assert list(claims.columns) == ["claim", "source", "measured", "verdict", "why", "detail"]
+    assert list(claims.columns) == ["claim", "source", "measured", "verdict", "why", "detail", "headline"]
     assert claims.why.str.len().max() <= 160, claims.why.str.len().max()
     assert claims.claim.str.contains("175T").any()
     assert set(claims.verdict) <= {

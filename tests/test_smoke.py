@@ -47,7 +47,7 @@ def test_glued_values_match_the_records(smoke_run):
         f"{blog['result']['clean_accuracy']:.2%} clean accuracy (1 seed; exact 95% interval {100 * low:.2f}-{100 * high:.2f}%)"
     )
     claims = mnist.claims_table(records)
-    assert int(glued["claims_total"]) == len(claims) == 12
+    assert int(glued["claims_total"]) == len(claims) == 13
     assert int(glued["claims_supported"]) == (claims["verdict"] == "supported").sum()
     # The sentences that read the results are the records' own.
     for name, sentence in readings.mnist_readings(records).items():

@@ -883,7 +883,7 @@ def test_chapter_1_glues_every_name_its_prose_shows():
     )
     shown = set(re.findall(r"\{glue(?::text)?\}`([a-z0-9_]+)", markdown))
     params = mnist.validate_parameters({**mnist.load_profile(mnist.DEFAULT_PROFILE), "COMPUTE_MISSING": False})
-    glued = readings.mnist_glued(mnist.run(params, progress=False))
+    glued = readings.mnist_glued(mnist.run(params, progress=False), params=params)
     assert shown and shown <= set(glued), sorted(shown - set(glued))
 
 

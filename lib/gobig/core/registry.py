@@ -80,7 +80,7 @@ STUDIES: tuple[Entry, ...] = (
         "chapters/03_alphacode_split.ipynb",
         "3. AlphaCode split",
         "Li et al. 2022, App. B.3; blog",
-        figures=4,
+        figures=3,
         interim_prose=(
             "The GPU rerun with the full profile (a larger model, thousands of samples per problem, "
             "two memorization pairs) is owed",

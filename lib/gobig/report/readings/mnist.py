@@ -464,7 +464,7 @@ def design_reading(params: dict) -> str:
     the models, the training modes and the seeds."""
     profile = matching_profile(params)
     source = (
-        f"These results are the `{profile}` profile's (`lib/gobig/profiles/{mnist.STUDY}_{profile}.yaml`)"
+        f"These results are the {profile} profile's (lib/gobig/profiles/{mnist.STUDY}_{profile}.yaml)"
         if profile
         else "These results come from parameters of this run's own, which match no profile"
     )
