@@ -74,7 +74,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import os
 import re
 import sys
@@ -86,15 +85,14 @@ import numpy as np
 import torch
 
 from gobig.core import checkpoints, paths
-from gobig.core.store import ResultStore
 from gobig.data.mnist import load_mnist
 from gobig.methods.robustness.attacks import AUTOATTACK_COMPONENTS, predict
 from gobig.methods.robustness.models import build_model
 from gobig.report import benchmarking
 from gobig.studies.mnist.compute import checkpoint_folder
 from gobig.studies.mnist.evaluation import _mask_hex, mask_from_hex, worst_case_mask
-from gobig.studies.mnist.params import CLAIM_EPS, STUDY, VERSION
-from gobig.studies.mnist.reattack import checkpoint_model, record_checkpoint, strongest_evaluation
+from gobig.studies.mnist.params import CLAIM_EPS
+from gobig.studies.mnist.reattack import checkpoint_model, record_with_checkpoint, strongest_evaluation
 
 EPS = CLAIM_EPS  # 0.3, Madry's radius and AutoAttack's MNIST setting
 #: The first seeds of Madry's s = 4 and s = 16, PGD-trained (cpu60k), with committed checkpoints.
@@ -122,13 +120,8 @@ def load_reference(path: Path):
 
 
 def load_record(key: str, results_dir: Path):
-    path = ResultStore(STUDY, VERSION, results_dir).folder / f"{key}.json"
-    if not path.is_file():
-        raise SystemExit(f"--records: no record {path}")
-    record = json.loads(path.read_text())
-    checkpoint = record_checkpoint(record, results_dir)
-    if checkpoint is None:
-        raise SystemExit(f"--records: record {key} has no checkpoint")
+    """The record, its checkpoint and its model, as ``gobig evaluate`` loads them."""
+    record, checkpoint = record_with_checkpoint(key, results_dir)
     return record, checkpoint, checkpoint_model(record["result"], checkpoint, results_dir, torch.device("cpu"))
 
 

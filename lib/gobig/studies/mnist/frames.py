@@ -324,25 +324,37 @@ def summary_frame(runs: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows).sort_values(["family", "mode", "parameters"])
 
 
+def _checkpoint_evaluation(record, attack: str, results_dir) -> dict | None:
+    """A committed re-attack of ``record``'s checkpoint (results/mnist/evaluations/KEY.ATTACK.json),
+    if there is one and it attacked this very checkpoint."""
+    import json
+
+    from gobig.studies.mnist.reattack import evaluation_path
+
+    if record.checkpoint is None:
+        return None
+    path = evaluation_path(record.key, attack, results_dir)
+    if not path.is_file():
+        return None
+    found = json.loads(path.read_text())
+    return found if found.get("checkpoint_sha256") == record.checkpoint.sha256 else None
+
+
 def eps_sweep_frame(records: list, results_dir=None) -> pd.DataFrame:
     """The committed eps sweeps (``gobig evaluate mnist KEY --attack
     eps-sweep``) of the records' checkpoints: one row per (model, radius),
     the worst case over PGD, APGD-CE and APGD-T with its exact 95% interval
     on the swept images (one model's count)."""
-    import json
 
-    from gobig.studies.mnist.reattack import EPS_SWEEP, evaluation_path
+    from gobig.studies.mnist.reattack import EPS_SWEEP
 
     columns = ["key", "family", "size", "seed", "num_params", "eps", "images", "correct", "accuracy", "low", "high"]
     rows = []
     for record in map(view, records):
         if record.checkpoint is None:
             continue
-        path = evaluation_path(record.key, EPS_SWEEP, results_dir)
-        if not path.is_file():
-            continue
-        sweep = json.loads(path.read_text())
-        if sweep.get("checkpoint_sha256") != record.checkpoint.sha256:
+        sweep = _checkpoint_evaluation(record, EPS_SWEEP, results_dir)
+        if sweep is None:
             continue
         for entry in sweep["entries"]:
             low, high = intervals.clopper_pearson(entry["correct"], entry["images"])
@@ -369,20 +381,14 @@ def stronger_attack_frame(records: list, attack: str = "square-strong", results_
     the budget) did to each record's checkpoint: the images it attacked,
     the robust examples among them before and after, and the model's worst
     case over every attack before it ran and now."""
-    import json
-
-    from gobig.studies.mnist.reattack import evaluation_path
 
     columns = ["key", "family", "size", "seed", "attacked_images", "images", "before", "after", "removed", "queries_s"]
     rows = []
     for record in map(view, records):
         if record.checkpoint is None:
             continue
-        path = evaluation_path(record.key, attack, results_dir)
-        if not path.is_file():
-            continue
-        found = json.loads(path.read_text())
-        if found.get("checkpoint_sha256") != record.checkpoint.sha256:
+        found = _checkpoint_evaluation(record, attack, results_dir)
+        if found is None:
             continue
         rows.append(
             {

@@ -75,7 +75,7 @@ def reattack(
         return eps_sweep(key, results_dir=results_dir, data_dir=data_dir, device=device, images=images)
     check_attack(attack)
     root = results_dir or paths.results_dir()
-    record, checkpoint = _record_with_checkpoint(key, root)
+    record, checkpoint = record_with_checkpoint(key, root)
     result = record["result"]
     entry = _masked_entry(result, eps)
     if entry is None:
@@ -141,7 +141,7 @@ def check_attack(attack: str) -> None:
         raise ParameterError(f"--attack: {attack!r} is not allowed; allowed values: {', '.join(ATTACK_CHOICES)}")
 
 
-def _record_with_checkpoint(key: str, root) -> tuple[dict, dict]:
+def record_with_checkpoint(key: str, root) -> tuple[dict, dict]:
     """Record ``key`` and the checkpoint of its model, or a one-line error."""
     path = ResultStore(STUDY, VERSION, root).folder / f"{key}.json"
     if not path.is_file():
@@ -205,7 +205,7 @@ def eps_sweep(
     from gobig.core.store import _atomic_write_json
 
     root = results_dir or paths.results_dir()
-    record, checkpoint = _record_with_checkpoint(key, root)
+    record, checkpoint = record_with_checkpoint(key, root)
     result, evaluation = record["result"], record["config"]["evaluation"]
     if record["config"]["mode"] not in ADVERSARIAL:
         raise ParameterError(f"KEY: record {key} is naturally trained; the sweep is for adversarially trained models")
