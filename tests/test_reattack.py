@@ -56,7 +56,7 @@ def test_reattacks_chain_and_the_frame_reads_their_worst_case(swept):
 
     strongest = mnist.strongest_evaluation(key, record["result"]["checkpoint"]["sha256"], results)
     assert strongest["correct"] == suite["correct"] <= square["correct"] <= entry["correct"]
-    row = mnist.runs_frame([record], results).iloc[0]
+    row = mnist.runs_frame(mnist.load_results([record], results).records).iloc[0]
     assert row["robust_correct"] == strongest["correct"]
     assert row["robust_attacks"].endswith("+square+apgd-t+fab-t")
 
@@ -107,7 +107,7 @@ def test_square_strong_on_the_first_images_leaves_the_others_as_they_were(swept)
     after = mask_from_hex(strong["mask"], count)
     assert (after[20:] == before[20:]).all()  # not attacked: as every earlier attack left them
     assert not (after & ~before).any()
-    row = mnist.runs_frame([record], results).iloc[0]
+    row = mnist.runs_frame(mnist.load_results([record], results).records).iloc[0]
     assert row["robust_attacks"].endswith("+square-strong")
     with pytest.raises(ParameterError, match="--images: 0 is not allowed; allowed values: 1 to"):
         mnist.reattack(key, "square-strong", results_dir=results, images=0)

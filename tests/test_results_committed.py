@@ -49,3 +49,15 @@ def test_every_default_config_has_a_committed_record(chapter, study):
         f"{len(missing)} default configs have no record; run `python -m gobig run {study.STUDY} --profile {study.DEFAULT_PROFILE}`"
     )
     assert all(store.load(config)["provenance"]["device_name"] for config in configs), "every record names its device"
+
+
+@pytest.mark.parametrize("chapter,study", CHAPTERS.items())
+def test_each_parameters_comment_is_its_declarations_help(chapter, study):
+    """What ``papermill --help-notebook`` shows is the declaration's text (``Spec.comment``), never a copy that drifts."""
+    inspected = inspect_notebook(str(paths.ROOT / "chapters" / chapter))
+    differ = {
+        name: inspected[name]["help"]
+        for name, spec in study.PARAMETERS.items()
+        if inspected[name]["help"] != spec.comment()
+    }
+    assert not differ, f"rewrite these comments from the study's PARAMETERS (Spec.comment): {sorted(differ)}"

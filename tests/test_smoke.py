@@ -47,11 +47,12 @@ def test_glued_values_match_the_records(smoke_run):
         f"{blog['result']['clean_accuracy']:.2%} clean accuracy (1 seed; exact 95% interval {100 * low:.2f}-{100 * high:.2f}%)"
     )
     # Read from the run's own results folder, as the chapter does (the collapse profile is looked up there).
-    claims = mnist.claims_table(records, results)
+    loaded = mnist.load_results(records, results)
+    claims = mnist.claims_table(loaded)
     assert int(glued["claims_total"]) == len(claims) == 13
     assert int(glued["claims_supported"]) == (claims["verdict"] == "supported").sum()
     # The sentences that read the results are the records' own.
-    for name, sentence in readings.mnist_readings(records, claims, results).items():
+    for name, sentence in readings.mnist_readings(loaded, claims).items():
         assert ast.literal_eval(glued[name]) == sentence
 
 

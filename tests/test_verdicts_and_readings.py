@@ -123,7 +123,8 @@ def full_shaped_records():
 
 
 def verdicts(records) -> dict:
-    claims = mnist.claims_table(records)
+    """The verdicts as the chapter draws them: beside the committed collapse profile and its controls."""
+    claims = mnist.claims_table(mnist.load_results(records))
     return dict(zip(claims["claim"], claims["verdict"]))
 
 
@@ -681,7 +682,7 @@ def test_without_no_ramp_runs_the_ramped_collapse_row_is_inconclusive(full_shape
         else r
         for r in full_shaped_records
     ]
-    row = mnist.claims_table(ramped, results_dir=tmp_path).set_index("claim").loc[mnist.COLLAPSE_CLAIM]
+    row = mnist.claims_table(mnist.load_results(ramped, tmp_path)).set_index("claim").loc[mnist.COLLAPSE_CLAIM]
     assert row["verdict"] == "inconclusive" and "ramp" in row["why"]
 
 
@@ -689,11 +690,10 @@ def test_the_committed_collapse_runs_decide_the_collapse_row(full_shaped_records
     """With the collapse profile's records committed (results/mnist/), the
     row reads them and its controls, whatever the chapter's own models were
     trained with; while a control is missing it cannot decide."""
-    from gobig.core.sweep import profile_records
-
-    row = mnist.claims_table(full_shaped_records).set_index("claim").loc[mnist.COLLAPSE_CLAIM]
+    loaded = mnist.load_results(full_shaped_records)
+    row = mnist.claims_table(loaded).set_index("claim").loc[mnist.COLLAPSE_CLAIM]
     assert row["measured"].startswith("2,400 steps: scale 1: ")
-    controls = [profile_records(mnist, name) for name in (mnist.COLLAPSE_LARGER, mnist.COLLAPSE_LONGER)]
+    controls = [loaded.controls[name] for name in (mnist.COLLAPSE_LARGER, mnist.COLLAPSE_LONGER)]
     if any(control is None for control in controls):
         assert row["verdict"] == "inconclusive" and "not all committed" in row["why"]
 
@@ -885,7 +885,7 @@ def test_chapter_1_glues_every_name_its_prose_shows():
     )
     shown = set(re.findall(r"\{glue(?::text)?\}`([a-z0-9_]+)", markdown))
     params = mnist.validate_parameters({**mnist.load_profile(mnist.DEFAULT_PROFILE), "COMPUTE_MISSING": False})
-    glued = readings.mnist_glued(mnist.run(params, progress=False), params=params)
+    glued = readings.mnist_glued(mnist.load_results(mnist.run(params, progress=False)), params=params)
     assert shown and shown <= set(glued), sorted(shown - set(glued))
 
 

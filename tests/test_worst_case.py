@@ -331,7 +331,7 @@ def test_a_committed_reattack_lowers_the_worst_case_and_names_its_attacks(tmp_pa
             {"eps": 0.3, "correct": 860, "stages": [{"attack": "square"}], "checkpoint_sha256": "another checkpoint"}
         )
     )
-    row = mnist.runs_frame([record(880)], tmp_path).iloc[0]
+    row = mnist.runs_frame(mnist.load_results([record(880)], tmp_path).records).iloc[0]
     assert (
         row["robust_correct"] == 870 and row["robust_accuracy"] == 0.87
     )  # the re-attack of this checkpoint, not of another

@@ -53,6 +53,14 @@ class Spec:
     allow_empty: bool = False  # for lists
     default: Any = REQUIRED
 
+    def comment(self) -> str:
+        """The parameter's comment in a chapter's parameters cell (what ``papermill
+        --help-notebook`` shows): its help, and its allowed values where the help does not name them."""
+        # No "=" or "#": papermill's reader of a parameters cell would take the line apart there.
+        if self.allowed is None or all(str(value) in self.help for value in self.allowed):
+            return self.help
+        return f"{self.help} (allowed: {', '.join(str(value) for value in self.allowed)})"
+
     def describe(self) -> str:
         if self.allowed is not None:
             text = "one of " + ", ".join(repr(v) for v in self.allowed)

@@ -40,11 +40,13 @@ class Entry:
     interim_prose: tuple[str, ...] = ()
     #: Its full profile's sweep runs on one GPU and counts toward the book's GPU time target.
     gpu_sweep: bool = False
+    #: The module keeping the ``Study`` protocol (None: ``gobig.studies.<name>``).
+    module: str | None = None
 
     @property
     def study(self) -> Study:
         """The study module (imported on first use)."""
-        return importlib.import_module(f"gobig.studies.{self.name}")
+        return importlib.import_module(self.module or f"gobig.studies.{self.name}")
 
     @property
     def default_profile(self) -> str:

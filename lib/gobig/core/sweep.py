@@ -70,17 +70,17 @@ SWEEP_PARAMETERS = {
     "EXECUTOR": Spec(str, "how to run the sweep: on this machine, or as Ray tasks", allowed=EXECUTORS, default="local"),
     "WORKERS": Spec(
         int,
-        "processes for EXECUTOR='local' (1: this process; more share this machine's GPU or cores)",
+        "processes when EXECUTOR is local (1: this process; more share this machine's GPU or cores)",
         minimum=1,
         maximum=64,
         default=1,
     ),
     "RAY_ADDRESS": Spec(
-        str, "Ray cluster address for EXECUTOR='ray' (None: a local Ray instance)", optional=True, default=None
+        str, "Ray cluster address when EXECUTOR is ray (None: a local Ray instance)", optional=True, default=None
     ),
     "RAY_CPUS_PER_TASK": Spec(
         int,
-        "CPU cores each Ray task asks for and runs torch threads on (EXECUTOR='ray'; some node must have that many)",
+        "CPU cores each Ray task asks for and runs torch threads on (when EXECUTOR is ray; some node must have that many)",
         minimum=1,
         maximum=1024,
         default=1,

@@ -154,7 +154,10 @@ def study_rows(entry: registry.Entry, results_dir=None) -> list[dict]:
     device = ", ".join(sorted({record["provenance"]["device_name"] for record in records}))
     keys = [record["key"] for record in records]
     rows = []
-    for claim in study.claims_table(records).to_dict("records"):
+    # A study whose claims read more than its records (chapter 1: re-attacks, control profiles) loads them here,
+    # from the same results folder.
+    load = getattr(study, "load_results", None)
+    for claim in study.claims_table(load(records, results_dir) if load else records).to_dict("records"):
         pending = claim["verdict"] == "pending"  # a claim with no number names no device or record
         optional = {column: _or_default(claim.get(column), default) for column, default in OPTIONAL.items()}
         rows.append(

@@ -71,14 +71,19 @@ def _same_value(text: str, value) -> bool:
         return False
 
 
-def rewrite_parameters(source: str, values: dict) -> str:
-    """The parameters cell's source with ``values`` in place of the old ones."""
+def rewrite_parameters(source: str, values: dict, comments: dict | None = None) -> str:
+    """The parameters cell's source with ``values`` in place of the old ones,
+    and each parameter's comment from ``comments`` (its spec's, ``Spec.comment``) where given."""
     lines, seen = [], set()
+    comments = comments or {}
     for line in source.split("\n"):
         match = _LINE.match(line)
         if match and match["name"] in values:
-            if not _same_value(match["value"], values[match["name"]]):  # an equal value keeps its spelling (300e9)
-                line = match["head"] + literal(values[match["name"]]) + (match["comment"] or "")
+            value = match["value"]
+            if not _same_value(value, values[match["name"]]):  # an equal value keeps its spelling (300e9)
+                value = literal(values[match["name"]])
+            comment = f"  # {comments[match['name']]}" if match["name"] in comments else (match["comment"] or "")
+            line = match["head"] + value + comment
             seen.add(match["name"])
         lines.append(line)
     missing = sorted(set(values) - seen)
@@ -118,7 +123,9 @@ def promote(study, profile: str, root: Path = paths.ROOT, results_dir: Path | No
     if len(cells) != 1:
         raise PromotionError(f"{chapter_path.name} has {len(cells)} cells tagged 'parameters'; it needs exactly one")
     cells[0].source = rewrite_parameters(
-        cells[0].source, {k: v for k, v in values.items() if k not in MACHINE_SPECIFIC}
+        cells[0].source,
+        {k: v for k, v in values.items() if k not in MACHINE_SPECIFIC},
+        {name: spec.comment() for name, spec in study.PARAMETERS.items()},
     )
 
     defaults_path = root / DEFAULTS_PATH

@@ -17,15 +17,19 @@ NOT_ROBUST = 0.05
 SAME_RATIO = 1.1
 
 
-def mnist_readings(records: list[dict], claims: pd.DataFrame | None = None, results_dir=None) -> dict[str, str]:
+def mnist_readings(results, claims: pd.DataFrame | None = None, runs: pd.DataFrame | None = None) -> dict[str, str]:
     """Chapter 1's sentences that read its results (Madry family, eps 0.3).
-    ``claims`` is ``mnist.claims_table(records)`` when the caller has it: the
-    table bootstraps the capacity fits, so it is computed once per page.
-    ``results_dir``: where the collapse profile's records and the
-    checkpoints' re-attacks are (None: the default results folder)."""
+    ``results``: ``mnist.load_results``' (or plain records: then no
+    re-attack or control profile beyond what they hold). ``claims`` and
+    ``runs`` are ``mnist.claims_table`` and ``mnist.runs_frame`` of them
+    when the caller has them: each is built once per page (the table
+    bootstraps the capacity fits)."""
+    records, controls = mnist.unpack(results)
+    if runs is None:
+        runs = mnist.runs_frame(records)
     if claims is None:
-        claims = mnist.claims_table(records, results_dir)
-    runs = mnist.runs_frame(records, results_dir)
+        claims = mnist.claims_table(results, runs)
+    collapse = controls.get(mnist.COLLAPSE_PROFILE)
     madry = runs[runs["family"] == "madry"]
     # Robust accuracy is read at the radius nearest 0.3 that a rerun measured.
     eps = runs["robust_eps"].dropna()
@@ -41,8 +45,8 @@ def mnist_readings(records: list[dict], claims: pd.DataFrame | None = None, resu
         "collapse_reading": _collapse(claims),
         "attack_gain_reading": _attack_gain(runs),
         "plain_reading": _plain_thresholds(runs),
-        "recipe_reading": _recipe(runs, claims, results_dir),
-        "recipe_summary": _recipe_summary(runs, claims, results_dir),
+        "recipe_reading": _recipe(runs, claims, collapse),
+        "recipe_summary": _recipe_summary(runs, claims, collapse),
         "pilot_reading": _pilot(mnist.typed_records(records)),
         "madry_comparison_reading": _madry_comparison(runs),
         "law_reading": _law(runs),
@@ -51,19 +55,20 @@ def mnist_readings(records: list[dict], claims: pd.DataFrame | None = None, resu
 
 
 def mnist_glued(
-    records: list[dict], claims: pd.DataFrame | None = None, results_dir=None, params: dict | None = None
+    results, claims: pd.DataFrame | None = None, params: dict | None = None, runs: pd.DataFrame | None = None
 ) -> dict:
     """Every value chapter 1 glues, by name: its numbers and its reading
-    sentences, so the chapter glues them in one loop. ``claims`` as in
-    ``mnist_readings``; ``results_dir`` holds the re-attacks of the
-    records' checkpoints (None: the default results folder); ``params``,
-    the run's parameters, give ``design_reading``."""
+    sentences, so the chapter glues them in one loop. ``results``,
+    ``claims`` and ``runs`` as in ``mnist_readings``; ``params``, the
+    run's parameters, give ``design_reading``."""
     from gobig.methods.scaling import law
     from gobig.methods.stats import intervals
 
-    runs = mnist.runs_frame(records, results_dir)
+    records, _ = mnist.unpack(results)
+    if runs is None:
+        runs = mnist.runs_frame(records)
     if claims is None:
-        claims = mnist.claims_table(records, results_dir)
+        claims = mnist.claims_table(results, runs)
     crosscheck = mnist.crosscheck_frame(records)
     pgd_runs = runs[runs["mode"] == "pgd"]
     # The law's comparison in its own units when every record holds the scales (law.rescale_lipschitz).
@@ -78,9 +83,9 @@ def mnist_glued(
         "claims_total": len(claims),
         "below_law": int((pgd_runs[bound] < pgd_runs["law_lower_bound"]).sum()),
         "pgd_run_count": len(pgd_runs),
-        **mnist_readings(records, claims, results_dir),
-        "sweep_reading": _sweep(mnist.eps_sweep_frame(records, results_dir)),
-        "strong_square_reading": _strong_square(mnist.stronger_attack_frame(records, results_dir=results_dir)),
+        **mnist_readings(results, claims, runs),
+        "sweep_reading": _sweep(mnist.eps_sweep_frame(records)),
+        "strong_square_reading": _strong_square(mnist.stronger_attack_frame(records)),
     }
     if not crosscheck.empty:
         # In percentage points of robust accuracy.
@@ -238,12 +243,10 @@ def _attack_tightness(records: list[dict]) -> str:
     return "and on the checked model tight ones: APGD finds at most one point more"
 
 
-def _recipe(runs: pd.DataFrame, claims: pd.DataFrame, results_dir=None) -> str:
+def _recipe(runs: pd.DataFrame, claims: pd.DataFrame, collapse) -> str:
     """The smallest scale under both recipes: the jump of Madry et al.'s figure against the training recipe."""
-    from gobig.core.sweep import profile_records
-
     row = claims.set_index("claim").loc[mnist.RECIPE_CLAIM]
-    found = mnist.recipe_comparison(runs, profile_records(mnist, mnist.COLLAPSE_PROFILE, results_dir))
+    found = mnist.recipe_comparison(runs, collapse)
     if row["verdict"] == "pending" or found is None:
         return "Without PGD-trained networks well below 2e5 parameters, these records cannot say whether the jump in Madry et al.'s figure is one of capacity"
     low, high = found["worst_interval"]
@@ -396,12 +399,10 @@ def _strong_square(found: pd.DataFrame) -> str:
     )
 
 
-def _recipe_summary(runs: pd.DataFrame, claims: pd.DataFrame, results_dir=None) -> str:
+def _recipe_summary(runs: pd.DataFrame, claims: pd.DataFrame, collapse) -> str:
     """The recipe finding in one sentence, for the chapter's summary."""
     row = claims.set_index("claim").loc[mnist.RECIPE_CLAIM]
-    from gobig.core.sweep import profile_records
-
-    found = mnist.recipe_comparison(runs, profile_records(mnist, mnist.COLLAPSE_PROFILE, results_dir))
+    found = mnist.recipe_comparison(runs, collapse)
     if row["verdict"] == "pending" or found is None:
         return "Whether the jump in Madry et al.'s figure is one of capacity is not tested by these records"
     ours = (

@@ -9,9 +9,10 @@ into tidy tables for plots and the claims table.
 The package's parts, each one job: ``params`` (the parameters, profiles and
 the configs they expand to), ``compute`` (training one config or a stack of
 seeds, checkpoints, ``run``), ``evaluation`` (attacks, Lipschitz estimates,
-the worst-case evaluation), ``frames`` (the chapter's tables), ``claims``
-(the ledger's rows and their verdicts), ``reattack`` (re-attacking a
-committed checkpoint). Every name the chapter, the tests, the benchmarks and
+the worst-case evaluation), ``loading`` (``load_results``: everything the
+page reads, from the one results folder it is given), ``frames`` (the
+chapter's tables), ``claims`` (the ledger's rows and their verdicts), which
+open no file, and ``reattack`` (re-attacking a committed checkpoint). Every name the chapter, the tests, the benchmarks and
 gpu/ use is importable from ``gobig.studies.mnist``.
 """
 
@@ -78,6 +79,7 @@ from gobig.studies.mnist.frames import (  # noqa: F401
     summary_frame,
     training_recipe,
 )
+from gobig.studies.mnist.loading import CONTROL_PROFILES, Results, load_results, unpack, with_reattacks  # noqa: F401
 
 # Re-exported: chapters, tests, benchmarks, gpu/ and running sweeps use these as gobig.studies.mnist.NAME.
 from gobig.studies.mnist.params import (  # noqa: F401
@@ -102,11 +104,13 @@ from gobig.studies.mnist.reattack import (  # noqa: F401
     EPS_SWEEP,
     REATTACKS,
     SWEEP_EPS,
+    combine_reattacks,
     eps_sweep,
     evaluation_path,
     outcome_text,
     reattack,
     reattack_profile,
+    reattacks_of,
     record_checkpoint,
     retrain,
     same_training,

@@ -557,13 +557,19 @@ HEADLINE_CLAIMS = (
 )
 
 
-def claims_table(records: list[dict], results_dir=None) -> pd.DataFrame:
-    """The collapse row comes from the COLLAPSE_PROFILE's records when all
-    of them are committed (under ``results_dir``).
+def claims_table(results, runs: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Every claim of the blog post and the papers it cites that this chapter can test, with the
+    measured value and a verdict computed from the records.
 
-    Every claim of the blog post and the papers it cites that this chapter can test, with the
-    measured value and a verdict computed from the records."""
-    runs = runs_frame(records)
+    ``results``: ``mnist.load_results``' (the records with their re-attacks, and the collapse
+    profile's and its controls' records, which the collapse row reads when all are committed), or
+    plain records (then no re-attack or control beyond what they hold). ``runs``: their
+    ``runs_frame`` when the caller has it."""
+    from gobig.studies.mnist.loading import unpack
+
+    records, controls = unpack(results)
+    if runs is None:
+        runs = runs_frame(records)
     rows = []
 
     def add(claim, source, measured, verdict, why):
@@ -609,14 +615,14 @@ def claims_table(records: list[dict], results_dir=None) -> pd.DataFrame:
         )
 
     adversarial = mean_by_model(runs, "madry", "pgd")
-    from gobig.core.sweep import profile_records
-    from gobig.studies import mnist
-
-    collapse = profile_records(mnist, COLLAPSE_PROFILE, results_dir)
+    collapse = controls.get(COLLAPSE_PROFILE)
     source = "Madry et al. 2018, App. B"
     if collapse is not None:
-        controls = [profile_records(mnist, name, results_dir) for name in (COLLAPSE_LARGER, COLLAPSE_LONGER)]
-        add(COLLAPSE_CLAIM, source, *_collapse_verdict(collapse, *controls))
+        add(
+            COLLAPSE_CLAIM,
+            source,
+            *_collapse_verdict(collapse, controls.get(COLLAPSE_LARGER), controls.get(COLLAPSE_LONGER)),
+        )
     elif adversarial.empty:
         add(COLLAPSE_CLAIM, source, "", "pending", "no PGD-trained Madry model")
     else:

@@ -13,16 +13,16 @@ from gobig.methods.scaling import law
 from gobig.methods.stats import intervals
 from gobig.studies.mnist.evaluation import mask_from_hex
 from gobig.studies.mnist.params import CLAIM_EPS
-from gobig.studies.mnist.reattack import strongest_evaluation
+from gobig.studies.mnist.reattack import EPS_SWEEP, combine_reattacks
 from gobig.studies.mnist.views import view
 
 
-def runs_frame(records: list, results_dir=None) -> pd.DataFrame:
+def runs_frame(records: list) -> pd.DataFrame:
     """One row per trained model (records stored or typed: ``mnist.views``).
     Accuracies come with their counts (``*_correct`` of ``*_images``) for
     exact intervals; the robust accuracy at eps 0.3 is the worst case over
-    every attack tried, a committed re-attack of the model's checkpoint
-    included. ``train_images`` is the n the model was trained on, and the
+    every attack tried, the re-attacks of the model's checkpoint that the
+    record holds included (``mnist.load_results`` loads them). ``train_images`` is the n the model was trained on, and the
     law's bound uses it."""
     rows = []
     for record in map(view, records):
@@ -40,11 +40,7 @@ def runs_frame(records: list, results_dir=None) -> pd.DataFrame:
                 else intervals.count_of(first_linf.accuracy, robust_images)
             )
             attacks = first_linf.attacks
-        stronger = (
-            strongest_evaluation(record.key, record.checkpoint.sha256, results_dir)
-            if first_linf and record.checkpoint
-            else None
-        )
+        stronger = combine_reattacks(record.reattacks.values()) if first_linf and record.checkpoint else None
         # Which examples stayed robust (None for records older than the masks): the images can then be resampled.
         robust_mask = mask_from_hex(first_linf.mask, int(robust_images)) if first_linf and first_linf.mask else None
         if stronger is not None and math.isclose(stronger["eps"], first_linf.eps):
@@ -324,36 +320,17 @@ def summary_frame(runs: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows).sort_values(["family", "mode", "parameters"])
 
 
-def _checkpoint_evaluation(record, attack: str, results_dir) -> dict | None:
-    """A committed re-attack of ``record``'s checkpoint (results/mnist/evaluations/KEY.ATTACK.json),
-    if there is one and it attacked this very checkpoint."""
-    import json
-
-    from gobig.studies.mnist.reattack import evaluation_path
-
-    if record.checkpoint is None:
-        return None
-    path = evaluation_path(record.key, attack, results_dir)
-    if not path.is_file():
-        return None
-    found = json.loads(path.read_text())
-    return found if found.get("checkpoint_sha256") == record.checkpoint.sha256 else None
-
-
-def eps_sweep_frame(records: list, results_dir=None) -> pd.DataFrame:
+def eps_sweep_frame(records: list) -> pd.DataFrame:
     """The committed eps sweeps (``gobig evaluate mnist KEY --attack
     eps-sweep``) of the records' checkpoints: one row per (model, radius),
     the worst case over PGD, APGD-CE and APGD-T with its exact 95% interval
     on the swept images (one model's count)."""
-
-    from gobig.studies.mnist.reattack import EPS_SWEEP
-
     columns = ["key", "family", "size", "seed", "num_params", "eps", "images", "correct", "accuracy", "low", "high"]
     rows = []
     for record in map(view, records):
         if record.checkpoint is None:
             continue
-        sweep = _checkpoint_evaluation(record, EPS_SWEEP, results_dir)
+        sweep = record.reattacks.get(EPS_SWEEP)
         if sweep is None:
             continue
         for entry in sweep["entries"]:
@@ -376,7 +353,7 @@ def eps_sweep_frame(records: list, results_dir=None) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
-def stronger_attack_frame(records: list, attack: str = "square-strong", results_dir=None) -> pd.DataFrame:
+def stronger_attack_frame(records: list, attack: str = "square-strong") -> pd.DataFrame:
     """What a committed stronger re-attack (``attack``, e.g. Square with 4x
     the budget) did to each record's checkpoint: the images it attacked,
     the robust examples among them before and after, and the model's worst
@@ -387,7 +364,7 @@ def stronger_attack_frame(records: list, attack: str = "square-strong", results_
     for record in map(view, records):
         if record.checkpoint is None:
             continue
-        found = _checkpoint_evaluation(record, attack, results_dir)
+        found = record.reattacks.get(attack)
         if found is None:
             continue
         rows.append(
@@ -407,13 +384,13 @@ def stronger_attack_frame(records: list, attack: str = "square-strong", results_
     return pd.DataFrame(rows, columns=columns)
 
 
-def recipe_frames(runs: pd.DataFrame, results_dir=None) -> dict[str, pd.DataFrame]:
+def recipe_frames(runs: pd.DataFrame, controls: dict) -> dict[str, pd.DataFrame]:
     """The PGD-trained Madry networks by training recipe, for the figure
     that sets them on the same axes: this chapter's (``runs``), and Madry
     et al.'s from the collapse profile and its controls where their records
     are all committed (the collapse profile with the larger scales on the
-    same budget; the longer budget apart). Labels name each recipe's steps."""
-    from gobig.core.sweep import profile_records
+    same budget; the longer budget apart), ``controls`` holding their
+    records (``mnist.load_results``). Labels name each recipe's steps."""
     from gobig.studies import mnist
 
     ours = runs[(runs["family"] == "madry") & (runs["mode"] == "pgd")]
@@ -423,15 +400,10 @@ def recipe_frames(runs: pd.DataFrame, results_dir=None) -> dict[str, pd.DataFram
         ramp_text = f"radius ramp over {ramp:.0%}" if ramp else "no ramp"
         label = f"this chapter's: PGD-{ours['train_pgd_steps'].iloc[0]:g}, {ramp_text}, {ours['train_steps'].iloc[0]:,} steps"
         frames[label] = ours
-    same_budget = [
-        profile_records(mnist, name, results_dir) for name in (mnist.COLLAPSE_PROFILE, mnist.COLLAPSE_LARGER)
-    ]
-    for records in (
-        [r for found in same_budget if found for r in found],
-        profile_records(mnist, mnist.COLLAPSE_LONGER, results_dir),
-    ):
+    same_budget = [controls.get(name) for name in (mnist.COLLAPSE_PROFILE, mnist.COLLAPSE_LARGER)]
+    for records in ([r for found in same_budget if found for r in found], controls.get(mnist.COLLAPSE_LONGER)):
         if records:
-            theirs = runs_frame(records, results_dir)
+            theirs = runs_frame(records)
             steps = sorted(theirs["train_steps"].unique())
             frames[f"Madry et al.'s: PGD-40, no ramp, {', '.join(f'{s:,}' for s in steps)} steps"] = theirs
     return frames

@@ -370,18 +370,32 @@ def retrain(key: str, results_dir=None, data_dir=None) -> dict:
     return trained_record(config, root)
 
 
-def strongest_evaluation(key: str, checkpoint_sha256: str, results_dir=None) -> dict | None:
-    """The per-example worst case over every committed re-attack of record
-    ``key`` at one radius: an example counts as robust only if every
-    re-attack left it robust (their masks combined), with the attacks they
-    ran, in order. Only re-attacks of the checkpoint the record names
-    (``checkpoint_sha256``) count; None when there are none. Each re-attack
-    starts from the record's own worst case, so the result is the worst
-    case over everything tried."""
+def reattacks_of(key: str, checkpoint_sha256: str, results_dir=None) -> dict[str, dict]:
+    """Every committed re-attack of record ``key``'s checkpoint, by attack
+    name (``evaluations/KEY.ATTACK.json``): only those of the checkpoint the
+    record names (``checkpoint_sha256``)."""
     folder = evaluation_path(key, "x", results_dir).parent
-    found = [json.loads(p.read_text()) for p in sorted(folder.glob(f"{key}.*.json"))] if folder.is_dir() else []
+    found = {}
+    for path in sorted(folder.glob(f"{key}.*.json")) if folder.is_dir() else []:
+        evaluation = json.loads(path.read_text())
+        if evaluation.get("checkpoint_sha256") == checkpoint_sha256:
+            found[path.name[len(key) + 1 : -len(".json")]] = evaluation
+    return found
+
+
+def strongest_evaluation(key: str, checkpoint_sha256: str, results_dir=None) -> dict | None:
+    """``combine_reattacks`` of record ``key``'s committed re-attacks."""
+    return combine_reattacks(reattacks_of(key, checkpoint_sha256, results_dir).values(), checkpoint_sha256)
+
+
+def combine_reattacks(evaluations, checkpoint_sha256: str | None = None) -> dict | None:
+    """The per-example worst case over re-attacks of one checkpoint at one
+    radius: an example counts as robust only if every re-attack left it
+    robust (their masks combined), with the attacks they ran, in order;
+    None when there are none. Each re-attack starts from the record's own
+    worst case, so the result is the worst case over everything tried."""
     # An eps sweep (its "entries") is a curve, not a re-attack of the record's radius.
-    found = [e for e in found if e.get("checkpoint_sha256") == checkpoint_sha256 and "entries" not in e]
+    found = [e for e in evaluations if "entries" not in e]
     if not found:
         return None
     # In the order they ran (a chained one starts from more attacks), so the attacks read as the chain they were.
@@ -405,5 +419,5 @@ def strongest_evaluation(key: str, checkpoint_sha256: str, results_dir=None) -> 
         "mask": _mask_hex(torch.from_numpy(robust)),
         "stages": stages,
         "evaluations": [e.get("attack") for e in found],
-        "checkpoint_sha256": checkpoint_sha256,
+        "checkpoint_sha256": checkpoint_sha256 or found[0].get("checkpoint_sha256"),
     }

@@ -19,7 +19,8 @@ nothing reads inside it: ``eval_times_s``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from gobig.core.views import RecordShapeError, check_record, flat
 from gobig.studies.mnist.params import STUDY
@@ -162,6 +163,8 @@ class Record:
     crosscheck: Crosscheck | None = None
     #: The key of the earlier record whose trained model this one re-evaluated.
     trained_in: str | None = None
+    #: The committed re-attacks of its checkpoint, by attack name (``mnist.load_results`` fills them).
+    reattacks: Mapping[str, dict] = field(default_factory=dict)
 
     REQUIRED = (
         "family",
