@@ -38,7 +38,6 @@ pre-train anew, yet a committed record would still be reused. Adding it to
 from __future__ import annotations
 
 import dataclasses
-import json
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -396,74 +395,3 @@ SAMPLE_RESULT_FIELDS = (
     "cut_off",
     "examples_of_samples",
 )
-
-
-def migrate_to_stages(results_dir: str | Path | None = None) -> list[tuple[str, list[str]]]:
-    """One-shot: split every version-2 record (one per split: leakage,
-    baseline and model together, keyed by the whole config) into the
-    version-3 stage records (baseline, fine-tuning, sampling; each keyed by
-    its own config), results and provenance as computed, nothing recomputed.
-    Each stage's ``wall_time_s`` is its part of the unit's (the sampling's
-    and the baseline's from their timings, the fine-tuning the rest), so
-    they add up to the unit's; ``unit_started``/``unit_wall_time_s`` stay
-    the unit's. Returns (old key, new keys) per record."""
-    from gobig.core.store import ResultStore
-    from gobig.studies.alphacode.params import STUDY, VERSION  # params imports this module
-
-    old = ResultStore(STUDY, 2, results_dir or paths.results_dir())
-    new = ResultStore(STUDY, VERSION, results_dir or paths.results_dir())
-    moved = []
-    for path in sorted(old.folder.glob("*.json")):
-        record = json.loads(path.read_text())
-        if record.get("version") != 2:
-            continue
-        config, result, provenance = record["config"], record["result"], dict(record["provenance"])
-        unit_wall = provenance.pop("wall_time_s")
-        provenance["migrated"] = (
-            f"split from version-2 record {path.stem} (one unit: the split's baseline and model) into stage records "
-            "by gobig.studies.alphacode.configs.migrate_to_stages; results as computed"
-        )
-        shared = {k: config[k] for k in ("split", "seed", "problems", "problems_sha256", "splits")}
-        stages = []
-        if config["split"] == "date-curve":
-            curve = {"stage": "curve", **shared, "judge": config["judge"]}
-            curve.update(date_bins=config["date_bins"], out_of_period=config["out_of_period"])
-            stages.append((curve, result, unit_wall))
-        else:
-            timings = result["timings"]
-            baseline_timings = {k: timings[k] for k in ("leakage_s", "baseline_lookup_s")}
-            baseline = {"stage": "baseline", **shared, "judge": config["judge"]}
-            baseline_result = {k: v for k, v in result.items() if k != "model"} | {"timings": baseline_timings}
-            if config.get("role") is None:
-                stages.append((baseline, baseline_result, unit_wall))
-            else:
-                model = config["model"]
-                finetune_spec = {k: model[k] for k in (f.name for f in fields(FinetuneSpec))}
-                sampling_spec = {k: model[k] for k in (f.name for f in fields(SamplingSpec))}
-                tuned = {k: v for k, v in result["model"].items() if k not in SAMPLE_RESULT_FIELDS}
-                sampled = {k: result["model"][k] for k in SAMPLE_RESULT_FIELDS if k in result["model"]}
-                sample_timings = {k: timings[k] for k in ("sampling_s", "execution_s") if k in timings}
-                finetune_timings = {"finetune_s": timings["finetune_s"]}
-                assert set(timings) == set(baseline_timings) | set(sample_timings) | set(finetune_timings), timings
-                baseline_wall = sum(baseline_timings.values())
-                sample_wall = sum(sample_timings.values())
-                stages.append((baseline, baseline_result, baseline_wall))
-                finetune = {"stage": "finetune", **shared, "finetune": finetune_spec}
-                stages.append(
-                    (finetune, tuned | {"timings": finetune_timings}, unit_wall - baseline_wall - sample_wall)
-                )
-                if config["role"] == "sample":
-                    sample = {"stage": "sample", **shared, "judge": config["judge"], "finetune": finetune_spec}
-                    sample["sampling"] = sampling_spec
-                    stages.append((sample, sampled | {"timings": sample_timings}, sample_wall))
-                elif sampled:
-                    raise ValueError(f"record {path.stem}: role {config['role']!r} with samples")
-        keys = []
-        for stage, stage_result, wall in stages:
-            stage_config(stage)  # a form the code reads, or an error before anything is written
-            if new.exists(stage):
-                raise ValueError(f"record {path.stem}: its {stage['stage']} stage is stored already")
-            keys.append(new.save(stage, stage_result, provenance, wall)["key"])
-        path.unlink()
-        moved.append((path.stem, keys))
-    return moved
