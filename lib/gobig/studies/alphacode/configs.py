@@ -351,7 +351,7 @@ class SplitConfig:
         )
 
 
-#: Parameters that choose which configs a run holds (and so are in them as split, seed, role, problems, date bins).
+#: Parameters that choose which configs a run holds (and so are in them as stage, split, seed, problems, date bins).
 SELECTION = ("PROBLEMS", "SPLIT_SEEDS", "MODEL_SEEDS", "CONTROL_SEEDS", "MODEL_TEMPORAL", "OUT_OF_PERIOD", "DATE_BINS")
 
 

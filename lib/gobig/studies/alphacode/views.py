@@ -405,7 +405,9 @@ class CurveRecord:
         where = f"record {record.get('key')}"
         config = stage_config(record["config"])
         if not isinstance(config, CurveConfig):
-            raise RecordShapeError(f"{where}: a split's record, not the date curve's (read it with SplitRecord)")
+            raise RecordShapeError(
+                f"{where}: a split's stage record, not the date curve's (read it with typed_records)"
+            )
         later = result["out_of_period"]
         return cls(
             **_header(record),
