@@ -65,7 +65,7 @@ Run it
 ::
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/evaluation_vs_autoattack.py \
-        --reference-autoattack ../peers/auto-attack --records b9cdc950e80d74a9 --images 200
+        --reference-autoattack ../peers/auto-attack --records 1da6848681d4c461 --images 200
 
 Each run writes ``benchmarks/results/evaluation_vs_autoattack-cpu-<UTC time>.json``.
 """
@@ -96,7 +96,7 @@ from gobig.studies.mnist.reattack import checkpoint_model, record_with_checkpoin
 
 EPS = CLAIM_EPS  # 0.3, Madry's radius and AutoAttack's MNIST setting
 #: The first seeds of Madry's s = 4 and s = 16, PGD-trained (cpu60k), with committed checkpoints.
-DEFAULT_RECORDS = "b9cdc950e80d74a9,2f8384573685b80d"
+DEFAULT_RECORDS = "1da6848681d4c461,704430819a64b103"
 DEFAULT_ATTACKS = "apgd-ce,apgd-t,square"
 #: The reference's default batch (run_standard_evaluation's bs); torchattacks gets the same.
 PEER_BATCH = 250

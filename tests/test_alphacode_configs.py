@@ -8,7 +8,6 @@ import inspect
 
 import pytest
 
-from gobig.core import paths
 from gobig.core.params import ParameterError
 from gobig.core.store import ResultStore
 from gobig.core.sweep import SWEEP_PARAMETERS
@@ -113,14 +112,3 @@ def test_a_parameter_changes_the_keys_of_the_stages_that_read_it(parameter, chan
     assert {"baseline", "finetune", "sample", "curve"} == {stage for stage, _, _ in before}
     changed = {unit for unit in before if before[unit] != after[unit]}
     assert changed == {unit for unit in before if unit[0] in moved}, parameter
-
-
-def test_more_samples_keep_the_baseline_and_the_fine_tuning_of_the_committed_records():
-    """The README's chapter-3 example: SAMPLES_PER_PROBLEM changed, every
-    config but the sampling loads from the committed records."""
-    params = alphacode.validate_parameters(alphacode.load_profile(alphacode.DEFAULT_PROFILE))
-    store = ResultStore(alphacode.STUDY, alphacode.VERSION, paths.ROOT / "results")
-    more = alphacode.expand_configs({**params, "SAMPLES_PER_PROBLEM": 2 * params["SAMPLES_PER_PROBLEM"]})
-    missing = [c for c in more if not store.exists(c)]
-    assert [c["stage"] for c in missing] == ["sample"]
-    assert all(store.exists(c) for c in alphacode.expand_configs(params))

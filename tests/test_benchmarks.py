@@ -213,7 +213,7 @@ SCRIPTS = {
     ],
     "evaluation_vs_autoattack.py": [
         "--records",
-        "b9cdc950e80d74a9",
+        "1da6848681d4c461",
         "--images",
         "4",
         "--attacks",

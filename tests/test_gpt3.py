@@ -650,11 +650,11 @@ def test_unknown_profile_lists_the_available_ones():
 
 def test_run_stores_one_record_and_reuses_it(tmp_path, smoke_values):
     values = {**smoke_values, "RESULTS_DIR": str(tmp_path)}
-    record = gpt3.run(values)
+    (record,) = gpt3.run(values)
     files = list((tmp_path / "gpt3").glob("*.json"))
     assert len(files) == 1 and files[0].stem == record["key"]
     before = files[0].stat().st_mtime_ns
-    again = gpt3.run(values)
+    (again,) = gpt3.run(values)
     assert again == record and files[0].stat().st_mtime_ns == before
     assert "results_dir" not in record["config"] and record["config"]["data_sha256"] == gpt3.data_sha256()
     assert record["provenance"]["device"] == "cpu"
@@ -719,7 +719,7 @@ def test_run_stores_one_record_and_reuses_it(tmp_path, smoke_values):
 
 def test_inf_is_stored_as_a_string_and_read_back(tmp_path, smoke_values):
     # At 99.99% the logistic fits' intervals have no upper end.
-    record = gpt3.run({**smoke_values, "TARGET_ACCURACY": 99.99, "RESULTS_DIR": str(tmp_path)})
+    (record,) = gpt3.run({**smoke_values, "TARGET_ACCURACY": 99.99, "RESULTS_DIR": str(tmp_path)})
     stored = [entry["params_for_target"]["high"] for entry in record["result"]["fits"]]
     assert "inf" in stored
     assert np.isinf(gpt3.fits_frame(record).params_high).any()

@@ -235,3 +235,28 @@ def test_a_parameter_error_shows_as_one_line_in_a_notebook():
     """IPython renders an exception with _render_traceback_ instead of its stack."""
     error = ParameterError("SEEDS: got 'x'; expected a non-empty list of an integer")
     assert error._render_traceback_() == ["ParameterError: SEEDS: got 'x'; expected a non-empty list of an integer"]
+
+
+def test_a_parameters_file_that_gives_a_name_twice_is_refused_with_the_line(tmp_path):
+    from gobig.core.params import load_yaml
+
+    path = tmp_path / "twice.yaml"
+    path.write_text("EPOCHS: 1\nSEEDS: [0]\nEPOCHS: 2\n")
+    with pytest.raises(ParameterError, match=r"EPOCHS is given twice \(line 3\)"):
+        load_yaml(path)
+
+
+def test_every_profile_gives_each_parameter_once():
+    from gobig.core.params import PROFILES_DIR, load_yaml
+
+    for path in sorted(PROFILES_DIR.glob("*.yaml")):
+        load_yaml(path)  # raises on a repeated name
+
+
+def test_a_parameter_a_profile_leaves_out_takes_its_specs_default(smoke_values):
+    values = {k: v for k, v in smoke_values.items() if k not in ("LR_SCHEDULE", "DEVICE", "WORKERS")}
+    params = mnist.validate_parameters(values)
+    assert (params["LR_SCHEDULE"], params["DEVICE"], params["WORKERS"]) == ("cosine", "auto", 1)
+    values.pop("EPOCHS")
+    with pytest.raises(ParameterError, match="missing parameter"):
+        mnist.validate_parameters(values)

@@ -1,11 +1,14 @@
 """TRAIN_PRECISION: bf16 training on a CPU when asked for, float32 attacks
 at evaluation always, and old records' keys untouched."""
 
+import functools
+
 import pytest
 import torch
 from torch import nn
 
 from gobig.core.params import ParameterError
+from gobig.core.store import config_key
 from gobig.methods.robustness.attacks import robust_accuracy
 from gobig.methods.robustness.train import TrainingSetup, train_models
 from gobig.studies import mnist
@@ -61,10 +64,12 @@ def test_an_unknown_precision_is_refused_before_training(mnist_cpu):
         mnist.validate_parameters({**mnist.load_profile("smoke"), "TRAIN_PRECISION": "fp16"})
 
 
-def test_bf16_training_gets_its_own_keys_and_auto_keeps_the_old_ones():
+def test_bf16_training_gets_its_own_keys():
     profile = mnist.validate_parameters(mnist.load_profile("cpu60k"))
     auto = mnist.expand_configs(profile)
     bf16 = mnist.expand_configs({**profile, "TRAIN_PRECISION": "bfloat16"})
-    assert all("precision" not in c["training"] for c in auto)
+    assert all(c["training"]["precision"] == "auto" for c in auto)
+    key = functools.partial(config_key, mnist.STUDY, mnist.VERSION)
+    assert {key(c) for c in auto}.isdisjoint(key(c) for c in bf16)
     assert all(c["training"]["precision"] == "bfloat16" for c in bf16)
     assert mnist.expand_configs({**profile, "TRAIN_PRECISION": "auto"}) == auto

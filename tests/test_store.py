@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from gobig.core.store import CorruptRecordError, ResultStore, config_key
+from gobig.core.store import CorruptRecordError, MissingRecordsError, ResultStore, config_key
 from gobig.core.sweep import run_sweep
 
 pytestmark = pytest.mark.unit
@@ -449,3 +449,36 @@ def _state(pid: int) -> str:
         return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
     except FileNotFoundError:
         return "Z"
+
+
+def test_extras_stay_out_of_the_key_and_a_record_with_more_serves_a_config_asking_for_fewer(tmp_path):
+    store = ResultStore("demo", 1, tmp_path)
+    plain, extended = {"x": 2}, {"x": 2, "extras": ["checkpoint"]}
+    assert store.key(plain) == store.key(extended) == config_key("demo", 1, {"x": 2, "extras": ["other"]})
+    store.save(extended, {"square": 4}, {"device_name": "test"}, 1.0)
+    assert store.exists(plain) and store.exists(extended)
+    assert store.load(plain)["config"] == extended  # the record says what it holds
+    assert not store.exists({"x": 2, "extras": ["checkpoint", "crosscheck"]})
+
+
+def test_a_record_lacking_an_extra_its_config_asks_for_is_computed_again(tmp_path):
+    store = ResultStore("demo", 1, tmp_path)
+    store.save({"x": 3}, {"square": 9}, {"device_name": "test"}, 1.0)
+    asking = {"x": 3, "extras": ["crosscheck"]}
+    assert not store.exists(asking)
+    with pytest.raises(MissingRecordsError, match="lacks crosscheck"):
+        store.load(asking)
+    records = run_sweep([asking], compute, store, progress=False)
+    assert records[0]["config"] == asking and store.exists(asking) and store.exists({"x": 3})
+
+
+def test_a_result_only_extended_keeps_its_first_computations_times(tmp_path):
+    store = ResultStore("demo", 1, tmp_path)
+    first = store.save({"x": 4}, {"square": 16}, {"device_name": "test", "unit_started": "then"}, 100.0)
+
+    def extend(config):
+        return {**first["result"], "crosscheck": 1}, {**first["provenance"], "extended": {"crosscheck": {}}}
+
+    record = run_sweep([{"x": 4, "extras": ["crosscheck"]}], extend, store, progress=False)[0]
+    assert record["provenance"]["wall_time_s"] == 100.0 and record["provenance"]["unit_started"] == "then"
+    assert record["result"]["crosscheck"] == 1

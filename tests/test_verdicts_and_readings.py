@@ -51,6 +51,8 @@ def record(
                 "epochs": 10,
                 "batch_size": 128,
                 "learning_rate": 1e-3,
+                "lr_schedule": "cosine",
+                "precision": "auto",
                 **(training or {}),
             },
         },

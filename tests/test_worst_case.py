@@ -270,7 +270,14 @@ def test_a_committed_reattack_lowers_the_worst_case_and_names_its_attacks(tmp_pa
         return {
             "key": "k" * 16,
             "config": {
-                "training": {"train_subset": None, "epochs": 5, "batch_size": 100, "learning_rate": 5e-3},
+                "training": {
+                    "train_subset": None,
+                    "epochs": 5,
+                    "batch_size": 100,
+                    "learning_rate": 5e-3,
+                    "lr_schedule": "cyclic",
+                    "precision": "auto",
+                },
                 "evaluation": {"pgd_steps": 40, "pgd_restarts": 2},
             },
             "provenance": {"device_name": "CPU"},

@@ -28,9 +28,19 @@ class ParameterError(UserError, ValueError):
 _PARAMETER_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
 
 
+class _Required:
+    def __repr__(self):
+        return "REQUIRED"
+
+
+#: A ``Spec.default`` meaning "no default": the parameter must be given.
+REQUIRED = _Required()
+
+
 @dataclass(frozen=True)
 class Spec:
-    """One parameter: its element type, and what values it may take."""
+    """One parameter: its element type, what values it may take, and its
+    value when a profile leaves it out (``default``; ``REQUIRED``: none)."""
 
     kind: type  # int, float, str or bool: the type of the value, or of each list element
     help: str
@@ -41,6 +51,7 @@ class Spec:
     above: float | None = None  # exclusive lower bound
     optional: bool = False  # None allowed
     allow_empty: bool = False  # for lists
+    default: Any = REQUIRED
 
     def describe(self) -> str:
         if self.allowed is not None:
@@ -124,11 +135,13 @@ class Spec:
 
 
 def validate(specs: Mapping[str, Spec], values: Mapping[str, Any]) -> dict:
-    """Check ``values`` against ``specs``: unknown names, missing names and
-    bad values all raise ``ParameterError`` naming the parameter."""
+    """Check ``values`` against ``specs``: unknown names, missing names
+    without a default and bad values all raise ``ParameterError`` naming the
+    parameter. A missing name with a default takes it."""
     unknown = sorted(set(values) - set(specs))
     if unknown:
         raise ParameterError(f"unknown parameter(s) {', '.join(unknown)}; known parameters: {', '.join(specs)}")
+    values = {**{n: s.default for n, s in specs.items() if s.default is not REQUIRED}, **values}
     missing = [name for name in specs if name not in values]
     if missing:
         raise ParameterError(f"missing parameter(s) {', '.join(missing)}")
@@ -161,9 +174,30 @@ def collect(namespace: Mapping[str, Any], specs: Mapping[str, Spec]) -> dict:
     return {name: namespace[name] for name in specs if name in namespace}
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, except that a key given twice in one mapping is
+    an error (PyYAML keeps the last silently, so a repeated block in a
+    profile would change values unseen)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise ParameterError(
+                    f"{getattr(self, 'name', 'a parameters file')}: {key} is given twice "
+                    f"(line {key_node.start_mark.line + 1}); give each parameter once"
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _UniqueKeyLoader.construct_mapping)
+
+
 def load_yaml(path) -> dict:
     with open(path) as handle:
-        values = yaml.safe_load(handle) or {}
+        values = yaml.load(handle, Loader=_UniqueKeyLoader) or {}
     if not isinstance(values, dict):
         raise ParameterError(f"{path}: a parameters file must be a mapping of NAME: value")
     return values

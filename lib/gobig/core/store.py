@@ -2,7 +2,10 @@
 
 A record's key is a hash of its study, the study's version and its config,
 so changing the code's meaning (bump the version) or any parameter gives a
-new key and never reuses a stale number. Writes are atomic (temp file in the
+new key and never reuses a stale number. A config's ``extras`` (optional
+additions to a result, such as a kept checkpoint or a cross-check) are not
+part of its key: a record with more extras serves a config that asks for
+fewer, so a key never depends on the sweep around its config. Writes are atomic (temp file in the
 same folder, fsync, rename), so a crash leaves either the whole record or
 none: a rerun resumes and loses nothing that finished.
 """
@@ -34,11 +37,24 @@ class UnwritableResultsError(UserError, PermissionError):
     """The results folder cannot take new records."""
 
 
+#: The config entry that lists a result's optional additions (outside the key).
+EXTRAS = "extras"
+
+
 def config_key(study: str, version: int, config: dict) -> str:
     canonical = json.dumps(
-        {"study": study, "version": version, "config": config}, sort_keys=True, separators=(",", ":")
+        {"study": study, "version": version, "config": without_extras(config)}, sort_keys=True, separators=(",", ":")
     )
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def without_extras(config: dict) -> dict:
+    """What determines a config's result: the config without its ``extras``."""
+    return {k: v for k, v in config.items() if k != EXTRAS}
+
+
+def extras_of(config: dict) -> set:
+    return set(config.get(EXTRAS, ()))
 
 
 class ResultStore:
@@ -74,9 +90,13 @@ class ResultStore:
         return self.folder / f"{self.key(config)}.json"
 
     def exists(self, config: dict) -> bool:
-        return self.path(config).is_file()
+        """A record that serves ``config``: its key's file, holding every extra the config asks for."""
+        if not self.path(config).is_file():
+            return False
+        return not extras_of(config) or extras_of(config) <= extras_of(self.load_any(config)["config"])
 
-    def load(self, config: dict) -> dict:
+    def load_any(self, config: dict) -> dict:
+        """The record under ``config``'s key, whatever extras it holds."""
         path = self.path(config)
         try:
             record = json.loads(path.read_text())
@@ -84,8 +104,25 @@ class ResultStore:
             raise CorruptRecordError(
                 f"result record {path} is not valid JSON ({error}); delete it to recompute"
             ) from error
-        if record.get("config") != config or record.get("version") != self.version or "result" not in record:
+        if (
+            not isinstance(record, dict)
+            or not isinstance(record.get("config"), dict)
+            or without_extras(record["config"]) != without_extras(config)
+            or record.get("version") != self.version
+            or "result" not in record
+        ):
             raise CorruptRecordError(f"result record {path} does not match its config key; delete it to recompute")
+        return record
+
+    def load(self, config: dict) -> dict:
+        """The record that serves ``config`` (see ``exists``)."""
+        record = self.load_any(config)
+        lacking = extras_of(config) - extras_of(record["config"])
+        if lacking:
+            raise MissingRecordsError(
+                f"result record {self.path(config)} lacks {', '.join(sorted(lacking))}, which its config asks for; "
+                "compute it again (python -m gobig run) to add them"
+            )
         return record
 
     def load_all(self, configs: list[dict]) -> list[dict] | None:
@@ -102,10 +139,11 @@ class ResultStore:
             "version": self.version,
             "config": config,
             "result": result,
-            "provenance": {**provenance, "wall_time_s": round(wall_time_s, 3)},
+            # A result only extended (an extra added to a stored one) keeps its first computation's time.
+            "provenance": {"wall_time_s": round(wall_time_s, 3), **provenance},
         }
         self.folder.mkdir(parents=True, exist_ok=True)
-        _atomic_write_json(self.path(config), record)
+        write_json(self.path(config), record)
         return record
 
     def rekey(self, path: Path, config: dict) -> Path:
@@ -118,7 +156,7 @@ class ResultStore:
             raise CorruptRecordError(f"result record {path} is not of {self.study} version {self.version}")
         moved = {**record, "key": self.key(config), "config": config}
         self.folder.mkdir(parents=True, exist_ok=True)
-        _atomic_write_json(self.path(config), moved)
+        write_json(self.path(config), moved)
         if Path(path).resolve() != self.path(config).resolve():
             Path(path).unlink()
         return self.path(config)
@@ -133,7 +171,8 @@ class ResultStore:
         return self.save(config, result, provenance, time.perf_counter() - start)
 
 
-def _atomic_write_json(path: Path, payload: Any) -> None:
+def write_json(path: Path, payload: Any) -> None:
+    """Write ``payload`` as JSON atomically: a crash leaves the old file or the new one, never part."""
     descriptor, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
     try:
         with os.fdopen(descriptor, "w") as handle:

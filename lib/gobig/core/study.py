@@ -19,7 +19,7 @@ records into the ledger's rows.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 import pandas as pd
 
@@ -46,9 +46,9 @@ class Study(Protocol):
     def expand_configs(self, params: dict) -> list[dict]:
         """The configs whose records answer ``params`` (validated), in order."""
 
-    def run(self, values: dict) -> Any:
-        """Validate ``values``, then load or compute every config's record. Returns what the
-        chapter reads: the records (chapter 2's study returns its one record)."""
+    def run(self, values: dict) -> list[dict]:
+        """Validate ``values``, then load or compute every config's record; return the records,
+        in the order of ``expand_configs`` (chapter 2's study has one)."""
 
     def claims_table(self, records: list[dict]) -> pd.DataFrame:
         """The study's claims (``claim``, ``source``, ``measured``, ``verdict``, ``why``) from its records."""

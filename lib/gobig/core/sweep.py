@@ -63,32 +63,31 @@ EXECUTORS = ("local", "ray")
 #: Parameters every sweeping study shares: where records go, whether
 #: missing ones may be computed, and how the sweep runs.
 SWEEP_PARAMETERS = {
-    "RESULTS_DIR": Spec(str, "folder for result records (None: gobig.core.paths.results_dir())", optional=True),
-    "COMPUTE_MISSING": Spec(bool, "compute configs without a record (False: error instead)"),
-    "EXECUTOR": Spec(str, "how to run the sweep: on this machine, or as Ray tasks", allowed=EXECUTORS),
+    "RESULTS_DIR": Spec(
+        str, "folder for result records (None: gobig.core.paths.results_dir())", optional=True, default=None
+    ),
+    "COMPUTE_MISSING": Spec(bool, "compute configs without a record (False: error instead)", default=True),
+    "EXECUTOR": Spec(str, "how to run the sweep: on this machine, or as Ray tasks", allowed=EXECUTORS, default="local"),
     "WORKERS": Spec(
         int,
         "processes for EXECUTOR='local' (1: this process; more share this machine's GPU or cores)",
         minimum=1,
         maximum=64,
+        default=1,
     ),
-    "RAY_ADDRESS": Spec(str, "Ray cluster address for EXECUTOR='ray' (None: a local Ray instance)", optional=True),
+    "RAY_ADDRESS": Spec(
+        str, "Ray cluster address for EXECUTOR='ray' (None: a local Ray instance)", optional=True, default=None
+    ),
     "RAY_CPUS_PER_TASK": Spec(
         int,
         "CPU cores each Ray task asks for and runs torch threads on (EXECUTOR='ray'; some node must have that many)",
         minimum=1,
         maximum=1024,
+        default=1,
     ),
 }
 #: Their values when a profile leaves them out (profiles stay portable).
-SWEEP_DEFAULTS = {
-    "RESULTS_DIR": None,
-    "COMPUTE_MISSING": True,
-    "EXECUTOR": "local",
-    "WORKERS": 1,
-    "RAY_ADDRESS": None,
-    "RAY_CPUS_PER_TASK": 1,
-}
+SWEEP_DEFAULTS = {name: spec.default for name, spec in SWEEP_PARAMETERS.items()}
 #: A Ray sweep in which no unit finished for this many seconds prints a status
 #: line; the next waits twice as long (up to RAY_STATUS_AT_MOST_S), so hours of
 #: long units print a few lines, not hundreds.
@@ -325,7 +324,8 @@ def _save_unit(
     for config, (result, provenance) in zip(unit, outputs):
         if store.exists(config):
             continue
-        provenance = {**provenance, "unit_started": started, "unit_wall_time_s": round(wall_time, 3)}
+        # A result only extended (an extra added to a stored one) keeps its first computation's times.
+        provenance = {"unit_started": started, "unit_wall_time_s": round(wall_time, 3), **provenance}
         if len(unit) > 1:
             provenance["computed_together"] = len(unit)
         if workers > 1:

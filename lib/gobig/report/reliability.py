@@ -25,7 +25,7 @@ import torch
 
 from gobig.core import paths
 from gobig.core.runtime import provenance
-from gobig.core.store import _atomic_write_json
+from gobig.core.store import write_json
 
 #: What each file injects: the page's groups.
 SUITE = {
@@ -65,7 +65,7 @@ def run_suite(output: Path | None = None) -> dict:
         "provenance": provenance(torch.device("cpu")),
     }
     output.parent.mkdir(parents=True, exist_ok=True)
-    _atomic_write_json(output, record)
+    write_json(output, record)
     return record
 
 

@@ -434,14 +434,15 @@ def _compute(config: dict) -> tuple[dict, dict]:
     return result, provenance(torch.device("cpu"))
 
 
-def run(values: dict) -> dict:
+def run(values: dict) -> list[dict]:
     """Validate, then load the one record of this config or compute and
-    store it (seconds on a CPU). Returns the record: ``{key, study,
-    version, config, result, provenance}`` (see ``gobig.core.store``)."""
+    store it (seconds on a CPU). Returns the list of records every study's
+    ``run`` returns, here of one: ``{key, study, version, config, result,
+    provenance}`` (see ``gobig.core.store``)."""
     from gobig.core.store import ResultStore
 
     params = validate_parameters(values)
-    return ResultStore.for_params(STUDY, VERSION, params).load_or_compute(make_config(params), _compute)
+    return [ResultStore.for_params(STUDY, VERSION, params).load_or_compute(make_config(params), _compute)]
 
 
 def default_record(results_dir=None) -> dict | None:

@@ -92,7 +92,6 @@ from gobig.studies.mnist.params import (  # noqa: F401
     PILOT_KEY,
     STACKING,
     STUDY,
-    STUDY_DEFAULTS,
     VERSION,
     expand_configs,
     load_profile,

@@ -16,12 +16,12 @@ import torch
 from gobig.core import checkpoints, paths
 from gobig.core.params import ParameterError
 from gobig.core.runtime import provenance, resolve_device, set_seed
-from gobig.core.store import ResultStore
+from gobig.core.store import EXTRAS, ResultStore, extras_of, write_json
 from gobig.core.sweep import run_from_params
 from gobig.methods.robustness.models import build_model, num_params, to_device
 from gobig.methods.robustness.train import TrainingSetup, train_models
 from gobig.studies.mnist.evaluation import crosscheck_with_torchattacks, evaluate, evaluate_worst_case
-from gobig.studies.mnist.params import STUDY, VERSION, expand_configs, validate_parameters
+from gobig.studies.mnist.params import CHECKPOINT, CROSSCHECK, STUDY, VERSION, expand_configs, validate_parameters
 
 
 @dataclasses.dataclass(frozen=True)
@@ -80,9 +80,13 @@ class _Computer:
 
         A model whose checkpoint (and training record) exists already, from
         an earlier run of the same training config, is loaded, not trained
-        again: evaluations can change without retraining."""
+        again: evaluations can change without retraining. A stored record
+        that lacks only the cross-check is extended by it, from its checkpoint."""
         if len({seedless(config) for config in configs}) != 1:
             raise ValueError("compute_together: configs must differ only in their seed")
+        stored = self.extendable(configs)
+        if stored is not None:
+            return [self.extend(config, record) for config, record in zip(configs, stored)]
         data = self.data()
         first = configs[0]
         training = first["training"]
@@ -124,7 +128,7 @@ class _Computer:
             )
             reused = [None] * len(configs)
             for config, model, history, path in zip(configs, models, histories, pending):
-                if config.get("checkpoint"):
+                if CHECKPOINT in extras_of(config):
                     self.save_trained(config, model, history)
                 else:
                     # Kept until this config's record exists, so a stopped run never trains it again.
@@ -155,7 +159,7 @@ class _Computer:
         made = {**provenance(self.device), "compiled": compile_models, "threads": torch.get_num_threads()}
         outputs = []
         for config, model, history, result, reused_key in zip(configs, models, histories, results, reused):
-            if config.get("crosscheck"):
+            if CROSSCHECK in extras_of(config):
                 result["crosscheck"] = crosscheck_with_torchattacks(
                     model, data.test_images, data.test_labels, config["evaluation"], config["seed"]
                 )
@@ -169,7 +173,7 @@ class _Computer:
                 train_time_s=history[-1]["train_time_s"],
                 eval_time_s=eval_time_s,
             )
-            if config.get("checkpoint"):
+            if CHECKPOINT in extras_of(config):
                 record = self.trained_record(config)
                 result["checkpoint"] = {
                     **record["checkpoint"],
@@ -186,6 +190,43 @@ class _Computer:
         except OSError:
             pass  # absent, or another run's model still waits there
         return outputs
+
+    # ---- a stored result extended by the cross-check ----
+
+    def extendable(self, configs: list[dict]) -> list[dict] | None:
+        """The stored records of ``configs`` when each lacks nothing its
+        config asks for but the cross-check, and keeps the weights to run it
+        on (so that asking for it, e.g. because a rerun's largest scale is
+        smaller, trains and evaluates nothing again); else None."""
+        store = ResultStore(STUDY, VERSION, self.machine.results_dir or paths.results_dir())
+        stored = []
+        for config in configs:
+            if not store.path(config).is_file():
+                return None
+            record = store.load_any(config)
+            lacking = extras_of(config) - extras_of(record["config"])
+            if not lacking <= {CROSSCHECK} or (lacking and self.trained_record(config) is None):
+                return None
+            stored.append(record)
+        return stored
+
+    def extend(self, config: dict, record: dict) -> tuple[dict, dict]:
+        """``record``'s result and provenance, with the cross-check added when
+        its config asks for it (run on the model's checkpoint, float16 as evaluated)."""
+        result, made = dict(record["result"]), dict(record["provenance"])
+        if CROSSCHECK in extras_of(config) - extras_of(record["config"]):
+            data = self.data()
+            model = to_device(build_model(config["family"], config["size"]), self.device)
+            checkpoints.load(model, self.checkpoint_folder(), self.trained_record(config)["checkpoint"])
+            model.to(self.device)
+            start = time.perf_counter()
+            result["crosscheck"] = crosscheck_with_torchattacks(
+                model, data.test_images, data.test_labels, config["evaluation"], config["seed"]
+            )
+            made["extended"] = {
+                CROSSCHECK: {**provenance(self.device), "wall_time_s": round(time.perf_counter() - start, 3)}
+            }
+        return result, made
 
     # ---- trained models: checkpoints keyed by the training config alone ----
 
@@ -208,9 +249,7 @@ class _Computer:
             "num_params": num_params(model),
             "provenance": provenance(self.device),
         }
-        from gobig.core.store import _atomic_write_json
-
-        _atomic_write_json(self.checkpoint_folder() / f"{key}.json", record)
+        write_json(self.checkpoint_folder() / f"{key}.json", record)
 
 
 def training_setup(config: dict) -> TrainingSetup:
@@ -276,9 +315,7 @@ def trained_record(config: dict, results_dir=None) -> dict | None:
 def seedless(config: dict) -> str:
     """What a config is apart from its seed (and the cross-check, which only
     adds an evaluation): configs equal here can train as one stacked model."""
-    return json.dumps(
-        {k: v for k, v in config.items() if k not in ("seed", "crosscheck", "checkpoint")}, sort_keys=True
-    )
+    return json.dumps({k: v for k, v in config.items() if k not in ("seed", EXTRAS)}, sort_keys=True)
 
 
 def run(values: dict, progress: bool = True) -> list[dict]:
@@ -286,7 +323,7 @@ def run(values: dict, progress: bool = True) -> list[dict]:
     params = validate_parameters(values)
     store = ResultStore.for_params(STUDY, VERSION, params)
     configs = expand_configs(params)
-    if params["CROSSCHECK"] and any(c.get("crosscheck") and not store.exists(c) for c in configs):
+    if params["CROSSCHECK"] and any(CROSSCHECK in extras_of(c) and not store.exists(c) for c in configs):
         # Fail now, not after training the largest model (e.g. on a GPU box without it).
         import importlib.util
 

@@ -132,7 +132,7 @@ def training_recipe(record) -> str:
     if record.mode != "natural":
         ramp = training.eps_warmup
         attack += f", radius ramped up over the first {ramp:.0%} of steps" if ramp else ", no radius ramp"
-    optimizer = f"Adam ({training.lr_schedule or 'cosine'}, peak {training.learning_rate:g})"
+    optimizer = f"Adam ({training.lr_schedule}, peak {training.learning_rate:g})"
     return (
         f"{attack}, {optimizer}, batch {training.batch_size}, "
         f"{training.epochs} epochs of {record.train_images:,} images ({steps:,} steps)"

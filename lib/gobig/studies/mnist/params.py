@@ -7,7 +7,8 @@ from __future__ import annotations
 from gobig.core import params as params_module
 from gobig.core.params import Spec, validate
 from gobig.core.runtime import DEVICE_CHOICES
-from gobig.core.sweep import SWEEP_DEFAULTS, SWEEP_PARAMETERS
+from gobig.core.store import EXTRAS
+from gobig.core.sweep import SWEEP_PARAMETERS
 from gobig.methods.robustness.attacks import (
     AUTOATTACK_COMPONENTS,
 )
@@ -18,8 +19,11 @@ STUDY = "mnist"
 #: The adversarial training modes (Madry's PGD, and the fast FGSM one).
 ADVERSARIAL = ("pgd", "fgsm")
 #: Bump when a change alters what a record means; old records then no
-#: longer match any key and are recomputed.
-VERSION = 1
+#: longer match any key and are recomputed. Version 2 (2026-12-07): every
+#: training field spelled out, and a kept checkpoint or the PGD cross-check
+#: an extra outside the key (``gobig.core.store``); the committed version-1
+#: records were rewritten to it without recomputing (``migration``).
+VERSION = 2
 #: The profile whose values are the chapter's defaults, and whose records
 #: are committed (see the note in the chapter on why it is not yet "full").
 DEFAULT_PROFILE = params_module.default_profile(STUDY)
@@ -32,11 +36,13 @@ COLLAPSE_PROFILE = "collapse"
 COLLAPSE_LARGER, COLLAPSE_LONGER = "collapse_larger", "collapse_longer"
 #: The pilot that chose the cpu60k profile's training recipe (PGD-5 with a short radius ramp, scale 4,
 #: seed 0), judged on the same first 1,000 test images the chapter reports; the profile's comment says so.
-PILOT_KEY = "b9cdc950e80d74a9"
+PILOT_KEY = "1da6848681d4c461"
 #: When a model's seeds train as one stacked model (parameter STACK_SEEDS).
 STACKING = ("auto", "always", "never")
 #: Which models keep their weights (parameter CHECKPOINTS).
 CHECKPOINT_CHOICES = ("none", "first_seed", "adversarial")
+#: A config's extras (outside its key): its model's float16 weights kept, and the torchattacks PGD cross-check.
+CHECKPOINT, CROSSCHECK = "checkpoint", "crosscheck"
 
 PARAMETERS = {
     "CAPACITY_SCALES": Spec(int, "Madry capacity scales s", is_list=True, allowed=CAPACITY_SCALES),
@@ -60,6 +66,7 @@ PARAMETERS = {
         "adversarially trained models of the largest capacity scale: only the first N of SEEDS (None: all), where a budget cannot hold them all",
         minimum=1,
         optional=True,
+        default=None,
     ),
     "EPOCHS": Spec(int, "training epochs", minimum=1, maximum=1000),
     "BATCH_SIZE": Spec(int, "training batch size", minimum=1, maximum=60_000),
@@ -68,12 +75,14 @@ PARAMETERS = {
         str,
         "cosine decay, Wong et al.'s cyclic (0 -> rate at 2/5 of training -> 0), or constant (Madry et al.)",
         allowed=LR_SCHEDULES,
+        default="cosine",
     ),
     "TRAIN_PRECISION": Spec(
         str,
         "training arithmetic: auto (bf16 autocast on CUDA, float32 on a CPU) or bfloat16 (bf16 on every device: "
-        "1.8-2.4x faster PGD training than float32 on a CPU with AVX512-BF16, benchmarks/cpu_adversarial_training.py; its pilot, record 500613da3471cedd, matched float32 training on scale 4); attacks at evaluation always run in float32",
+        "1.8-2.4x faster PGD training than float32 on a CPU with AVX512-BF16, benchmarks/cpu_adversarial_training.py; its pilot, record 2ff08bfbf02fde5f, matched float32 training on scale 4); attacks at evaluation always run in float32",
         allowed=PRECISIONS,
+        default="auto",
     ),
     "TRAIN_SUBSET": Spec(
         int, "train on the first N images (None: all 60,000)", minimum=1, maximum=60_000, optional=True
@@ -84,12 +93,15 @@ PARAMETERS = {
     "TRAIN_EPS_WARMUP": Spec(
         float, "share of training over which the PGD radius ramps up from 0", minimum=0, maximum=1
     ),
-    "FGSM_STEP_SIZE": Spec(float, "FGSM step of fgsm training (Wong et al.: 0.375 at eps 0.3)", above=0, maximum=1),
+    "FGSM_STEP_SIZE": Spec(
+        float, "FGSM step of fgsm training (Wong et al.: 0.375 at eps 0.3)", above=0, maximum=1, default=0.375
+    ),
     "MONITOR_IMAGES": Spec(
         int,
         "adversarial training: PGD-20 accuracy on this many test images after each epoch (0: none), to see catastrophic overfitting",
         minimum=0,
         maximum=10_000,
+        default=0,
     ),
     "EPS_LIST": Spec(float, "l-inf radii for robust accuracy", is_list=True, above=0, maximum=1),
     "PGD_STEPS": Spec(int, "PGD steps at evaluation", minimum=1, maximum=10_000),
@@ -106,7 +118,12 @@ PARAMETERS = {
     "BLOG_EPOCHS": Spec(int, "epochs for the blog's model", minimum=1, maximum=1000),
     "BLOG_BATCH_SIZE": Spec(int, "batch size for the blog's model", minimum=1, maximum=60_000),
     "BLOG_SEEDS": Spec(
-        int, "seeds of the blog's model (None: the first of SEEDS)", is_list=True, minimum=0, optional=True
+        int,
+        "seeds of the blog's model (None: the first of SEEDS)",
+        is_list=True,
+        minimum=0,
+        optional=True,
+        default=None,
     ),
     "BLOG_LEARNING_RATE": Spec(
         float,
@@ -114,6 +131,7 @@ PARAMETERS = {
         above=0,
         maximum=1,
         optional=True,
+        default=None,
     ),
     "ATTACKS": Spec(
         str,
@@ -121,25 +139,30 @@ PARAMETERS = {
         is_list=True,
         allowed=AUTOATTACK_COMPONENTS,
         allow_empty=True,
+        default=[],
     ),
     "CHECKPOINTS": Spec(
         str,
         "keep float16 weights (evaluated as such) of no model, of each adversarially trained model's first seed, or of every adversarially trained model",
         allowed=CHECKPOINT_CHOICES,
+        default="none",
     ),
     "STACK_SEEDS": Spec(
         str,
         "train a model's seeds together as one stacked model (torch.func): auto (on CUDA only), always or never",
         allowed=STACKING,
+        default="auto",
     ),
     "COMPILE": Spec(
         bool,
         "torch.compile the models' forward passes in training and attacks (fewer kernel launches on a GPU; compile time counts in each run's time)",
+        default=False,
     ),
     "CROSSCHECK": Spec(bool, "cross-check our PGD with torchattacks on the largest PGD-trained model"),
-    "DEVICE": Spec(str, "where to compute", allowed=DEVICE_CHOICES),
-    "DATA_DIR": Spec(str, "folder with MNIST (None: gobig.core.paths.data_dir())", optional=True),
-    "DOWNLOAD": Spec(bool, "let torchvision download MNIST if it is missing"),
+    # Where and how to compute: never part of a config, so profiles may leave them out.
+    "DEVICE": Spec(str, "where to compute", allowed=DEVICE_CHOICES, default="auto"),
+    "DATA_DIR": Spec(str, "folder with MNIST (None: gobig.core.paths.data_dir())", optional=True, default=None),
+    "DOWNLOAD": Spec(bool, "let torchvision download MNIST if it is missing", default=False),
     **SWEEP_PARAMETERS,
 }
 
@@ -148,35 +171,11 @@ def load_profile(name: str) -> dict:
     return params_module.load_profile(STUDY, name)
 
 
-#: Values of parameters added after the cpu profile's records were made;
-#: a config holds them only where they differ from these, so those records
-#: keep their keys.
-STUDY_DEFAULTS = {
-    "LR_SCHEDULE": "cosine",
-    "TRAIN_PRECISION": "auto",
-    "FGSM_STEP_SIZE": 0.375,
-    "MONITOR_IMAGES": 0,
-    "BLOG_SEEDS": None,
-    "BLOG_LEARNING_RATE": None,
-    "ATTACKS": [],
-    "CHECKPOINTS": "none",
-    "LARGEST_SCALE_ADVERSARIAL_SEEDS": None,
-}
-
-
 def validate_parameters(values: dict) -> dict:
-    """Every chapter parameter checked; machine-specific ones default to
-    None/auto when absent so profiles stay portable."""
-    portable = {
-        "DEVICE": "auto",
-        "DATA_DIR": None,
-        "DOWNLOAD": False,
-        "STACK_SEEDS": "auto",
-        "COMPILE": False,
-        **SWEEP_DEFAULTS,
-        **STUDY_DEFAULTS,
-    }
-    return validate(PARAMETERS, {**portable, **values})
+    """Every chapter parameter checked; one a profile leaves out takes its
+    spec's default (the machine's and the sweep's, and those added after
+    the first profiles were written), so profiles stay portable."""
+    return validate(PARAMETERS, values)
 
 
 def expand_configs(params: dict) -> list[dict]:
@@ -186,14 +185,11 @@ def expand_configs(params: dict) -> list[dict]:
         "epochs": params["EPOCHS"],
         "batch_size": params["BATCH_SIZE"],
         "learning_rate": params["LEARNING_RATE"],
+        "lr_schedule": params["LR_SCHEDULE"],
+        "precision": params["TRAIN_PRECISION"],
         "train_subset": params["TRAIN_SUBSET"],
     }
-    if params["LR_SCHEDULE"] != STUDY_DEFAULTS["LR_SCHEDULE"]:
-        training["lr_schedule"] = params["LR_SCHEDULE"]
-    if params["TRAIN_PRECISION"] != STUDY_DEFAULTS["TRAIN_PRECISION"]:
-        # Only when asked for, so the keys of records trained before it existed stay the same.
-        training["precision"] = params["TRAIN_PRECISION"]
-    monitor = {"monitor_images": params["MONITOR_IMAGES"]} if params["MONITOR_IMAGES"] else {}
+    monitor = {"monitor_images": params["MONITOR_IMAGES"]}
     adversaries = {
         "pgd": {
             "eps": params["TRAIN_EPS"],
@@ -236,6 +232,14 @@ def expand_configs(params: dict) -> list[dict]:
                     "training": {**training, **adversaries[mode]},
                     "evaluation": evaluation,
                 }
+                # Extras are outside the key (gobig.core.store): which model the cross-check runs on
+                # depends on the sweep around it, but that model's record does not.
+                extras = []
+                if mode in ADVERSARIAL and (
+                    params["CHECKPOINTS"] == "adversarial"
+                    or (params["CHECKPOINTS"] == "first_seed" and seed == params["SEEDS"][0])
+                ):
+                    extras.append(CHECKPOINT)
                 if (
                     params["CROSSCHECK"]
                     and family == "madry"
@@ -243,12 +247,9 @@ def expand_configs(params: dict) -> list[dict]:
                     and mode in ADVERSARIAL
                     and seed == params["SEEDS"][0]
                 ):
-                    config["crosscheck"] = True
-                if mode in ADVERSARIAL and (
-                    params["CHECKPOINTS"] == "adversarial"
-                    or (params["CHECKPOINTS"] == "first_seed" and seed == params["SEEDS"][0])
-                ):
-                    config["checkpoint"] = True
+                    extras.append(CROSSCHECK)
+                if extras:
+                    config[EXTRAS] = extras
                 configs.append(config)
     if params["BLOG_MODEL"]:
         # The blog's claim is about clean accuracy of a naturally trained
@@ -258,7 +259,7 @@ def expand_configs(params: dict) -> list[dict]:
         if params["BLOG_LEARNING_RATE"] is not None:
             # Its own rate, cosine-decayed: a rate and schedule tuned for batch 100 need not suit batch 5.
             blog_training["learning_rate"] = params["BLOG_LEARNING_RATE"]
-            blog_training.pop("lr_schedule", None)
+            blog_training["lr_schedule"] = "cosine"
         blog_evaluation = {**evaluation, "eps_list": [], "l2_eps_list": []}
         for seed in params["BLOG_SEEDS"] or params["SEEDS"][:1]:
             configs.append(

@@ -69,7 +69,7 @@ def reattack(
     all): the others keep what earlier attacks left, so the worst case stays
     valid, and the evaluation says how many it attacked. ``attack`` may be
     ``eps-sweep`` (``eps_sweep``)."""
-    from gobig.core.store import _atomic_write_json
+    from gobig.core.store import write_json
 
     if attack == EPS_SWEEP:
         return eps_sweep(key, results_dir=results_dir, data_dir=data_dir, device=device, images=images)
@@ -120,7 +120,7 @@ def reattack(
     }
     out = evaluation_path(key, attack, root)
     out.parent.mkdir(parents=True, exist_ok=True)
-    _atomic_write_json(out, evaluation)
+    write_json(out, evaluation)
     return evaluation
 
 
@@ -202,7 +202,7 @@ def eps_sweep(
     attacks it ran. Written to results/mnist/evaluations/KEY.eps-sweep.json
     after each radius; a rerun resumes at the first radius missing. The
     headline worst case does not read it (``strongest_evaluation``)."""
-    from gobig.core.store import _atomic_write_json
+    from gobig.core.store import write_json
 
     root = results_dir or paths.results_dir()
     record, checkpoint = record_with_checkpoint(key, root)
@@ -261,7 +261,7 @@ def eps_sweep(
         sweep["entries"].sort(key=lambda item: item["eps"])
         sweep["provenance"] = provenance(target)
         out.parent.mkdir(parents=True, exist_ok=True)
-        _atomic_write_json(out, sweep)
+        write_json(out, sweep)
     return sweep
 
 

@@ -115,21 +115,21 @@ class Crosscheck:
 @dataclass(frozen=True)
 class Training:
     """How a model was trained (the config's ``training``): the adversarial
-    settings are None for natural training; ``lr_schedule`` is None for
-    records older than the setting (they decayed by cosine)."""
+    settings are None for natural training, ``monitor_images`` 0 when no
+    monitor ran."""
 
     batch_size: int
     epochs: int
     learning_rate: float
+    lr_schedule: str
+    precision: str  # "bfloat16" when trained so (TRAIN_PRECISION); "auto": the device's default
     train_subset: int | None
-    lr_schedule: str | None = None
     eps: float | None = None
     eps_warmup: float | None = None
     pgd_steps: int | None = None
     pgd_step_size: float | None = None
     fgsm_step_size: float | None = None
     monitor_images: int | None = None
-    precision: str | None = None  # "bfloat16" when trained so (TRAIN_PRECISION); None: the device's default
 
 
 @dataclass(frozen=True)
