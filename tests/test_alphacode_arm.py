@@ -18,7 +18,7 @@ pytestmark = pytest.mark.unit
 @pytest.fixture(scope="module")
 def configs():
     params = alphacode.validate_parameters(alphacode.load_profile("smoke"))
-    return {(c["split"], c["seed"]): c for c in alphacode.expand_configs(params)}
+    return {(c["stage"], c["split"], c["seed"]): c for c in alphacode.expand_configs(params)}
 
 
 GROUPS = [["1_A", "2_A"], ["3_A", "4_A"], ["5_A", "9_A"], ["20_A", "60_A"]]
@@ -65,16 +65,24 @@ def model_result(valid, solved=None, dropped=(), losses=None, samples=4, cut_off
 
 
 def split_record(configs, name, kind, seed, train, valid, model=None, baseline_solved=None, cutoff=None, trust=None):
+    """A split's stage records: its baseline, and with a model its fine-tuning and (if it sampled) its sampling."""
     crossing = [g for g in GROUPS if set(g) & set(valid) and set(g) & set(train)]
     baseline_solved = baseline_solved or {}
     trust = trust or {}
-    config = dict(configs[("random", 0)])
-    config.update(split=kind, seed=seed, role="sample" if model else None)
-    config = alphacode.without_unread_model(config)  # a split without a model holds no model spec
-    return {
-        "config": config,
-        "provenance": {"device_name": "CPU"},
-        "result": {
+    records = []
+    if model:
+        tuned = {k: v for k, v in model.items() if k not in alphacode.ModelResult.SAMPLE_FIELDS}
+        sampled = {k: v for k, v in model.items() if k in alphacode.ModelResult.SAMPLE_FIELDS}
+        records.append(stage_record(configs, "finetune", kind, seed, {**tuned, "timings": {"finetune_s": 600.0}}))
+        if sampled:
+            timings = {"sampling_s": 30.0, "execution_s": 30.0}
+            records.append(stage_record(configs, "sample", kind, seed, {**sampled, "timings": timings}))
+    baseline = stage_record(
+        configs,
+        "baseline",
+        kind,
+        seed,
+        {
             "split": {"name": name, "kind": kind, "seed": seed, "cutoff": cutoff, "train": train, "valid": valid},
             "twin_groups": GROUPS,
             "crossing_twin_groups": crossing,
@@ -109,14 +117,20 @@ def split_record(configs, name, kind, seed, train, valid, model=None, baseline_s
                 "nearest": 0,
                 "protocol": "every solution",
             },
-            "model": model,
-            "timings": {"finetune_s": 600.0, "sampling_s": 30.0, "execution_s": 30.0} if model else {},
+            "timings": {},
         },
-    }
+    )
+    return [baseline, *records]
+
+
+def stage_record(configs, stage, kind, seed, result):
+    """A record of one stage of a split (the smoke profile's random split 0's config, as ``kind`` and ``seed``)."""
+    config = {**configs[(stage, "random", 0)], "split": kind, "seed": seed}
+    return {"config": config, "provenance": {"device_name": "CPU"}, "result": result}
 
 
 def curve_record(configs, passes, test_counts=None):
-    config = dict(configs[("date-curve", None)])
+    config = dict(configs[("curve", "date-curve", None)])
     return {
         "config": config,
         "provenance": {"device_name": "CPU"},
@@ -205,7 +219,8 @@ def records(configs):
     passes["10_A"] = ["6_A", "10_A"]  # a wrong program passing weak tests
     counts = {k: [10, 2, 1 if k == "6_A" else 4] for k in POOL}
     counts["3_A"] = [6, 2, 2]  # only 4 tests beyond the examples
-    return alphacode.typed_records([random, untwinned, aware, temporal, cut, curve_record(configs, passes, counts)])
+    splits = [*random, *untwinned, *aware, *temporal, *cut]
+    return alphacode.typed_records([*splits, curve_record(configs, passes, counts)])
 
 
 def test_token_coverage_counts_the_solutions_that_fit(records):

@@ -1,22 +1,24 @@
 """Chapter 3's typed configs (gobig.studies.alphacode.configs): every parameter has
-one home, the configs are the records' keys unchanged, and the computation
+one home, each stage's config holds what its result depends on (so a changed
+sampling parameter changes the sampling's key alone), and the computation
 reads the config and the machine, not the parameters."""
 
 import ast
 import inspect
-import json
 
 import pytest
 
 from gobig.core.params import ParameterError
+from gobig.core.store import ResultStore
 from gobig.core.sweep import SWEEP_PARAMETERS
-from gobig.data import codecontests
 from gobig.studies import alphacode
 from gobig.studies.alphacode import compute, configs
 
 pytestmark = pytest.mark.unit
 
-SPECS = (configs.SplitSpec, configs.JudgeSpec, configs.ModelSpec)
+SPECS = (configs.SplitSpec, configs.JudgeSpec, configs.FinetuneSpec, configs.SamplingSpec)
+#: The config field that holds each spec.
+FIELDS = ("splits", "judge", "finetune", "sampling")
 
 
 def test_every_parameter_belongs_to_one_spec_the_machine_or_the_selection():
@@ -35,8 +37,12 @@ def test_every_parameter_belongs_to_one_spec_the_machine_or_the_selection():
         f"without a home: {sorted(set(alphacode.PARAMETERS) - set(owners))}; "
         f"not a parameter: {sorted(set(owners) - set(alphacode.PARAMETERS))}"
     )
-    # Pre-training reads a part of the model spec, and nothing else.
-    assert set(configs.PretrainSpec.parameters()) < set(configs.ModelSpec.parameters())
+    # Pre-training reads a part of the fine-tuning's spec, and nothing else; the tables' model spec is both.
+    assert set(configs.PretrainSpec.parameters()) < set(configs.FinetuneSpec.parameters())
+    assert set(configs.ModelSpec.parameters()) == {
+        *configs.FinetuneSpec.parameters(),
+        *configs.SamplingSpec.parameters(),
+    }
 
 
 @pytest.mark.parametrize("profile", ["smoke", "cpu", "full"])
@@ -47,16 +53,20 @@ def test_configs_round_trip_and_hold_each_spec_by_its_parameters(profile):
         pytest.skip(str(error))
     expanded = alphacode.expand_configs(params)
     for config in expanded:
-        typed = configs.SplitConfig.from_dict(config)
+        typed = configs.stage_config(config)
         assert typed.to_dict() == config
         assert isinstance(typed, configs.CurveConfig) == (config["split"] == "date-curve")
-        for field, spec in zip(("splits", "judge", "model"), SPECS, strict=True):
-            if field == "model" and config["role"] is None:
-                # A split without a model (and the date curve) never reads the model spec.
-                assert "model" not in config and typed.model is None
-                continue
-            assert config[field] == {name.lower(): params[name] for name in spec.parameters()}
-    # A changed parameter of a spec changes every config's key.
+        held = {
+            "baseline": ("splits", "judge"),
+            "curve": ("splits", "judge"),
+            "finetune": ("splits", "finetune"),
+            "sample": ("splits", "judge", "finetune", "sampling"),
+        }[config["stage"]]
+        assert set(FIELDS) & set(config) == set(held), config["stage"]
+        for field, spec in zip(FIELDS, SPECS, strict=True):
+            if field in held:
+                assert config[field] == {name.lower(): params[name] for name in spec.parameters()}
+    # A changed parameter of a spec changes the key of every config holding it.
     changed = alphacode.expand_configs({**params, "TWIN_THRESHOLD": params["TWIN_THRESHOLD"] / 2})
     assert all(a["splits"] != b["splits"] for a, b in zip(expanded, changed, strict=True))
 
@@ -72,64 +82,33 @@ def test_the_computer_never_reads_the_parameters():
     names = {node.id for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Name)}
     attributes = {node.attr for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Attribute)}
     assert "params" not in names and "params" not in attributes
-    assert list(inspect.signature(compute._Computer).parameters) == ["machine"]
+    assert list(inspect.signature(compute._Computer).parameters) == ["machine", "store"]
 
 
-def test_a_config_without_a_model_keeps_its_key_when_the_model_changes():
+def _keys_by_stage(params: dict) -> dict[tuple, str]:
+    """Each config's store key, by (stage, split, seed)."""
+    store = ResultStore(alphacode.STUDY, alphacode.VERSION)
+    return {(c["stage"], c["split"], c["seed"]): store.key(c) for c in alphacode.expand_configs(params)}
+
+
+@pytest.mark.parametrize(
+    "parameter, change, moved",
+    [
+        # Sampling only: the baseline's and the fine-tuning's keys stay.
+        ("SAMPLES_PER_PROBLEM", lambda v: 2 * v, {"sample"}),
+        ("TEMPERATURE", lambda v: v / 2, {"sample"}),
+        # Fine-tuning reads these (MAX_NEW_TOKENS sets the statement budget and which solutions fit).
+        ("FINETUNE_STEPS", lambda v: v + 1, {"finetune", "sample"}),
+        ("MAX_NEW_TOKENS", lambda v: v - 8, {"finetune", "sample"}),
+        # The judge: the baselines, the curve and the samples' verdicts, not the fine-tuning.
+        ("TIME_LIMIT_S", lambda v: v + 1, {"baseline", "curve", "sample"}),
+    ],
+)
+def test_a_parameter_changes_the_keys_of_the_stages_that_read_it(parameter, change, moved):
     params = alphacode.validate_parameters(alphacode.load_profile("cpu"))
-    expanded = alphacode.expand_configs(params)
-    changed = alphacode.expand_configs({**params, "FINETUNE_STEPS": params["FINETUNE_STEPS"] + 1})
-    for before, after in zip(expanded, changed, strict=True):
-        assert (before == after) == (before["role"] is None), before["split"]
-    assert {c["split"] for c in expanded if c["role"] is None} >= {"date-curve", "temporal-cut"}
-    with pytest.raises(ValueError, match="must not hold a model spec"):
-        configs.SplitConfig.from_dict({**expanded[-1], "model": configs.ModelSpec.from_params(params).to_dict()})
-
-
-def test_migrating_a_record_gives_it_the_key_of_its_current_config(tmp_path):
-    """A record stored before the change (its config holding the unread model
-    spec) moves to the key the current config has, its result untouched."""
-    from gobig.core import paths
-    from gobig.core.store import ResultStore
-
-    params = alphacode.validate_parameters(alphacode.load_profile("cpu"))
-    current = next(c for c in alphacode.expand_configs(params) if c["split"] == "temporal-cut")
-    committed = ResultStore(alphacode.STUDY, alphacode.VERSION, paths.ROOT / "results").load(current)
-    old_config = {**current, "model": configs.ModelSpec.from_params(params).to_dict()}
-    store = ResultStore(alphacode.STUDY, alphacode.VERSION, tmp_path)
-    store.folder.mkdir(parents=True)
-    old_record = {**committed, "config": old_config, "key": store.key(old_config)}
-    store.path(old_config).write_text(json.dumps(old_record))
-
-    moved = configs.migrate_records(tmp_path)
-
-    assert moved == [(store.key(old_config), store.key(current))]
-    assert not store.exists(old_config)
-    migrated = store.load(current)
-    assert migrated["key"] == store.key(current) == committed["key"]
-    assert (migrated["result"], migrated["provenance"]) == (committed["result"], committed["provenance"])
-    assert configs.migrate_records(tmp_path) == []  # a second run moves nothing
-
-
-def test_amending_a_date_curve_adds_the_test_counts_the_computation_gives(tmp_path):
-    """A stored date curve without ``test_counts`` gets the counts ``date_curve``
-    computes from the problems file, and keeps the rest of its record."""
-    from gobig.core import paths
-    from gobig.core.store import ResultStore
-
-    params = alphacode.validate_parameters(alphacode.load_profile("cpu"))
-    curve = next(c for c in alphacode.expand_configs(params) if c["split"] == "date-curve")
-    if not configs.Machine(None, paths.data_dir()).problems_path(curve["problems"]).exists():
-        pytest.skip("the problems mirror is not here")
-    committed = ResultStore(alphacode.STUDY, alphacode.VERSION, paths.ROOT / "results").load(curve)
-    store = ResultStore(alphacode.STUDY, alphacode.VERSION, tmp_path)
-    older = {k: v for k, v in committed["result"].items() if k != "test_counts"}
-    store.save(curve, older, {}, 1.0)
-
-    assert compute.amend_test_counts(tmp_path) == [store.key(curve)]
-    amended = store.load(curve)
-    assert amended["result"] == committed["result"]
-    problems = codecontests.load(paths.data_dir() / "codecontests" / f"{curve['problems']}.jsonl.gz")
-    assert amended["result"]["test_counts"] == {p.key: compute._test_counts(p) for p in problems}
-    assert "test_counts added" in amended["provenance"]["amended"]
-    assert compute.amend_test_counts(tmp_path) == []
+    before = _keys_by_stage(params)
+    after = _keys_by_stage(alphacode.validate_parameters({**params, parameter: change(params[parameter])}))
+    assert before.keys() == after.keys()
+    assert {"baseline", "finetune", "sample", "curve"} == {stage for stage, _, _ in before}
+    changed = {unit for unit in before if before[unit] != after[unit]}
+    assert changed == {unit for unit in before if unit[0] in moved}, parameter

@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 pytestmark = pytest.mark.smoke
 
@@ -104,6 +105,25 @@ def test_the_chapter_1_example_that_computes_trains_and_evaluates_nothing_again(
     assert [(c["size"], c["seed"], c["extras"]) for c in missing] == [(2, 0, ["checkpoint", "crosscheck"])]
     computer = _Computer(Machine.from_params(params))
     assert computer.extendable(missing) is not None
+
+
+def test_the_chapter_3_example_that_computes_samples_and_loads_the_rest():
+    """The example with more samples per problem misses one record, random
+    split 0's sampling: the baselines, the date curve and the fine-tuning's
+    record load from the committed ones."""
+    from gobig.core.store import ResultStore
+    from gobig.studies import alphacode
+
+    (command,) = [c for c, comment in readme_examples() if "03_alphacode" in c and comment.startswith("computes")]
+    words = shlex.split(command)
+    values = dict(alphacode.load_profile(alphacode.DEFAULT_PROFILE))
+    for index, word in enumerate(words):
+        if word == "-p":
+            values[words[index + 1]] = yaml.safe_load(words[index + 2])
+    params = alphacode.validate_parameters({**values, "RESULTS_DIR": str(ROOT / "results")})
+    store = ResultStore(alphacode.STUDY, alphacode.VERSION, ROOT / "results")
+    missing = [config for config in alphacode.expand_configs(params) if not store.exists(config)]
+    assert [(c["stage"], c["split"], c["seed"]) for c in missing] == [("sample", "random", 0)]
 
 
 def _parameters(notebook: str) -> str:

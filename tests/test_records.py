@@ -82,52 +82,84 @@ def test_a_bare_computation_has_a_view_without_key_or_device():
 ALPHACODE_RECORDS = [path for entry, path in RECORDS if entry.name == "alphacode"]
 
 
-def _alphacode_record(kind: str, sampled: bool | None = None) -> dict:
-    """A committed chapter-3 record: the date curve's, or a split's (with a sampling model if asked)."""
-    for path in ALPHACODE_RECORDS:
-        record = json.loads(path.read_text())
-        if (record["config"]["split"] == "date-curve") != (kind == "curve"):
+def _alphacode_record(stage: str, sampled: bool | None = None) -> dict:
+    """A committed chapter-3 record of a stage (``baseline``, ``finetune``, ``sample``, ``curve``);
+    a baseline whose split has a model that sampled, if ``sampled``."""
+    records = [json.loads(path.read_text()) for path in ALPHACODE_RECORDS]
+    for record in records:
+        if record["config"]["stage"] != stage:
             continue
-        model = record["result"].get("model")
-        if sampled is None or bool(model and "outcomes" in model) == sampled:
+        if sampled is None or _stages_of(record, records).get("sample") is not None:
             return record
-    raise LookupError(f"no committed alphacode record of kind {kind!r} (sampled {sampled})")
+    raise LookupError(f"no committed alphacode record of stage {stage!r} (sampled {sampled})")
+
+
+def _stages_of(baseline: dict, records: list[dict]) -> dict:
+    """The committed fine-tuning and sampling records of a baseline's split."""
+    same = ("split", "seed", "problems_sha256", "splits")
+    return {
+        r["config"]["stage"]: r
+        for r in records
+        if r["config"]["stage"] in ("finetune", "sample") and all(r["config"][k] == baseline["config"][k] for k in same)
+    }
 
 
 @pytest.mark.parametrize("path", ALPHACODE_RECORDS, ids=lambda p: p.stem)
-def test_every_alphacode_record_has_a_typed_view_with_the_same_key(path):
+def test_every_alphacode_record_has_a_typed_config_with_the_same_key(path):
+    from gobig.studies import alphacode
+
+    record = json.loads(path.read_text())
+    config = alphacode.stage_config(record["config"])
+    assert config.to_dict() == record["config"]
+    assert config_key(alphacode.STUDY, record["version"], config.to_dict()) == record["key"]
+
+
+def test_the_committed_alphacode_records_join_into_one_view_per_split():
+    """Each split's baseline record, joined with its model's fine-tuning and
+    sampling records, gives the view the tables read: every field from the
+    record that stores it, the timings of all three."""
     from gobig.studies import alphacode
     from gobig.studies.alphacode import views
 
-    record = json.loads(path.read_text())
-    typed = views.from_record(record)
-    curve = record["config"]["split"] == "date-curve"
-    assert isinstance(typed, views.CurveRecord if curve else views.SplitRecord)
-    assert isinstance(typed.config, alphacode.CurveConfig if curve else alphacode.SplitConfig)
-    assert typed.config.to_dict() == record["config"]
-    assert config_key(alphacode.STUDY, typed.version, typed.config.to_dict()) == record["key"] == typed.key
-    assert typed.device_name == record["provenance"]["device_name"]
-    result = record["result"]
-    if curve:
-        assert [row.to_dict() for row in typed.rows] == result["rows"]
-        assert typed.passes == {k: tuple(v) for k, v in result["passes"].items()}
-        assert (typed.out_of_period is None) == (result["out_of_period"] is None)
-        if typed.out_of_period:
-            assert [row.to_dict() for row in typed.out_of_period.rows] == result["out_of_period"]["rows"]
-            assert typed.out_of_period.trust_rule.tries == result["out_of_period"]["trust_rule"]["tries"]
-    else:
-        assert typed.split.name == result["split"]["name"] and list(typed.split.valid) == result["split"]["valid"]
-        assert [asdict(n) for n in typed.nearest] == result["nearest"]
-        assert typed.trusted() == [k for k, t in result["trust"].items() if t["trusted"]]
-        assert [b.valid for b in typed.baseline] == [b["valid"] for b in result["baseline"]]
-        assert asdict(typed.baseline_cost) == {"isolation": None, **result["baseline_cost"]}  # older: none named
-        assert (typed.model is None) == (result["model"] is None)
-        if typed.model:
-            assert typed.model.valid_loss_per_problem == result["model"]["valid_loss_per_problem"]
-            assert typed.sampled == ("outcomes" in result["model"])
-            if typed.sampled:
-                assert {k: asdict(o) for k, o in typed.model.outcomes.items()} == result["model"]["outcomes"]
-    assert views.view(typed) is typed
+    records = [json.loads(path.read_text()) for path in ALPHACODE_RECORDS]
+    typed = views.typed_records(records)
+    bases = [r for r in records if r["config"]["stage"] in ("baseline", "curve")]
+    assert [t.key for t in typed] == [r["key"] for r in bases]
+    for split, record in zip(typed, bases, strict=True):
+        assert split.device_name == record["provenance"]["device_name"]
+        assert views.view(split) is split
+        result = record["result"]
+        if record["config"]["stage"] == "curve":
+            assert isinstance(split, views.CurveRecord) and split.config.to_dict() == record["config"]
+            assert [row.to_dict() for row in split.rows] == result["rows"]
+            assert split.passes == {k: tuple(v) for k, v in result["passes"].items()}
+            assert (split.out_of_period is None) == (result["out_of_period"] is None)
+            if split.out_of_period:
+                assert [row.to_dict() for row in split.out_of_period.rows] == result["out_of_period"]["rows"]
+                assert split.out_of_period.trust_rule.tries == result["out_of_period"]["trust_rule"]["tries"]
+            continue
+        stages = _stages_of(record, records)
+        assert isinstance(split.config, alphacode.SplitConfig)
+        assert split.config.role == ("sample" if "sample" in stages else "loss" if stages else None)
+        assert split.model_keys == tuple(stages[s]["key"] for s in ("finetune", "sample") if s in stages)
+        assert split.split.name == result["split"]["name"] and list(split.split.valid) == result["split"]["valid"]
+        assert [asdict(n) for n in split.nearest] == result["nearest"]
+        assert split.trusted() == [k for k, t in result["trust"].items() if t["trusted"]]
+        assert [b.valid for b in split.baseline] == [b["valid"] for b in result["baseline"]]
+        assert asdict(split.baseline_cost) == {"isolation": None, **result["baseline_cost"]}  # older: none named
+        timings = {k: v for r in [record, *stages.values()] for k, v in r["result"]["timings"].items()}
+        assert split.timings == timings
+        assert (split.model is None) == (not stages)
+        if split.model:
+            tuned = stages["finetune"]["result"]
+            assert split.model.valid_loss_per_problem == tuned["valid_loss_per_problem"]
+            assert split.config.model.finetune_steps == stages["finetune"]["config"]["finetune"]["finetune_steps"]
+            assert split.sampled == ("sample" in stages)
+            if split.sampled:
+                sample = stages["sample"]
+                assert {k: asdict(o) for k, o in split.model.outcomes.items()} == sample["result"]["outcomes"]
+                k = sample["config"]["sampling"]["samples_per_problem"]
+                assert split.config.model.samples_per_problem == k
 
 
 def test_the_alphacode_outcome_is_the_judges_sample_outcome_field_for_field():
@@ -138,48 +170,70 @@ def test_the_alphacode_outcome_is_the_judges_sample_outcome_field_for_field():
 
 
 @pytest.mark.parametrize(
-    "kind, sampled, change, message",
+    "kind, stage, change, message",
     [
-        ("split", None, lambda r: r["result"].update(new_number=1.0), r"not known to the view \['new_number'\]"),
-        ("split", None, lambda r: r["result"].pop("timings"), r"missing \['timings'\]"),
-        ("split", None, lambda r: r["result"]["baseline"][0].pop("candidates"), r"baseline: missing \['candidates'\]"),
+        ("split", "baseline", lambda r: r["result"].update(new_number=1.0), r"not known to the view \['new_number'\]"),
+        ("split", "baseline", lambda r: r["result"].pop("timings"), r"missing \['timings'\]"),
         (
             "split",
-            None,
+            "baseline",
+            lambda r: r["result"]["baseline"][0].pop("candidates"),
+            r"baseline: missing \['candidates'\]",
+        ),
+        (
+            "split",
+            "baseline",
             lambda r: r["result"]["split"].update(fold=3),
             r"split: missing \[\], not known to Split \['fold'\]",
         ),
-        ("split", True, lambda r: r["result"]["model"].pop("outcomes"), r"model: missing \['outcomes'\]"),
-        ("split", True, lambda r: r["result"]["model"].update(beam=4), r"not known to ModelResult \['beam'\]"),
+        ("split", "sample", lambda r: r["result"].pop("outcomes"), r"missing \['outcomes'\]"),
+        ("split", "sample", lambda r: r["result"].update(beam=4), r"not known to the view \['beam'\]"),
+        ("split", "finetune", lambda r: r["result"].update(beam=4), r"not known to ModelResult \['beam'\]"),
+        ("split", "finetune", lambda r: r["result"].update(cut_off={}), r"a fine-tuning's result holding samples"),
         (
             "split",
-            True,
-            lambda r: next(iter(r["result"]["model"]["outcomes"].values())).pop("correct"),
+            "sample",
+            lambda r: next(iter(r["result"]["outcomes"].values())).pop("correct"),
             r"outcome of \S+: missing \['correct'\]",
         ),
-        ("curve", None, lambda r: r["result"].pop("passes"), r"missing \['passes'\]"),
-        ("curve", None, lambda r: r["result"].update(bins=[]), r"not known to the view \['bins'\]"),
-        ("curve", None, lambda r: r["result"]["rows"][0].pop("similarity"), r"row: missing \['similarity'\]"),
-        ("curve", None, lambda r: r.update(study="gpt3"), "expected 'alphacode'"),
+        ("split", "sample", lambda r: r["config"]["finetune"].update(finetune_steps=1), "another fine-tuning"),
+        ("split", "sample", lambda r: r["config"].update(seed=99), "a sample stage without its split's baseline"),
+        ("curve", "curve", lambda r: r["result"].pop("passes"), r"missing \['passes'\]"),
+        ("curve", "curve", lambda r: r["result"].update(bins=[]), r"not known to the view \['bins'\]"),
+        ("curve", "curve", lambda r: r["result"]["rows"][0].pop("similarity"), r"row: missing \['similarity'\]"),
+        ("curve", "curve", lambda r: r.update(study="gpt3"), "expected 'alphacode'"),
     ],
 )
-def test_the_alphacode_view_refuses_a_record_it_does_not_know(kind, sampled, change, message):
+def test_the_alphacode_view_refuses_a_record_it_does_not_know(kind, stage, change, message):
     from gobig.studies.alphacode import views
 
-    record = copy.deepcopy(_alphacode_record(kind, sampled))
-    views.from_record(record)  # the committed record itself is read
-    change(record)
+    records = [json.loads(path.read_text()) for path in ALPHACODE_RECORDS]
+    base = copy.deepcopy(_alphacode_record("curve" if kind == "curve" else "baseline", sampled=kind == "split" or None))
+    split = [base, *copy.deepcopy(list(_stages_of(base, records).values()))] if kind == "split" else [base]
+    views.typed_records(split)  # the committed records themselves are read
+    change(next(r for r in split if r["config"]["stage"] == stage))
     with pytest.raises(RecordShapeError, match=message):
-        views.from_record(record)
+        views.typed_records(split)
+
+
+def test_a_stage_record_alone_is_not_a_split():
+    from gobig.studies.alphacode import views
+
+    with pytest.raises(RecordShapeError, match="read it with its split's baseline"):
+        views.from_record(_alphacode_record("sample"))
 
 
 def test_a_bare_alphacode_computation_has_a_view_without_key_or_device():
     from gobig.studies.alphacode import views
 
-    record = _alphacode_record("split")
+    record = _alphacode_record("baseline")
     bare = views.from_record({"config": record["config"], "result": record["result"]})
     assert (bare.key, bare.version, bare.device_name) == (None, None, None)
-    assert bare.config.to_dict() == record["config"]
+    assert (bare.config.split, bare.config.seed, bare.config.role) == (
+        record["config"]["split"],
+        record["config"]["seed"],
+        None,
+    )
 
 
 def test_chapter_3_glues_from_the_views_what_the_book_shows():

@@ -699,12 +699,12 @@ def test_the_committed_collapse_runs_decide_the_collapse_row(full_shaped_records
 
 
 def _committed_alphacode(curve: bool) -> dict:
-    """A committed chapter-3 record (the date curve's or a split's): hand-made records take its shape."""
+    """A committed chapter-3 record (the date curve's or a split's baseline): hand-made records take its shape."""
     from gobig.core import paths
 
     for path in sorted((paths.ROOT / "results" / "alphacode").glob("*.json")):
         record = json.loads(path.read_text())
-        if (record["config"]["split"] == "date-curve") == curve:
+        if record["config"]["stage"] == ("curve" if curve else "baseline"):
             return record
     raise LookupError("no committed alphacode record")
 
@@ -717,7 +717,7 @@ def _split_record(
     crossing = [g for g in groups if set(g) & set(valid) and set(g) & set(train)]
     committed = _committed_alphacode(curve=False)
     return {
-        "config": {**committed["config"], "split": kind, "seed": None if cutoff else 0, "role": None},
+        "config": {**committed["config"], "split": kind, "seed": None if cutoff else 0},
         "provenance": {"device_name": "CPU"},
         "result": {
             "split": {
@@ -752,7 +752,6 @@ def _split_record(
                 for k in valid
             ],
             "baseline_cost": committed["result"]["baseline_cost"],
-            "model": None,
             "timings": {},
         },
     }

@@ -4,7 +4,9 @@ Li et al. 2022 (Appendix B.3) found that a random train/validation split of
 Codeforces problems leaks solutions: submitting training solutions solved
 4.1% of validation problems on a random split and 0% on a temporal one, and
 a 1B model solved 0.8% vs 0% (13k samples per problem). This package reruns
-both on real CodeContests problems, one result record per split:
+both on real CodeContests problems, one result record per stage of a split
+(its baseline; where it has a model, the fine-tuning and the sampling, each
+keyed by what determines it) and one for the date curve:
 
 1. splits: a temporal split at a contest-id cutoff and random splits of
    the same sizes (``gobig.methods.code.splits``), with the twin groups (the same problem
@@ -83,20 +85,24 @@ from gobig.studies.alphacode.claims import (  # noqa: F401
 )
 from gobig.studies.alphacode.compute import (  # noqa: F401
     _Computer,
-    amend_test_counts,
     run,
 )
 from gobig.studies.alphacode.configs import (  # noqa: F401
     SELECTION,
+    STAGES,
+    BaselineConfig,
     CurveConfig,
+    FinetuneConfig,
+    FinetuneSpec,
     JudgeSpec,
     Machine,
     ModelSpec,
     PretrainSpec,
+    SampleConfig,
+    SamplingSpec,
     SplitConfig,
     SplitSpec,
-    migrate_records,
-    without_unread_model,
+    stage_config,
 )
 from gobig.studies.alphacode.frames import (  # noqa: F401
     SAMPLE_COUNTS,

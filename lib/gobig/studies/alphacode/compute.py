@@ -1,15 +1,19 @@
-"""Computing chapter 3's records: ``_Computer`` builds one split's record
-(leakage, trust, baseline, model) or the date curve's; ``run`` loads or
-computes every config."""
+"""Computing chapter 3's records: ``_Computer`` builds one stage's record of
+a split (its leakage, trust and baseline; its model's fine-tuning; its
+model's samples, judged) or the date curve's; ``run`` loads or computes
+every config."""
 
 from __future__ import annotations
 
 import dataclasses
+import fcntl
 import hashlib
 import json
 import time
 from dataclasses import asdict
 from pathlib import Path
+
+import torch
 
 from gobig.core import paths
 from gobig.core.runtime import provenance, set_seed
@@ -19,20 +23,39 @@ from gobig.data import codecontests
 from gobig.methods.code import judge, leakage, splits
 from gobig.studies.alphacode import model as stage
 from gobig.studies.alphacode.baseline import _baseline_from_matrix, _curve_rows, _matrix_cost, _passing_owners
-from gobig.studies.alphacode.configs import CurveConfig, JudgeSpec, Machine, ModelSpec, SplitConfig, SplitSpec
+from gobig.studies.alphacode.configs import (
+    BaselineConfig,
+    CurveConfig,
+    FinetuneConfig,
+    FinetuneSpec,
+    JudgeSpec,
+    Machine,
+    ModelSpec,
+    SampleConfig,
+    SplitSpec,
+    stage_config,
+)
 from gobig.studies.alphacode.params import STUDY, TEMPORAL_VARIANTS, VERSION, expand_configs, validate_parameters
 from gobig.studies.alphacode.pretrain import _pretrain
 
 # ---- the computation of one split ------------------------------------------
 
 
+#: A split's config as the context and split methods read it (any stage's).
+AnyStage = BaselineConfig | FinetuneConfig | SampleConfig
+
+
 class _Computer:
     """Computes one config's record from the config and the machine alone;
     loads data, runs the pass matrix and pre-trains once per process (per
-    problem set and spec) and reuses them across splits."""
+    problem set and spec) and reuses them across splits. ``store`` (the
+    sweep's) is read, never written: a sampling stage takes its split's
+    trust from the baseline record there when it is stored (else computes
+    it, the same way)."""
 
-    def __init__(self, machine: Machine):
+    def __init__(self, machine: Machine, store: ResultStore | None = None):
         self.machine = machine
+        self.store = store
         self.device = machine.device
         self.progress = machine.progress
         self._contexts: dict = {}
@@ -41,7 +64,7 @@ class _Computer:
 
     # -- shared, lazily -------------------------------------------------------
 
-    def context(self, config: SplitConfig) -> dict:
+    def context(self, config: AnyStage) -> dict:
         """The problems, their index, twin groups and temporal splits: what
         every split of one problem set under one ``SplitSpec`` shares."""
         spec: SplitSpec = config.splits
@@ -63,10 +86,10 @@ class _Computer:
             }
         return self._contexts[config.problems, spec]
 
-    def main_temporal(self, config: SplitConfig) -> splits.Split:
+    def main_temporal(self, config: AnyStage) -> splits.Split:
         return self.context(config)["temporal"][TEMPORAL_VARIANTS[config.splits.temporal_twins]]
 
-    def split(self, config: SplitConfig) -> splits.Split:
+    def split(self, config: AnyStage) -> splits.Split:
         context = self.context(config)
         problems, groups = context["list"], context["groups"]
         size = len(self.main_temporal(config).valid)
@@ -85,7 +108,7 @@ class _Computer:
     def limits(spec: JudgeSpec):
         return judge.limits_for(spec.time_limit_s, spec.memory_mb)
 
-    def matrix(self, config: SplitConfig) -> dict:
+    def matrix(self, config: BaselineConfig | SampleConfig) -> dict:
         """Every training solution on every problem's tests, once (or, with
         BASELINE_NEAREST = k > 0, each problem's k nearest by statement:
         a labelled speed-up), cached on disk and shared by every split."""
@@ -114,7 +137,7 @@ class _Computer:
             )
         return self._matrices[config.problems_sha256, config.splits, spec]
 
-    def pretrained(self, spec: ModelSpec) -> tuple[object, dict, dict]:
+    def pretrained(self, spec: FinetuneSpec) -> tuple[object, dict, dict]:
         """(tokenizer, state_dict, stats), cached on disk by its inputs."""
         pretrain = spec.pretrain()
         if pretrain not in self._pretrained:
@@ -124,9 +147,17 @@ class _Computer:
     # -- one config ------------------------------------------------------------
 
     def __call__(self, config: dict) -> tuple[dict, dict]:
-        config = SplitConfig.from_dict(config)
+        config = stage_config(config)
         if isinstance(config, CurveConfig):
             return self.date_curve(config), provenance(self.device)
+        if isinstance(config, FinetuneConfig):
+            return self.finetune(config), provenance(self.device)
+        if isinstance(config, SampleConfig):
+            return self.sample(config), provenance(self.device)
+        return self.baseline(config), provenance(self.device)
+
+    def baseline(self, config: BaselineConfig) -> dict:
+        """The split, its leakage, the judge's trust and the baseline read off the pass matrix."""
         context = self.context(config)
         problems, index = context["problems"], context["index"]
         split = self.split(config)
@@ -141,11 +172,7 @@ class _Computer:
         matrix = self.matrix(config)
         baseline, trust = _baseline_from_matrix(matrix, [problems[k] for k in split.valid], set(split.train))
         timings["baseline_lookup_s"] = time.perf_counter() - start
-
-        # The model samples for the problems the judge trusts (the pass matrix's diagonal).
-        trusted = [k for k in split.valid if trust[k]["trusted"]]
-        model_result = self.model(config, split, timings, trusted) if config.role else None
-        result = {
+        return {
             "split": {
                 "name": split.name,
                 "kind": split.kind,
@@ -160,88 +187,125 @@ class _Computer:
             "trust": trust,
             "baseline": baseline,
             "baseline_cost": _matrix_cost(matrix, config.judge.baseline_nearest),
-            "model": model_result,
             "timings": timings,
         }
-        return result, provenance(self.device)
 
-    def model(self, config: SplitConfig, split: splits.Split, timings: dict, trusted: list[str]) -> dict:
+    def finetune(self, config: FinetuneConfig) -> dict:
         """Fine-tune on the split's training problems; per-problem validation
-        loss; with role ``sample``, samples judged as AlphaCode judges them.
-        Cached on disk by everything that determines it."""
-        inputs = {
-            "model": config.model.cache_inputs(),
-            "problems_sha256": config.problems_sha256,
-            "train": list(split.train),
-            "valid": list(split.valid),
-            "role": config.role,
-            "device": self.device.type,
-            "judge": config.judge.limits_inputs(),
-        }
-        key = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()[:16]
-        cache = paths.cache_dir() / "alphacode" / f"model-{key}.json"
-        if cache.is_file():
-            saved = json.loads(cache.read_text())
-            timings.update(saved["timings"])
-            return saved["model"]
-        own: dict[str, float] = {}
-        result = self._model_uncached(config, split, own, trusted)
-        timings.update(own)
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"inputs": inputs, "timings": own, "model": result}))
-        tmp.replace(cache)
-        return result
+        loss. The weights, the random generator's state after fine-tuning
+        (where the sampling goes on from) and the result go to one cache
+        file, keyed by the config and the device (``weights_path``)."""
+        return self._finetuned(config)["result"]
 
-    def _model_uncached(self, config: SplitConfig, split: splits.Split, timings: dict, trusted: list[str]) -> dict:
-        """The model stage (``alphacode.model``) on this split's problems:
-        fine-tuned on its training side, its loss on every validation
-        problem, and with role ``sample`` its samples judged."""
-        spec, role, problems = config.model, config.role, self.context(config)["problems"]
-        limits, compare = self.limits(config.judge), config.judge.compare
+    def _finetuned(self, config: FinetuneConfig) -> dict:
+        """The fine-tuned weights file's contents: loaded when the cache holds
+        them, else computed and saved. Under a file lock: a sampling unit
+        of the same split running at once (WORKERS > 1) waits for these
+        weights instead of fine-tuning a second time."""
+        path = self.weights_path(config)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path.with_suffix(".lock"), "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if path.is_file():
+                saved = torch.load(path, map_location="cpu", weights_only=False)
+                if saved["inputs"] != self.weights_inputs(config):
+                    raise ValueError(f"{path}: weights of other inputs than {self.weights_inputs(config)}")
+                return saved
+            saved = self._finetune_uncached(config)
+            tmp = path.with_suffix(".tmp")
+            torch.save(saved, tmp)
+            tmp.replace(path)
+            return saved
+
+    def _finetune_uncached(self, config: FinetuneConfig) -> dict:
+        spec, problems = config.finetune, self.context(config)["problems"]
+        split = self.split(config)
         tokenizer, pretrained_state, pretrain_stats = self.pretrained(spec)
         generator = set_seed(spec.model_seed)
-        valid = [problems[k] for k in split.valid]
         network, result = stage.finetune(
             spec,
             tokenizer,
             pretrained_state,
             pretrain_stats,
             [problems[k] for k in split.train],
-            valid,
+            [problems[k] for k in split.valid],
             generator,
             self.device,
             progress=self.progress,
         )
-        timings["finetune_s"] = result.pop("finetune_s")
+        result["timings"] = {"finetune_s": result.pop("finetune_s")}
         result["token_lengths"] = stage.pool_token_lengths(tokenizer, self.context(config)["list"])
-        if role != "sample":
-            return result
+        return {
+            "inputs": self.weights_inputs(config),
+            "result": result,
+            "state_dict": {k: v.detach().cpu() for k, v in network.state_dict().items()},
+            "generator": generator.get_state(),
+            "tokenizer": tokenizer.to_str(),
+        }
 
-        eligible = [problems[k] for k in trusted]
+    def weights_inputs(self, config: FinetuneConfig) -> dict:
+        """What the fine-tuned weights depend on: the fine-tuning's config, and the device they were trained on."""
+        return {"finetune": config.to_dict(), "device": self.device.type}
+
+    def weights_path(self, config: FinetuneConfig) -> Path:
+        """The fine-tuned weights' cache file, keyed by ``weights_inputs``."""
+        key = hashlib.sha256(json.dumps(self.weights_inputs(config), sort_keys=True).encode()).hexdigest()[:16]
+        return paths.cache_dir() / "alphacode" / f"finetuned-{key}.pt"
+
+    def sample(self, config: SampleConfig) -> dict:
+        """The fine-tuned model's samples for the split's trusted validation
+        problems, judged as AlphaCode judges them. The weights (and the
+        generator's state) come from the fine-tuning's cache file; without
+        it (a fresh clone: the committed records hold no weights) the split
+        is fine-tuned again, as its fine-tuning stage would, and the time it
+        took is in the timings as ``refinetune_s``. Sampling starts from the
+        saved weights and generator state either way: the same bits as
+        sampling right after fine-tuning."""
         start = time.perf_counter()
-        samples, cut_off, sample_tokens = stage.sample_programs(spec, network, tokenizer, eligible, generator)
+        cached = self.weights_path(config.finetune_config()).is_file()
+        saved = self._finetuned(config.finetune_config())
+        timings: dict[str, float] = {} if cached else {"refinetune_s": time.perf_counter() - start}
+        spec = ModelSpec.of(config.finetune, config.sampling)
+        tokenizer = stage.tokenizer_from_str(saved["tokenizer"])
+        network = stage.load_finetuned(spec, tokenizer, saved["state_dict"], self.device)
+        generator = torch.Generator()  # the CPU generator fine-tuning drew from, where it stopped
+        generator.set_state(saved["generator"])
+
+        problems = self.context(config)["problems"]
+        trusted = [problems[k] for k in self.trusted(config)]
+        limits, compare = self.limits(config.judge), config.judge.compare
+        start = time.perf_counter()
+        samples, cut_off, sample_tokens = stage.sample_programs(spec, network, tokenizer, trusted, generator)
         timings["sampling_s"] = time.perf_counter() - start
 
         start = time.perf_counter()
-        judged = stage.judge_programs(eligible, samples, limits, compare)
+        judged = stage.judge_programs(trusted, samples, limits, compare)
         timings["execution_s"] = time.perf_counter() - start
         executed = sum(o.unique for o in judged.values())
-        result.update(
-            {
-                "samples_per_s": sum(len(s) for s in samples.values()) / timings["sampling_s"]
-                if samples and timings["sampling_s"]
-                else None,
-                "sample_tokens": sample_tokens,
-                "programs_executed": executed,
-                "programs_per_s": executed / timings["execution_s"] if executed and timings["execution_s"] else None,
-                "outcomes": {k: asdict(o) for k, o in judged.items()},
-                "cut_off": cut_off,
-                # A few samples per problem for the chapter to show (not all: records stay small).
-                "examples_of_samples": {k: v[:2] for k, v in samples.items()},
-            }
-        )
-        return result
+        return {
+            "samples_per_s": sum(len(s) for s in samples.values()) / timings["sampling_s"]
+            if samples and timings["sampling_s"]
+            else None,
+            "sample_tokens": sample_tokens,
+            "programs_executed": executed,
+            "programs_per_s": executed / timings["execution_s"] if executed and timings["execution_s"] else None,
+            "outcomes": {k: asdict(o) for k, o in judged.items()},
+            "cut_off": cut_off,
+            # A few samples per problem for the chapter to show (not all: records stay small).
+            "examples_of_samples": {k: v[:2] for k, v in samples.items()},
+            "timings": timings,
+        }
+
+    def trusted(self, config: SampleConfig) -> list[str]:
+        """The split's validation problems the judge trusts (the pass
+        matrix's diagonal), in the split's order: from the split's baseline
+        record when the store holds it, else computed as it computes them."""
+        baseline = config.baseline_config().to_dict()
+        if self.store is not None and self.store.exists(baseline):
+            trust = self.store.load(baseline)["result"]["trust"]
+        else:
+            trust = self.baseline(config.baseline_config())["trust"]
+        return [key for key, verdict in trust.items() if verdict["trusted"]]
 
     # -- the date curve ------------------------------------------------------------
 
@@ -348,40 +412,6 @@ def _test_counts(problem) -> list[int]:
     return [len(tests), sum(test_input in examples for test_input, _ in tests), len(outputs)]
 
 
-def amend_test_counts(results_dir=None, data_root=None) -> list[str]:
-    """Give a stored date curve of this version that predates ``test_counts``
-    the field, computed as ``date_curve`` computes it: from the problems file
-    alone (its sha256 checked against the config's), no program run. The
-    rest of the record stays as computed; its provenance says what was added.
-    Returns the keys amended. (Recomputing the curve would judge the whole
-    pass matrix again, 48 minutes on 2 CPU cores.)"""
-    store = ResultStore(STUDY, VERSION, results_dir or paths.results_dir())
-    machine = Machine(device=None, data_root=Path(data_root) if data_root else paths.data_dir())
-    amended = []
-    for path in sorted(store.folder.glob("*.json")):
-        record = json.loads(path.read_text())
-        config = record["config"]
-        if record.get("version") != VERSION or config.get("split") != "date-curve" or "test_counts" in record["result"]:
-            continue
-        problems_file = machine.problems_path(config["problems"])
-        if hashlib.sha256(problems_file.read_bytes()).hexdigest() != config["problems_sha256"]:
-            raise ValueError(f"{problems_file}: not the problems file record {path.stem} was computed from")
-        problems = codecontests.load(problems_file)
-        record["result"]["test_counts"] = {p.key: _test_counts(p) for p in problems}
-        record["provenance"]["amended"] = (
-            "result.test_counts added from the problems file (counts of tests, examples and distinct outputs; "
-            "no program run) by gobig.studies.alphacode.compute.amend_test_counts; the rest as computed"
-        )
-        store.save(
-            config,
-            record["result"],
-            {k: v for k, v in record["provenance"].items() if k != "wall_time_s"},
-            record["provenance"]["wall_time_s"],
-        )
-        amended.append(path.stem)
-    return amended
-
-
 # ---- running ------------------------------------------------------------------
 
 
@@ -391,6 +421,6 @@ def run(values: dict, progress: bool = True) -> list[dict]:
     store = ResultStore.for_params(STUDY, VERSION, params)
     configs = expand_configs(params)
     # Progress bars of several worker processes would interleave; the sweep shows one bar of units instead.
-    computer = _Computer(Machine.from_params(params, progress=progress and params["WORKERS"] == 1))
+    computer = _Computer(Machine.from_params(params, progress=progress and params["WORKERS"] == 1), store)
     gpus_per_task = 1 if computer.device.type == "cuda" else 0
     return run_from_params(configs, computer, store, params, progress=progress, gpus_per_task=gpus_per_task)

@@ -1,29 +1,43 @@
 """Chapter 3's configs, typed and frozen: what a record depends on is what
 the computation reads.
 
-A split's record is computed from its ``SplitConfig`` (or the date curve's
-``CurveConfig``) and a ``Machine`` (where it runs: device, data folder,
-progress bars), nothing else: ``_Computer`` never sees the parameters. The
-record's key is the hash of ``config.to_dict()``, and the caches (the pass
-matrix, the pre-trained model, a fine-tuned model) are keyed by the specs
-they read, so a parameter cannot change a result without changing its key.
+Each stage of a split is its own record, computed from its stage's config
+and a ``Machine`` (where it runs: device, data folder, progress bars),
+nothing else: ``_Computer`` never sees the parameters. The stages:
+
+- ``BaselineConfig``: the split, its leakage, the judge's trust and the
+  baseline read off the pass matrix (``SplitSpec``, ``JudgeSpec``); no
+  model spec, so no model parameter moves its key;
+- ``FinetuneConfig``: the split's model fine-tuned (``FinetuneSpec``: the
+  pre-training's ``PretrainSpec`` and the fine-tuning's budget, with
+  ``MAX_NEW_TOKENS``, which sets the statement budget and which training
+  solutions fit); its losses;
+- ``SampleConfig``: that model's samples, judged (the fine-tuning's spec,
+  the judge's, and ``SamplingSpec``: k, the temperature, the n of n@k);
+- ``CurveConfig``: the date curve.
+
+A record's key is the hash of ``config.to_dict()``, and the caches (the pass
+matrix, the pre-trained model, the fine-tuned weights) are keyed by the
+specs they read, so a parameter cannot change a result without changing its
+key, and a sampling parameter changes the sampling's key alone.
+``SplitConfig`` (with the joined ``ModelSpec``) is a split's stages joined
+for the tables (``views.typed_records``); it is never stored.
 
 Each spec's fields are its parameters' names in lower case (``SplitSpec``
 holds ``VALID_FRACTION`` as ``valid_fraction``), and ``to_dict()`` gives
-the dict the committed records hold under ``splits``, ``judge`` and
-``model``; the records keep their keys (tests/test_records.py).
+the dict the records hold under ``splits``, ``judge``, ``finetune`` and
+``sampling`` (tests/test_records.py checks every committed record's key).
 
-A known gap, kept so the keys stay: the pre-training corpus's sha256 is in
-the pre-training cache's key (``pretrain._pretrain``) but not in a record's
-config, which names the corpus only by ``corpus_cutoff``. A changed corpus
-file would pre-train anew, yet a committed record would still be reused.
-Adding it to ``ModelSpec`` changes every model config's key: do it with a ``VERSION`` bump.
+A known gap: the pre-training corpus's sha256 is in the pre-training
+cache's key (``pretrain._pretrain``) but not in a record's config, which
+names the corpus only by ``corpus_cutoff``. A changed corpus file would
+pre-train anew, yet a committed record would still be reused. Adding it to
+``FinetuneSpec`` changes every model config's key: do it with a ``VERSION`` bump.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -114,8 +128,10 @@ class PretrainSpec(_Spec):
 
 
 @dataclass(frozen=True)
-class ModelSpec(_Spec):
-    """The code model: its pre-training, fine-tuning and sampling."""
+class FinetuneSpec(_Spec):
+    """What a split's fine-tuned model depends on besides its problems: the
+    pre-training, the fine-tuning budget, and ``MAX_NEW_TOKENS``, which also
+    sets the statement budget and which training solutions fit."""
 
     corpus_cutoff: str
     vocab_size: int
@@ -127,10 +143,7 @@ class ModelSpec(_Spec):
     finetune_steps: int
     batch_size: int
     learning_rate: float
-    samples_per_problem: int
-    temperature: float
     max_new_tokens: int
-    submissions: tuple[int, ...]
     model_seed: int
     precision: str
 
@@ -143,11 +156,163 @@ class ModelSpec(_Spec):
 
 
 @dataclass(frozen=True)
+class SamplingSpec(_Spec):
+    """How the fine-tuned model samples: nothing here changes the fine-tuning
+    (``SUBMISSIONS``, the n of n@k, is read by the tables only, kept here with k)."""
+
+    samples_per_problem: int
+    temperature: float
+    submissions: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class ModelSpec(_Spec):
+    """The code model as the tables read it: its fine-tuning and, for a model
+    that sampled, its sampling (None otherwise). Never stored: a record
+    holds the ``FinetuneSpec`` or the ``SamplingSpec`` of its stage."""
+
+    corpus_cutoff: str
+    vocab_size: int
+    model_layers: int
+    model_heads: int
+    model_dim: int
+    context: int
+    pretrain_steps: int
+    finetune_steps: int
+    batch_size: int
+    learning_rate: float
+    max_new_tokens: int
+    model_seed: int
+    precision: str
+    samples_per_problem: int | None = None
+    temperature: float | None = None
+    submissions: tuple[int, ...] | None = None
+
+    @classmethod
+    def of(cls, finetune: FinetuneSpec, sampling: SamplingSpec | None = None) -> ModelSpec:
+        return cls(**finetune.to_dict() | (sampling.to_dict() if sampling else {}))
+
+    @property
+    def bf16_on_cpu(self) -> bool:
+        return self.precision == "bfloat16"
+
+    def pretrain(self) -> PretrainSpec:
+        return PretrainSpec(**{f.name: getattr(self, f.name) for f in fields(PretrainSpec)})
+
+
+#: The stages of chapter 3, each stored as its own record under its own key.
+STAGES = ("baseline", "finetune", "sample", "curve")
+
+
+@dataclass(frozen=True)
+class _StageConfig:
+    """The fields every stage's config shares: which split of which problems."""
+
+    stage: str
+    split: str
+    seed: int | None
+    problems: str
+    problems_sha256: str
+    splits: SplitSpec
+
+    def __post_init__(self):
+        if self.stage != self.STAGE:
+            raise ValueError(f"stage: {self.stage!r} is not {self.STAGE!r}")
+
+    def to_dict(self) -> dict:
+        return {
+            f.name: value.to_dict() if isinstance(value, _Spec) else value
+            for f in fields(self)
+            for value in [getattr(self, f.name)]
+        }
+
+    def same_split(self, other: _StageConfig) -> bool:
+        """Both configs are of one split (the stages of one split are joined for the tables)."""
+        return (self.split, self.seed, self.problems_sha256, self.splits) == (
+            other.split,
+            other.seed,
+            other.problems_sha256,
+            other.splits,
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class BaselineConfig(_StageConfig):
+    """A split's leakage, trust and baseline (read off the pass matrix): no model spec."""
+
+    judge: JudgeSpec
+
+    STAGE = "baseline"
+
+
+@dataclass(frozen=True, kw_only=True)
+class FinetuneConfig(_StageConfig):
+    """A split's model fine-tuned on its training side: its losses (the
+    weights go to the cache, keyed by this config and the device)."""
+
+    finetune: FinetuneSpec
+
+    STAGE = "finetune"
+
+
+@dataclass(frozen=True, kw_only=True)
+class SampleConfig(_StageConfig):
+    """The fine-tuned model's samples for the split's trusted validation
+    problems, judged: the fine-tuning's spec, the judge's, and the sampling's."""
+
+    judge: JudgeSpec
+    finetune: FinetuneSpec
+    sampling: SamplingSpec
+
+    STAGE = "sample"
+
+    def finetune_config(self) -> FinetuneConfig:
+        """The config of the fine-tuning this stage samples from."""
+        shared = {f.name: getattr(self, f.name) for f in fields(_StageConfig) if f.name != "stage"}
+        return FinetuneConfig(stage=FinetuneConfig.STAGE, finetune=self.finetune, **shared)
+
+    def baseline_config(self) -> BaselineConfig:
+        """The config of the split's baseline, whose trust says which problems are sampled."""
+        shared = {f.name: getattr(self, f.name) for f in fields(_StageConfig) if f.name != "stage"}
+        return BaselineConfig(stage=BaselineConfig.STAGE, judge=self.judge, **shared)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CurveConfig(BaselineConfig):
+    """The date curve's record: its bins and the later problems (a mirror name and its sha256), if any."""
+
+    date_bins: int
+    out_of_period: dict | None
+
+    STAGE = "curve"
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.out_of_period is not None:
+            # Frozen all the way down: a copy the caller cannot change under the record's key.
+            object.__setattr__(self, "out_of_period", dict(self.out_of_period))
+
+
+_STAGE_CLASSES = {cls.STAGE: cls for cls in (BaselineConfig, FinetuneConfig, SampleConfig, CurveConfig)}
+_SPEC_CLASSES = {"splits": SplitSpec, "judge": JudgeSpec, "finetune": FinetuneSpec, "sampling": SamplingSpec}
+
+
+def stage_config(config: dict) -> BaselineConfig | FinetuneConfig | SampleConfig | CurveConfig:
+    """The typed config of a stored record's config dict, by its ``stage``."""
+    stage = config.get("stage")
+    if stage not in _STAGE_CLASSES:
+        raise ValueError(f"stage: {stage!r} is not a chapter-3 stage; allowed values: {', '.join(STAGES)}")
+    return _STAGE_CLASSES[stage](
+        **{k: _SPEC_CLASSES[k].from_dict(v) if k in _SPEC_CLASSES else v for k, v in config.items()}
+    )
+
+
+@dataclass(frozen=True)
 class SplitConfig:
-    """One split's record: which split, what its model does (``role``), on
-    which problems, under which specs. Only a config with a role holds the
-    model spec: a split without a model (and the date curve) never reads it,
-    so a changed model keeps their records (``without_unread_model``)."""
+    """One split as the tables read it: the split's baseline config joined
+    with its model's (``role``: ``sample`` when a model fine-tuned and
+    sampled, ``loss`` when it only fine-tuned, None without a model). Built
+    from the stage records (``views.typed_records``), never stored."""
 
     split: str
     seed: int | None
@@ -165,66 +330,28 @@ class SplitConfig:
             )
 
     @classmethod
-    def from_dict(cls, config: dict) -> SplitConfig | CurveConfig:
-        """The typed config of a record's config dict (the date curve's is a ``CurveConfig``)."""
-        kind = CurveConfig if config["split"] == "date-curve" else SplitConfig
-        specs = {"splits": SplitSpec, "judge": JudgeSpec, "model": ModelSpec}
-        return kind(**{k: specs[k].from_dict(v) if k in specs else v for k, v in config.items()})
-
-    def to_dict(self) -> dict:
-        return {
-            f.name: value.to_dict() if isinstance(value, _Spec) else value
-            for f in fields(self)
-            for value in [getattr(self, f.name)]
-            if not (f.name == "model" and value is None)
-        }
-
-
-def without_unread_model(config: dict) -> dict:
-    """A record's config dict as ``expand_configs`` now writes it: a config
-    without a model (role None: the baseline-only splits, the date curve)
-    drops the model spec its computation never read. The records of version
-    2 computed before this change held it (``migrate_records``)."""
-    if config.get("role") is None and "model" in config:
-        return {k: v for k, v in config.items() if k != "model"}
-    return config
+    def join(
+        cls, baseline: BaselineConfig, finetune: FinetuneConfig | None = None, sample: SampleConfig | None = None
+    ) -> SplitConfig:
+        for stage in (finetune, sample):
+            if stage is not None and not baseline.same_split(stage):
+                raise ValueError(f"{stage.stage}: a config of another split than the baseline's {baseline.split!r}")
+        if sample is not None and finetune is not None and sample.finetune != finetune.finetune:
+            raise ValueError("sample: samples from another fine-tuning than the split's")
+        tuned = finetune.finetune if finetune else sample.finetune if sample else None
+        return cls(
+            split=baseline.split,
+            seed=baseline.seed,
+            role="sample" if sample else "loss" if finetune else None,
+            problems=baseline.problems,
+            problems_sha256=baseline.problems_sha256,
+            splits=baseline.splits,
+            judge=baseline.judge,
+            model=ModelSpec.of(tuned, sample.sampling if sample else None) if tuned else None,
+        )
 
 
-@dataclass(frozen=True)
-class CurveConfig(SplitConfig):
-    """The date curve's record: its bins and the later problems (a mirror name and its sha256), if any."""
-
-    date_bins: int = 0
-    out_of_period: dict | None = None
-
-    def __post_init__(self):
-        super().__post_init__()
-        if self.out_of_period is not None:
-            # Frozen all the way down: a copy the caller cannot change under the record's key.
-            object.__setattr__(self, "out_of_period", dict(self.out_of_period))
-
-
-def migrate_records(results_dir: str | Path | None = None) -> list[tuple[str, str]]:
-    """Give every stored chapter 3 record of this version the key of its
-    config's current form (``without_unread_model``); results and provenance
-    stay as computed. Returns (old key, new key) per record moved.
-    Run once: ``python -c "from gobig.studies.alphacode.configs import migrate_records; print(migrate_records())"``."""
-    from gobig.core.store import ResultStore
-    from gobig.studies.alphacode.params import STUDY, VERSION  # params imports this module
-
-    store = ResultStore(STUDY, VERSION, results_dir or paths.results_dir())
-    moved = []
-    for path in sorted(store.folder.glob("*.json")):
-        record = json.loads(path.read_text())
-        if record.get("version") != VERSION:
-            continue
-        config = without_unread_model(record["config"])
-        if config != record["config"]:
-            moved.append((path.stem, store.rekey(path, config).stem))
-    return moved
-
-
-#: Parameters that choose which configs a run holds (and so are in them as split, seed, role, problems, date bins).
+#: Parameters that choose which configs a run holds (and so are in them as stage, split, seed, problems, date bins).
 SELECTION = ("PROBLEMS", "SPLIT_SEEDS", "MODEL_SEEDS", "CONTROL_SEEDS", "MODEL_TEMPORAL", "OUT_OF_PERIOD", "DATE_BINS")
 
 
@@ -256,3 +383,15 @@ class Machine:
 
     def with_progress(self, progress: bool) -> Machine:
         return dataclasses.replace(self, progress=progress)
+
+
+#: The model result's fields that the sampling stage stores (the rest are the fine-tuning's).
+SAMPLE_RESULT_FIELDS = (
+    "samples_per_s",
+    "sample_tokens",
+    "programs_executed",
+    "programs_per_s",
+    "outcomes",
+    "cut_off",
+    "examples_of_samples",
+)

@@ -24,14 +24,14 @@ from gobig.core.params import ParameterError
 from gobig.core.runtime import peak_bf16_flops
 from gobig.data.codecontests import Problem
 from gobig.methods.code import codemodel, judge
-from gobig.studies.alphacode.configs import ModelSpec
+from gobig.studies.alphacode.configs import FinetuneSpec, ModelSpec
 from gobig.studies.alphacode.pretrain import _gpt_config, _sample_batch
 
 #: No weight decay in fine-tuning: the model is meant to fit its training solutions.
 FINETUNE_WEIGHT_DECAY = 0.0
 
 
-def statement_budget(spec: ModelSpec) -> int:
+def statement_budget(spec: FinetuneSpec | ModelSpec) -> int:
     """Statement tokens kept in every example and prompt."""
     return codemodel.prompt_budget(spec.context, spec.max_new_tokens)
 
@@ -48,14 +48,14 @@ def pool_token_lengths(tokenizer, problems: list[Problem]) -> dict[str, list[int
     }
 
 
-def _encode(spec: ModelSpec, tokenizer, problem: Problem):
+def _encode(spec: FinetuneSpec, tokenizer, problem: Problem):
     return codemodel.encode_example(
         tokenizer, problem.description, problem.solutions[0], spec.context, statement_budget=statement_budget(spec)
     )
 
 
 def finetune(
-    spec: ModelSpec,
+    spec: FinetuneSpec,
     tokenizer,
     pretrained_state: dict,
     pretrain_stats: dict,
@@ -144,6 +144,22 @@ def finetune(
         "epochs": spec.finetune_steps * spec.batch_size / max(1, len(train_examples)),
     }
     return model, {**result, "finetune_s": finetune_s}
+
+
+def tokenizer_from_str(saved: str):
+    """The tokenizer a fine-tuned weights file holds (as ``Tokenizer.to_str`` wrote it)."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_str(saved)
+    codemodel.check_special_tokens(tokenizer)
+    return tokenizer
+
+
+def load_finetuned(spec: ModelSpec | FinetuneSpec, tokenizer, state_dict: dict, device: torch.device) -> codemodel.GPT:
+    """The fine-tuned model from its saved weights, on ``device``."""
+    model = codemodel.GPT(_gpt_config(spec, tokenizer)).to(device)
+    model.load_state_dict(state_dict)
+    return model
 
 
 def sample_programs(

@@ -1,6 +1,8 @@
 """Chapter 3's parameters, profiles, data paths and the configs they expand to:
-one config per split (and one for the date curve), keyed by the parameters
-that change its result (the specs of ``gobig.studies.alphacode.configs``)."""
+one config per stage of each split (its baseline, and where it has a model
+the fine-tuning and the sampling) and one for the date curve, each keyed by
+the parameters that change that stage's result (the specs of
+``gobig.studies.alphacode.configs``)."""
 
 from __future__ import annotations
 
@@ -14,10 +16,19 @@ from gobig.core.runtime import DEVICE_CHOICES
 from gobig.core.sweep import SWEEP_DEFAULTS, SWEEP_PARAMETERS
 from gobig.data import codecontests, python_corpus
 from gobig.methods.code import splits
-from gobig.studies.alphacode.configs import CurveConfig, JudgeSpec, ModelSpec, SplitConfig, SplitSpec
+from gobig.studies.alphacode.configs import (
+    BaselineConfig,
+    CurveConfig,
+    FinetuneConfig,
+    FinetuneSpec,
+    JudgeSpec,
+    SampleConfig,
+    SamplingSpec,
+    SplitSpec,
+)
 
 STUDY = "alphacode"
-VERSION = 2
+VERSION = 3
 #: The profile whose records are committed and whose values the chapter uses.
 DEFAULT_PROFILE = params_module.default_profile(STUDY)
 #: AlphaCode's numbers (Appendix B.3), percent of validation problems solved.
@@ -195,38 +206,47 @@ ALPHA = 0.05
 
 
 def expand_configs(params: dict) -> list[dict]:
-    """One config per split, plus the date curve. Roles: ``sample`` (a model
-    fine-tuned, its loss and samples), ``loss`` (a model fine-tuned, its loss
-    only), ``None`` (baseline and leakage only). A random split of
-    MODEL_SEEDS gets a model that samples; one of CONTROL_SEEDS also its two
-    controls: the same split minus its separated twins (its loss pairs with
-    the split's, problem by problem) and the twin-aware split of the seed
-    (which samples). Configs
-    hold what changes the result, including the data's sha256 (the model
-    spec only where a model is trained): the typed
-    configs of ``gobig.studies.alphacode.configs``, as dicts."""
+    """Per split, its stages' configs: the baseline (leakage, trust, the
+    baseline read off the pass matrix), and for a split with a model the
+    fine-tuning (role ``loss``: its loss only) and the sampling (role
+    ``sample``); then the date curve. A random split of MODEL_SEEDS gets a
+    model that samples; one of CONTROL_SEEDS also its two controls: the same
+    split minus its separated twins (its loss pairs with the split's,
+    problem by problem) and the twin-aware split of the seed (which
+    samples). Each config holds what its stage's result depends on,
+    including the data's sha256: a baseline holds no model spec, a
+    fine-tuning no sampling spec, so a changed SAMPLES_PER_PROBLEM changes
+    the sampling configs' keys alone (the typed configs of
+    ``gobig.studies.alphacode.configs``, as dicts). A split's stages come in
+    the order they are computed: the sampling reads the baseline's trust and
+    the fine-tuned weights."""
     shared = {
         "problems": params["PROBLEMS"] if params["PROBLEMS"] in codecontests.MIRRORS else str(problems_path(params)),
         "problems_sha256": _sha256(problems_path(params)),
         "splits": SplitSpec.from_params(params),
-        "judge": JudgeSpec.from_params(params),
     }
-    model = ModelSpec.from_params(params)
-
-    def split_config(split: str, seed: int | None, role: str | None) -> SplitConfig:
-        # Only a split with a model holds its spec: the others never read it.
-        return SplitConfig(split=split, seed=seed, role=role, model=model if role else None, **shared)
-
+    judge = JudgeSpec.from_params(params)
+    finetune, sampling = FinetuneSpec.from_params(params), SamplingSpec.from_params(params)
     configs = []
+
+    def stages(split: str, seed: int | None, role: str | None) -> None:
+        where = {"split": split, "seed": seed, **shared}
+        configs.append(BaselineConfig(stage=BaselineConfig.STAGE, judge=judge, **where))
+        if role:
+            configs.append(FinetuneConfig(stage=FinetuneConfig.STAGE, finetune=finetune, **where))
+        if role == "sample":
+            configs.append(
+                SampleConfig(stage=SampleConfig.STAGE, judge=judge, finetune=finetune, sampling=sampling, **where)
+            )
+
     for policy, name in TEMPORAL_VARIANTS.items():
-        role = "sample" if policy == params["TEMPORAL_TWINS"] and params["MODEL_TEMPORAL"] else None
-        configs.append(split_config(name, None, role))
+        stages(name, None, "sample" if policy == params["TEMPORAL_TWINS"] and params["MODEL_TEMPORAL"] else None)
     for seed in params["SPLIT_SEEDS"]:
-        configs.append(split_config("random", seed, "sample" if seed in params["MODEL_SEEDS"] else None))
+        stages("random", seed, "sample" if seed in params["MODEL_SEEDS"] else None)
     for seed in params["CONTROL_SEEDS"]:
-        configs.append(split_config("random-untwinned", seed, "loss"))
+        stages("random-untwinned", seed, "loss")
     for seed in params["SPLIT_SEEDS"]:
-        configs.append(split_config("twin-aware", seed, "sample" if seed in params["CONTROL_SEEDS"] else None))
+        stages("twin-aware", seed, "sample" if seed in params["CONTROL_SEEDS"] else None)
     later = None
     if params["OUT_OF_PERIOD"]:
         later = {
@@ -235,7 +255,13 @@ def expand_configs(params: dict) -> list[dict]:
         }
     configs.append(
         CurveConfig(
-            split="date-curve", seed=None, role=None, date_bins=params["DATE_BINS"], out_of_period=later, **shared
+            stage=CurveConfig.STAGE,
+            split="date-curve",
+            seed=None,
+            judge=judge,
+            date_bins=params["DATE_BINS"],
+            out_of_period=later,
+            **shared,
         )
     )
     # The store keys a record by its config's dict: the specs' fields, named as always.

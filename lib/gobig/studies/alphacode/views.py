@@ -1,16 +1,23 @@
-"""Chapter 3's records, typed: ``from_record(record)`` reads a stored record
-(``{key, study, version, config, result, provenance}``) into frozen
-dataclasses, a ``SplitRecord`` for a split or a ``CurveRecord`` for the
-date curve, so the frames, claims and readings name fields instead of
-digging into ``record["result"][...]``; a record whose shape the view does
-not know is refused with a ``RecordShapeError`` naming what is missing or
-new (``gobig.core.views``, shared with chapter 2's view).
+"""Chapter 3's records, typed: ``typed_records(records)`` reads stored
+records (``{key, study, version, config, result, provenance}``) into frozen
+dataclasses, a ``SplitRecord`` per split or a ``CurveRecord`` for the date
+curve, so the frames, claims and readings name fields instead of digging
+into ``record["result"][...]``; a record whose shape the view does not know
+is refused with a ``RecordShapeError`` naming what is missing or new
+(``gobig.core.views``, shared with chapter 2's view).
 
-The view reads; it never changes what is stored: the config is the typed
-``SplitConfig``/``CurveConfig`` of ``alphacode.configs``, whose
-``to_dict()`` is the stored config (so ``config_key`` of it is the record's
-key: tests/test_records.py checks every committed record), and values keep
-their stored types (JSON lists become tuples, nothing else is converted).
+A split is stored as its stages' records (``configs.STAGES``): the baseline,
+and where it has a model the fine-tuning and the sampling, each under its
+own key. ``SplitRecord.from_stages`` joins them into one view: its config
+is the ``SplitConfig`` joined from theirs (role ``sample``, ``loss`` or
+None), its model the fine-tuning's result with the sampling's, its timings
+all three's. ``from_record`` reads a record alone: a baseline or the curve.
+
+The view reads; it never changes what is stored: each stage's typed config
+(``configs.stage_config``) has ``to_dict()`` equal to the stored config (so
+``config_key`` of it is the record's key: tests/test_records.py checks every
+committed record), and values keep their stored types (JSON lists become
+tuples, nothing else is converted).
 
 Kept as plain dicts, because nothing reads inside them: a model's
 ``pretrain`` statistics, ``examples`` counts, training ``history`` and
@@ -24,7 +31,15 @@ from dataclasses import dataclass, fields
 
 from gobig.core.views import RecordShapeError, check_fields, check_record, exact_fields, flat
 from gobig.methods.code.leakage import Nearest
-from gobig.studies.alphacode.configs import CurveConfig, SplitConfig
+from gobig.studies.alphacode.configs import (
+    SAMPLE_RESULT_FIELDS,
+    BaselineConfig,
+    CurveConfig,
+    FinetuneConfig,
+    SampleConfig,
+    SplitConfig,
+    stage_config,
+)
 from gobig.studies.alphacode.params import STUDY
 
 
@@ -129,16 +144,8 @@ class ModelResult:
     cut_off: dict[str, int] | None = None  # samples that reached MAX_NEW_TOKENS without ending
     examples_of_samples: dict | None = None  # opaque: two samples per problem, for the reader
 
-    #: Stored only when the model sampled programs (role ``sample``): all of them or none.
-    SAMPLE_FIELDS = (
-        "samples_per_s",
-        "sample_tokens",
-        "programs_executed",
-        "programs_per_s",
-        "outcomes",
-        "cut_off",
-        "examples_of_samples",
-    )
+    #: Stored only when the model sampled programs (role ``sample``, the sampling stage's record): all or none.
+    SAMPLE_FIELDS = SAMPLE_RESULT_FIELDS
 
     @property
     def sampled(self) -> bool:
@@ -176,8 +183,11 @@ def _header(record: dict) -> dict:
 
 @dataclass(frozen=True)
 class SplitRecord:
-    """One split's record, typed. ``key``, ``version`` and ``device_name`` are
-    None for a bare ``{"config", "result"}`` (a computation not yet stored)."""
+    """One split's records, typed and joined: its baseline's, and its
+    model's fine-tuning and sampling where it has them. ``key``,
+    ``version`` and ``device_name`` are the baseline record's, None for a
+    bare ``{"config", "result"}`` (a computation not yet stored);
+    ``model_keys`` are the fine-tuning's and the sampling's keys."""
 
     key: str | None
     version: int | None
@@ -191,9 +201,10 @@ class SplitRecord:
     baseline: tuple[BaselineSolve, ...]
     baseline_cost: BaselineCost
     model: ModelResult | None
-    timings: dict  # opaque: seconds per stage
+    timings: dict  # opaque: seconds per stage, all the split's stages
+    model_keys: tuple[str | None, ...] = ()
 
-    #: The result's fields, each read by one field above.
+    #: The baseline record's result fields, each read by one field above.
     RESULT_FIELDS = (
         "split",
         "twin_groups",
@@ -202,20 +213,53 @@ class SplitRecord:
         "trust",
         "baseline",
         "baseline_cost",
-        "model",
         "timings",
     )
 
     @classmethod
     def from_record(cls, record: dict) -> SplitRecord:
-        result = check_record(record, STUDY, cls.RESULT_FIELDS)
-        where = f"record {record.get('key')}"
-        config = SplitConfig.from_dict(record["config"])
+        """A split's baseline record alone (a split without a model)."""
+        return cls.from_stages(record)
+
+    @classmethod
+    def from_stages(cls, baseline: dict, finetune: dict | None = None, sample: dict | None = None) -> SplitRecord:
+        """A split's view from its stage records: the baseline's, and the
+        fine-tuning's and the sampling's where the split has a model."""
+        where = f"record {baseline.get('key')}"
+        config = stage_config(baseline["config"])
         if isinstance(config, CurveConfig):
             raise RecordShapeError(f"{where}: the date curve's record, not a split's (read it with CurveRecord)")
+        if not isinstance(config, BaselineConfig):
+            raise RecordShapeError(
+                f"{where}: a {config.stage} stage's record; read it with its split's baseline (typed_records)"
+            )
+        result = check_record(baseline, STUDY, cls.RESULT_FIELDS)
+        stages = {"finetune": (finetune, FinetuneConfig), "sample": (sample, SampleConfig)}
+        typed, model, timings = {}, {}, dict(result["timings"])
+        for name, (record, kind) in stages.items():
+            if record is None:
+                continue
+            stage_where = f"record {record.get('key')}"
+            typed[name] = stage_config(record["config"])
+            if not isinstance(typed[name], kind):
+                raise RecordShapeError(f"{stage_where}: a {typed[name].stage} stage's record, not a {name} stage's")
+            fields_ = (*SAMPLE_RESULT_FIELDS, "timings") if name == "sample" else None
+            stage_result = record.get("result", {})
+            if fields_ is not None:
+                check_record(record, STUDY, fields_)
+            elif any(field in stage_result for field in SAMPLE_RESULT_FIELDS):
+                raise RecordShapeError(f"{stage_where}: a fine-tuning's result holding samples")
+            model.update({k: v for k, v in stage_result.items() if k != "timings"})
+            timings.update(stage_result.get("timings", {}))
+        if "sample" in typed and "finetune" not in typed:
+            raise RecordShapeError(f"record {sample.get('key')}: a sampling without its split's fine-tuning record")
+        try:
+            joined = SplitConfig.join(config, typed.get("finetune"), typed.get("sample"))
+        except ValueError as error:
+            raise RecordShapeError(f"{where}: {error}") from None
         return cls(
-            **_header(record),
-            config=config,
+            **_header(baseline),
+            config=joined,
             split=_plain(Split, result["split"], f"{where}: split", {"train": _tuple, "valid": _tuple}),
             twin_groups=tuple(tuple(g) for g in result["twin_groups"]),
             crossing_twin_groups=tuple(tuple(g) for g in result["crossing_twin_groups"]),
@@ -225,8 +269,9 @@ class SplitRecord:
                 _plain(BaselineSolve, b, f"{where}: baseline", {"solved_by": _tuple}) for b in result["baseline"]
             ),
             baseline_cost=_plain(BaselineCost, result["baseline_cost"], f"{where}: baseline_cost", optional=True),
-            model=None if result["model"] is None else ModelResult.from_dict(result["model"], where),
-            timings=dict(result["timings"]),
+            model=ModelResult.from_dict(model, where) if finetune is not None else None,
+            timings=timings,
+            model_keys=tuple(record.get("key") for record in (finetune, sample) if record is not None),
         )
 
     # -- what the tables read -----------------------------------------------------
@@ -358,9 +403,11 @@ class CurveRecord:
     def from_record(cls, record: dict) -> CurveRecord:
         result = check_record(record, STUDY, cls.RESULT_FIELDS)
         where = f"record {record.get('key')}"
-        config = SplitConfig.from_dict(record["config"])
+        config = stage_config(record["config"])
         if not isinstance(config, CurveConfig):
-            raise RecordShapeError(f"{where}: a split's record, not the date curve's (read it with SplitRecord)")
+            raise RecordShapeError(
+                f"{where}: a split's stage record, not the date curve's (read it with typed_records)"
+            )
         later = result["out_of_period"]
         return cls(
             **_header(record),
@@ -380,12 +427,17 @@ class CurveRecord:
 AlphacodeRecord = SplitRecord | CurveRecord
 
 
-def from_record(record: dict) -> SplitRecord | CurveRecord:
-    """The typed view of a chapter-3 record: the date curve's or a split's."""
+def _stage(record: dict) -> str:
     config = record.get("config")
-    if not isinstance(config, dict) or "split" not in config:
-        raise RecordShapeError(f"record {record.get('key')}: config missing ['split']")
-    return (CurveRecord if config["split"] == "date-curve" else SplitRecord).from_record(record)
+    if not isinstance(config, dict) or "stage" not in config:
+        raise RecordShapeError(f"record {record.get('key')}: config missing ['stage']")
+    return config["stage"]
+
+
+def from_record(record: dict) -> SplitRecord | CurveRecord:
+    """The typed view of a chapter-3 record alone: the date curve's, or a
+    split's baseline (a split with a model is read with ``typed_records``)."""
+    return (CurveRecord if _stage(record) == CurveConfig.STAGE else SplitRecord).from_record(record)
 
 
 def view(record: dict | SplitRecord | CurveRecord) -> SplitRecord | CurveRecord:
@@ -394,5 +446,41 @@ def view(record: dict | SplitRecord | CurveRecord) -> SplitRecord | CurveRecord:
 
 
 def typed_records(records) -> list[SplitRecord | CurveRecord]:
-    """Every record typed, in the given order (views pass through)."""
-    return [view(record) for record in records]
+    """Every split and the date curve typed, in the order of their baseline
+    records (views pass through): each split's baseline joined with the
+    fine-tuning and sampling records of the same split among ``records``."""
+    records = list(records)
+    models = [
+        r for r in records if not isinstance(r, SplitRecord | CurveRecord) and _stage(r) in ("finetune", "sample")
+    ]
+    configs = {id(r): stage_config(r["config"]) for r in models}
+    joined, used = [], set()
+    for record in records:
+        if isinstance(record, SplitRecord | CurveRecord):
+            joined.append(record)
+            continue
+        stage = _stage(record)
+        if stage in ("finetune", "sample"):
+            continue
+        if stage != BaselineConfig.STAGE:
+            joined.append(from_record(record))
+            continue
+        config = stage_config(record["config"])
+        mine = {"finetune": [], "sample": []}
+        for model in models:
+            if configs[id(model)].same_split(config):
+                mine[configs[id(model)].stage].append(model)
+                used.add(id(model))
+        for name, found in mine.items():
+            if len(found) > 1:
+                raise RecordShapeError(
+                    f"record {record.get('key')}: {len(found)} {name} records of its split "
+                    f"({', '.join(str(r.get('key')) for r in found)}); a run holds one"
+                )
+        joined.append(SplitRecord.from_stages(record, *(found[0] if found else None for found in mine.values())))
+    for model in models:
+        if id(model) not in used:
+            raise RecordShapeError(
+                f"record {model.get('key')}: a {_stage(model)} stage without its split's baseline record"
+            )
+    return joined
