@@ -29,9 +29,8 @@ from gobig.core.errors import UserError
 
 #: Hugging Face dataset id of CodeContests.
 HF_DATASET = "deepmind/code_contests"
-#: Enum codes of the dataset card: language 3 = PYTHON3, source 2 = CODEFORCES.
+#: Enum code of the dataset card: language 3 = PYTHON3.
 PYTHON3 = 3
-CODEFORCES = 2
 #: The offline mirrors in ``$GOBIG_DATA_DIR/codecontests``.
 MIRRORS = ("codecontests_mini", "neocoder_codeforces")
 #: The mirrors' published checksums (their SHA256SUMS). A chapter 3 record is

@@ -9,7 +9,6 @@ leaves [0, 1] and covers at least 95% for every true rate, also at 0% or
 
 from __future__ import annotations
 
-import numpy as np
 from scipy import stats
 
 LEVEL = 0.95
@@ -47,11 +46,3 @@ def format_rate(rate: float, total: int, digits: int = 1) -> str:
     """``"93.2% [91.5, 94.7]"``: the rate with its exact 95% interval, in percent."""
     low, high = rate_interval(rate, total)
     return f"{100 * rate:.{digits}f}% [{100 * low:.{digits}f}, {100 * high:.{digits}f}]"
-
-
-def seed_spread(values) -> str:
-    """Mean and range over seeds in percent: ``"93.2% (92.8-93.9, 3 seeds)"``."""
-    values = np.asarray(list(values), dtype=float)
-    if len(values) == 1:
-        return f"{100 * values[0]:.1f}% (1 seed)"
-    return f"{100 * values.mean():.1f}% ({100 * values.min():.1f}-{100 * values.max():.1f}, {len(values)} seeds)"

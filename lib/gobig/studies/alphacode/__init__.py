@@ -107,7 +107,6 @@ from gobig.studies.alphacode.configs import (  # noqa: F401
 from gobig.studies.alphacode.frames import (  # noqa: F401
     SAMPLE_COUNTS,
     _contest_order,
-    _eligible,
     _per_problem_n_at_k,
     _per_problem_pass_at_k,
     _rate,
@@ -128,7 +127,6 @@ from gobig.studies.alphacode.frames import (  # noqa: F401
     split_records,
     splits_frame,
     token_coverage,
-    twin_density,
 )
 
 # Re-exported: chapters, tests, benchmarks, gpu/ and running sweeps use these as gobig.studies.alphacode.NAME.

@@ -37,7 +37,6 @@ pre-train anew, yet a committed record would still be reused. Adding it to
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -380,9 +379,6 @@ class Machine:
 
     def mirror(self, name: str) -> Path:
         return self.data_root / "codecontests" / f"{name}.jsonl.gz"
-
-    def with_progress(self, progress: bool) -> Machine:
-        return dataclasses.replace(self, progress=progress)
 
 
 #: The model result's fields that the sampling stage stores (the rest are the fine-tuning's).

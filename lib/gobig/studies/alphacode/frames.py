@@ -37,10 +37,6 @@ def _rate(successes: int, trials: int, level: float = LEVEL) -> tuple[float, flo
     return 100 * successes / trials, 100 * low, 100 * high
 
 
-def _eligible(record) -> list[str]:
-    return split_records([record])[0].trusted()
-
-
 def splits_frame(records: list, leak_threshold: float | None = None) -> pd.DataFrame:
     """One row per split: sizes, twins across the split, near-duplicate
     share and baseline solve rate (percent, 95% Clopper–Pearson intervals),
@@ -425,12 +421,6 @@ def curve_bins(records: list) -> pd.DataFrame:
         .sort_values(["period", "first_contest"], key=lambda s: s.map(order) if s.name == "period" else s)
         .reset_index(drop=True)
     )
-
-
-def twin_density(records: list) -> str:
-    """How many twin groups the problem pool holds, e.g. "28 groups among 300 problems"."""
-    record = split_records(records)[0]
-    return f"{len(record.twin_groups)} groups among {record.split.pool} problems"
 
 
 def format_count(n: float) -> str:

@@ -101,7 +101,6 @@ from gobig.studies.gpt3.frames import (  # noqa: F401
 from gobig.studies.gpt3.study import (  # noqa: F401
     _ACCURACIES,
     BENCHMARKS,
-    CLASSES,
     DEFAULT_PROFILE,
     EMERGENT_SHARE,
     FLAT_GAIN,

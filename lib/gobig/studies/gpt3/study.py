@@ -56,7 +56,6 @@ from gobig.studies.gpt3.data import BLOG_CHART, CHANCE, SETTINGS, data_sha256, l
 FLAT_GAIN = 10.0
 R2_MIN = 0.5
 EMERGENT_SHARE = 0.10
-CLASSES = ("smooth", "irregular", "flat")
 
 
 def fit_quality(fitted, params, accuracy, level: float = 0.9) -> dict:
