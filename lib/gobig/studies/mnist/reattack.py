@@ -277,9 +277,10 @@ def reattack_profile(values: dict, attack: str, data_dir=None, device: str = "au
     store = ResultStore.for_params(STUDY, VERSION, params)
     outcomes = []
     for config in expand_configs(params):
-        if config["mode"] not in ADVERSARIAL or not store.exists(config):
+        # Whatever extras the record holds: the checkpoint is what counts, and it is checked next.
+        if config["mode"] not in ADVERSARIAL or not store.path(config).is_file():
             continue
-        record = store.load(config)
+        record = store.load_any(config)
         if record_checkpoint(record, params["RESULTS_DIR"]) is None:
             continue
         outcome = reattack(record["key"], attack, params["RESULTS_DIR"], data_dir or params["DATA_DIR"], device)
