@@ -57,23 +57,22 @@ def save(model: nn.Module, path: Path) -> dict:
         },
         buffer,
     )
-    data = buffer.getvalue()
+    return {**save_bytes(buffer.getvalue(), path), "dtype": "float16"}
+
+
+def save_bytes(data: bytes, path: Path) -> dict:
+    """Write ``data`` to ``path`` (or ``path.0``, ``path.1``, ... when larger
+    than a part); return what a record keeps: the file name, the number of
+    parts, the size and the SHA-256."""
     parts = max(1, -(-len(data) // PART_BYTES))
     path.parent.mkdir(parents=True, exist_ok=True)
     for k, part_path in enumerate(_part_paths(path, parts)):
         _atomic_write_bytes(part_path, data[k * PART_BYTES : (k + 1) * PART_BYTES])
-    return {
-        "file": path.name,
-        "parts": parts,
-        "bytes": len(data),
-        "sha256": hashlib.sha256(data).hexdigest(),
-        "dtype": "float16",
-    }
+    return {"file": path.name, "parts": parts, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
 
 
-def load(model: nn.Module, folder: Path, info: dict) -> nn.Module:
-    """Load the checkpoint a record describes (``info`` from ``save``) into
-    ``model`` (float32), after checking its hash."""
+def load_bytes(folder: Path, info: dict) -> bytes:
+    """The bytes ``save_bytes`` wrote (``info``), after checking their hash."""
     paths = _part_paths(Path(folder) / info["file"], info["parts"])
     missing = [str(p) for p in paths if not p.is_file()]
     if missing:
@@ -82,7 +81,13 @@ def load(model: nn.Module, folder: Path, info: dict) -> nn.Module:
     digest = hashlib.sha256(data).hexdigest()
     if digest != info["sha256"]:
         raise CheckpointError(f"checkpoint {paths[0]} has SHA-256 {digest}, its record says {info['sha256']}")
-    state = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+    return data
+
+
+def load(model: nn.Module, folder: Path, info: dict) -> nn.Module:
+    """Load the checkpoint a record describes (``info`` from ``save``) into
+    ``model`` (float32), after checking its hash."""
+    state = torch.load(io.BytesIO(load_bytes(folder, info)), map_location="cpu", weights_only=True)
     model.load_state_dict(
         {name: tensor.float() if tensor.is_floating_point() else tensor for name, tensor in state.items()}
     )

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import torch
 
-from gobig.core import paths
+from gobig.core import checkpoints, paths
 from gobig.core.runtime import provenance, set_seed
-from gobig.core.store import ResultStore
+from gobig.core.store import ResultStore, write_json
 from gobig.core.sweep import run_from_params
 from gobig.data import codecontests
 from gobig.methods.code import judge, leakage, splits
@@ -199,13 +199,20 @@ class _Computer:
 
     def _finetuned(self, config: FinetuneConfig) -> dict:
         """The fine-tuned weights file's contents: loaded when the cache holds
-        them, else computed and saved. Under a file lock: a sampling unit
-        of the same split running at once (WORKERS > 1) waits for these
-        weights instead of fine-tuning a second time."""
+        them, else copied from the committed weights of these inputs
+        (``results/alphacode/weights/``, ``keep_weights``), else computed
+        and saved. Under a file lock: a sampling unit of the same split
+        running at once (WORKERS > 1) waits for these weights instead of
+        fine-tuning a second time."""
         path = self.weights_path(config)
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path.with_suffix(".lock"), "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
+            kept = self.kept_weights_info(config)
+            if not path.is_file() and kept is not None:
+                tmp = path.with_suffix(".tmp")
+                tmp.write_bytes(checkpoints.load_bytes(self.kept_weights_folder(), kept))
+                tmp.replace(path)
             if path.is_file():
                 saved = torch.load(path, map_location="cpu", weights_only=False)
                 if saved["inputs"] != self.weights_inputs(config):
@@ -243,14 +250,41 @@ class _Computer:
             "tokenizer": tokenizer.to_str(),
         }
 
+    def kept_weights_folder(self) -> Path:
+        return (self.store.folder if self.store is not None else paths.results_dir() / STUDY) / "weights"
+
+    def kept_weights_info(self, config: FinetuneConfig) -> dict | None:
+        """The committed weights of these inputs (their file, parts and SHA-256), or None."""
+        info = self.kept_weights_folder() / f"{self.weights_key(config)}.json"
+        if not info.is_file():
+            return None
+        kept = json.loads(info.read_text())
+        return kept if kept["inputs"] == self.weights_inputs(config) else None
+
+    def keep_weights(self, config: FinetuneConfig) -> dict:
+        """Commit the cached fine-tuned weights of ``config`` beside the
+        records (``results/alphacode/weights/KEY.pt``, in parts of at most
+        4 MB, with their SHA-256), so a fresh clone samples from them instead
+        of fine-tuning again."""
+        path = self.weights_path(config)
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: no cached weights of {config.to_dict()} to keep; fine-tune first")
+        key = self.weights_key(config)
+        info = checkpoints.save_bytes(path.read_bytes(), self.kept_weights_folder() / f"{key}.pt")
+        kept = {**info, "inputs": self.weights_inputs(config)}
+        write_json(self.kept_weights_folder() / f"{key}.json", kept)
+        return kept
+
     def weights_inputs(self, config: FinetuneConfig) -> dict:
         """What the fine-tuned weights depend on: the fine-tuning's config, and the device they were trained on."""
         return {"finetune": config.to_dict(), "device": self.device.type}
 
+    def weights_key(self, config: FinetuneConfig) -> str:
+        return hashlib.sha256(json.dumps(self.weights_inputs(config), sort_keys=True).encode()).hexdigest()[:16]
+
     def weights_path(self, config: FinetuneConfig) -> Path:
         """The fine-tuned weights' cache file, keyed by ``weights_inputs``."""
-        key = hashlib.sha256(json.dumps(self.weights_inputs(config), sort_keys=True).encode()).hexdigest()[:16]
-        return paths.cache_dir() / "alphacode" / f"finetuned-{key}.pt"
+        return paths.cache_dir() / "alphacode" / f"finetuned-{self.weights_key(config)}.pt"
 
     def sample(self, config: SampleConfig) -> dict:
         """The fine-tuned model's samples for the split's trusted validation
