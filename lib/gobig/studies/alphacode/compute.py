@@ -289,15 +289,17 @@ class _Computer:
     def sample(self, config: SampleConfig) -> dict:
         """The fine-tuned model's samples for the split's trusted validation
         problems, judged as AlphaCode judges them. The weights (and the
-        generator's state) come from the fine-tuning's cache file; without
-        it (a fresh clone: the committed records hold no weights) the split
+        generator's state) come from the fine-tuning's cache file, or the
+        committed weights (``keep_weights``); without either the split
         is fine-tuned again, as its fine-tuning stage would, and the time it
         took is in the timings as ``refinetune_s``. Sampling starts from the
         saved weights and generator state either way: the same bits as
         sampling right after fine-tuning."""
         start = time.perf_counter()
-        cached = self.weights_path(config.finetune_config()).is_file()
-        saved = self._finetuned(config.finetune_config())
+        finetune = config.finetune_config()
+        # In the cache, or committed beside the records (then copied into the cache): not fine-tuned again.
+        cached = self.weights_path(finetune).is_file() or self.kept_weights_info(finetune) is not None
+        saved = self._finetuned(finetune)
         timings: dict[str, float] = {} if cached else {"refinetune_s": time.perf_counter() - start}
         spec = ModelSpec.of(config.finetune, config.sampling)
         tokenizer = stage.tokenizer_from_str(saved["tokenizer"])
