@@ -566,9 +566,10 @@ def test_chapter_2_reading_follows_the_target_accuracy(target, expected):
     90% the target plus the back-test's margin passes 100%, so no fit
     reaches it within the back-tested reach."""
     from gobig.studies import gpt3
+    from gobig.studies.gpt3.study import _compute
 
     config = gpt3.make_config(gpt3.validate_parameters({**gpt3.load_profile("full"), "TARGET_ACCURACY": target}))
-    result, _ = gpt3._compute(config)
+    result, _ = _compute(config)
     assert readings.gpt3_readings({"config": config, "result": result})["lacking_reading"] == expected
 
 

@@ -39,7 +39,6 @@ from gobig.methods.scaling.fitting import (  # noqa: F401
     MEANINGFUL_DECADES,
     SHARE_CLIP,
     Fit,
-    _power10,
     cap_accuracy,
     clopper_pearson,
     cluster_bootstrap_mean,
@@ -78,8 +77,6 @@ from gobig.studies.gpt3.data import (  # noqa: F401
 )
 from gobig.studies.gpt3.frames import (  # noqa: F401
     FIT_FORMATS,
-    _count,
-    _decades,
     arithmetic_table,
     backtest_frame,
     backtest_summary,
@@ -88,6 +85,8 @@ from gobig.studies.gpt3.frames import (  # noqa: F401
     blog_chart_frame,
     changed_rows,
     compute_optimal_frame,
+    count_text,
+    decades_text,
     fit_from_record,
     fits_frame,
     lacking_fits,
@@ -99,7 +98,6 @@ from gobig.studies.gpt3.frames import (  # noqa: F401
     two_point_crossing,
 )
 from gobig.studies.gpt3.study import (  # noqa: F401
-    _ACCURACIES,
     BENCHMARKS,
     DEFAULT_PROFILE,
     EMERGENT_SHARE,
@@ -113,7 +111,6 @@ from gobig.studies.gpt3.study import (  # noqa: F401
     R2_MIN,
     STUDY,
     VERSION,
-    _compute,
     backtest_overshoot,
     backtest_series,
     classify_series,

@@ -11,10 +11,10 @@ from gobig.core.study import mark_headlines
 from gobig.methods.scaling import law
 from gobig.studies.gpt3.data import BLOG_CHART, load_models
 from gobig.studies.gpt3.frames import (
-    _count,
-    _decades,
     backtest_summary,
     blog_chart_frame,
+    count_text,
+    decades_text,
     fits_frame,
     lacking_fits,
     requirements_frame,
@@ -245,7 +245,7 @@ def claims_table(record: dict | list[dict]) -> pd.DataFrame:
     n = basis.tokens.iloc[0]
     needed_dimension = 1000 * gpt3_params / n
     by_law = ", ".join(
-        f"d = {row.effective_dimension:g}: {_decades(row.decades_beyond_gpt3)}" for row in basis.itertuples()
+        f"d = {row.effective_dimension:g}: {decades_text(row.decades_beyond_gpt3)}" for row in basis.itertuples()
     )
     add(
         "by the law, ~3 more orders of magnitude (175T parameters) are needed",
@@ -320,16 +320,16 @@ def claims_table(record: dict | list[dict]) -> pd.DataFrame:
         )
         line = _chart_line(chart, chart_setting, level_70)
         if fitted is None:
-            measured, why = f"straight line through 13B and 175B: {level_70:g}% at {_count(line)}", reason
+            measured, why = f"straight line through 13B and 175B: {level_70:g}% at {count_text(line)}", reason
         else:
             measured = (
                 f"{fitted.kind} fit of the {chart_setting} series (8 sizes, R² {fitted.r_squared:.2f}): {level_70:g}% at "
-                f"{_count(fitted.params_needed)} [{_count(fitted.params_low)}, {_count(fitted.params_high)}]; {margin:.1f} points lower "
-                f"(the back-test margin): {_count(fitted.params_shifted)}; a straight line through 13B and 175B: {_count(line)}"
+                f"{count_text(fitted.params_needed)} [{count_text(fitted.params_low)}, {count_text(fitted.params_high)}]; {margin:.1f} points lower "
+                f"(the back-test margin): {count_text(fitted.params_shifted)}; a straight line through 13B and 175B: {count_text(line)}"
             )
             why = (
-                f"the fit reaches {level_70:g}% by {_count(fitted.params_high)} (its interval's end) and, {margin:.0f} points lower, "
-                f"at {_count(fitted.params_shifted)}: {math.log10(blog_params / fitted.params_shifted):.1f} decades short of 175T"
+                f"the fit reaches {level_70:g}% by {count_text(fitted.params_high)} (its interval's end) and, {margin:.0f} points lower, "
+                f"at {count_text(fitted.params_shifted)}: {math.log10(blog_params / fitted.params_shifted):.1f} decades short of 175T"
                 if verdict == "not supported"
                 else reason
             )
@@ -366,7 +366,7 @@ def claims_table(record: dict | list[dict]) -> pd.DataFrame:
         undecided = [v for v in verdicts if v[2] != "not supported"]
         reasons = pd.Series([v[3] for v in undecided]).value_counts()
         measured = (
-            f"{len(verdicts)} series below {target:g}% at 175B; {len(decided)} reach it within the back-tested reach ({_count(reach)}) "
+            f"{len(verdicts)} series below {target:g}% at 175B; {len(decided)} reach it within the back-tested reach ({count_text(reach)}) "
             f"even {margin:.1f} points lower: "
             + (", ".join(f"{b} {s}" for b, s, *_ in decided) or "none")
             + "; undecided: "
