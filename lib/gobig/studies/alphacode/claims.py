@@ -15,12 +15,12 @@ from gobig.studies.alphacode.analysis import (
     randomization_test,
 )
 from gobig.studies.alphacode.frames import (
-    _rates,
     baseline_cost,
     curve_record,
     format_count,
     model_frame,
     model_solves,
+    rates_text,
     sampled_records,
     split_records,
     splits_frame,
@@ -97,7 +97,7 @@ def claims_table(records: list) -> pd.DataFrame:
             "a random split puts near duplicates of training problems in validation; a temporal split does not",
             SOURCES["B.3"],
             f"near duplicates (95% CI): temporal {temporal['near_duplicate_share']:.1f}% [{temporal['near_duplicate_low']:.1f}, {temporal['near_duplicate_high']:.1f}], "
-            f"random {_rates(frame, 'random', 'near_duplicate_share')}; twin groups across the split: temporal {temporal['crossing_twins']}, random {', '.join(str(v) for v in random['crossing_twins'])}",
+            f"random {rates_text(frame, 'random', 'near_duplicate_share')}; twin groups across the split: temporal {temporal['crossing_twins']}, random {', '.join(str(v) for v in random['crossing_twins'])}",
             "supported" if shape and temporal["crossing_twins"] == 0 else ("partly" if shape else "inconclusive"),
             f"more on every random split (largest one-sided Fisher p = {p_near:.2g}); the temporal split keeps Div. 1 / Div. 2 copies together",
         )
@@ -121,7 +121,7 @@ def claims_table(records: list) -> pd.DataFrame:
             f"submitting one solution of each training problem solves {PAPER[('baseline', 'random')]}% of validation problems on a random split and 0% on a temporal split",
             SOURCES["B.3"],
             f"temporal {temporal['baseline_rate']:.1f}% [{temporal['baseline_low']:.1f}, {temporal['baseline_high']:.1f}] ({temporal['baseline_solved']}/{temporal['trusted_valid']}); "
-            f"random {_rates(frame, 'random', 'baseline_rate')} (95% Clopper–Pearson); protocol: {cost.protocol}",
+            f"random {rates_text(frame, 'random', 'baseline_rate')} (95% Clopper–Pearson); protocol: {cost.protocol}",
             verdict,
             why,
         )
