@@ -452,7 +452,9 @@ def test_the_memorization_reading_says_what_the_paired_interval_says(monkeypatch
     monkeypatch.setattr(
         alphacode.analysis, "memorization_frame", lambda records: memorization(np.array([0.5, 0.4]), np.zeros(5))
     )
-    assert "too few to read a paired difference" in chapter3_readings._memorization(alphacode.memorization_summary([]), losses)
+    assert "too few to read a paired difference" in chapter3_readings._memorization(
+        alphacode.memorization_summary([]), losses
+    )
 
 
 def test_the_gap_reading_uses_one_minus_f_and_the_pools_twin_share():
@@ -479,12 +481,12 @@ def test_the_baseline_readings_count_the_twins_among_the_solved():
     assert chapter3_readings._baseline_twins(random_nearest([3.0] * 5, [3.0] * 5, solved_twins=5)).endswith(
         "all 5 have their twin in training: the leak is the twins"
     )
-    assert chapter3_readings._baseline_twins(random_nearest([3.0] * 5, [3.0] * 5, solved_twins=3, solved_others=2)).endswith(
-        "3 have their twin in training: most of the leak is the twins"
-    )
-    assert chapter3_readings._baseline_twins(random_nearest([3.0] * 5, [3.0] * 5, solved_twins=1, solved_others=4)).endswith(
-        "only 1 have their twin in training: most of what it solves is not a twin's copy"
-    )
+    assert chapter3_readings._baseline_twins(
+        random_nearest([3.0] * 5, [3.0] * 5, solved_twins=3, solved_others=2)
+    ).endswith("3 have their twin in training: most of the leak is the twins")
+    assert chapter3_readings._baseline_twins(
+        random_nearest([3.0] * 5, [3.0] * 5, solved_twins=1, solved_others=4)
+    ).endswith("only 1 have their twin in training: most of what it solves is not a twin's copy")
     assert (
         chapter3_readings._baseline_twins(random_nearest([3.0] * 5, [3.0] * 5))
         == "It solves no validation problem on the random splits"
