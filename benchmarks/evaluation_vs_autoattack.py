@@ -90,7 +90,7 @@ from gobig.methods.robustness.attacks import AUTOATTACK_COMPONENTS, predict
 from gobig.methods.robustness.models import build_model
 from gobig.report import benchmarking
 from gobig.studies.mnist.compute import checkpoint_folder
-from gobig.studies.mnist.evaluation import _mask_hex, mask_from_hex, worst_case_mask
+from gobig.studies.mnist.evaluation import mask_from_hex, mask_to_hex, worst_case_mask
 from gobig.studies.mnist.params import CLAIM_EPS
 from gobig.studies.mnist.reattack import checkpoint_model, record_with_checkpoint, strongest_evaluation
 
@@ -282,7 +282,7 @@ def measure(key: str, data, args, autoattack) -> list[dict]:
             "peer_model": args.peer_model,
             "robust": [run["robust"] for run in side_runs],
             "disagreement": disagreement([run["mask"] for run in side_runs]),
-            "runs": [{k: (_mask_hex(v) if k == "mask" else v) for k, v in run.items()} for run in side_runs],
+            "runs": [{k: (mask_to_hex(v) if k == "mask" else v) for k, v in run.items()} for run in side_runs],
         }
         if side == "ours":
             extra["pipeline"] = pipeline

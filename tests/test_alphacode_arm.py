@@ -397,7 +397,7 @@ def test_the_model_stage_fits_samples_and_counts_cut_offs():
     )
     assert model.statement_budget(spec) == 22
     set_seed(0)
-    state = codemodel.GPT(model._gpt_config(spec, tokenizer)).state_dict()
+    state = codemodel.GPT(model.gpt_config(spec, tokenizer)).state_dict()
     generator = set_seed(spec.model_seed)
     cpu = torch.device("cpu")
     network, result = model.finetune(spec, tokenizer, state, {}, [twin, other, long], [copy], generator, cpu)

@@ -479,16 +479,16 @@ def test_no_finite_bound_when_the_upper_end_means_nothing():
         assert ((fit.sample_coefficients(20000, 0)[:, 1] <= 0).mean() > 0.05) == slope_rule
         needed = gpt3.params_for_accuracy(fit, 70.0, n_samples=20000, seed=0, level=0.9)
         assert needed["high"] == math.inf and np.isfinite(needed["point"])
-        assert gpt3._count(needed["high"]) == "no finite bound"
+        assert gpt3.count_text(needed["high"]) == "no finite bound"
     # A well-determined line keeps its finite upper end.
     assert np.isfinite(gpt3.params_for_accuracy(noisy_line(1.0), 80.0, n_samples=5000)["high"])
 
 
 def test_decades_never_print_minus_zero():
     assert (
-        gpt3._decades(-0.04) == "+0.0"
-        and gpt3._decades(-0.06) == "-0.1"
-        and gpt3._decades(math.inf) == "no finite bound"
+        gpt3.decades_text(-0.04) == "+0.0"
+        and gpt3.decades_text(-0.06) == "-0.1"
+        and gpt3.decades_text(math.inf) == "no finite bound"
     )
 
 
@@ -553,7 +553,7 @@ def test_the_chart_verdict_is_read_from_the_fit(default_record):
     fit = chosen.iloc[0]
     expected = gpt3.needs_verdict(fit, 1000 * gpt3.GPT3_PARAMS, default_record["result"]["overshoot"]["reach_params"])
     assert row.verdict == expected[0]
-    assert f"R² {fit.r_squared:.2f}" in row.measured and gpt3._count(fit.params_needed) in row.measured
+    assert f"R² {fit.r_squared:.2f}" in row.measured and gpt3.count_text(fit.params_needed) in row.measured
     # The identification with Figure 1.2 is said to be an inference.
     assert "inferred" in claims.loc["GPT-3 (175B) did not reach 70% in the blog's chart"].source
 

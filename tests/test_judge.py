@@ -13,7 +13,7 @@ from answer_thief import answer_thief
 from gobig.data import codecontests
 from gobig.data.codecontests import Problem
 from gobig.methods.code import judge, sandbox
-from gobig.studies.alphacode.baseline import _baseline_from_matrix
+from gobig.studies.alphacode.baseline import baseline_from_matrix
 
 pytestmark = pytest.mark.unit
 
@@ -83,7 +83,7 @@ def test_baseline_solves_the_problem_whose_duplicate_is_in_training():
     ]
     # The study's path: the pass matrix, read off for the split (train, valid).
     matrix = judge.pass_matrix(train + valid, LIMITS, "tokens")
-    baseline, trust = _baseline_from_matrix(matrix, valid, {p.key for p in train})
+    baseline, trust = baseline_from_matrix(matrix, valid, {p.key for p in train})
     assert all(trust[p.key]["trusted"] for p in valid)
     rows = {row["valid"]: row for row in baseline}
     assert rows["12_A"]["solved"] and rows["12_A"]["solved_by"] == ["10_A"] and rows["12_A"]["candidates"] == 2

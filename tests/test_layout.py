@@ -155,3 +155,41 @@ def test_contributing_lists_every_module_under_its_folder():
         assert rows == children, (
             f"{folder.relative_to(LIB)}: CONTRIBUTING lists {sorted(rows)}, the folder holds {sorted(children)}"
         )
+
+
+def private_imports(path: Path, modules=MODULES) -> list[str]:
+    """Where a file takes a private name (one leading underscore) from another gobig
+    module: ``from gobig.x import _name``, or ``module._name`` on an imported gobig module."""
+    tree = ast.parse(path.read_text())
+    bound = {}
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "gobig":
+            for alias in node.names:
+                if f"{node.module}.{alias.name}" in modules:
+                    bound[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+                elif alias.name.startswith("_") and not alias.name.startswith("__"):
+                    found.append(f"{node.module}.{alias.name}")
+        elif isinstance(node, ast.Import):
+            bound |= {alias.asname: alias.name for alias in node.names if alias.asname and alias.name in modules}
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id in bound
+            and node.attr.startswith("_")
+            and not node.attr.startswith("__")
+        ):
+            found.append(f"{bound[node.value.id]}.{node.attr}")
+    return found
+
+
+def test_no_private_name_crosses_a_module_line(tmp_path):
+    """A name one module takes from another is public: a leading underscore
+    means "used only here". (Tests may reach into a module's private names.)"""
+    assert {name: found for name, path in MODULES.items() if (found := private_imports(path))} == {}
+    offender = tmp_path / "offender.py"
+    offender.write_text(
+        "from gobig.studies.mnist.claims import _blog_verdict\nfrom gobig.report import ledger\nledger._helper(1)\n"
+    )
+    assert private_imports(offender) == ["gobig.studies.mnist.claims._blog_verdict", "gobig.report.ledger._helper"]

@@ -14,11 +14,11 @@ pytestmark = pytest.mark.unit
 
 
 def test_the_computer_never_reads_the_parameters():
-    tree = ast.parse(inspect.getsource(compute._Computer))
+    tree = ast.parse(inspect.getsource(compute.Computer))
     names = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
     attributes = {node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)}
     assert "params" not in names and "params" not in attributes
-    assert list(inspect.signature(compute._Computer).parameters) == ["machine"]
+    assert list(inspect.signature(compute.Computer).parameters) == ["machine"]
 
 
 @pytest.mark.parametrize(

@@ -91,7 +91,7 @@ def test_the_chapter_1_example_that_computes_trains_and_evaluates_nothing_again(
     cross-check run alone (``extendable``), so nothing trains."""
     from gobig.core.store import ResultStore
     from gobig.studies import mnist
-    from gobig.studies.mnist.compute import Machine, _Computer
+    from gobig.studies.mnist.compute import Computer, Machine
 
     (command,) = [c for c, comment in readme_examples() if "01_mnist" in c and "cross-check" in comment]
     words = shlex.split(command)
@@ -103,7 +103,7 @@ def test_the_chapter_1_example_that_computes_trains_and_evaluates_nothing_again(
     store = ResultStore(mnist.STUDY, mnist.VERSION, ROOT / "results")
     missing = [config for config in mnist.expand_configs(params) if not store.exists(config)]
     assert [(c["size"], c["seed"], c["extras"]) for c in missing] == [(2, 0, ["checkpoint", "crosscheck"])]
-    computer = _Computer(Machine.from_params(params))
+    computer = Computer(Machine.from_params(params))
     assert computer.extendable(missing) is not None
 
 

@@ -56,8 +56,9 @@ def test_the_toc_lists_every_registered_chapter_in_order():
 
 
 def test_readings_names_resolve_to_their_chapter_module():
-    """``readings.NAME`` is a lazy lookup in ``readings._MODULES``: every function and
-    constant of a chapter's readings module is listed there, and resolves to it."""
+    """``readings.NAME`` is a lazy lookup in ``readings._MODULES``: every public function
+    and constant of a chapter's readings module is listed there, and resolves to it; its
+    private helpers are not (tests import them from the chapter's module)."""
     import importlib
 
     from gobig.report import readings
@@ -67,7 +68,7 @@ def test_readings_names_resolve_to_their_chapter_module():
         own = {
             name
             for name, value in vars(module).items()
-            if not name.startswith("__")
+            if not name.startswith("_")
             and (
                 getattr(value, "__module__", None) == module.__name__
                 or (name.isupper() and isinstance(value, (int, float)))

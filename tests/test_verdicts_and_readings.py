@@ -17,6 +17,7 @@ import pytest
 from gobig.methods.robustness.models import build_model
 from gobig.methods.scaling import law
 from gobig.report import readings
+from gobig.report.readings import alphacode as chapter3_readings
 from gobig.studies import alphacode, mnist
 
 pytestmark = pytest.mark.unit
@@ -445,13 +446,15 @@ def test_the_memorization_reading_says_what_the_paired_interval_says(monkeypatch
     for ending, (leaked, control) in cases.items():
         pairs = memorization(leaked, control)
         monkeypatch.setattr(alphacode.analysis, "memorization_frame", lambda records, pairs=pairs: pairs)
-        reading = readings._memorization(alphacode.memorization_summary([]), losses)
+        reading = chapter3_readings._memorization(alphacode.memorization_summary([]), losses)
         assert reading.endswith(ending), reading
         assert "training loss 0.80 against validation loss 3.10" in reading
     monkeypatch.setattr(
         alphacode.analysis, "memorization_frame", lambda records: memorization(np.array([0.5, 0.4]), np.zeros(5))
     )
-    assert "too few to read a paired difference" in readings._memorization(alphacode.memorization_summary([]), losses)
+    assert "too few to read a paired difference" in chapter3_readings._memorization(
+        alphacode.memorization_summary([]), losses
+    )
 
 
 def test_the_gap_reading_uses_one_minus_f_and_the_pools_twin_share():
@@ -468,24 +471,24 @@ def test_the_gap_reading_uses_one_minus_f_and_the_pools_twin_share():
         "uniform_sample_twin_chance": 299 / 13327,
     }
     frame = pd.DataFrame({"kind": ["temporal", "random", "random"], "baseline_rate": [0.0, 16.0, 18.0]})
-    reading = readings._baseline_gap(gap, frame)
+    reading = chapter3_readings._baseline_gap(gap, frame)
     assert reading.startswith("The random-split rate, 17.0% on average, is 4.1 times AlphaCode's 4.1%")
     assert "in 40 of 50 cases, near 1 - f = 0.80" in reading and "much less likely" not in reading
     assert "would need 1.9% of validation problems to have their twin in training" in reading
 
 
 def test_the_baseline_readings_count_the_twins_among_the_solved():
-    assert readings._baseline_twins(random_nearest([3.0] * 5, [3.0] * 5, solved_twins=5)).endswith(
+    assert chapter3_readings._baseline_twins(random_nearest([3.0] * 5, [3.0] * 5, solved_twins=5)).endswith(
         "all 5 have their twin in training: the leak is the twins"
     )
-    assert readings._baseline_twins(random_nearest([3.0] * 5, [3.0] * 5, solved_twins=3, solved_others=2)).endswith(
-        "3 have their twin in training: most of the leak is the twins"
-    )
-    assert readings._baseline_twins(random_nearest([3.0] * 5, [3.0] * 5, solved_twins=1, solved_others=4)).endswith(
-        "only 1 have their twin in training: most of what it solves is not a twin's copy"
-    )
+    assert chapter3_readings._baseline_twins(
+        random_nearest([3.0] * 5, [3.0] * 5, solved_twins=3, solved_others=2)
+    ).endswith("3 have their twin in training: most of the leak is the twins")
+    assert chapter3_readings._baseline_twins(
+        random_nearest([3.0] * 5, [3.0] * 5, solved_twins=1, solved_others=4)
+    ).endswith("only 1 have their twin in training: most of what it solves is not a twin's copy")
     assert (
-        readings._baseline_twins(random_nearest([3.0] * 5, [3.0] * 5))
+        chapter3_readings._baseline_twins(random_nearest([3.0] * 5, [3.0] * 5))
         == "It solves no validation problem on the random splits"
     )
 
@@ -523,7 +526,7 @@ def test_the_model_reading_follows_the_verdict(temporal, random, verdict, start)
     """Counts of problems with a correct sample (the model frame's solved / judged), per kind of split."""
     rows = ([("temporal", *temporal)] if temporal else []) + [("random", *r) for r in random]
     frame = pd.DataFrame(rows, columns=["kind", "solved", "judged"])
-    assert readings._model(frame, verdict).startswith(start)
+    assert chapter3_readings._model(frame, verdict).startswith(start)
 
 
 def test_without_pgd_trained_models_no_threshold_is_tested():
@@ -566,9 +569,10 @@ def test_chapter_2_reading_follows_the_target_accuracy(target, expected):
     90% the target plus the back-test's margin passes 100%, so no fit
     reaches it within the back-tested reach."""
     from gobig.studies import gpt3
+    from gobig.studies.gpt3.study import _compute
 
     config = gpt3.make_config(gpt3.validate_parameters({**gpt3.load_profile("full"), "TARGET_ACCURACY": target}))
-    result, _ = gpt3._compute(config)
+    result, _ = _compute(config)
     assert readings.gpt3_readings({"config": config, "result": result})["lacking_reading"] == expected
 
 
@@ -666,7 +670,9 @@ def collapse_profiles(smallest: tuple, larger: dict | None, longer: dict | None)
     ],
 )
 def test_the_collapse_verdict_reads_the_controls(smallest, larger, longer, verdict, because):
-    measured, found, why = mnist._collapse_verdict(*collapse_profiles(smallest, larger, longer))
+    from gobig.studies.mnist.claims import _collapse_verdict
+
+    measured, found, why = _collapse_verdict(*collapse_profiles(smallest, larger, longer))
     assert (found, because in why) == (verdict, True), why
     assert len(why) <= 160
     assert measured.startswith("2,400 steps: scale 1: ")
@@ -782,7 +788,7 @@ def test_the_judge_reading_claims_hidden_files_only_where_every_record_names_it(
         if isolation is not None:  # None: a record made before records named it
             record["result"]["baseline_cost"] = {**record["result"]["baseline_cost"], "isolation": isolation}
         records.append(record)
-    sentence = readings._judge_isolation(alphacode.typed_records(records))
+    sentence = chapter3_readings._judge_isolation(alphacode.typed_records(records))
     assert sentence.startswith(start)
     assert ("no program could read the problems file" in sentence) == hidden
     assert ("a program could have read the problems file" in sentence) != hidden

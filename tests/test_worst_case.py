@@ -180,7 +180,7 @@ def test_apgd_breaks_a_natural_model_at_eps_03_where_pgd_does(trained_mlp, mnist
 
 def test_masks_survive_their_hex_form():
     mask = torch.tensor([True, False, True, True, False, False, True])
-    assert mnist.mask_from_hex(mnist._mask_hex(mask), len(mask)).tolist() == mask.tolist()
+    assert mnist.mask_from_hex(mnist.mask_to_hex(mask), len(mask)).tolist() == mask.tolist()
 
 
 # ---- checkpoints -----------------------------------------------------------

@@ -159,7 +159,7 @@ def study_rows(entry: registry.Entry, results_dir=None) -> list[dict]:
     load = getattr(study, "load_results", None)
     for claim in study.claims_table(load(records, results_dir) if load else records).to_dict("records"):
         pending = claim["verdict"] == "pending"  # a claim with no number names no device or record
-        optional = {column: _or_default(claim.get(column), default) for column, default in OPTIONAL.items()}
+        optional = {column: or_default(claim.get(column), default) for column, default in OPTIONAL.items()}
         rows.append(
             {
                 **claim,
@@ -172,7 +172,7 @@ def study_rows(entry: registry.Entry, results_dir=None) -> list[dict]:
     return rows
 
 
-def _or_default(value, default):
+def or_default(value, default):
     """A claims table's optional cell: missing, None or NaN reads as the default."""
     if value is None or (isinstance(value, float) and value != value):
         return default

@@ -89,7 +89,7 @@ def chapter_findings(claims: pd.DataFrame) -> str:
     word), the claim, what was measured, and the one-sentence why."""
     rows = claims.copy()
     for column, default in ledger.OPTIONAL.items():
-        rows[column] = [ledger._or_default(v, default) for v in rows[column]] if column in rows else default
+        rows[column] = [ledger.or_default(v, default) for v in rows[column]] if column in rows else default
     chosen = headlines(rows)
     if len(chosen) < FINDINGS_LEAST:
         decided = rows[rows["verdict"].isin(DECIDED) & ~rows.index.isin(chosen.index)]

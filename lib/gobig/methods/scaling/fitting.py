@@ -134,7 +134,7 @@ class Fit:
             return math.inf
         return float(_logit((target - self.chance) / (self.ceiling - self.chance)))
 
-    def _solve_log10(self, coef: np.ndarray, target: float) -> np.ndarray:
+    def solve_log10(self, coef: np.ndarray, target: float) -> np.ndarray:
         """log10 params where each coefficient pair reaches ``target``; +inf
         where it never does. A pair with slope <= 0 never rises, so a target
         above its value at the largest fitted size is unreachable."""
@@ -311,7 +311,7 @@ def cap_accuracy(value, floor: float = 0.0, ceiling: float = CEILING):
     return float(clipped) if np.ndim(clipped) == 0 else clipped
 
 
-def _power10(log10_value: float) -> float:
+def power_of_ten(log10_value: float) -> float:
     with np.errstate(over="ignore"):
         return float(np.power(10.0, log10_value))
 
@@ -339,9 +339,9 @@ def params_for_accuracy(fit: Fit, target: float, n_samples: int = 20000, seed: i
     on the way)."""
     if not 0 < level < 1:
         raise ValueError("level must be in (0, 1)")
-    point = fit._solve_log10(fit.coef, target)[0]
+    point = fit.solve_log10(fit.coef, target)[0]
     samples = fit.sample_coefficients(n_samples, seed)
-    solved = fit._solve_log10(samples, target)
+    solved = fit.solve_log10(samples, target)
     unreachable = np.isposinf(solved)
     tail = (1.0 - level) / 2.0
     # inverted_cdf picks sample values (no interpolation), so inf never mixes with finite values.
@@ -354,9 +354,9 @@ def params_for_accuracy(fit: Fit, target: float, n_samples: int = 20000, seed: i
         high = math.inf
     return {
         "target": float(target),
-        "point": _power10(point),
-        "low": _power10(low),
-        "high": _power10(high),
+        "point": power_of_ten(point),
+        "low": power_of_ten(low),
+        "high": power_of_ten(high),
         "share_unreachable": float(unreachable.mean()),
     }
 

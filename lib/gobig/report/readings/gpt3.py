@@ -89,15 +89,15 @@ def _lacking_reading(record, series_count: int) -> str:
     within = chosen[chosen.params_shifted <= reach]
     unbounded = chosen[~np.isfinite(chosen.params_high)]
     if len(chosen) == 1:
-        where = f"Its selected fit puts the target at {gpt3._count(chosen.params_needed.iloc[0])} parameters"
+        where = f"Its selected fit puts the target at {gpt3.count_text(chosen.params_needed.iloc[0])} parameters"
     else:
         where = (
-            f"Their selected fits put the target anywhere from {gpt3._count(chosen.params_needed.min())} to "
-            f"{gpt3._count(chosen.params_needed.max())} parameters"
+            f"Their selected fits put the target anywhere from {gpt3.count_text(chosen.params_needed.min())} to "
+            f"{gpt3.count_text(chosen.params_needed.max())} parameters"
         )
     return (
         f"{below}, {len(chosen)} of them described by a fit. {where}; {len(within)} reach it within the back-tested reach "
-        f"({gpt3._count(reach)}) even {record['result']['overshoot']['selected']:.1f} points lower, and {len(unbounded)} "
+        f"({gpt3.count_text(reach)}) even {record['result']['overshoot']['selected']:.1f} points lower, and {len(unbounded)} "
         f"{'has' if len(unbounded) == 1 else 'have'} an interval with no finite bound"
     )
 
@@ -159,16 +159,16 @@ def _chart_reading(record) -> str:
     line = gpt3.two_point_crossing(two.params, two.accuracy, level)
     out = (
         f"at 175B the chart's task reaches {value:g}% {setting} (K = 100 examples), {level - value:.1f} points short of {level:g}%; "
-        f"a straight line through the 13B and 175B values reaches {level:g}% at {gpt3._count(line)} parameters"
+        f"a straight line through the 13B and 175B values reaches {level:g}% at {gpt3.count_text(line)} parameters"
     )
     chosen = gpt3.selected_fits(record)
     chosen = chosen[(chosen.benchmark == gpt3.BLOG_CHART["benchmark"]) & (chosen.setting == setting)]
     if not chosen.empty:
         fit = chosen.iloc[0]
         out += (
-            f", and the selected fit through all eight sizes ({fit.kind}, R² {fit.r_squared:.2f}) at {gpt3._count(fit.params_needed)} "
-            f"({gpt3._count(fit.params_low)}-{gpt3._count(fit.params_high)}); {result['overshoot']['selected']:.1f} points lower it gets there at "
-            f"{gpt3._count(fit.params_shifted)}"
+            f", and the selected fit through all eight sizes ({fit.kind}, R² {fit.r_squared:.2f}) at {gpt3.count_text(fit.params_needed)} "
+            f"({gpt3.count_text(fit.params_low)}-{gpt3.count_text(fit.params_high)}); {result['overshoot']['selected']:.1f} points lower it gets there at "
+            f"{gpt3.count_text(fit.params_shifted)}"
         )
         if fit.params_needed < result["gpt3_params"]:
             out += " (the fitted curve runs above GPT-3's own 175B value, so its crossing comes too early; the margin covers that)"

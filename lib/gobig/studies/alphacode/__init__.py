@@ -30,7 +30,7 @@ keyed by what determines it) and one for the date curve:
    on random, twin-aware and temporal splits alike.
 
 The package's parts, each one job: ``params`` (parameters, profiles, the
-configs), ``compute`` (``_Computer``, ``run``), ``baseline`` (the pass
+configs), ``compute`` (``Computer``, ``run``), ``baseline`` (the pass
 matrix read per split), ``pretrain`` (the cached pre-trained models), ``model`` (the model
 stage: fine-tuning, sampling, judging, each reading the stage's own spec), ``configs`` (the typed,
 frozen configs and the machine context: what a record depends on),
@@ -39,16 +39,16 @@ frozen configs and the machine context: what a record depends on),
 (the chapter's tables, read through the views), ``analysis`` (tests between
 splits, the verdict rule, the gap decomposition, the memorization test),
 ``claims`` (the ledger's rows); what the chapter glues is the report's
-(``gobig.report.readings.alphacode_glued``). Every name the chapter, the readings and the tests use
-is importable from ``gobig.studies.alphacode``.
+(``gobig.report.readings.alphacode_glued``). The names other packages use
+are importable from ``gobig.studies.alphacode``; the rest from their module.
 """
 
 from __future__ import annotations
 
+# Re-exported: what the chapters, the readings, the tests, benchmarks/ and gpu/ use as
+# gobig.studies.alphacode.NAME; everything else is imported from its own module.
 from gobig.studies.alphacode.analysis import (  # noqa: F401
-    ARM_KINDS,
     FIT_RATIO,
-    MODEL_STAGES,
     PAPER_TRAIN_PROBLEMS,
     arm_fit_clause,
     arm_scope,
@@ -68,53 +68,19 @@ from gobig.studies.alphacode.analysis import (  # noqa: F401
     tests_frame,
     twin_aware_solves,
 )
-from gobig.studies.alphacode.baseline import (  # noqa: F401
-    _baseline_from_matrix,
-    _curve_rows,
-    _matrix_cost,
-    _passing_owners,
-)
 from gobig.studies.alphacode.claims import (  # noqa: F401
-    PAPER_REF,
-    SOURCES,
-    _not_run,
-    _row,
     claims_table,
     cutoff_scan,
-    post_claims,
 )
-from gobig.studies.alphacode.compute import (  # noqa: F401
-    _Computer,
-    run,
-)
+from gobig.studies.alphacode.compute import run  # noqa: F401
 from gobig.studies.alphacode.configs import (  # noqa: F401
-    SELECTION,
-    STAGES,
-    BaselineConfig,
-    CurveConfig,
-    FinetuneConfig,
-    FinetuneSpec,
-    JudgeSpec,
-    Machine,
-    ModelSpec,
-    PretrainSpec,
-    SampleConfig,
-    SamplingSpec,
     SplitConfig,
-    SplitSpec,
     stage_config,
 )
 from gobig.studies.alphacode.frames import (  # noqa: F401
-    SAMPLE_COUNTS,
-    _contest_order,
-    _per_problem_n_at_k,
-    _per_problem_pass_at_k,
-    _rate,
-    _rates,
     baseline_cost,
     crossing_frame,
     curve_bins,
-    curve_frame,
     curve_record,
     exclusions_frame,
     format_count,
@@ -128,54 +94,18 @@ from gobig.studies.alphacode.frames import (  # noqa: F401
     splits_frame,
     token_coverage,
 )
-
-# Re-exported: chapters, tests, benchmarks, gpu/ and running sweeps use these as gobig.studies.alphacode.NAME.
-from gobig.studies.alphacode.model import (  # noqa: F401
-    FINETUNE_WEIGHT_DECAY,
-    finetune,
-    judge_programs,
-    pool_token_lengths,
-    sample_programs,
-    statement_budget,
-)
 from gobig.studies.alphacode.params import (  # noqa: F401
-    ALPHA,
     DEFAULT_PROFILE,
-    KINDS,
-    LEVEL,
-    MIN_STATEMENT_TOKENS,
     PAPER,
-    PAPER_MODEL,
     PARAMETERS,
     STUDY,
-    TEMPORAL_VARIANTS,
     VERSION,
-    _data_root,
-    _mirror,
-    _sha256,
     expand_configs,
     load_profile,
-    problems_path,
     validate_parameters,
 )
-from gobig.studies.alphacode.pretrain import (  # noqa: F401
-    _gpt_config,
-    _pretrain,
-    _pretrain_uncached,
-    _sample_batch,
-)
 from gobig.studies.alphacode.views import (  # noqa: F401
-    BaselineCost,
-    BaselineSolve,
-    CurveRecord,
-    CurveRow,
     ModelResult,
-    Outcome,
-    OutOfPeriod,
-    Split,
     SplitRecord,
-    Trust,
-    from_record,
     typed_records,
-    view,
 )

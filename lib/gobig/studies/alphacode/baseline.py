@@ -7,7 +7,7 @@ from __future__ import annotations
 from gobig.methods.code import leakage
 
 
-def _passing_owners(matrix: dict, key: str) -> list[str]:
+def passing_owners(matrix: dict, key: str) -> list[str]:
     """The problems whose solution passes every test of problem ``key``."""
     owners = matrix["solutions"]
     return sorted(
@@ -15,7 +15,7 @@ def _passing_owners(matrix: dict, key: str) -> list[str]:
     )
 
 
-def _baseline_from_matrix(matrix: dict, valid: list, train: set[str]) -> tuple[list[dict], dict[str, dict]]:
+def baseline_from_matrix(matrix: dict, valid: list, train: set[str]) -> tuple[list[dict], dict[str, dict]]:
     """A split's baseline and judge trust, read off the pass matrix: a
     validation problem is trusted if its own solution passes all its tests,
     and solved if some training problem's solution does."""
@@ -38,7 +38,7 @@ def _baseline_from_matrix(matrix: dict, valid: list, train: set[str]) -> tuple[l
         if not trust[problem.key]["trusted"]:
             continue
         tried = {d: c for d, c in cells.items() if any(o in train for o in owners[d])}
-        solved_by = [k for k in _passing_owners(matrix, problem.key) if k in train]
+        solved_by = [k for k in passing_owners(matrix, problem.key) if k in train]
         baseline.append(
             {
                 "valid": problem.key,
@@ -51,7 +51,7 @@ def _baseline_from_matrix(matrix: dict, valid: list, train: set[str]) -> tuple[l
     return baseline, trust
 
 
-def _matrix_cost(matrix: dict, nearest: int) -> dict:
+def matrix_cost(matrix: dict, nearest: int) -> dict:
     return {
         "test_runs": matrix["test_runs"],
         "wall_s": matrix["wall_s"],
@@ -64,7 +64,7 @@ def _matrix_cost(matrix: dict, nearest: int) -> dict:
     }
 
 
-def _curve_rows(
+def curve_rows(
     problems: list,
     pool: list,
     train: set[str],
@@ -86,7 +86,7 @@ def _curve_rows(
         else:
             trusted = trust[problem.key]["trusted"]
         solved_by = (
-            [k for k in _passing_owners(matrix, problem.key) if k in train and k != problem.key] if trusted else []
+            [k for k in passing_owners(matrix, problem.key) if k in train and k != problem.key] if trusted else []
         )
         rows.append(
             {

@@ -3,6 +3,8 @@ blog post's sentences) and the cutoff scan."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pandas as pd
 
 from gobig.core.study import mark_headlines
@@ -15,12 +17,12 @@ from gobig.studies.alphacode.analysis import (
     randomization_test,
 )
 from gobig.studies.alphacode.frames import (
-    _rates,
     baseline_cost,
     curve_record,
     format_count,
     model_frame,
     model_solves,
+    rates_text,
     sampled_records,
     split_records,
     splits_frame,
@@ -72,7 +74,8 @@ def claims_table(records: list) -> pd.DataFrame:
     then the second blog post's sentences, in the ledger's columns (claim,
     source, measured, verdict, why). Verdicts follow
     ``direction_magnitude_verdict`` where a claim has a direction and a size;
-    each why is one short sentence (the chapter carries the reasoning)."""
+    each why is one short sentence (the chapter carries the reasoning).
+    One function per claim group, in the ledger's order."""
     records = typed_records(records)
     frame = splits_frame(records)
     temporal = (
@@ -80,11 +83,18 @@ def claims_table(records: list) -> pd.DataFrame:
         if (frame["split"] == "temporal").any()
         else frame[frame["kind"].str.startswith("temporal")].iloc[0]
     )
-    main = temporal["split"]
-    random = frame[frame["kind"] == "random"]
-    rows = []
+    rows = [
+        *_near_duplicate_rows(frame, temporal),
+        *_baseline_rows(records, frame, temporal),
+        *_model_rows(records, temporal["split"]),
+        *_loss_rows(records),
+    ]
+    return mark_headlines(pd.DataFrame(rows + post_claims(frame, records)), HEADLINE_CLAIMS)
 
-    # 1. Near duplicates: the leak's precondition.
+
+def _near_duplicate_rows(frame: pd.DataFrame, temporal: pd.Series) -> Iterator[dict]:
+    """Near duplicates: the leak's precondition."""
+    random = frame[frame["kind"] == "random"]
     p_near = max(
         passk.fisher_greater(
             int(r["near_duplicates"]), int(r["valid"]), int(temporal["near_duplicates"]), int(temporal["valid"])
@@ -92,18 +102,19 @@ def claims_table(records: list) -> pd.DataFrame:
         for _, r in random.iterrows()
     )
     shape = (random["near_duplicate_share"] > temporal["near_duplicate_share"]).all() and p_near < ALPHA
-    rows.append(
-        _row(
-            "a random split puts near duplicates of training problems in validation; a temporal split does not",
-            SOURCES["B.3"],
-            f"near duplicates (95% CI): temporal {temporal['near_duplicate_share']:.1f}% [{temporal['near_duplicate_low']:.1f}, {temporal['near_duplicate_high']:.1f}], "
-            f"random {_rates(frame, 'random', 'near_duplicate_share')}; twin groups across the split: temporal {temporal['crossing_twins']}, random {', '.join(str(v) for v in random['crossing_twins'])}",
-            "supported" if shape and temporal["crossing_twins"] == 0 else ("partly" if shape else "inconclusive"),
-            f"more on every random split (largest one-sided Fisher p = {p_near:.2g}); the temporal split keeps Div. 1 / Div. 2 copies together",
-        )
+    yield _row(
+        "a random split puts near duplicates of training problems in validation; a temporal split does not",
+        SOURCES["B.3"],
+        f"near duplicates (95% CI): temporal {temporal['near_duplicate_share']:.1f}% [{temporal['near_duplicate_low']:.1f}, {temporal['near_duplicate_high']:.1f}], "
+        f"random {rates_text(frame, 'random', 'near_duplicate_share')}; twin groups across the split: temporal {temporal['crossing_twins']}, random {', '.join(str(v) for v in random['crossing_twins'])}",
+        "supported" if shape and temporal["crossing_twins"] == 0 else ("partly" if shape else "inconclusive"),
+        f"more on every random split (largest one-sided Fisher p = {p_near:.2g}); the temporal split keeps Div. 1 / Div. 2 copies together",
     )
 
-    # 2. The baseline.
+
+def _baseline_rows(records: list, frame: pd.DataFrame, temporal: pd.Series) -> Iterator[dict]:
+    """The baseline: one training solution submitted per validation problem."""
+    main = temporal["split"]
     test = randomization_test(records) if curve_record(records) else None
     verdict, why = direction_magnitude_verdict(
         frame,
@@ -116,18 +127,18 @@ def claims_table(records: list) -> pd.DataFrame:
         test="randomization test" if test else "one-sided Fisher",
     )
     cost = baseline_cost(records)
-    rows.append(
-        _row(
-            f"submitting one solution of each training problem solves {PAPER[('baseline', 'random')]}% of validation problems on a random split and 0% on a temporal split",
-            SOURCES["B.3"],
-            f"temporal {temporal['baseline_rate']:.1f}% [{temporal['baseline_low']:.1f}, {temporal['baseline_high']:.1f}] ({temporal['baseline_solved']}/{temporal['trusted_valid']}); "
-            f"random {_rates(frame, 'random', 'baseline_rate')} (95% Clopper–Pearson); protocol: {cost.protocol}",
-            verdict,
-            why,
-        )
+    yield _row(
+        f"submitting one solution of each training problem solves {PAPER[('baseline', 'random')]}% of validation problems on a random split and 0% on a temporal split",
+        SOURCES["B.3"],
+        f"temporal {temporal['baseline_rate']:.1f}% [{temporal['baseline_low']:.1f}, {temporal['baseline_high']:.1f}] ({temporal['baseline_solved']}/{temporal['trusted_valid']}); "
+        f"random {rates_text(frame, 'random', 'baseline_rate')} (95% Clopper–Pearson); protocol: {cost.protocol}",
+        verdict,
+        why,
     )
 
-    # 3. The model, made to fit its training solutions (the memorization arm).
+
+def _model_rows(records: list, main: str) -> Iterator[dict]:
+    """The model, made to fit its training solutions (the memorization arm), and what it solves."""
     models = model_frame(records)
     scope = arm_scope(records)
     mechanism = "on a random split a model can solve validation problems by reproducing a training problem's solution (the leak behind 0.8% vs 0%)"
@@ -165,15 +176,13 @@ def claims_table(records: list) -> pd.DataFrame:
                 f"{scope['cut_off']} of {scope['samples']} samples cut off; the temporal split was not sampled; {size}"
             )
             detail = _not_run(scope, ("temporal", "twin-aware"))
-        rows.append(
-            _row(
-                f"a 1B model solves {PAPER[('model', 'random')]}% of validation problems on a random split and 0% on a temporal split",
-                f"{SOURCES['B.3']}; blog",
-                measured,
-                verdict,
-                why,
-                detail,
-            )
+        yield _row(
+            f"a 1B model solves {PAPER[('model', 'random')]}% of validation problems on a random split and 0% on a temporal split",
+            f"{SOURCES['B.3']}; blog",
+            measured,
+            verdict,
+            why,
+            detail,
         )
         # The mechanism: what the model solves on a random split are the leaked twins.
         solves = model_solves(records)
@@ -183,32 +192,31 @@ def claims_table(records: list) -> pd.DataFrame:
             controls = models[models["kind"].isin(("twin-aware", "random-untwinned", "temporal"))]
             control_solved = int(controls["solved"].sum())
             verdict = "supported" if twins == len(on_random) and control_solved == 0 else "partly"
-            rows.append(
-                _row(
-                    mechanism,
-                    f"{SOURCES['B.3']} (mechanism); this chapter's test",
-                    f"of {len(on_random)} model solves on random splits, {twins} have a twin that was fine-tuned on; "
-                    f"the controls (twin-aware, twins removed, temporal) solve {control_solved} of {int(controls['judged'].sum())}",
-                    verdict,
-                    "every model solve on a random split is a leaked twin, and without the twins nothing is solved"
-                    if verdict == "supported"
-                    else "not every solve on a random split is a leaked twin, or a control solves something",
-                )
+            yield _row(
+                mechanism,
+                f"{SOURCES['B.3']} (mechanism); this chapter's test",
+                f"of {len(on_random)} model solves on random splits, {twins} have a twin that was fine-tuned on; "
+                f"the controls (twin-aware, twins removed, temporal) solve {control_solved} of {int(controls['judged'].sum())}",
+                verdict,
+                "every model solve on a random split is a leaked twin, and without the twins nothing is solved"
+                if verdict == "supported"
+                else "not every solve on a random split is a leaked twin, or a control solves something",
             )
         elif not scope["fitted"]:
-            rows.append(
-                _row(
-                    mechanism,
-                    f"{SOURCES['B.3']} (mechanism); this chapter's test",
-                    f"no model solve on the random split(s); the model {arm_fit_clause(scope)}; "
-                    f"not run: {', '.join(scope['missing']) or 'none'}",
-                    "inconclusive",
-                    "the model did not fit its training solutions, so it could not reproduce a twin's solution",
-                    _not_run(scope, ("temporal", "twin-aware")) if scope["missing"] else "",
-                )
+            yield _row(
+                mechanism,
+                f"{SOURCES['B.3']} (mechanism); this chapter's test",
+                f"no model solve on the random split(s); the model {arm_fit_clause(scope)}; "
+                f"not run: {', '.join(scope['missing']) or 'none'}",
+                "inconclusive",
+                "the model did not fit its training solutions, so it could not reproduce a twin's solution",
+                _not_run(scope, ("temporal", "twin-aware")) if scope["missing"] else "",
             )
 
-    # 4. The mechanism, in the loss.
+
+def _loss_rows(records: list) -> Iterator[dict]:
+    """The mechanism, in the loss: a validation solution's loss with and without its twin in training."""
+    scope = arm_scope(records)
     summary = memorization_summary(records)
     leaked = summary[summary["problems"] == "twin was in training"]
     control = summary[summary["problems"] == "no twin in training"]
@@ -228,31 +236,24 @@ def claims_table(records: list) -> pd.DataFrame:
             if c is not None
             else ""
         )
-        rows.append(
-            _row(
-                "the leak reaches a model trained on a random split (the mechanism behind 0.8% vs 0%)",
-                f"{SOURCES['B.3']} (mechanism); this chapter's test",
-                f"paired loss difference (twins removed - twins kept, nats per token, 95% bootstrap CI): twin fine-tuned on {leak['mean_difference']:+.3f} [{leak['low']:+.3f}, {leak['high']:+.3f}] (n = {leak['n']:.0f}, "
-                f"{leak['positive']:.0f} positive, sign test p = {leak['sign_test_p']:.2g}){control_text}",
-                verdict,
-                why,
-            )
+        yield _row(
+            "the leak reaches a model trained on a random split (the mechanism behind 0.8% vs 0%)",
+            f"{SOURCES['B.3']} (mechanism); this chapter's test",
+            f"paired loss difference (twins removed - twins kept, nats per token, 95% bootstrap CI): twin fine-tuned on {leak['mean_difference']:+.3f} [{leak['low']:+.3f}, {leak['high']:+.3f}] (n = {leak['n']:.0f}, "
+            f"{leak['positive']:.0f} positive, sign test p = {leak['sign_test_p']:.2g}){control_text}",
+            verdict,
+            why,
         )
 
     elif scope["ran"] and "random-untwinned" in scope["missing"]:
-        rows.append(
-            _row(
-                "the leak reaches a model trained on a random split (the mechanism behind 0.8% vs 0%)",
-                f"{SOURCES['B.3']} (mechanism); this chapter's test",
-                f"not measured: the paired model (a random split minus its separated twins) was not run; the random split's model {arm_fit_clause(scope)}",
-                "inconclusive",
-                "the paired model without the twins was not run on this CPU, and the random split's "
-                + _fit_word(scope),
-                _not_run(scope, ("random-untwinned",)),
-            )
+        yield _row(
+            "the leak reaches a model trained on a random split (the mechanism behind 0.8% vs 0%)",
+            f"{SOURCES['B.3']} (mechanism); this chapter's test",
+            f"not measured: the paired model (a random split minus its separated twins) was not run; the random split's model {arm_fit_clause(scope)}",
+            "inconclusive",
+            "the paired model without the twins was not run on this CPU, and the random split's " + _fit_word(scope),
+            _not_run(scope, ("random-untwinned",)),
         )
-
-    return mark_headlines(pd.DataFrame(rows + post_claims(frame, records)), HEADLINE_CLAIMS)
 
 
 def _fit_word(scope: dict) -> str:

@@ -1,4 +1,4 @@
-"""Computing chapter 3's records: ``_Computer`` builds one stage's record of
+"""Computing chapter 3's records: ``Computer`` builds one stage's record of
 a split (its leakage, trust and baseline; its model's fine-tuning; its
 model's samples, judged) or the date curve's; ``run`` loads or computes
 every config."""
@@ -22,7 +22,7 @@ from gobig.core.sweep import run_from_params
 from gobig.data import codecontests
 from gobig.methods.code import judge, leakage, splits
 from gobig.studies.alphacode import model as stage
-from gobig.studies.alphacode.baseline import _baseline_from_matrix, _curve_rows, _matrix_cost, _passing_owners
+from gobig.studies.alphacode.baseline import baseline_from_matrix, curve_rows, matrix_cost, passing_owners
 from gobig.studies.alphacode.configs import (
     BaselineConfig,
     CurveConfig,
@@ -36,7 +36,7 @@ from gobig.studies.alphacode.configs import (
     stage_config,
 )
 from gobig.studies.alphacode.params import STUDY, TEMPORAL_VARIANTS, VERSION, expand_configs, validate_parameters
-from gobig.studies.alphacode.pretrain import _pretrain
+from gobig.studies.alphacode.pretrain import load_or_pretrain
 
 # ---- the computation of one split ------------------------------------------
 
@@ -45,7 +45,7 @@ from gobig.studies.alphacode.pretrain import _pretrain
 AnyStage = BaselineConfig | FinetuneConfig | SampleConfig
 
 
-class _Computer:
+class Computer:
     """Computes one config's record from the config and the machine alone;
     loads data, runs the pass matrix and pre-trains once per process (per
     problem set and spec) and reuses them across splits. ``store`` (the
@@ -141,7 +141,7 @@ class _Computer:
         """(tokenizer, state_dict, stats), cached on disk by its inputs."""
         pretrain = spec.pretrain()
         if pretrain not in self._pretrained:
-            self._pretrained[pretrain] = _pretrain(pretrain, self.device, self.machine.data_root)
+            self._pretrained[pretrain] = load_or_pretrain(pretrain, self.device, self.machine.data_root)
         return self._pretrained[pretrain]
 
     # -- one config ------------------------------------------------------------
@@ -170,7 +170,7 @@ class _Computer:
 
         start = time.perf_counter()
         matrix = self.matrix(config)
-        baseline, trust = _baseline_from_matrix(matrix, [problems[k] for k in split.valid], set(split.train))
+        baseline, trust = baseline_from_matrix(matrix, [problems[k] for k in split.valid], set(split.train))
         timings["baseline_lookup_s"] = time.perf_counter() - start
         return {
             "split": {
@@ -186,7 +186,7 @@ class _Computer:
             "nearest": [asdict(n) for n in nearest],
             "trust": trust,
             "baseline": baseline,
-            "baseline_cost": _matrix_cost(matrix, config.judge.baseline_nearest),
+            "baseline_cost": matrix_cost(matrix, config.judge.baseline_nearest),
             "timings": timings,
         }
 
@@ -359,16 +359,16 @@ class _Computer:
         problems = context["list"]
         matrix = self.matrix(config)
         start = time.perf_counter()
-        rows = _curve_rows(problems, problems, train, context["index"], matrix, leak_threshold, "validation")
+        rows = curve_rows(problems, problems, train, context["index"], matrix, leak_threshold, "validation")
         result = {
             "cutoff": split.cutoff,
             "train": sorted(train),
             "rows": rows,
             "out_of_period": None,
-            "baseline_cost": _matrix_cost(matrix, config.judge.baseline_nearest),
+            "baseline_cost": matrix_cost(matrix, config.judge.baseline_nearest),
             # The pass matrix, sparse: per problem, the problems whose solution passes
             # all its tests (its own included when trusted). Enough to redraw splits.
-            "passes": {p.key: _passing_owners(matrix, p.key) for p in problems},
+            "passes": {p.key: passing_owners(matrix, p.key) for p in problems},
             "valid_size": len(split.valid),
             "test_counts": {p.key: _test_counts(p) for p in problems},
         }
@@ -376,9 +376,7 @@ class _Computer:
         if later_config:
             later, trust, later_matrix = self.later_matrix(config)
             joint = leakage.Index(problems + later)
-            later_rows = _curve_rows(
-                later, problems, train, joint, later_matrix, leak_threshold, "out of period", trust
-            )
+            later_rows = curve_rows(later, problems, train, joint, later_matrix, leak_threshold, "out of period", trust)
             reasons: dict[str, int] = {}
             for verdict in trust.values():
                 reason = "trusted" if verdict["trusted"] else verdict["reason"]
@@ -457,6 +455,6 @@ def run(values: dict, progress: bool = True) -> list[dict]:
     store = ResultStore.for_params(STUDY, VERSION, params)
     configs = expand_configs(params)
     # Progress bars of several worker processes would interleave; the sweep shows one bar of units instead.
-    computer = _Computer(Machine.from_params(params, progress=progress and params["WORKERS"] == 1), store)
+    computer = Computer(Machine.from_params(params, progress=progress and params["WORKERS"] == 1), store)
     gpus_per_task = 1 if computer.device.type == "cuda" else 0
     return run_from_params(configs, computer, store, params, progress=progress, gpus_per_task=gpus_per_task)

@@ -3,7 +3,7 @@ the computation reads.
 
 Each stage of a split is its own record, computed from its stage's config
 and a ``Machine`` (where it runs: device, data folder, progress bars),
-nothing else: ``_Computer`` never sees the parameters. The stages:
+nothing else: ``Computer`` never sees the parameters. The stages:
 
 - ``BaselineConfig``: the split, its leakage, the judge's trust and the
   baseline read off the pass matrix (``SplitSpec``, ``JudgeSpec``); no
@@ -29,7 +29,7 @@ the dict the records hold under ``splits``, ``judge``, ``finetune`` and
 ``sampling`` (tests/test_records.py checks every committed record's key).
 
 A known gap: the pre-training corpus's sha256 is in the pre-training
-cache's key (``pretrain._pretrain``) but not in a record's config, which
+cache's key (``pretrain.load_or_pretrain``) but not in a record's config, which
 names the corpus only by ``corpus_cutoff``. A changed corpus file would
 pre-train anew, yet a committed record would still be reused. Adding it to
 ``FinetuneSpec`` changes every model config's key: do it with a ``VERSION`` bump.

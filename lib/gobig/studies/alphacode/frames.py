@@ -432,7 +432,7 @@ def format_count(n: float) -> str:
     return f"{n:.0f}"
 
 
-def _rates(frame: pd.DataFrame, kind: str, column: str) -> str:
+def rates_text(frame: pd.DataFrame, kind: str, column: str) -> str:
     rows = frame[frame["kind"] == kind]
     return ", ".join(
         f"{r[column]:.1f}% [{r[column.replace('rate', 'low').replace('share', 'low')]:.1f}, {r[column.replace('rate', 'high').replace('share', 'high')]:.1f}]"

@@ -25,7 +25,7 @@ from gobig.core.runtime import peak_bf16_flops
 from gobig.data.codecontests import Problem
 from gobig.methods.code import codemodel, judge
 from gobig.studies.alphacode.configs import FinetuneSpec, ModelSpec
-from gobig.studies.alphacode.pretrain import _gpt_config, _sample_batch
+from gobig.studies.alphacode.pretrain import gpt_config, sample_batch
 
 #: No weight decay in fine-tuning: the model is meant to fit its training solutions.
 FINETUNE_WEIGHT_DECAY = 0.0
@@ -72,7 +72,7 @@ def finetune(
     which training problems were left out because their solution is longer
     than a sample may be."""
     start = time.perf_counter()
-    model = codemodel.GPT(_gpt_config(spec, tokenizer)).to(device)
+    model = codemodel.GPT(gpt_config(spec, tokenizer)).to(device)
     model.load_state_dict(pretrained_state)
     encoded = {p.key: _encode(spec, tokenizer, p) for p in train if p.solutions}
     train_keys = [k for k, e in encoded.items() if e is not None]
@@ -157,7 +157,7 @@ def tokenizer_from_str(saved: str):
 
 def load_finetuned(spec: ModelSpec | FinetuneSpec, tokenizer, state_dict: dict, device: torch.device) -> codemodel.GPT:
     """The fine-tuned model from its saved weights, on ``device``."""
-    model = codemodel.GPT(_gpt_config(spec, tokenizer)).to(device)
+    model = codemodel.GPT(gpt_config(spec, tokenizer)).to(device)
     model.load_state_dict(state_dict)
     return model
 
@@ -179,7 +179,7 @@ def sample_programs(
             spec.max_new_tokens,
             spec.temperature,
             generator,
-            batch_size=min(spec.samples_per_problem, _sample_batch(device)),
+            batch_size=min(spec.samples_per_problem, sample_batch(device)),
             bf16_on_cpu=spec.bf16_on_cpu,
         )
         tokens += sum(len(o) for o in outputs)

@@ -178,13 +178,13 @@ def problems_path(params: dict) -> Path:
     return Path(name).expanduser()
 
 
-def _sha256(path: Path) -> str:
+def path_sha256(path: Path) -> str:
     # An absent mirror file stands for its published checksum, so loading committed
     # records needs no data; a present file is hashed (and checked against SHA256SUMS on load).
     if not path.exists() and path.name in codecontests.MIRROR_SHA256:
         return codecontests.MIRROR_SHA256[path.name]
     if path.is_dir():
-        return hashlib.sha256("".join(_sha256(f) for f in sorted(path.rglob("*.parquet"))).encode()).hexdigest()
+        return hashlib.sha256("".join(path_sha256(f) for f in sorted(path.rglob("*.parquet"))).encode()).hexdigest()
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
@@ -222,7 +222,7 @@ def expand_configs(params: dict) -> list[dict]:
     the fine-tuned weights."""
     shared = {
         "problems": params["PROBLEMS"] if params["PROBLEMS"] in codecontests.MIRRORS else str(problems_path(params)),
-        "problems_sha256": _sha256(problems_path(params)),
+        "problems_sha256": path_sha256(problems_path(params)),
         "splits": SplitSpec.from_params(params),
     }
     judge = JudgeSpec.from_params(params)
@@ -251,7 +251,7 @@ def expand_configs(params: dict) -> list[dict]:
     if params["OUT_OF_PERIOD"]:
         later = {
             "problems": params["OUT_OF_PERIOD"],
-            "problems_sha256": _sha256(_mirror(params, params["OUT_OF_PERIOD"])),
+            "problems_sha256": path_sha256(_mirror(params, params["OUT_OF_PERIOD"])),
         }
     configs.append(
         CurveConfig(

@@ -17,10 +17,10 @@ from gobig.core.runtime import peak_bf16_flops, set_seed
 from gobig.data import python_corpus
 from gobig.methods.code import codemodel
 from gobig.studies.alphacode.configs import ModelSpec, PretrainSpec
-from gobig.studies.alphacode.params import _sha256
+from gobig.studies.alphacode.params import path_sha256
 
 
-def _gpt_config(spec: ModelSpec | PretrainSpec, tokenizer) -> codemodel.GPTConfig:
+def gpt_config(spec: ModelSpec | PretrainSpec, tokenizer) -> codemodel.GPTConfig:
     return codemodel.GPTConfig(
         vocab_size=tokenizer.get_vocab_size(),
         n_layer=spec.model_layers,
@@ -30,11 +30,11 @@ def _gpt_config(spec: ModelSpec | PretrainSpec, tokenizer) -> codemodel.GPTConfi
     )
 
 
-def _sample_batch(device: torch.device) -> int:
+def sample_batch(device: torch.device) -> int:
     return 512 if device.type == "cuda" else 32
 
 
-def _pretrain(spec: PretrainSpec, device: torch.device, data_root: Path) -> tuple[object, dict, dict]:
+def load_or_pretrain(spec: PretrainSpec, device: torch.device, data_root: Path) -> tuple[object, dict, dict]:
     """Tokenizer and pre-trained weights for one corpus cutoff, shared by
     every split so that the splits differ only in their problems. Cached
     under the cache folder by a hash of everything that determines them."""
@@ -42,7 +42,7 @@ def _pretrain(spec: PretrainSpec, device: torch.device, data_root: Path) -> tupl
 
     corpus_path = data_root / "python-corpus" / "leetcode_python.jsonl.gz"
     inputs = spec.cache_inputs()
-    inputs["corpus_sha256"] = _sha256(corpus_path)
+    inputs["corpus_sha256"] = path_sha256(corpus_path)
     inputs["device"] = device.type
     key = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()[:16]
     cache = paths.cache_dir() / "alphacode" / f"pretrain-{key}.pt"
@@ -71,7 +71,7 @@ def _pretrain_uncached(
     # training side of every split, so no split's validation text shapes it.
     tokenizer = codemodel.train_tokenizer(texts, spec.vocab_size)
     generator = set_seed(spec.model_seed)
-    model = codemodel.GPT(_gpt_config(spec, tokenizer)).to(device)
+    model = codemodel.GPT(gpt_config(spec, tokenizer)).to(device)
     stats = {
         "corpus_files": len(files),
         "corpus_bytes": sum(len(t.encode()) for t in texts),

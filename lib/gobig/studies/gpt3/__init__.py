@@ -21,30 +21,25 @@ The package's parts, each one job: ``data`` (the paper's tables),
 ``frames`` (the chapter's tables), ``claims`` (the ledger's rows),
 ``views`` (the record typed: ``views.Record.from_record``); the
 fits themselves are generic (``gobig.methods.scaling.fitting``), and so is the JSON number
-codec (``gobig.core.jsonnum``). Every name the chapter and the tests use is
-importable from ``gobig.studies.gpt3``.
+codec (``gobig.core.jsonnum``). The names other packages use are
+importable from ``gobig.studies.gpt3``; the rest from their module.
 """
 
 from __future__ import annotations
 
+# Re-exported: what the chapters, the readings, the tests, benchmarks/ and gpu/ use as
+# gobig.studies.gpt3.NAME; everything else is imported from its own module.
 from gobig.core.jsonnum import (  # noqa: F401
     from_json_number,
     json_number,
 )
-
-# Re-exported: the chapter, the readings and the tests use these as gpt3.NAME.
 from gobig.methods.scaling.fitting import (  # noqa: F401
-    CEILING,
     FIT_KINDS,
-    MEANINGFUL_DECADES,
-    SHARE_CLIP,
     Fit,
-    _power10,
     cap_accuracy,
     clopper_pearson,
     cluster_bootstrap_mean,
     extrapolation_band,
-    fit,
     fit_log_linear,
     fit_logistic,
     params_for_accuracy,
@@ -52,24 +47,15 @@ from gobig.methods.scaling.fitting import (  # noqa: F401
     slope_interval,
 )
 from gobig.studies.gpt3.claims import (  # noqa: F401
-    EPOCHS_RANGE,
-    GPT2_PARAMS,
-    MNIST_GREY_LEVELS,
     TABLE_D1_FLOPS,
-    WIC_FEW_SHOT,
-    WORDS_PER_TOKEN,
     claims_table,
     needs_verdict,
 )
 from gobig.studies.gpt3.data import (  # noqa: F401
-    ACCURACY_FILE,
-    BENCHMARKS_FILE,
     BLOG_CHART,
     CHANCE,
-    MODELS_FILE,
     READINGS,
     SETTINGS,
-    TOKENS_FILE,
     data_sha256,
     load_accuracies,
     load_benchmarks,
@@ -78,8 +64,6 @@ from gobig.studies.gpt3.data import (  # noqa: F401
 )
 from gobig.studies.gpt3.frames import (  # noqa: F401
     FIT_FORMATS,
-    _count,
-    _decades,
     arithmetic_table,
     backtest_frame,
     backtest_summary,
@@ -88,6 +72,8 @@ from gobig.studies.gpt3.frames import (  # noqa: F401
     blog_chart_frame,
     changed_rows,
     compute_optimal_frame,
+    count_text,
+    decades_text,
     fit_from_record,
     fits_frame,
     lacking_fits,
@@ -99,21 +85,15 @@ from gobig.studies.gpt3.frames import (  # noqa: F401
     two_point_crossing,
 )
 from gobig.studies.gpt3.study import (  # noqa: F401
-    _ACCURACIES,
     BENCHMARKS,
     DEFAULT_PROFILE,
-    EMERGENT_SHARE,
-    FLAT_GAIN,
     GPT3_PARAMS,
     GPT3_TRAINING_TOKENS,
-    MODEL_SIZES,
-    OVERSHOOT_QUANTILE,
     OWEN_2024,
     PARAMETERS,
     R2_MIN,
     STUDY,
     VERSION,
-    _compute,
     backtest_overshoot,
     backtest_series,
     classify_series,

@@ -13,10 +13,10 @@ from gobig.methods.scaling import law
 from gobig.methods.scaling.fitting import (
     FIT_KINDS,
     Fit,
-    _power10,
     clopper_pearson,
     cluster_bootstrap_mean,
     extrapolation_band,
+    power_of_ten,
 )
 from gobig.studies.gpt3.data import load_accuracies, load_benchmarks
 from gobig.studies.gpt3.study import MODEL_SIZES
@@ -25,14 +25,14 @@ from gobig.studies.gpt3.views import view
 # ---- tables for the chapter ------------------------------------------------
 
 
-def _decades(value: float) -> str:
+def decades_text(value: float) -> str:
     """Signed decades with one decimal; -0.0 reads 0.0."""
     if not np.isfinite(value):
         return "no finite bound" if value > 0 else "–"
     return f"{round(value, 1) + 0.0:+.1f}"
 
 
-def _count(value: float) -> str:
+def count_text(value: float) -> str:
     """A parameter count, or "no finite bound" for an interval without a
     meaningful upper end (inf), or "–" where nothing was extrapolated."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -43,13 +43,13 @@ def _count(value: float) -> str:
 #: plotting.table formats for fits_frame's columns.
 FIT_FORMATS = {
     "fitted_at_175B": "{:.1f}",
-    "params_needed": _count,
-    "params_low": _count,
-    "params_high": _count,
-    "decades_beyond_gpt3": _decades,
+    "params_needed": count_text,
+    "params_low": count_text,
+    "params_high": count_text,
+    "decades_beyond_gpt3": decades_text,
     "share": "{:.2f}",
     "r_squared": "{:.2f}",
-    "params_shifted": _count,
+    "params_shifted": count_text,
 }
 
 
@@ -126,7 +126,7 @@ def fits_frame(record: dict) -> pd.DataFrame:
                 "ceiling": math.nan if fitted.ceiling is None else fitted.ceiling,
                 "intercept": fitted.intercept,
                 "slope": fitted.slope,
-                "midpoint_params": _power10(x0) if np.isfinite(x0) else math.nan,
+                "midpoint_params": power_of_ten(x0) if np.isfinite(x0) else math.nan,
                 "residual_std": fitted.residual_std,
                 "dof": fitted.dof,
                 "accuracy_at_gpt3": entry.accuracy_at_gpt3,
@@ -338,7 +338,7 @@ def two_point_crossing(params, accuracy, target: float) -> float:
     slope = (a2 - a1) / (p2 - p1)
     if slope <= 0:
         return math.inf if target > max(a1, a2) else 10 ** float(p1)
-    return _power10(p2 + (target - a2) / slope)
+    return power_of_ten(p2 + (target - a2) / slope)
 
 
 def blog_chart_frame(record: dict) -> pd.DataFrame:

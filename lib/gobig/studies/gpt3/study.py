@@ -17,10 +17,10 @@ from gobig.methods.scaling.fitting import (
     CEILING,
     FIT_KINDS,
     Fit,
-    _power10,
     cap_accuracy,
     fit,
     params_for_accuracy,
+    power_of_ten,
     r_squared,
     slope_interval,
 )
@@ -361,7 +361,7 @@ def _compute(config: dict) -> tuple[dict, dict]:
         shifted = target + overshoot["selected"]
         if np.isfinite(shifted):
             if shifted < CEILING:  # a capped prediction never passes 100
-                point = _power10(fitted._solve_log10(fitted.coef, shifted)[0])
+                point = power_of_ten(fitted.solve_log10(fitted.coef, shifted)[0])
             else:
                 point = math.inf
             entry["params_for_shifted_target"] = json_number(point)

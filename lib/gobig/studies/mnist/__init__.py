@@ -12,14 +12,15 @@ seeds, checkpoints, ``run``), ``evaluation`` (attacks, Lipschitz estimates,
 the worst-case evaluation), ``loading`` (``load_results``: everything the
 page reads, from the one results folder it is given), ``frames`` (the
 chapter's tables), ``claims`` (the ledger's rows and their verdicts), which
-open no file, and ``reattack`` (re-attacking a committed checkpoint). Every name the chapter, the tests, the benchmarks and
-gpu/ use is importable from ``gobig.studies.mnist``.
+open no file, and ``reattack`` (re-attacking a committed checkpoint). The names other packages use
+are importable from ``gobig.studies.mnist``; the rest from their module.
 """
 
 from __future__ import annotations
 
+# Re-exported: what the chapters, the readings, the tests, benchmarks/ and gpu/ use as
+# gobig.studies.mnist.NAME; everything else is imported from its own module.
 from gobig.studies.mnist.claims import (  # noqa: F401
-    BLOG_ACCURACY,
     COLLAPSE_CLAIM,
     FIT_ACCURACY,
     MADRY_AUTOATTACK,
@@ -27,12 +28,6 @@ from gobig.studies.mnist.claims import (  # noqa: F401
     RECIPE_CLAIM,
     ROBUST_READINGS,
     THRESHOLD_CLAIMS,
-    _blog_verdict,
-    _collapse_verdict,
-    _fitted_threshold,
-    _plain_threshold,
-    _threshold_claim,
-    claim_window,
     claims_table,
     clean_range,
     law_comparison,
@@ -42,23 +37,10 @@ from gobig.studies.mnist.claims import (  # noqa: F401
     threshold_verdict,
     training_outcome,
 )
-from gobig.studies.mnist.compute import (  # noqa: F401
-    _Computer,
-    _parameter_count,
-    checkpoint_folder,
-    run,
-    seedless,
-    trained_record,
-    training_config,
-    training_cost,
-    training_key,
-)
+from gobig.studies.mnist.compute import run  # noqa: F401
 from gobig.studies.mnist.evaluation import (  # noqa: F401
-    _mask_hex,
-    crosscheck_with_torchattacks,
-    evaluate,
-    evaluate_worst_case,
     mask_from_hex,
+    mask_to_hex,
     pairs_lower_bound,
 )
 from gobig.studies.mnist.frames import (  # noqa: F401
@@ -71,28 +53,20 @@ from gobig.studies.mnist.frames import (  # noqa: F401
     mean_by_model,
     recipe_frames,
     robust_frame,
-    robust_interval,
     runs_frame,
     seed_mean_text,
-    seeds_exact_span,
     stronger_attack_frame,
     summary_frame,
-    training_recipe,
 )
 from gobig.studies.mnist.loading import CONTROL_PROFILES, Results, load_results, unpack, with_reattacks  # noqa: F401
-
-# Re-exported: chapters, tests, benchmarks, gpu/ and running sweeps use these as gobig.studies.mnist.NAME.
 from gobig.studies.mnist.params import (  # noqa: F401
     ADVERSARIAL,
-    CHECKPOINT_CHOICES,
-    CLAIM_EPS,
     COLLAPSE_LARGER,
     COLLAPSE_LONGER,
     COLLAPSE_PROFILE,
     DEFAULT_PROFILE,
     PARAMETERS,
     PILOT_KEY,
-    STACKING,
     STUDY,
     VERSION,
     expand_configs,
@@ -100,20 +74,13 @@ from gobig.studies.mnist.params import (  # noqa: F401
     validate_parameters,
 )
 from gobig.studies.mnist.reattack import (  # noqa: F401
-    ATTACK_CHOICES,
-    EPS_SWEEP,
-    REATTACKS,
-    SWEEP_EPS,
-    combine_reattacks,
     eps_sweep,
-    evaluation_path,
     outcome_text,
     reattack,
     reattack_profile,
-    reattacks_of,
     record_checkpoint,
     retrain,
     same_training,
     strongest_evaluation,
 )
-from gobig.studies.mnist.views import Record, from_record, typed_records, view  # noqa: F401
+from gobig.studies.mnist.views import typed_records  # noqa: F401

@@ -53,7 +53,7 @@ class Machine:
         )
 
 
-class _Computer:
+class Computer:
     """Computes one config on a ``Machine``; loads MNIST once, and only if
     something is missing."""
 
@@ -337,7 +337,7 @@ def run(values: dict, progress: bool = True) -> list[dict]:
 
         load_mnist(params["DATA_DIR"], "cpu")
     # Progress bars of several worker processes would interleave; the sweep shows one bar of units instead.
-    computer = _Computer(Machine.from_params(params, progress=progress and params["WORKERS"] == 1))
+    computer = Computer(Machine.from_params(params, progress=progress and params["WORKERS"] == 1))
     gpus_per_task = 1 if computer.device.type == "cuda" else 0
     # Stacking pays on a GPU, where a small model alone leaves it idle; on a
     # CPU (already busy with one model) it costs 20-30% (benchmarks/stacked_training.py).

@@ -77,7 +77,7 @@ def evaluate(
     return results
 
 
-def _mask_hex(mask: torch.Tensor) -> str:
+def mask_to_hex(mask: torch.Tensor) -> str:
     """A per-example bool mask as hex (4 examples a digit), for records."""
     bits = "".join("1" if value else "0" for value in mask.tolist())
     bits += "0" * (-len(bits) % 4)
@@ -143,7 +143,7 @@ def evaluate_worst_case(
                     "images": count,
                     "pgd_accuracy": stages[0]["robust"] / count,
                     "stages": stages,
-                    "mask": _mask_hex(mask),
+                    "mask": mask_to_hex(mask),
                 }
             )
     points = evaluation["lipschitz_points"]

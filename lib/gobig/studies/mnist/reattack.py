@@ -21,8 +21,8 @@ from gobig.methods.robustness.attacks import (
     robust_mask,
 )
 from gobig.methods.robustness.models import build_model, to_device
-from gobig.studies.mnist.compute import Machine, _Computer, checkpoint_folder, trained_record, training_setup
-from gobig.studies.mnist.evaluation import _mask_hex, attack_stages, mask_from_hex
+from gobig.studies.mnist.compute import Computer, Machine, checkpoint_folder, trained_record, training_setup
+from gobig.studies.mnist.evaluation import attack_stages, mask_from_hex, mask_to_hex
 from gobig.studies.mnist.params import ADVERSARIAL, CLAIM_EPS, STUDY, VERSION
 
 #: What ``python -m gobig evaluate mnist KEY --attack NAME`` runs at one
@@ -114,7 +114,7 @@ def reattack(
         "stages": stages,
         "correct": robust,
         "accuracy": robust / count,
-        "mask": _mask_hex(mask),
+        "mask": mask_to_hex(mask),
         "checkpoint_sha256": checkpoint["sha256"],
         "provenance": provenance(target),
     }
@@ -255,7 +255,7 @@ def eps_sweep(
                 "start": {"attacks": done},
                 "pgd_correct": pgd_robust,
                 "stages": stages,
-                "mask": _mask_hex(mask),
+                "mask": mask_to_hex(mask),
             }
         )
         sweep["entries"].sort(key=lambda item: item["eps"])
@@ -367,7 +367,7 @@ def retrain(key: str, results_dir=None, data_dir=None) -> dict:
             f"record {key}: retraining did not reproduce its history (record {result['history']}, rerun {history}); "
             "no checkpoint kept"
         )
-    _Computer(Machine(device=device, data_dir=data_dir, results_dir=str(root))).save_trained(config, model, history)
+    Computer(Machine(device=device, data_dir=data_dir, results_dir=str(root))).save_trained(config, model, history)
     return trained_record(config, root)
 
 
@@ -417,7 +417,7 @@ def combine_reattacks(evaluations, checkpoint_sha256: str | None = None) -> dict
         "images": count,
         "correct": int(robust.sum()),
         "accuracy": float(robust.sum()) / count,
-        "mask": _mask_hex(torch.from_numpy(robust)),
+        "mask": mask_to_hex(torch.from_numpy(robust)),
         "stages": stages,
         "evaluations": [e.get("attack") for e in found],
         "checkpoint_sha256": checkpoint_sha256 or found[0].get("checkpoint_sha256"),

@@ -7,12 +7,12 @@ import json
 from collections.abc import Sequence
 
 from gobig.methods.code.sandbox.compare import (
-    _INTEGER,
-    _NUMBER,
     COMPARE_MODES,
-    _tokens_equal,
+    INTEGER_PATTERN,
+    NUMBER_PATTERN,
     check_syntax,
     outputs_match,
+    tokens_equal,
 )
 from gobig.methods.code.sandbox.isolation import Limits
 from gobig.methods.code.sandbox.supervise import run_program
@@ -120,10 +120,10 @@ def _batch_driver() -> str:
 
     helpers = "\n".join(
         [
-            f"_INTEGER = re.compile({_INTEGER.pattern!r})",
-            f"_NUMBER = re.compile({_NUMBER.pattern!r})",
+            f"INTEGER_PATTERN = re.compile({INTEGER_PATTERN.pattern!r})",
+            f"NUMBER_PATTERN = re.compile({NUMBER_PATTERN.pattern!r})",
             "COMPARE_MODES = ('exact', 'tokens')",
-            inspect.getsource(_tokens_equal),
+            inspect.getsource(tokens_equal),
             inspect.getsource(outputs_match),
         ]
     )

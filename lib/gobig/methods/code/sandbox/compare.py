@@ -39,22 +39,22 @@ def check_syntax(source: str) -> bool:
     return True
 
 
-_INTEGER = re.compile(r"[+-]?\d+")
+INTEGER_PATTERN = re.compile(r"[+-]?\d+")
 
 
-_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+NUMBER_PATTERN = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
-def _tokens_equal(actual: str, expected: str) -> bool:
+def tokens_equal(actual: str, expected: str) -> bool:
     if actual == expected:
         return True
     if expected.upper() in ("YES", "NO"):
         return actual.upper() == expected.upper()
-    if _INTEGER.fullmatch(actual) and _INTEGER.fullmatch(expected):
+    if INTEGER_PATTERN.fullmatch(actual) and INTEGER_PATTERN.fullmatch(expected):
         # Exactly: 1e-6 relative would let 999999000 pass for 999999999, and
         # answers modulo 10**9 + 7 are that large.
         return int(actual) == int(expected)
-    if _NUMBER.fullmatch(actual) and _NUMBER.fullmatch(expected):
+    if NUMBER_PATTERN.fullmatch(actual) and NUMBER_PATTERN.fullmatch(expected):
         return math.isclose(float(actual), float(expected), rel_tol=1e-6, abs_tol=1e-6)
     return False
 
@@ -67,7 +67,7 @@ def outputs_match(actual: str, expected: str, mode: str = "exact") -> bool:
     checkers."""
     if mode == "tokens":
         got, want = actual.split(), expected.split()
-        return len(got) == len(want) and all(_tokens_equal(a, e) for a, e in zip(got, want, strict=True))
+        return len(got) == len(want) and all(tokens_equal(a, e) for a, e in zip(got, want, strict=True))
     if mode != "exact":
         raise ValueError(f"compare must be one of {', '.join(COMPARE_MODES)}; got {mode!r}")
 

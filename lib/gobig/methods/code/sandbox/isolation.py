@@ -121,7 +121,7 @@ def _lock_folder() -> Path:
 
 
 @contextlib.contextmanager
-def _leased_uid() -> Iterator[int | None]:
+def leased_uid() -> Iterator[int | None]:
     """A uid that nothing else uses while this run lasts (the lock keeps other
     runs, in this process or another, off it). None when we are not root: a
     normal user can't switch uid, and isn't exempt from RLIMIT_NPROC anyway."""
@@ -196,7 +196,7 @@ class InterpreterFiles:
 
 def _probe(python: str) -> dict:
     completed = subprocess.run(
-        [python, "-I", "-S", "-c", _PROBE], capture_output=True, text=True, timeout=60, env=_environment("/")
+        [python, "-I", "-S", "-c", _PROBE], capture_output=True, text=True, timeout=60, env=scrubbed_environment("/")
     )
     try:
         return json.loads(completed.stdout)
@@ -288,7 +288,7 @@ def interpreter_files(python: str) -> InterpreterFiles:
     )
 
 
-def _environment(home: str) -> dict[str, str]:
+def scrubbed_environment(home: str) -> dict[str, str]:
     return {
         "PATH": "/usr/bin:/bin",
         "LANG": "C.UTF-8",
@@ -298,7 +298,7 @@ def _environment(home: str) -> dict[str, str]:
     }
 
 
-def _bwrap_command(files: InterpreterFiles, uid: int | None, limits: Limits, info_fd: int, source_fd: int) -> list[str]:
+def bwrap_command(files: InterpreterFiles, uid: int | None, limits: Limits, info_fd: int, source_fd: int) -> list[str]:
     command = ["bwrap", "--die-with-parent", "--new-session", "--clearenv", "--info-fd", str(info_fd)]
     if uid is None:
         command += ["--unshare-all"]  # including a user namespace, which an unprivileged bwrap needs
@@ -353,12 +353,12 @@ def _bwrap_command(files: InterpreterFiles, uid: int | None, limits: Limits, inf
         f"{SANDBOX_DIR}/main.py",
     ]
     command += ["--chdir", SANDBOX_DIR]
-    for key, value in _environment(SANDBOX_DIR).items():
+    for key, value in scrubbed_environment(SANDBOX_DIR).items():
         command += ["--setenv", key, value]
     return command + ["--"]
 
 
-def _program(
+def python_command(
     python: str, uid: int | None, limits: Limits, processes: int, setpriv: str = "setpriv", prlimit: str = "prlimit"
 ) -> list[str]:
     """The command that starts Python: as the leased uid when there is one

@@ -26,11 +26,11 @@ from gobig.methods.code.sandbox.isolation import (
     SANDBOX_DIR,
     InterpreterFiles,
     Limits,
-    _bwrap_command,
-    _environment,
-    _leased_uid,
-    _program,
+    bwrap_command,
     interpreter_files,
+    leased_uid,
+    python_command,
+    scrubbed_environment,
 )
 
 #: How much stdout (head) and stderr (tail) a result keeps. The comparison
@@ -102,7 +102,7 @@ def _execute(source: str, stdin: str, limits: Limits, python: str, isolation: st
     # Under bubblewrap, the files it needs are found first (once per
     # interpreter); it may be swapped for its base installation's.
     files = interpreter_files(python) if isolation == "bwrap-minimal-fs" else None
-    with _leased_uid() as uid, tempfile.TemporaryDirectory(prefix="gobig-sandbox-") as folder:
+    with leased_uid() as uid, tempfile.TemporaryDirectory(prefix="gobig-sandbox-") as folder:
         run = Path(folder)
         (run / "stdin").write_text(stdin, encoding="utf-8")
         (run / "main.py").write_text(source, encoding="utf-8")
@@ -121,12 +121,12 @@ def _run_bwrap(run: Path, files: InterpreterFiles, uid: int | None, limits: Limi
             processes = limits.max_processes if uid is not None else limits.max_processes + 1
             if uid is not None and files.setpriv is None:
                 raise OSError("as root the sandbox needs util-linux's setpriv")
-            command = _bwrap_command(files, uid, limits, info_write, source.fileno()) + _program(
+            command = bwrap_command(files, uid, limits, info_write, source.fileno()) + python_command(
                 files.executable, uid, limits, processes, files.setpriv or "setpriv", files.prlimit
             )
             # bwrap gets the scrubbed environment too: a normal user's program
             # can read the environment of bwrap's init, /proc/1/environ.
-            environment = _environment(SANDBOX_DIR)
+            environment = scrubbed_environment(SANDBOX_DIR)
             process, start = _launch(command, run, environment, run / "stdin", (info_write, source.fileno()))
     except BaseException:
         os.close(info_fd)
@@ -155,8 +155,8 @@ def _run_rlimits_only(run: Path, python: str, uid: int | None, limits: Limits) -
             sum(threads for _, owner, threads in _processes(zombies=True) if owner == own) + limits.max_processes
         )
         sweep = functools.partial(_sweep, lambda pid, owner: owner == own and pid != me and _cwd_under(pid, work))
-    command = _program(python, uid, limits, processes)
-    process, start = _launch(command, work, _environment(str(work)), run / "stdin", ())
+    command = python_command(python, uid, limits, processes)
+    process, start = _launch(command, work, scrubbed_environment(str(work)), run / "stdin", ())
     return _supervise(_Started(process, start, -1, sweep), limits)
 
 
