@@ -8,7 +8,7 @@ import torch
 from gobig.core import paths
 from gobig.core.store import ResultStore
 from gobig.studies import alphacode
-from gobig.studies.alphacode.compute import _Computer
+from gobig.studies.alphacode.compute import Computer
 from gobig.studies.alphacode.configs import Machine, stage_config
 
 pytestmark = pytest.mark.unit
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.unit
 def _finetune_config(results_dir=None):
     params = alphacode.validate_parameters(alphacode.load_profile(alphacode.DEFAULT_PROFILE))
     (config,) = [c for c in alphacode.expand_configs(params) if c.get("stage") == "finetune"]
-    computer = _Computer(Machine.from_params(params), ResultStore(alphacode.STUDY, alphacode.VERSION, results_dir))
+    computer = Computer(Machine.from_params(params), ResultStore(alphacode.STUDY, alphacode.VERSION, results_dir))
     return computer, stage_config(config)
 
 
@@ -48,6 +48,6 @@ def test_the_committed_weights_are_the_default_fine_tunings_and_intact():
 
     computer, config = _finetune_config(paths.ROOT / "results")
     kept = computer.kept_weights_info(config)
-    assert kept is not None, "commit the default fine-tuning's weights: _Computer.keep_weights"
+    assert kept is not None, "commit the default fine-tuning's weights: Computer.keep_weights"
     data = checkpoints.load_bytes(computer.kept_weights_folder(), kept)  # checks the SHA-256
     assert len(data) == kept["bytes"]
