@@ -559,7 +559,7 @@ HEADLINE_CLAIMS = (
 
 def claims_table(results, runs: pd.DataFrame | None = None) -> pd.DataFrame:
     """Every claim of the blog post and the papers it cites that this chapter can test, with the
-    measured value and a verdict computed from the records.
+    measured value and a verdict computed from the records, one group of rows per question.
 
     ``results``: ``mnist.load_results``' (the records with their re-attacks, and the collapse
     profile's and its controls' records, which the collapse row reads when all are committed), or
@@ -570,122 +570,126 @@ def claims_table(results, runs: pd.DataFrame | None = None) -> pd.DataFrame:
     records, controls = unpack(results)
     if runs is None:
         runs = runs_frame(records)
-    rows = []
-
-    def add(claim, source, measured, verdict, why):
-        rows.append({"claim": claim, "source": source, "measured": measured, "verdict": verdict, "why": why})
-
-    nd = law.smooth_interpolation_params(law.MNIST_N, law.MNIST_D)
-    add(
-        "n*d for MNIST is 4.7e7",
-        "Bubeck & Sellke 2021, Sec. 1.1",
-        f"{nd:.3g} (n = {law.MNIST_N:,}, d = {law.MNIST_D})",
-        "supported",
-        "arithmetic, gobig.methods.scaling.law",
-    )
-    for column, words in ROBUST_READINGS.items():
-        for (level, claimed_params), (claim, source) in THRESHOLD_CLAIMS.items():
-            add(claim + words, source, *_threshold_claim(runs, level, claimed_params, column))
-
-    for (level, claimed_params), (claim, _source) in THRESHOLD_CLAIMS.items():
-        add(
-            claim.replace("robust accuracy", "accuracy (plain reading: clean, natural training)"),
-            "blog (its words: 'accuracy')",
-            *_plain_threshold(runs, level, claimed_params),
-        )
-
-    natural = mean_by_model(runs, "madry", "natural")
-    if natural.empty or runs["robust_eps"].isna().all():
-        add(
-            "natural training gives ~0% PGD accuracy at eps 0.3",
-            "Madry et al. 2018",
-            "",
-            "pending",
-            "no naturally trained Madry model",
-        )
-    else:
-        largest = natural.iloc[-1]
-        verdict = "supported" if largest.robust_accuracy < 0.05 else "not supported"
-        add(
-            "natural training gives ~0% PGD accuracy at eps 0.3",
-            "Madry et al. 2018",
-            f"{seed_mean_text(largest, 'robust_accuracy')} at {largest.num_params:,.0f} params (clean {seed_mean_text(largest, 'clean_accuracy')})",
-            verdict,
-            "an attack that works drives a non-robust model to ~0%",
-        )
-
     adversarial = mean_by_model(runs, "madry", "pgd")
     collapse = controls.get(COLLAPSE_PROFILE)
+    rows = [
+        *_threshold_rows(runs),
+        _natural_row(runs),
+        _collapse_row(runs, adversarial, controls),
+        (RECIPE_CLAIM, "Bubeck & Sellke 2021, Sec. 1.1, reading Madry et al.", *_recipe_verdict(runs, collapse)),
+        _madry_table_row(runs, adversarial),
+        _blog_row(runs, records),
+        _law_claim_row(runs, adversarial),
+    ]
+    columns = ["claim", "source", "measured", "verdict", "why"]
+    return mark_headlines(pd.DataFrame([dict(zip(columns, row)) for row in rows]), HEADLINE_CLAIMS)
+
+
+def _threshold_rows(runs: pd.DataFrame) -> list[tuple]:
+    """The law's arithmetic, then each "N parameters reach X%" claim read as robust accuracy (worst
+    case, then PGD alone) and as plain accuracy (clean, natural training)."""
+    nd = law.smooth_interpolation_params(law.MNIST_N, law.MNIST_D)
+    rows = [
+        (
+            "n*d for MNIST is 4.7e7",
+            "Bubeck & Sellke 2021, Sec. 1.1",
+            f"{nd:.3g} (n = {law.MNIST_N:,}, d = {law.MNIST_D})",
+            "supported",
+            "arithmetic, gobig.methods.scaling.law",
+        )
+    ]
+    for column, words in ROBUST_READINGS.items():
+        for (level, claimed_params), (claim, source) in THRESHOLD_CLAIMS.items():
+            rows.append((claim + words, source, *_threshold_claim(runs, level, claimed_params, column)))
+    for (level, claimed_params), (claim, _source) in THRESHOLD_CLAIMS.items():
+        rows.append(
+            (
+                claim.replace("robust accuracy", "accuracy (plain reading: clean, natural training)"),
+                "blog (its words: 'accuracy')",
+                *_plain_threshold(runs, level, claimed_params),
+            )
+        )
+    return rows
+
+
+def _natural_row(runs: pd.DataFrame) -> tuple:
+    claim, source = "natural training gives ~0% PGD accuracy at eps 0.3", "Madry et al. 2018"
+    natural = mean_by_model(runs, "madry", "natural")
+    if natural.empty or runs["robust_eps"].isna().all():
+        return claim, source, "", "pending", "no naturally trained Madry model"
+    largest = natural.iloc[-1]
+    return (
+        claim,
+        source,
+        f"{seed_mean_text(largest, 'robust_accuracy')} at {largest.num_params:,.0f} params (clean {seed_mean_text(largest, 'clean_accuracy')})",
+        "supported" if largest.robust_accuracy < 0.05 else "not supported",
+        "an attack that works drives a non-robust model to ~0%",
+    )
+
+
+def _collapse_row(runs: pd.DataFrame, adversarial: pd.DataFrame, controls) -> tuple:
+    """Madry et al.'s collapse claim: from the collapse profile and its controls when committed,
+    else from the run's own smallest PGD-trained scale (which a radius ramp keeps from testing it)."""
     source = "Madry et al. 2018, App. B"
+    collapse = controls.get(COLLAPSE_PROFILE)
     if collapse is not None:
-        add(
+        return (
             COLLAPSE_CLAIM,
             source,
             *_collapse_verdict(collapse, controls.get(COLLAPSE_LARGER), controls.get(COLLAPSE_LONGER)),
         )
-    elif adversarial.empty:
-        add(COLLAPSE_CLAIM, source, "", "pending", "no PGD-trained Madry model")
-    else:
-        smallest = adversarial.iloc[0]
-        measured = f"scale {int(smallest['size'])}: {seed_mean_text(smallest, 'majority_class_share')} of test predictions are one class"
-        ramp = runs.loc[(runs["family"] == "madry") & (runs["mode"] == "pgd"), "eps_warmup"].max()
-        if ramp > 0:
-            # The ramp exists to prevent exactly this collapse, so these runs cannot test the claim.
-            add(
-                COLLAPSE_CLAIM,
-                source,
-                measured,
-                "inconclusive",
-                f"trained with a radius ramp (0 to eps over the first {ramp:.0%} of steps), which prevents it; the claim is about training at eps 0.3 from the first step",
-            )
-        else:
-            verdict = "supported" if smallest.majority_class_share >= ONE_CLASS_SHARE else "not supported"
-            add(
-                COLLAPSE_CLAIM,
-                source,
-                measured,
-                verdict,
-                "share of the most frequent predicted class, PGD training at eps 0.3 from the first step (no ramp)",
-            )
+    if adversarial.empty:
+        return COLLAPSE_CLAIM, source, "", "pending", "no PGD-trained Madry model"
+    smallest = adversarial.iloc[0]
+    measured = f"scale {int(smallest['size'])}: {seed_mean_text(smallest, 'majority_class_share')} of test predictions are one class"
+    ramp = runs.loc[(runs["family"] == "madry") & (runs["mode"] == "pgd"), "eps_warmup"].max()
+    if ramp > 0:
+        # The ramp exists to prevent exactly this collapse, so these runs cannot test the claim.
+        return (
+            COLLAPSE_CLAIM,
+            source,
+            measured,
+            "inconclusive",
+            f"trained with a radius ramp (0 to eps over the first {ramp:.0%} of steps), which prevents it; the claim is about training at eps 0.3 from the first step",
+        )
+    return (
+        COLLAPSE_CLAIM,
+        source,
+        measured,
+        "supported" if smallest.majority_class_share >= ONE_CLASS_SHARE else "not supported",
+        "share of the most frequent predicted class, PGD training at eps 0.3 from the first step (no ramp)",
+    )
 
-    add(RECIPE_CLAIM, "Bubeck & Sellke 2021, Sec. 1.1, reading Madry et al.", *_recipe_verdict(runs, collapse))
 
+def _madry_table_row(runs: pd.DataFrame, adversarial: pd.DataFrame) -> tuple:
+    claim, source = "s=16 PGD-trained: 98.8% clean, 93.2% PGD-40", "Madry et al. 2018, Table 1"
     madry16 = adversarial[adversarial["size"] == 16] if not adversarial.empty else adversarial
     if madry16.empty:
-        add(
-            "s=16 PGD-trained: 98.8% clean, 93.2% PGD-40",
-            "Madry et al. 2018, Table 1",
+        trained = ", ".join(str(s) for s in sorted(set(adversarial["size"]))) if not adversarial.empty else "none"
+        return (
+            claim,
+            source,
             "",
             "pending",
-            "this run trained no PGD model at scale 16 (its PGD-trained scales: "
-            + (", ".join(str(s) for s in sorted(set(adversarial["size"]))) if not adversarial.empty else "none")
-            + ")",
+            f"this run trained no PGD model at scale 16 (its PGD-trained scales: {trained})",
         )
-    else:
-        add("s=16 PGD-trained: 98.8% clean, 93.2% PGD-40", "Madry et al. 2018, Table 1", *_madry_table_verdict(runs))
+    return claim, source, *_madry_table_verdict(runs)
 
+
+def _blog_row(runs: pd.DataFrame, records: list) -> tuple:
+    claim = "a 688K model reaches 99.2% after 15 epochs at batch 5"
     blog = runs[runs["family"] == "blog"]
     if blog.empty:
-        add("a 688K model reaches 99.2% after 15 epochs at batch 5", "blog", "", "pending", "BLOG_MODEL is off")
-    else:
-        training = next(r.training for r in map(view, records) if r.family == "blog")
-        add("a 688K model reaches 99.2% after 15 epochs at batch 5", "blog", *_blog_verdict(blog, training))
+        return claim, "blog", "", "pending", "BLOG_MODEL is off"
+    training = next(r.training for r in map(view, records) if r.family == "blog")
+    return claim, "blog", *_blog_verdict(blog, training)
 
+
+def _law_claim_row(runs: pd.DataFrame, adversarial: pd.DataFrame) -> tuple:
+    claim, source = "Lipschitz >= sqrt(n d / p) for models that fit noisy data", "Bubeck & Sellke 2021, Thm 1"
     if adversarial.empty:
-        add(
-            "Lipschitz >= sqrt(n d / p) for models that fit noisy data",
-            "Bubeck & Sellke 2021, Thm 1",
-            "",
-            "pending",
-            "no PGD-trained model",
-        )
-    else:
-        add(
-            "Lipschitz >= sqrt(n d / p) for models that fit noisy data",
-            "Bubeck & Sellke 2021, Thm 1",
-            *_law_row(runs, adversarial),
-        )
-    return mark_headlines(pd.DataFrame(rows), HEADLINE_CLAIMS)
+        return claim, source, "", "pending", "no PGD-trained model"
+    return claim, source, *_law_row(runs, adversarial)
 
 
 #: Bubeck & Sellke's reading of MNIST's noise level: "a couple of %" of error, so a model fits the data
