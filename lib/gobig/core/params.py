@@ -52,6 +52,11 @@ class Spec:
     optional: bool = False  # None allowed
     allow_empty: bool = False  # for lists
     default: Any = REQUIRED
+    #: Where the value goes in a config, ``"section.field"`` (None: nowhere, or a rule of the
+    #: study's own places it), and for which kinds of config only (a study's own, e.g. chapter
+    #: 1's training modes; None: every config): what a record's key holds is read off here.
+    config: str | None = None
+    only_for: tuple | None = None
 
     def comment(self) -> str:
         """The parameter's comment in a chapter's parameters cell (what ``papermill
@@ -140,6 +145,23 @@ class Spec:
         if self.above is not None and not value > self.above:
             raise fail
         return value
+
+
+def config_section(specs: Mapping[str, Spec], params: Mapping[str, Any], section: str, kind=None) -> dict:
+    """The part ``section`` of a config: each parameter declared to go there
+    (``Spec.config``), under its field name, for a config of ``kind``."""
+    return {
+        spec.config.split(".", 1)[1]: params[name]
+        for name, spec in specs.items()
+        if spec.config and spec.config.split(".", 1)[0] == section and (spec.only_for is None or kind in spec.only_for)
+    }
+
+
+def declared_fields(specs: Mapping[str, Spec], section: str) -> set[str]:
+    """Every field name the specs declare in config section ``section``."""
+    return {
+        spec.config.split(".", 1)[1] for spec in specs.values() if spec.config and spec.config.startswith(f"{section}.")
+    }
 
 
 def validate(specs: Mapping[str, Spec], values: Mapping[str, Any]) -> dict:

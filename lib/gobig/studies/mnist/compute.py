@@ -252,26 +252,20 @@ class Computer:
         write_json(self.checkpoint_folder() / f"{key}.json", record)
 
 
+#: Training fields a config holds that are not ``TrainingSetup``'s: the data they train on.
+DATA_FIELDS = ("train_subset",)
+
+
 def training_setup(config: dict) -> TrainingSetup:
-    """The ``TrainingSetup`` a config's training section describes."""
-    training = config["training"]
-    optional = (
-        "eps",
-        "pgd_steps",
-        "pgd_step_size",
-        "eps_warmup",
-        "fgsm_step_size",
-        "lr_schedule",
-        "monitor_images",
-        "precision",
-    )
-    return TrainingSetup(
-        mode=config["mode"],
-        epochs=training["epochs"],
-        batch_size=training["batch_size"],
-        learning_rate=training["learning_rate"],
-        **{k: training[k] for k in optional if k in training},
-    )
+    """The ``TrainingSetup`` a config's training section describes: each of
+    its fields is a ``TrainingSetup`` field of that name, so a declared
+    training parameter needs no line here; one that is neither is refused."""
+    setup_fields = {f.name for f in dataclasses.fields(TrainingSetup)}
+    training = {k: v for k, v in config["training"].items() if k not in DATA_FIELDS}
+    unknown = sorted(set(training) - setup_fields)
+    if unknown:
+        raise ValueError(f"training field(s) {unknown} are not TrainingSetup fields; add them there")
+    return TrainingSetup(mode=config["mode"], **training)
 
 
 def training_config(config: dict) -> dict:

@@ -5,7 +5,7 @@ its hash is the record's key."""
 from __future__ import annotations
 
 from gobig.core import params as params_module
-from gobig.core.params import Spec, validate
+from gobig.core.params import Spec, config_section, validate
 from gobig.core.runtime import DEVICE_CHOICES
 from gobig.core.store import EXTRAS
 from gobig.core.sweep import SWEEP_PARAMETERS
@@ -68,14 +68,17 @@ PARAMETERS = {
         optional=True,
         default=None,
     ),
-    "EPOCHS": Spec(int, "training epochs", minimum=1, maximum=1000),
-    "BATCH_SIZE": Spec(int, "training batch size", minimum=1, maximum=60_000),
-    "LEARNING_RATE": Spec(float, "Adam learning rate (peak of LR_SCHEDULE)", above=0, maximum=1),
+    "EPOCHS": Spec(int, "training epochs", minimum=1, maximum=1000, config="training.epochs"),
+    "BATCH_SIZE": Spec(int, "training batch size", minimum=1, maximum=60_000, config="training.batch_size"),
+    "LEARNING_RATE": Spec(
+        float, "Adam learning rate (peak of LR_SCHEDULE)", above=0, maximum=1, config="training.learning_rate"
+    ),
     "LR_SCHEDULE": Spec(
         str,
         "cosine decay, Wong et al.'s cyclic (0 -> rate at 2/5 of training -> 0), or constant (Madry et al.)",
         allowed=LR_SCHEDULES,
         default="cosine",
+        config="training.lr_schedule",
     ),
     "TRAIN_PRECISION": Spec(
         str,
@@ -83,18 +86,41 @@ PARAMETERS = {
         "1.8-2.4x faster PGD training than float32 on a CPU with AVX512-BF16, benchmarks/cpu_adversarial_training.py; its pilot, record 2ff08bfbf02fde5f, matched float32 training on scale 4); attacks at evaluation always run in float32",
         allowed=PRECISIONS,
         default="auto",
+        config="training.precision",
     ),
     "TRAIN_SUBSET": Spec(
-        int, "train on the first N images (None: all 60,000)", minimum=1, maximum=60_000, optional=True
+        int,
+        "train on the first N images (None: all 60,000)",
+        minimum=1,
+        maximum=60_000,
+        optional=True,
+        config="training.train_subset",
     ),
-    "TRAIN_EPS": Spec(float, "l-inf radius of PGD training", above=0, maximum=1),
-    "TRAIN_PGD_STEPS": Spec(int, "PGD steps during training", minimum=1, maximum=1000),
-    "TRAIN_PGD_STEP_SIZE": Spec(float, "PGD step size during training", above=0, maximum=1),
+    "TRAIN_EPS": Spec(
+        float, "l-inf radius of PGD training", above=0, maximum=1, config="training.eps", only_for=ADVERSARIAL
+    ),
+    "TRAIN_PGD_STEPS": Spec(
+        int, "PGD steps during training", minimum=1, maximum=1000, config="training.pgd_steps", only_for=("pgd",)
+    ),
+    "TRAIN_PGD_STEP_SIZE": Spec(
+        float, "PGD step size during training", above=0, maximum=1, config="training.pgd_step_size", only_for=("pgd",)
+    ),
     "TRAIN_EPS_WARMUP": Spec(
-        float, "share of training over which the PGD radius ramps up from 0", minimum=0, maximum=1
+        float,
+        "share of training over which the PGD radius ramps up from 0",
+        minimum=0,
+        maximum=1,
+        config="training.eps_warmup",
+        only_for=("pgd",),
     ),
     "FGSM_STEP_SIZE": Spec(
-        float, "FGSM step of fgsm training (Wong et al.: 0.375 at eps 0.3)", above=0, maximum=1, default=0.375
+        float,
+        "FGSM step of fgsm training (Wong et al.: 0.375 at eps 0.3)",
+        above=0,
+        maximum=1,
+        default=0.375,
+        config="training.fgsm_step_size",
+        only_for=("fgsm",),
     ),
     "MONITOR_IMAGES": Spec(
         int,
@@ -102,18 +128,39 @@ PARAMETERS = {
         minimum=0,
         maximum=10_000,
         default=0,
+        config="training.monitor_images",
+        only_for=ADVERSARIAL,
     ),
-    "EPS_LIST": Spec(float, "l-inf radii for robust accuracy", is_list=True, above=0, maximum=1),
-    "PGD_STEPS": Spec(int, "PGD steps at evaluation", minimum=1, maximum=10_000),
-    "PGD_STEP_SIZE": Spec(float, "PGD step size at evaluation (l-inf)", above=0, maximum=1),
-    "PGD_RESTARTS": Spec(int, "random restarts at evaluation", minimum=1, maximum=100),
+    "EPS_LIST": Spec(
+        float, "l-inf radii for robust accuracy", is_list=True, above=0, maximum=1, config="evaluation.eps_list"
+    ),
+    "PGD_STEPS": Spec(int, "PGD steps at evaluation", minimum=1, maximum=10_000, config="evaluation.pgd_steps"),
+    "PGD_STEP_SIZE": Spec(
+        float, "PGD step size at evaluation (l-inf)", above=0, maximum=1, config="evaluation.pgd_step_size"
+    ),
+    "PGD_RESTARTS": Spec(
+        int, "random restarts at evaluation", minimum=1, maximum=100, config="evaluation.pgd_restarts"
+    ),
     "L2_EPS_LIST": Spec(
-        float, "l2 radii for robust accuracy ([] skips l2)", is_list=True, above=0, maximum=28, allow_empty=True
+        float,
+        "l2 radii for robust accuracy ([] skips l2)",
+        is_list=True,
+        above=0,
+        maximum=28,
+        allow_empty=True,
+        config="evaluation.l2_eps_list",
     ),
     "ROBUST_EVAL_SUBSET": Spec(
-        int, "attack the first N test images (None: all 10,000)", minimum=1, maximum=10_000, optional=True
+        int,
+        "attack the first N test images (None: all 10,000)",
+        minimum=1,
+        maximum=10_000,
+        optional=True,
+        config="evaluation.robust_eval_subset",
     ),
-    "LIPSCHITZ_POINTS": Spec(int, "test points for local gradient norms", minimum=1, maximum=10_000),
+    "LIPSCHITZ_POINTS": Spec(
+        int, "test points for local gradient norms", minimum=1, maximum=10_000, config="evaluation.lipschitz_points"
+    ),
     "BLOG_MODEL": Spec(bool, "also train the blog's 688K CNN"),
     "BLOG_EPOCHS": Spec(int, "epochs for the blog's model", minimum=1, maximum=1000),
     "BLOG_BATCH_SIZE": Spec(int, "batch size for the blog's model", minimum=1, maximum=60_000),
@@ -180,36 +227,11 @@ def validate_parameters(values: dict) -> dict:
 
 def expand_configs(params: dict) -> list[dict]:
     """One config per (model, mode, seed). Configs hold only what changes
-    the result (not the device, paths or executor)."""
-    training = {
-        "epochs": params["EPOCHS"],
-        "batch_size": params["BATCH_SIZE"],
-        "learning_rate": params["LEARNING_RATE"],
-        "lr_schedule": params["LR_SCHEDULE"],
-        "precision": params["TRAIN_PRECISION"],
-        "train_subset": params["TRAIN_SUBSET"],
-    }
-    monitor = {"monitor_images": params["MONITOR_IMAGES"]}
-    adversaries = {
-        "pgd": {
-            "eps": params["TRAIN_EPS"],
-            "pgd_steps": params["TRAIN_PGD_STEPS"],
-            "pgd_step_size": params["TRAIN_PGD_STEP_SIZE"],
-            "eps_warmup": params["TRAIN_EPS_WARMUP"],
-            **monitor,
-        },
-        "fgsm": {"eps": params["TRAIN_EPS"], "fgsm_step_size": params["FGSM_STEP_SIZE"], **monitor},
-        "natural": {},
-    }
-    evaluation = {
-        "eps_list": params["EPS_LIST"],
-        "pgd_steps": params["PGD_STEPS"],
-        "pgd_step_size": params["PGD_STEP_SIZE"],
-        "pgd_restarts": params["PGD_RESTARTS"],
-        "l2_eps_list": params["L2_EPS_LIST"],
-        "robust_eval_subset": params["ROBUST_EVAL_SUBSET"],
-        "lipschitz_points": params["LIPSCHITZ_POINTS"],
-    }
+    the result (not the device, paths or executor): the parameters whose
+    spec names a place in a config (``Spec.config``, for the training modes
+    of ``Spec.only_for``), and the rules below."""
+    training = {mode: config_section(PARAMETERS, params, "training", mode) for mode in TRAINING_MODES}
+    evaluation = config_section(PARAMETERS, params, "evaluation")
     if params["ATTACKS"] or params["CHECKPOINTS"] != "none":
         # The second kind of evaluation (evaluate_worst_case): per-example
         # worst case over PGD and AutoAttack's components, counts for exact
@@ -229,7 +251,7 @@ def expand_configs(params: dict) -> list[dict]:
                     "size": size,
                     "mode": mode,
                     "seed": seed,
-                    "training": {**training, **adversaries[mode]},
+                    "training": training[mode],
                     "evaluation": evaluation,
                 }
                 # Extras are outside the key (gobig.core.store): which model the cross-check runs on
@@ -255,7 +277,11 @@ def expand_configs(params: dict) -> list[dict]:
         # The blog's claim is about clean accuracy of a naturally trained
         # model, so it gets clean accuracy, its history and Lipschitz
         # estimates, and no attack.
-        blog_training = {**training, "epochs": params["BLOG_EPOCHS"], "batch_size": params["BLOG_BATCH_SIZE"]}
+        blog_training = {
+            **training["natural"],
+            "epochs": params["BLOG_EPOCHS"],
+            "batch_size": params["BLOG_BATCH_SIZE"],
+        }
         if params["BLOG_LEARNING_RATE"] is not None:
             # Its own rate, cosine-decayed: a rate and schedule tuned for batch 100 need not suit batch 5.
             blog_training["learning_rate"] = params["BLOG_LEARNING_RATE"]

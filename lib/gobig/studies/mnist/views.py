@@ -20,10 +20,11 @@ nothing reads inside it: ``eval_times_s``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
+from gobig.core.params import declared_fields
 from gobig.core.views import RecordShapeError, check_record, flat
-from gobig.studies.mnist.params import STUDY
+from gobig.studies.mnist.params import PARAMETERS, STUDY
 
 
 def _optional(cls, data: dict, where: str):
@@ -206,7 +207,7 @@ def from_record(record: dict) -> Record:
     return Record(
         key=record.get("key"),
         config=config,
-        training=_optional(Training, config["training"], "config training"),
+        training=_optional(Training, _typed_training(config["training"]), "config training"),
         device_name=record.get("provenance", {}).get("device_name"),
         **{name: result[name] for name in Record.REQUIRED if name not in ("robust", "lipschitz", "history")},
         robust=tuple(_robust(entry) for entry in result["robust"]),
@@ -219,6 +220,14 @@ def from_record(record: dict) -> Record:
         crosscheck=_optional(Crosscheck, result["crosscheck"], "crosscheck") if "crosscheck" in result else None,
         trained_in=result.get("trained_in"),
     )
+
+
+def _typed_training(training: dict) -> dict:
+    """The training fields ``Training`` types; one a parameter declares (``Spec.config``) that no
+    reader here needs yet passes untyped, while a field nobody declared is still refused."""
+    typed = {f.name for f in fields(Training)}
+    declared = declared_fields(PARAMETERS, "training")
+    return {k: v for k, v in training.items() if k in typed or k not in declared}
 
 
 def view(record) -> Record:
