@@ -17,15 +17,12 @@ from gobig.report.plotting.alphacode import (
     SPLIT_KINDS,
     SPLIT_VARIANT_ORDER,
     date_curve,
-    leakage_by_split,
     memorization_pairs,
     solve_rate_vs_k,
-    solve_rates_by_split,
     split_variants,
-    validation_loss_by_split,
 )
 from gobig.report.plotting.gpt3 import accuracy_fits, backtest, required_params_vs_dimension
-from gobig.report.plotting.ledger import ledger_table, legend_table, verdict_chip, verdict_text, verdicts_by_chapter
+from gobig.report.plotting.ledger import ledger_table, legend_table, verdict_chip, verdicts_by_chapter
 from gobig.report.plotting.mnist import (
     MODE_ORDER,
     accuracy_vs_params,
@@ -66,7 +63,6 @@ __all__ = [
     "condition_colours",
     "date_curve",
     "default_formats",
-    "leakage_by_split",
     "ledger_table",
     "legend_table",
     "lipschitz_vs_params",
@@ -79,13 +75,10 @@ __all__ = [
     "robust_vs_eps_sweep",
     "set_theme",
     "solve_rate_vs_k",
-    "solve_rates_by_split",
     "split_variants",
     "table",
     "training_history",
-    "validation_loss_by_split",
     "verdict_chip",
-    "verdict_text",
     "verdicts_by_chapter",
 ]
 

@@ -35,11 +35,6 @@ def verdict_chip(verdict: str) -> str:
     )
 
 
-def verdict_text(verdict: str) -> str:
-    """A verdict as plain text: symbol and word (for glued prose)."""
-    return f"{ledger.VERDICT_STYLES[verdict]['symbol']} {verdict}"
-
-
 def legend_table(claims: pd.DataFrame, name: str = "ledger-legend") -> HTML:
     """Each verdict with its symbol, colour, meaning and how many claims carry it."""
     counts = ledger.counts(claims)
