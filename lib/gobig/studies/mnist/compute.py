@@ -87,21 +87,40 @@ class Computer:
         stored = self.extendable(configs)
         if stored is not None:
             return [self.extend(config, record) for config, record in zip(configs, stored)]
+        models, histories, reused = self.trained_models(configs)
+        results, eval_time_s = self.evaluate_models(configs, models)
+        # Not part of the config (like stacking, it changes at most the kernels' rounding), so the record says it.
+        made = {**provenance(self.device), "compiled": self.machine.compile, "threads": torch.get_num_threads()}
+        outputs = []
+        for config, model, history, result, reused_key in zip(configs, models, histories, results, reused):
+            result = self.completed(config, model, history, result, eval_time_s)
+            if reused_key:
+                result["trained_in"] = reused_key  # trained by an earlier run (its training record names the device)
+            outputs.append((result, made))
+        pending = [pending_path(config, self.machine.results_dir) for config in configs]
+        for path in pending:
+            path.unlink(missing_ok=True)  # the record is about to be written
+        try:
+            pending[0].parent.rmdir()  # no folder left behind once nothing waits
+        except OSError:
+            pass  # absent, or another run's model still waits there
+        return outputs
+
+    def trained_models(self, configs: list[dict]) -> tuple[list, list[list[dict]], list[str | None]]:
+        """The configs' models trained (together), with their histories, or
+        loaded when trained before: by a run that kept a checkpoint (reused,
+        and its key returned so the record says so), or by one stopped before
+        its records were written (its weights wait in .pending)."""
         data = self.data()
         first = configs[0]
-        training = first["training"]
-        subset = training["train_subset"] or len(data.train_images)
+        subset = first["training"]["train_subset"] or len(data.train_images)
         models = []
         for config in configs:
             set_seed(config["seed"])  # each model's initial weights are those it gets alone
             models.append(to_device(build_model(config["family"], config["size"]), self.device))
         trained = [self.trained_record(config) for config in configs]
         pending = [pending_path(config, self.machine.results_dir) for config in configs]
-        seeds = [config["seed"] for config in configs]
-        compile_models = self.machine.compile
         if all(record is not None or path.is_file() for record, path in zip(trained, pending)):
-            # Trained before: by a run that kept a checkpoint (reused, and the record says so), or
-            # by one stopped before its records were written (its weights wait in .pending).
             histories, reused = [], []
             for model, record, path in zip(models, trained, pending):
                 if record is not None:
@@ -113,29 +132,34 @@ class Computer:
                     model.load_state_dict(saved["weights"])
                     histories.append(saved["history"])
                     reused.append(None)
-        else:
-            setup = training_setup(first)
-            histories = train_models(
-                models,
-                data.train_images[:subset],
-                data.train_labels[:subset],
-                setup,
-                seeds,
-                data.test_images,
-                data.test_labels,
-                self.progress,
-                compile_models,
-            )
-            reused = [None] * len(configs)
-            for config, model, history, path in zip(configs, models, histories, pending):
-                if CHECKPOINT in extras_of(config):
-                    self.save_trained(config, model, history)
-                else:
-                    # Kept until this config's record exists, so a stopped run never trains it again.
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                    torch.save({"weights": model.state_dict(), "history": history}, path)
-        half = first["evaluation"].get("half_weights", False)
-        if half:
+            return models, histories, reused
+        histories = train_models(
+            models,
+            data.train_images[:subset],
+            data.train_labels[:subset],
+            training_setup(first),
+            [config["seed"] for config in configs],
+            data.test_images,
+            data.test_labels,
+            self.progress,
+            self.machine.compile,
+        )
+        for config, model, history, path in zip(configs, models, histories, pending):
+            if CHECKPOINT in extras_of(config):
+                self.save_trained(config, model, history)
+            else:
+                # Kept until this config's record exists, so a stopped run never trains it again.
+                path.parent.mkdir(parents=True, exist_ok=True)
+                torch.save({"weights": model.state_dict(), "history": history}, path)
+        return models, histories, [None] * len(configs)
+
+    def evaluate_models(self, configs: list[dict], models: list) -> tuple[list[dict], float]:
+        """The models' evaluation (PGD, or the per-example worst case with
+        AutoAttack's components), all at once, and its wall time."""
+        data, first = self.data(), configs[0]
+        subset = first["training"]["train_subset"] or len(data.train_images)
+        seeds = [config["seed"] for config in configs]
+        if first["evaluation"].get("half_weights", False):
             for model in models:
                 checkpoints.round_to_half(model)  # what a checkpoint holds, so re-attacks see this model
         start = time.perf_counter()
@@ -150,46 +174,40 @@ class Computer:
                 [c["mode"] for c in configs],
                 data.train_images[: min(subset, train_points)],
                 data.train_labels[: min(subset, train_points)],
-                compile_models,
+                self.machine.compile,
             )
         else:
-            results = evaluate(models, data.test_images, data.test_labels, first["evaluation"], seeds, compile_models)
-        eval_time_s = round(time.perf_counter() - start, 3)  # of the whole stack, like train_time_s
-        # Not part of the config (like stacking, it changes at most the kernels' rounding), so the record says it.
-        made = {**provenance(self.device), "compiled": compile_models, "threads": torch.get_num_threads()}
-        outputs = []
-        for config, model, history, result, reused_key in zip(configs, models, histories, results, reused):
-            if CROSSCHECK in extras_of(config):
-                result["crosscheck"] = crosscheck_with_torchattacks(
-                    model, data.test_images, data.test_labels, config["evaluation"], config["seed"]
-                )
-            result.update(
-                family=config["family"],
-                size=config["size"],
-                mode=config["mode"],
-                seed=config["seed"],
-                num_params=num_params(model),
-                history=history,
-                train_time_s=history[-1]["train_time_s"],
-                eval_time_s=eval_time_s,
+            results = evaluate(
+                models, data.test_images, data.test_labels, first["evaluation"], seeds, self.machine.compile
             )
-            if CHECKPOINT in extras_of(config):
-                record = self.trained_record(config)
-                result["checkpoint"] = {
-                    **record["checkpoint"],
-                    "training_key": record["key"],
-                    "folder": f"{STUDY}/checkpoints",
-                }
-            if reused_key:
-                result["trained_in"] = reused_key  # trained by an earlier run (its training record names the device)
-            outputs.append((result, made))
-        for path in pending:
-            path.unlink(missing_ok=True)  # the record is about to be written
-        try:
-            pending[0].parent.rmdir()  # no folder left behind once nothing waits
-        except OSError:
-            pass  # absent, or another run's model still waits there
-        return outputs
+        return results, round(time.perf_counter() - start, 3)  # of the whole stack, like train_time_s
+
+    def completed(self, config: dict, model, history: list[dict], result: dict, eval_time_s: float) -> dict:
+        """One model's evaluation made a record's result: the cross-check and
+        the checkpoint where the config asks for them, and what was trained."""
+        data = self.data()
+        if CROSSCHECK in extras_of(config):
+            result["crosscheck"] = crosscheck_with_torchattacks(
+                model, data.test_images, data.test_labels, config["evaluation"], config["seed"]
+            )
+        result.update(
+            family=config["family"],
+            size=config["size"],
+            mode=config["mode"],
+            seed=config["seed"],
+            num_params=num_params(model),
+            history=history,
+            train_time_s=history[-1]["train_time_s"],
+            eval_time_s=eval_time_s,
+        )
+        if CHECKPOINT in extras_of(config):
+            record = self.trained_record(config)
+            result["checkpoint"] = {
+                **record["checkpoint"],
+                "training_key": record["key"],
+                "folder": f"{STUDY}/checkpoints",
+            }
+        return result
 
     # ---- a stored result extended by the cross-check ----
 
