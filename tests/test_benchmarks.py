@@ -492,3 +492,22 @@ def test_strength_allows_the_peers_own_disagreement():
     assert verdict["only_peer_breaks"] == 1  # image 5: left robust by ours once, broken in every peer run
     assert verdict["only_ours_breaks"] == 1  # image 1: robust in every peer run, broken by ours once
     assert not script.strength([mask("111110")], peer[:1])["at_least_as_strong"]  # one peer run: no slack
+
+
+def test_a_stage_whose_record_voids_its_wall_time_shows_no_time_and_says_why(tmp_path):
+    from gobig.report import benchmarking
+
+    stage = {"stage": "peer", "seconds": 1000.0, "throughput": 0.2, "unit": "images/s", "ratio": 0.5}
+    record = {
+        "benchmark": "demo",
+        "provenance": {"device": "cpu", "device_name": "CPU", "timestamp": "2026-12-07T00:00:00"},
+        "stages": [
+            {"stage": "baseline", "seconds": 500.0, "throughput": 0.4, "unit": "images/s", "ratio": 1.0},
+            {**stage, "wall_time_void": "paused"},
+        ],
+    }
+    (tmp_path / "demo.json").write_text(json.dumps(record))
+    table = benchmarking.performance_table(tmp_path).set_index("stage")
+    assert table.loc["baseline", "seconds"] == 500.0
+    voided = table.loc["peer (wall time not comparable: paused)"]
+    assert voided[["seconds", "throughput", "ratio"]].isna().all()

@@ -80,17 +80,22 @@ def unique_stage_labels(stages: list[dict]) -> list[str]:
     return labels
 
 
+#: A stage's fields that are its wall time or derive from it.
+WALL_FIELDS = ("seconds", "throughput", "ratio")
+
+
 def performance_table(results_dir: Path | None = None) -> pd.DataFrame:
     """The newest record per (benchmark, device type), one row per stage,
     each labelled uniquely (``unique_stage_labels``)."""
     rows = []
     for record in newest_records(results_dir):
         for row, label in zip(record["stages"], unique_stage_labels(record["stages"])):
+            void = row.get("wall_time_void")  # a run's wall time the record itself says not to read (why)
             rows.append(
                 {
                     "benchmark": record["benchmark"],
-                    **{field: row[field] for field in STAGE_FIELDS},
-                    "stage": label,
+                    **{field: None if void and field in WALL_FIELDS else row[field] for field in STAGE_FIELDS},
+                    "stage": f"{label} (wall time not comparable: {void})" if void else label,
                     "device": record["provenance"]["device_name"],
                     "measured": record["provenance"]["timestamp"][:10],
                     "record": record["file"],
