@@ -107,3 +107,23 @@ def test_a_bad_parameter_under_papermill_is_one_line(tmp_path):
     assert errors == [
         "error: ParameterError: TARGET_ACCURACY: got 900; expected a number > 0 and <= 100 (GOBIG_DEBUG=1 shows the stack)"
     ]
+
+
+@pytest.mark.unit
+def test_a_record_of_an_older_version_is_named_by_the_check(tmp_path):
+    """A results folder keeps one version of a study's records: one left from before a version bump
+    (never read, since no config of the new version hashes to it) is named, with what to do."""
+    import json
+
+    from gobig.core.store import config_key
+    from gobig.report.records_check import check_results
+
+    results = tmp_path / "results"
+    shutil.copytree(ROOT / "results" / "gpt3", results / "gpt3")
+    config = {"old": True}
+    key = config_key("gpt3", 1, config)
+    (results / "gpt3" / f"{key}.json").write_text(
+        json.dumps({"key": key, "study": "gpt3", "version": 1, "config": config, "result": {}})
+    )
+    problems = [p for p in check_results(results) if p.startswith(str(results / "gpt3"))]
+    assert problems == [f"{results / 'gpt3' / key}.json: a record of gpt3 version 1, not 3; migrate it or delete it"]

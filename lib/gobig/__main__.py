@@ -103,15 +103,6 @@ def main(argv: list[str] | None = None) -> int:
         "--results-dir", default=None, help="folder holding <study>/ records (default: the repository's results/)"
     )
     retrain.add_argument("--data-dir", default=None, help="folder with MNIST (default: gobig.core.paths.data_dir())")
-    migrate = commands.add_parser(
-        "migrate",
-        help="rewrite a results folder's chapter-1 records of version 1 to version 2 (keys without the sweep's "
-        "extras), recomputing nothing; records already at version 2 are left alone",
-    )
-    migrate.add_argument("study", choices=["mnist"])
-    migrate.add_argument(
-        "--results-dir", default=None, help="folder holding <study>/ records (default: the repository's results/)"
-    )
     render = commands.add_parser(
         "render", help="build an executed notebook (e.g. a papermill rerun) as one HTML page with the book's theme"
     )
@@ -193,16 +184,6 @@ def _dispatch(args: argparse.Namespace) -> int:
             return 2
         print(
             f"{args.key}: weights reproduced, checkpoint {trained['checkpoint']['file']} (sha256 {trained['checkpoint']['sha256'][:12]})"
-        )
-        return 0
-    if args.command == "migrate":
-        from gobig.studies.mnist.migration import migrate_records
-
-        keys = migrate_records(args.results_dir)
-        moved = sum(old != new for old, new in keys.items())
-        print(
-            f"mnist: {len(keys)} version-1 record(s) rewritten to version 2, {moved} under a new key, "
-            f"{len(keys) - len(set(keys.values()))} merged into a record with more extras"
         )
         return 0
     if args.command == "render":

@@ -15,15 +15,16 @@ from gobig.core.store import ResultStore, config_key
 
 def check_results(results_dir=None) -> list[str]:
     """One message per problem: a record file that is not valid JSON, lacks
-    its fields or does not match its key; a chapter default config without
-    its record. Empty when the book can be built."""
+    its fields, does not match its key or is of an older version of its
+    study; a chapter default config without its record. Empty when the book
+    can be built."""
     root = Path(results_dir or paths.results_dir())
     problems = []
     for entry in registry.STUDIES:
         study = entry.study
         folder = root / study.STUDY
         for path in sorted(folder.glob("*.json")):
-            problems += _record_problems(path, study.STUDY)
+            problems += _record_problems(path, study.STUDY, study.VERSION)
         values = {**study.load_profile(study.DEFAULT_PROFILE), "RESULTS_DIR": str(root)}
         try:
             params = study.validate_parameters(values)
@@ -41,7 +42,7 @@ def check_results(results_dir=None) -> list[str]:
     return problems
 
 
-def _record_problems(path: Path, study: str) -> list[str]:
+def _record_problems(path: Path, study: str, version: int) -> list[str]:
     fix = "restore it (git checkout -- <file>) or delete it to recompute"
     try:
         record = json.loads(path.read_text())
@@ -51,4 +52,7 @@ def _record_problems(path: Path, study: str) -> list[str]:
         return [f"{path}: not a complete result record (config, version, result, key); {fix}"]
     if config_key(study, record["version"], record["config"]) != path.stem or record["key"] != path.stem:
         return [f"{path}: its config does not hash to its file name; {fix}"]
+    if record["version"] != version:
+        # No config of this version reads it: a results folder keeps one version of a study's records.
+        return [f"{path}: a record of {study} version {record['version']}, not {version}; migrate it or delete it"]
     return []

@@ -22,7 +22,7 @@ ADVERSARIAL = ("pgd", "fgsm")
 #: longer match any key and are recomputed. Version 2 (2026-12-07): every
 #: training field spelled out, and a kept checkpoint or the PGD cross-check
 #: an extra outside the key (``gobig.core.store``); the committed version-1
-#: records were rewritten to it without recomputing (``migration``).
+#: records were rewritten to it without recomputing (a one-shot ``migration`` module, since deleted; git keeps it).
 VERSION = 2
 #: The profile whose values are the chapter's defaults, and whose records
 #: are committed (see the note in the chapter on why it is not yet "full").
