@@ -165,24 +165,11 @@ class SamplingSpec(_Spec):
 
 
 @dataclass(frozen=True)
-class ModelSpec(_Spec):
+class ModelSpec(FinetuneSpec):
     """The code model as the tables read it: its fine-tuning and, for a model
     that sampled, its sampling (None otherwise). Never stored: a record
     holds the ``FinetuneSpec`` or the ``SamplingSpec`` of its stage."""
 
-    corpus_cutoff: str
-    vocab_size: int
-    model_layers: int
-    model_heads: int
-    model_dim: int
-    context: int
-    pretrain_steps: int
-    finetune_steps: int
-    batch_size: int
-    learning_rate: float
-    max_new_tokens: int
-    model_seed: int
-    precision: str
     samples_per_problem: int | None = None
     temperature: float | None = None
     submissions: tuple[int, ...] | None = None
@@ -190,13 +177,6 @@ class ModelSpec(_Spec):
     @classmethod
     def of(cls, finetune: FinetuneSpec, sampling: SamplingSpec | None = None) -> ModelSpec:
         return cls(**finetune.to_dict() | (sampling.to_dict() if sampling else {}))
-
-    @property
-    def bf16_on_cpu(self) -> bool:
-        return self.precision == "bfloat16"
-
-    def pretrain(self) -> PretrainSpec:
-        return PretrainSpec(**{f.name: getattr(self, f.name) for f in fields(PretrainSpec)})
 
 
 #: The stages of chapter 3, each stored as its own record under its own key.
