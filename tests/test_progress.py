@@ -99,3 +99,27 @@ def test_nothing_is_said_when_nothing_is_computed(tmp_path, terminal):
 @pytest.mark.parametrize(("seconds", "shown"), [(42, "42 s"), (600, "10 min"), (9000, "2.5 h")])
 def test_durations_read_in_the_unit_that_fits(seconds, shown):
     assert progress.duration(seconds) == shown
+
+
+def test_chapter_3_sampling_says_how_far_it_is(monkeypatch, capfd):
+    """Sampling a split's problems takes an hour on a CPU: it says how many problems are done."""
+    from types import SimpleNamespace
+
+    import torch
+
+    from gobig.methods.code import codemodel
+    from gobig.studies.alphacode import model as stage
+
+    monkeypatch.setattr(stage, "PROGRESS_EVERY_S", 0.0)
+    monkeypatch.setattr(codemodel, "encode_prompt", lambda *args: [1, 2])
+    monkeypatch.setattr(codemodel, "generate", lambda model, prompt, n, *args, **kwargs: [[3, 4]] * n)
+    spec = SimpleNamespace(context=8, max_new_tokens=4, samples_per_problem=2, temperature=1.0, bf16_on_cpu=False)
+    network = torch.nn.Linear(1, 1)
+    tokenizer = SimpleNamespace(decode=lambda tokens: "print(1)")
+    problems = [SimpleNamespace(key=f"p{k}", description="add two numbers") for k in range(3)]
+    samples, _, tokens = stage.sample_programs(spec, network, tokenizer, problems, torch.Generator(), progress=True)
+    assert len(samples) == 3 and tokens == 12
+    lines = [line for line in capfd.readouterr().err.splitlines() if "sampled" in line]
+    assert lines[-1].startswith("gobig: sampled 3 of 3 problems (6 programs) in ")
+    stage.sample_programs(spec, network, tokenizer, problems, torch.Generator())
+    assert "sampled" not in capfd.readouterr().err  # silent unless asked

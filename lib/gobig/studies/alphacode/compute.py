@@ -311,7 +311,9 @@ class Computer:
         trusted = [problems[k] for k in self.trusted(config)]
         limits, compare = self.limits(config.judge), config.judge.compare
         start = time.perf_counter()
-        samples, cut_off, sample_tokens = stage.sample_programs(spec, network, tokenizer, trusted, generator)
+        samples, cut_off, sample_tokens = stage.sample_programs(
+            spec, network, tokenizer, trusted, generator, progress=self.progress
+        )
         timings["sampling_s"] = time.perf_counter() - start
 
         start = time.perf_counter()

@@ -21,6 +21,7 @@ import time
 import torch
 
 from gobig.core.params import ParameterError
+from gobig.core.progress import duration, say
 from gobig.core.runtime import peak_bf16_flops
 from gobig.data.codecontests import Problem
 from gobig.methods.code import codemodel, judge
@@ -29,6 +30,9 @@ from gobig.studies.alphacode.pretrain import gpt_config, sample_batch
 
 #: No weight decay in fine-tuning: the model is meant to fit its training solutions.
 FINETUNE_WEIGHT_DECAY = 0.0
+
+#: How often, at most, sampling says how far it is (``sample_programs``).
+PROGRESS_EVERY_S = 60.0
 
 
 def statement_budget(spec: FinetuneSpec | ModelSpec) -> int:
@@ -163,14 +167,21 @@ def load_finetuned(spec: ModelSpec | FinetuneSpec, tokenizer, state_dict: dict, 
 
 
 def sample_programs(
-    spec: ModelSpec, model: codemodel.GPT, tokenizer, problems: list[Problem], generator: torch.Generator
+    spec: ModelSpec,
+    model: codemodel.GPT,
+    tokenizer,
+    problems: list[Problem],
+    generator: torch.Generator,
+    progress: bool = False,
 ) -> tuple[dict[str, list[str]], dict[str, int], int]:
     """``SAMPLES_PER_PROBLEM`` programs per problem; per problem, how many
     reached ``MAX_NEW_TOKENS`` without an end token (cut off: never a whole
-    program); and the tokens sampled."""
+    program); and the tokens sampled. With ``progress``, a line at most
+    every minute says how far it is (sampling on a CPU takes an hour)."""
     device = next(model.parameters()).device
     samples, cut_off, tokens = {}, {}, 0
-    for problem in problems:
+    start = last = time.perf_counter()
+    for index, problem in enumerate(problems, 1):
         prompt = codemodel.encode_prompt(tokenizer, problem.description, spec.context, spec.max_new_tokens)
         outputs = codemodel.generate(
             model,
@@ -186,6 +197,13 @@ def sample_programs(
         # generate drops the end token; a sample as long as the cap never produced one.
         cut_off[problem.key] = sum(len(o) >= spec.max_new_tokens for o in outputs)
         samples[problem.key] = [tokenizer.decode(o) for o in outputs]
+        now = time.perf_counter()
+        if progress and (now - last >= PROGRESS_EVERY_S or index == len(problems)):
+            last = now
+            say(
+                f"sampled {index} of {len(problems)} problems ({index * spec.samples_per_problem} programs) "
+                f"in {duration(now - start)}"
+            )
     return samples, cut_off, tokens
 
 
