@@ -9,6 +9,7 @@ import pandas as pd
 
 from gobig.core.params import Spec, validate
 from gobig.core.store import ResultStore
+from gobig.core.study import records_only as load_results  # noqa: F401
 from gobig.core.sweep import SWEEP_PARAMETERS, run_from_params
 
 STUDY = "toy"

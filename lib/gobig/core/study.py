@@ -19,7 +19,7 @@ records into the ledger's rows.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import pandas as pd
 
@@ -50,8 +50,17 @@ class Study(Protocol):
         """Validate ``values``, then load or compute every config's record; return the records,
         in the order of ``expand_configs`` (chapter 2's study has one)."""
 
-    def claims_table(self, records: list[dict]) -> pd.DataFrame:
-        """The study's claims (``claim``, ``source``, ``measured``, ``verdict``, ``why``) from its records."""
+    def load_results(self, records: list[dict], results_dir=None) -> Any:
+        """What ``claims_table`` reads, loaded from the one results folder given: the records
+        themselves (``records_only``), or with what else the claims need (chapter 1: re-attacks, control profiles)."""
+
+    def claims_table(self, records: Any) -> pd.DataFrame:
+        """The study's claims (``claim``, ``source``, ``measured``, ``verdict``, ``why``) from ``load_results``' output."""
+
+
+def records_only(records: list[dict], results_dir=None) -> list[dict]:
+    """``load_results`` of a study whose claims read its records alone."""
+    return records
 
 
 def mark_headlines(claims: pd.DataFrame, starts: tuple[str, ...]) -> pd.DataFrame:

@@ -154,10 +154,8 @@ def study_rows(entry: registry.Entry, results_dir=None) -> list[dict]:
     device = ", ".join(sorted({record["provenance"]["device_name"] for record in records}))
     keys = [record["key"] for record in records]
     rows = []
-    # A study whose claims read more than its records (chapter 1: re-attacks, control profiles) loads them here,
-    # from the same results folder.
-    load = getattr(study, "load_results", None)
-    for claim in study.claims_table(load(records, results_dir) if load else records).to_dict("records"):
+    # Whatever else its claims read (chapter 1: re-attacks, control profiles) comes from the same folder.
+    for claim in study.claims_table(study.load_results(records, results_dir)).to_dict("records"):
         pending = claim["verdict"] == "pending"  # a claim with no number names no device or record
         optional = {column: or_default(claim.get(column), default) for column, default in OPTIONAL.items()}
         rows.append(

@@ -45,6 +45,8 @@ are importable from ``gobig.studies.alphacode``; the rest from their module.
 
 from __future__ import annotations
 
+from gobig.core.study import records_only as load_results  # noqa: F401  (its claims read its records alone)
+
 # Re-exported: what the chapters, the readings, the tests, benchmarks/ and gpu/ use as
 # gobig.studies.alphacode.NAME; everything else is imported from its own module.
 from gobig.studies.alphacode.analysis import (  # noqa: F401

@@ -33,6 +33,7 @@ from gobig.core.jsonnum import (  # noqa: F401
     from_json_number,
     json_number,
 )
+from gobig.core.study import records_only as load_results  # noqa: F401  (its claims read its records alone)
 from gobig.methods.scaling.fitting import (  # noqa: F401
     FIT_KINDS,
     Fit,
