@@ -482,3 +482,19 @@ def test_a_result_only_extended_keeps_its_first_computations_times(tmp_path):
     record = run_sweep([{"x": 4, "extras": ["crosscheck"]}], extend, store, progress=False)[0]
     assert record["provenance"]["wall_time_s"] == 100.0 and record["provenance"]["unit_started"] == "then"
     assert record["result"]["crosscheck"] == 1
+
+
+def test_a_sweep_that_computes_nothing_reads_each_record_once(tmp_path, monkeypatch):
+    """A book build loads every record and computes none: each file is read
+    once, extras or not (``find`` answers "is it there" and "what is it" in one read)."""
+    store = ResultStore("demo", 1, tmp_path)
+    configs = [{"x": 5}, {"x": 6, "extras": ["checkpoint"]}]
+    for config in configs:
+        store.save(config, {"square": config["x"] ** 2}, {"device_name": "test"}, 1.0)
+    reads = []
+    real_read = Path.read_text
+    monkeypatch.setattr(Path, "read_text", lambda self, *a, **k: reads.append(self.name) or real_read(self, *a, **k))
+    records = run_sweep(configs, compute, store, progress=False)
+    assert [r["result"]["square"] for r in records] == [25, 36]
+    assert sorted(reads) == sorted(store.path(c).name for c in configs)
+    assert store.find({"x": 6, "extras": ["checkpoint", "crosscheck"]}) is None and store.find({"x": 7}) is None

@@ -125,12 +125,20 @@ class ResultStore:
             )
         return record
 
+    def find(self, config: dict) -> dict | None:
+        """The record that serves ``config`` (see ``exists``), or None: one read of its file."""
+        if not self.path(config).is_file():
+            return None
+        record = self.load_any(config)
+        return record if extras_of(config) <= extras_of(record["config"]) else None
+
     def load_all(self, configs: list[dict]) -> list[dict] | None:
         """Every config's record, or None when any is missing (tables are
         never computed from part of a sweep)."""
-        if not all(self.exists(config) for config in configs):
+        if not all(self.path(config).is_file() for config in configs):
             return None
-        return [self.load(config) for config in configs]
+        records = [self.find(config) for config in configs]
+        return None if any(record is None for record in records) else records
 
     def save(self, config: dict, result: dict, provenance: dict, wall_time_s: float) -> dict:
         record = {
@@ -164,8 +172,9 @@ class ResultStore:
     def load_or_compute(self, config: dict, compute: Callable[[dict], tuple[dict, dict]]) -> dict:
         """Return the stored record for ``config``; compute and store it when
         missing. ``compute(config)`` returns ``(result, provenance)``."""
-        if self.exists(config):
-            return self.load(config)
+        found = self.find(config)
+        if found is not None:
+            return found
         start = time.perf_counter()
         result, provenance = compute(config)
         return self.save(config, result, provenance, time.perf_counter() - start)

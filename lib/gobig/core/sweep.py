@@ -168,7 +168,8 @@ def run_sweep(
     if isinstance(ray_cpus_per_task, bool) or not isinstance(ray_cpus_per_task, int) or ray_cpus_per_task < 1:
         raise ValueError(f"RAY_CPUS_PER_TASK: {ray_cpus_per_task!r} is not allowed; allowed values: an integer >= 1")
     configs = list(configs)
-    missing = [config for config in configs if not store.exists(config)]
+    found = [store.find(config) for config in configs]  # read once: a book build computes nothing
+    missing = [config for config, record in zip(configs, found) if record is None]
     if missing and not compute_missing:
         raise MissingRecordsError(
             f"{len(missing)} of {len(configs)} configs have no record under {store.folder} (the first: "
@@ -209,7 +210,7 @@ def run_sweep(
         _compute_unless_done(store, unit, compute_unit, wait=True, log=log, index=index)
         bar.update()
     bar.close()
-    return [store.load(config) for config in configs]
+    return [store.load(config) if record is None else record for config, record in zip(configs, found)]
 
 
 def _compute_unless_done(

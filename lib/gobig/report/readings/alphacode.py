@@ -19,7 +19,8 @@ def alphacode_readings(records: list) -> dict[str, str]:
     records = alphacode.typed_records(records)
     frame = alphacode.splits_frame(records)
     nearest = alphacode.nearest_frame(records)
-    claims = alphacode.claims_table(records).set_index("claim")["verdict"]
+    table = alphacode.claims_table(records)
+    claims = table.set_index("claim")["verdict"]
     baseline_claim = next(c for c in claims.index if c.startswith("submitting one solution of each training problem"))
     model_claim = next((c for c in claims.index if c.startswith("a 1B model")), None)
     readings = {
@@ -31,7 +32,7 @@ def alphacode_readings(records: list) -> dict[str, str]:
         if model_claim
         else "No split of these records sampled programs",
         "judge_isolation_reading": _judge_isolation(records),
-        "arm_scope_reading": _arm_scope(alphacode.arm_scope(records), alphacode.claims_table(records)),
+        "arm_scope_reading": _arm_scope(alphacode.arm_scope(records), table),
     }
     if alphacode.curve_record(records) is not None:
         readings["curve_reading"] = _curve(alphacode.curve_bins(records))

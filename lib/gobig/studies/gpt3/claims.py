@@ -4,6 +4,7 @@ value recomputed from the record (and the papers) and a verdict."""
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from collections.abc import Iterator
 
 import pandas as pd
@@ -128,13 +129,14 @@ def claims_table(record: dict | list[dict]) -> pd.DataFrame:
     One function per group of rows, in the ledger's order."""
     if isinstance(record, list):
         (record,) = record
+    fitted = Fitted.of(record)
     rows = [
         *_mnist_arithmetic_rows(),
         *_gpt3_fact_rows(record["result"]),
         *_law_requirement_rows(record),
         *_chart_rows(record),
-        *_chart_needs_row(record),
-        *_extension_row(record),
+        *_chart_needs_row(record, fitted),
+        *_extension_row(record, fitted),
     ]
     return mark_headlines(pd.DataFrame(rows), HEADLINE_CLAIMS)
 
@@ -312,16 +314,36 @@ def _chart_rows(record: dict) -> Iterator[dict]:
     )
 
 
-def _chart_needs_row(record: dict) -> Iterator[dict]:
+@dataclass(frozen=True)
+class Fitted:
+    """What the two fit-reading row groups share, computed once per table:
+    every series' fits, the selected fit of each, the blog's 175T, and the
+    back-test's reach and overshoot margin."""
+
+    fits: pd.DataFrame
+    selected: pd.DataFrame
+    blog_params: float
+    reach: float
+    margin: float
+
+    @classmethod
+    def of(cls, record: dict) -> "Fitted":
+        result = record["result"]
+        return cls(
+            fits=fits_frame(record),
+            selected=selected_fits(record),
+            blog_params=1000 * result["gpt3_params"],
+            reach=result["overshoot"]["reach_params"],
+            margin=result["overshoot"]["selected"],
+        )
+
+
+def _chart_needs_row(record: dict, fitted_all: Fitted) -> Iterator[dict]:
     """How many parameters the selected fit of the chart's series puts at its 70%."""
-    result = record["result"]
     chart = blog_chart_frame(record)
     level_70 = BLOG_CHART["level"]
-    fits = fits_frame(record)
-    selected = selected_fits(record)
-    blog_params = 1000 * result["gpt3_params"]
-    reach = result["overshoot"]["reach_params"]
-    margin = result["overshoot"]["selected"]
+    fits, selected, blog_params = fitted_all.fits, fitted_all.selected, fitted_all.blog_params
+    reach, margin = fitted_all.reach, fitted_all.margin
     chart_setting = BLOG_CHART["setting"]
     series = fits[(fits.benchmark == BLOG_CHART["benchmark"]) & (fits.setting == chart_setting)]
     if series.empty:
@@ -361,16 +383,12 @@ def _chart_needs_row(record: dict) -> Iterator[dict]:
         )
 
 
-def _extension_row(record: dict) -> Iterator[dict]:
+def _extension_row(record: dict, fitted_all: Fitted) -> Iterator[dict]:
     """The book's extension of the chart's claim: every series GPT-3 leaves
     below the target accuracy, decided one by one."""
-    result = record["result"]
-    fits = fits_frame(record)
-    selected = selected_fits(record)
-    blog_params = 1000 * result["gpt3_params"]
-    reach = result["overshoot"]["reach_params"]
-    margin = result["overshoot"]["selected"]
-    target = result["target_accuracy"]
+    fits, selected, blog_params = fitted_all.fits, fitted_all.selected, fitted_all.blog_params
+    reach, margin = fitted_all.reach, fitted_all.margin
+    target = record["result"]["target_accuracy"]
     lacking = lacking_fits(record)[["benchmark", "setting"]].drop_duplicates()
     claim = (
         f"the book's extension: ~3 more orders of magnitude (175T) are needed for {target:g}% where GPT-3 is below it"

@@ -57,8 +57,11 @@ class Computer:
     """Computes one config on a ``Machine``; loads MNIST once, and only if
     something is missing."""
 
-    def __init__(self, machine: Machine):
+    def __init__(self, machine: Machine, store: ResultStore | None = None):
+        """``store``: the sweep's record store (the records an extension
+        reads); by default the machine's results folder's."""
         self.machine = machine
+        self.store = store or ResultStore(STUDY, VERSION, machine.results_dir or paths.results_dir())
         self.progress = machine.progress
         self.device = machine.device
         self._data = None
@@ -216,12 +219,11 @@ class Computer:
         config asks for but the cross-check, and keeps the weights to run it
         on (so that asking for it, e.g. because a rerun's largest scale is
         smaller, trains and evaluates nothing again); else None."""
-        store = ResultStore(STUDY, VERSION, self.machine.results_dir or paths.results_dir())
         stored = []
         for config in configs:
-            if not store.path(config).is_file():
+            if not self.store.path(config).is_file():
                 return None
-            record = store.load_any(config)
+            record = self.store.load_any(config)
             lacking = extras_of(config) - extras_of(record["config"])
             if not lacking <= {CROSSCHECK} or (lacking and self.trained_record(config) is None):
                 return None
@@ -349,7 +351,7 @@ def run(values: dict, progress: bool = True) -> list[dict]:
 
         load_mnist(params["DATA_DIR"], "cpu")
     # Progress bars of several worker processes would interleave; the sweep shows one bar of units instead.
-    computer = Computer(Machine.from_params(params, progress=progress and params["WORKERS"] == 1))
+    computer = Computer(Machine.from_params(params, progress=progress and params["WORKERS"] == 1), store)
     gpus_per_task = 1 if computer.device.type == "cuda" else 0
     # Stacking pays on a GPU, where a small model alone leaves it idle; on a
     # CPU (already busy with one model) it costs 20-30% (benchmarks/stacked_training.py).
