@@ -155,7 +155,7 @@ def test_every_claim_gets_a_verdict_from_full_shaped_records(full_shaped_records
 
 
 def test_the_threshold_rows_give_the_fitted_crossing_and_the_first_scale_that_reaches_the_level(full_shaped_records):
-    measured = mnist.claims_table(full_shaped_records).set_index("claim")["measured"]
+    measured = mnist.claims_table(mnist.Results.of(full_shaped_records)).set_index("claim")["measured"]
     ninety = measured["10^5 parameters reach 90% robust accuracy"]
     assert re.match(
         r"fit crosses 90% at 2\.\de\+05 params \(95% bootstrap over seeds 2\.\de\+05-2\.\de\+05, within the measured sizes\)",
@@ -167,7 +167,7 @@ def test_the_threshold_rows_give_the_fitted_crossing_and_the_first_scale_that_re
     assert ninety_five.endswith(f"; 95.5% (all 3 seeds) first at {parameter_count('madry', 32):,} params (scale 32)")
     assert (
         "all 60,000 training images"
-        in mnist.claims_table(full_shaped_records).set_index("claim")["measured"][
+        in mnist.claims_table(mnist.Results.of(full_shaped_records)).set_index("claim")["measured"][
             "a 688K model reaches 99.2% after 15 epochs at batch 5"
         ]
     )
@@ -199,7 +199,11 @@ def test_the_madry_row_compares_pgd_40_with_pgd_40_and_shows_the_worst_case_besi
             r["result"]["robust"][0].update(pgd_accuracy=0.93, images=1000, correct=850)
             r["config"]["training"].update(pgd_steps=5, pgd_step_size=0.1, eps=0.3, eps_warmup=0.2)
         staged.append(r)
-    row = mnist.claims_table(staged).set_index("claim").loc["s=16 PGD-trained: 98.8% clean, 93.2% PGD-40"]
+    row = (
+        mnist.claims_table(mnist.Results.of(staged))
+        .set_index("claim")
+        .loc["s=16 PGD-trained: 98.8% clean, 93.2% PGD-40"]
+    )
     assert row["verdict"] == "supported"
     # Each seed 930 of 1,000 on the same images: not 2,790 independent trials of 3,000 (pooled [92.0, 93.9])
     # but the seeds' exact intervals, scipy.stats.binomtest(930, 1000).proportion_ci() = [0.9124, 0.9450].
@@ -225,21 +229,21 @@ def test_the_law_row_is_in_the_laws_units_when_the_records_hold_the_scales(full_
         r = {**r, "result": {**r["result"], "lipschitz": dict(r["result"]["lipschitz"])}}
         r["result"]["lipschitz"].update(input_norm_mean=9.0, margin_abs_max=18.0, pairs_lower_bound=3.0)
         scaled.append(r)
-    measured = mnist.claims_table(scaled).set_index("claim")["measured"][
+    measured = mnist.claims_table(mnist.Results.of(scaled)).set_index("claim")["measured"][
         "Lipschitz >= sqrt(n d / p) for models that fit noisy data"
     ]
     # Raw: local 2, upper bound 5, pairs 3; times 9 / 18.
     assert "in the law's units: local 1, upper bound 2.5, pairs of training points 1.5;" in measured, measured
     assert (
         "in raw units: local 2, upper bound 5;"
-        in mnist.claims_table(full_shaped_records).set_index("claim")["measured"][
+        in mnist.claims_table(mnist.Results.of(full_shaped_records)).set_index("claim")["measured"][
             "Lipschitz >= sqrt(n d / p) for models that fit noisy data"
         ]
     )
 
 
 def test_the_law_row_counts_the_pgd_models_with_a_bound_below_the_law(full_shaped_records):
-    measured = mnist.claims_table(full_shaped_records).set_index("claim")["measured"][
+    measured = mnist.claims_table(mnist.Results.of(full_shaped_records)).set_index("claim")["measured"][
         "Lipschitz >= sqrt(n d / p) for models that fit noisy data"
     ]
     # An upper bound of 5 is below sqrt(n d / p) up to about 1.9M parameters: scales 1-8, not 16 and 32,
@@ -249,7 +253,7 @@ def test_the_law_row_counts_the_pgd_models_with_a_bound_below_the_law(full_shape
     assert measured.endswith(
         f"upper bound below the law: {3 * len(below)} of {3 * len(SCALES)} Madry networks (every seed), at 95% clean accuracy"
     ), measured
-    found = readings.mnist_readings(full_shaped_records)["law_reading"]
+    found = readings.mnist_readings(mnist.Results.of(full_shaped_records))["law_reading"]
     assert found.startswith(f"{3 * len(below)} of the {3 * len(SCALES)} PGD-trained Madry networks (every seed)"), found
 
 
@@ -316,7 +320,7 @@ def pgd_records(
 
 
 def test_chapter_1_readings_of_full_shaped_records(full_shaped_records):
-    found = readings.mnist_readings(full_shaped_records)
+    found = readings.mnist_readings(mnist.Results.of(full_shaped_records))
     assert (
         found["threshold_reading"]
         == "the capacity fit places the 90% level (supported) and the 95% level (not supported)"
@@ -340,7 +344,7 @@ def test_chapter_1_readings_of_full_shaped_records(full_shaped_records):
 
 def test_chapter_1_readings_follow_the_numbers():
     peaked = readings.mnist_readings(
-        pgd_records({1: 0.2, 2: 0.5, 4: 0.6, 8: 0.4}, natural_robust=0.2, natural_local=8.0)
+        mnist.Results.of(pgd_records({1: 0.2, 2: 0.5, 4: 0.6, 8: 0.4}, natural_robust=0.2, natural_local=8.0))
     )
     assert peaked["capacity_reading"].endswith(
         f"then stops growing (40.0% (1 seed) at the largest, {parameter_count('madry', 8):,} parameters)"
@@ -356,7 +360,7 @@ def test_chapter_1_readings_follow_the_numbers():
         peaked["threshold_reading"]
         == "the capacity fit places the 90% level (not supported) and cannot place the 95% level"
     )
-    flat = readings.mnist_readings(pgd_records({1: 0.3, 2: 0.3, 4: 0.29}, pgd_local=8.0))
+    flat = readings.mnist_readings(mnist.Results.of(pgd_records({1: 0.3, 2: 0.3, 4: 0.29}, pgd_local=8.0)))
     assert flat["capacity_reading"].startswith("Robust accuracy does not grow with capacity")
     assert flat["lipschitz_reading"].startswith("PGD training raises")
     checked = pgd_records({1: 0.2, 2: 0.5})
@@ -364,9 +368,14 @@ def test_chapter_1_readings_follow_the_numbers():
         **{"eps": 0.3, "steps": 40, "images": 1000},
         **{"gobig_pgd": 0.50, "torchattacks_pgd": 0.50, "torchattacks_apgd_ce": 0.38},
     }
-    assert readings.mnist_readings(checked)["tightness_reading"] == "and on the checked model not tight ones"
+    assert (
+        readings.mnist_readings(mnist.Results.of(checked))["tightness_reading"]
+        == "and on the checked model not tight ones"
+    )
     checked[-1]["result"]["crosscheck"]["torchattacks_apgd_ce"] = 0.495
-    assert readings.mnist_readings(checked)["tightness_reading"].startswith("and on the checked model tight ones")
+    assert readings.mnist_readings(mnist.Results.of(checked))["tightness_reading"].startswith(
+        "and on the checked model tight ones"
+    )
 
 
 # ---- chapter 3's readings ---------------------------------------------------
@@ -532,10 +541,13 @@ def test_the_model_reading_follows_the_verdict(temporal, random, verdict, start)
 def test_without_pgd_trained_models_no_threshold_is_tested():
     natural_only = [record("madry", size, "natural", 0, clean=0.99, robust=0.0) for size in (1, 2)]
     assert (
-        readings.mnist_readings(natural_only)["threshold_reading"]
+        readings.mnist_readings(mnist.Results.of(natural_only))["threshold_reading"]
         == "none is tested: no PGD-trained Madry model was evaluated at ε = 0.3"
     )
-    assert readings.mnist_readings(natural_only)["capacity_reading"] == "No PGD-trained model is in these records"
+    assert (
+        readings.mnist_readings(mnist.Results.of(natural_only))["capacity_reading"]
+        == "No PGD-trained model is in these records"
+    )
 
 
 # ---- chapter 2's reading ----------------------------------------------------
@@ -583,7 +595,7 @@ def test_a_rerun_at_another_radius_is_read_at_that_radius():
         r["result"]["robust"] = [
             {"norm": "linf", "eps": 0.1, "accuracy": 0.0 if r["result"]["mode"] == "natural" else 0.6}
         ]
-    found = readings.mnist_readings(records)
+    found = readings.mnist_readings(mnist.Results.of(records))
     assert (
         found["natural_reading"]
         == "Natural training buys no robustness at ε = 0.1 at any size: at most 0.0% (1 seed) for Madry's networks at every size"
@@ -832,7 +844,11 @@ def test_a_crossing_the_fit_puts_beyond_the_largest_model_refutes_a_claim_the_mo
         for size, value in robust.items()
         for mode in ("pgd", "natural")
     ]
-    row = mnist.claims_table(records).set_index("claim").loc["10^5 parameters reach 90% robust accuracy"]
+    row = (
+        mnist.claims_table(mnist.Results.of(records))
+        .set_index("claim")
+        .loc["10^5 parameters reach 90% robust accuracy"]
+    )
     assert row["verdict"] == "not supported", row.to_dict()
     assert "no model's seed mean reaches it" in row["measured"]
 
@@ -867,13 +883,13 @@ def test_the_attack_gain_reading_is_pgds_accuracy_minus_the_worst_case(full_shap
                 0.05 if (r["result"]["size"], r["result"]["seed"]) == (8, 1) else 0.02
             )
         staged.append(r)
-    sentence = readings.mnist_readings(staged)["attack_gain_reading"]
+    sentence = readings.mnist_readings(mnist.Results.of(staged))["attack_gain_reading"]
     pgd_models = sum(r["result"]["mode"] == "pgd" for r in staged)
     assert sentence == (
         f"On the {pgd_models} adversarially trained models, the attacks after PGD-40 lower its robust accuracy by "
         f"{(2 * (pgd_models - 1) + 5) / pgd_models:.1f} points on average and by at most 5.0 (madry 8, seed 1)"
     )
-    assert readings.mnist_readings(full_shaped_records)["attack_gain_reading"].startswith(
+    assert readings.mnist_readings(mnist.Results.of(full_shaped_records))["attack_gain_reading"].startswith(
         "These records hold PGD's robust accuracy only"
     )
 
@@ -911,7 +927,7 @@ def test_the_pgd_reading_fits_pgds_own_accuracy_and_can_disagree_with_the_worst_
             training = {**r["config"]["training"], "pgd_steps": 5, "pgd_step_size": 0.1, "eps": 0.3}
             r["config"] = {**r["config"], "training": training}
         staged.append(r)
-    claims = mnist.claims_table(staged).set_index("claim")
+    claims = mnist.claims_table(mnist.Results.of(staged)).set_index("claim")
     pgd = claims.loc["10^5 parameters reach 90% robust accuracy (PGD-40, as Madry et al. measure)"]
     worst = claims.loc["10^5 parameters reach 90% robust accuracy"]
     assert pgd["verdict"] == "supported", pgd.to_dict()
@@ -946,6 +962,18 @@ def test_the_blog_model_row_asks_whether_the_seeds_reach_99_2(accuracies, verdic
         )
         for seed, accuracy in enumerate(accuracies)
     ]
-    row = mnist.claims_table(blog).set_index("claim").loc["a 688K model reaches 99.2% after 15 epochs at batch 5"]
+    row = (
+        mnist.claims_table(mnist.Results.of(blog))
+        .set_index("claim")
+        .loc["a 688K model reaches 99.2% after 15 epochs at batch 5"]
+    )
     assert row["verdict"] == verdict, row.to_dict()
     assert ("does better than the blog reports" in row["why"]) == above
+
+
+def test_chapter_1_readers_take_one_input_type_and_name_it(full_shaped_records):
+    """Records alone would read no re-attack and no control profile without a word: refused, naming the loader."""
+    with pytest.raises(TypeError, match=r"mnist\.load_results\(records, results_dir\)"):
+        mnist.claims_table(full_shaped_records)
+    with pytest.raises(TypeError, match=r"mnist\.Results\.of\(records\)"):
+        readings.mnist_readings(full_shaped_records)

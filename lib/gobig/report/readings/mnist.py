@@ -19,8 +19,8 @@ SAME_RATIO = 1.1
 
 def mnist_readings(results, claims: pd.DataFrame | None = None, runs: pd.DataFrame | None = None) -> dict[str, str]:
     """Chapter 1's sentences that read its results (Madry family, eps 0.3).
-    ``results``: ``mnist.load_results``' (or plain records: then no
-    re-attack or control profile beyond what they hold). ``claims`` and
+    ``results``: ``mnist.load_results``' (or ``mnist.Results.of(records)``:
+    then no re-attack or control profile beyond what they hold). ``claims`` and
     ``runs`` are ``mnist.claims_table`` and ``mnist.runs_frame`` of them
     when the caller has them: each is built once per page (the table
     bootstraps the capacity fits)."""

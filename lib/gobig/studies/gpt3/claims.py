@@ -4,8 +4,8 @@ value recomputed from the record (and the papers) and a verdict."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -327,7 +327,7 @@ class Fitted:
     margin: float
 
     @classmethod
-    def of(cls, record: dict) -> "Fitted":
+    def of(cls, record: dict) -> Fitted:
         result = record["result"]
         return cls(
             fits=fits_frame(record),

@@ -562,8 +562,8 @@ def claims_table(results, runs: pd.DataFrame | None = None) -> pd.DataFrame:
     measured value and a verdict computed from the records, one group of rows per question.
 
     ``results``: ``mnist.load_results``' (the records with their re-attacks, and the collapse
-    profile's and its controls' records, which the collapse row reads when all are committed), or
-    plain records (then no re-attack or control beyond what they hold). ``runs``: their
+    profile's and its controls' records, which the collapse row reads when all are committed; or
+    ``mnist.Results.of(records)`` for records alone). ``runs``: their
     ``runs_frame`` when the caller has it."""
     from gobig.studies.mnist.loading import unpack
 

@@ -28,6 +28,12 @@ class Results:
     records: tuple[Record, ...]
     controls: Mapping[str, tuple[Record, ...] | None] = field(default_factory=dict)
 
+    @classmethod
+    def of(cls, records) -> Results:
+        """Records (stored or typed) with nothing beside them: no re-attack or
+        control profile beyond what they hold (for records made in memory)."""
+        return cls(tuple(view(r) for r in records))
+
 
 def with_reattacks(record, results_dir=None) -> Record:
     """``record`` typed, holding the committed re-attacks of its checkpoint."""
@@ -48,9 +54,12 @@ def load_results(records, results_dir=None) -> Results:
     return Results(tuple(with_reattacks(r, results_dir) for r in records), controls)
 
 
-def unpack(results) -> tuple[list[Record], Mapping]:
-    """A ``Results``' records and controls; plain records (stored or typed) have no
-    re-attacks or controls beyond what they hold."""
-    if isinstance(results, Results):
-        return list(results.records), results.controls
-    return [view(r) for r in results], {}
+def unpack(results: Results) -> tuple[list[Record], Mapping]:
+    """A ``Results``' records and controls. One input type: records alone
+    would silently read no re-attack and no control profile."""
+    if not isinstance(results, Results):
+        raise TypeError(
+            f"results: expected what mnist.load_results(records, results_dir) returns (or mnist.Results.of(records) "
+            f"for records with nothing beside them), not {type(results).__name__}"
+        )
+    return list(results.records), results.controls
