@@ -4,6 +4,7 @@ whether each is a leaked twin, the tests between splits, the loss pairs
 that count only twins fine-tuned on, the twins a temporal split leaves
 apart, the twin-aware solves, and the false-positive estimate."""
 
+import dataclasses
 import re
 
 import pytest
@@ -435,3 +436,22 @@ def test_test_counts_name_tests_examples_and_distinct_outputs():
     problem = _problem("5_B", "Echo.", "print(input())\n", [("1\n", "YES\n"), ("2\n", "YES \n"), ("3\n", "NO\n")])
     # Three tests, the first of them the statement's example, two distinct outputs (token by token).
     assert _test_counts(problem) == [3, 1, 2]
+
+
+def test_a_leaked_twins_solve_without_a_control_split_decides_nothing(records):
+    """The mechanism row needs its controls: with only the random split's
+    model, a solve of a leaked twin could be a problem the model solves
+    anyway, so the verdict is inconclusive and says which control is missing."""
+    alone = [
+        dataclasses.replace(r, model=None) if getattr(r, "model", None) and r.kind != "random" else r for r in records
+    ]
+    row = (
+        alphacode.claims_table(alone)
+        .set_index("claim")
+        .loc[
+            "on a random split a model can solve validation problems by reproducing a training problem's solution "
+            "(the leak behind 0.8% vs 0%)"
+        ]
+    )
+    assert row["verdict"] == "inconclusive" and "no control split" in row["why"]
+    assert "solve 0 of 0" in row["measured"] and "not run on this CPU" in row["detail"]

@@ -190,17 +190,32 @@ def _model_rows(records: list, main: str) -> Iterator[dict]:
         if len(on_random):
             twins = int(on_random["twin fine-tuned on"].sum())
             controls = models[models["kind"].isin(("twin-aware", "random-untwinned", "temporal"))]
-            control_solved = int(controls["solved"].sum())
-            verdict = "supported" if twins == len(on_random) and control_solved == 0 else "partly"
+            control_solved, control_judged = int(controls["solved"].sum()), int(controls["judged"].sum())
+            if twins < len(on_random) or control_solved:
+                verdict, why = (
+                    "partly",
+                    "not every solve on a random split is a leaked twin, or a control solves something",
+                )
+            elif control_judged == 0:
+                # A solve of a leaked twin alone does not show the leak caused it: the
+                # model might solve those problems anyway. Only a control split can say.
+                verdict, why = (
+                    "inconclusive",
+                    "every model solve on a random split is a leaked twin, but no control split (twin-aware, twins removed, temporal) was sampled",
+                )
+            else:
+                verdict, why = (
+                    "supported",
+                    "every model solve on a random split is a leaked twin, and without the twins nothing is solved",
+                )
             yield _row(
                 mechanism,
                 f"{SOURCES['B.3']} (mechanism); this chapter's test",
                 f"of {len(on_random)} model solves on random splits, {twins} have a twin that was fine-tuned on; "
-                f"the controls (twin-aware, twins removed, temporal) solve {control_solved} of {int(controls['judged'].sum())}",
+                f"the controls (twin-aware, twins removed, temporal) solve {control_solved} of {control_judged}",
                 verdict,
-                "every model solve on a random split is a leaked twin, and without the twins nothing is solved"
-                if verdict == "supported"
-                else "not every solve on a random split is a leaked twin, or a control solves something",
+                why,
+                _not_run(scope, ("temporal", "twin-aware")) if control_judged == 0 and scope["missing"] else "",
             )
         elif not scope["fitted"]:
             yield _row(
