@@ -123,3 +123,43 @@ def test_chapter_3_sampling_says_how_far_it_is(monkeypatch, capfd):
     assert lines[-1].startswith("gobig: sampled 3 of 3 problems (6 programs) in ")
     stage.sample_programs(spec, network, tokenizer, problems, torch.Generator())
     assert "sampled" not in capfd.readouterr().err  # silent unless asked
+
+
+def test_a_config_no_record_is_like_is_estimated_from_records_that_did_another_amount_of_work(
+    tmp_path, terminal, monkeypatch
+):
+    """With a study's scale, x=3 with 20 steps is estimated from x=3 with 10
+    steps (600 s): 1,200 s; x=4 has no kin and stays unestimated."""
+    monkeypatch.setenv("GOBIG_RESULTS_DIR", str(tmp_path / "committed"))
+    store = ResultStore("toy", 1, tmp_path / "rerun")
+    store.save({"x": 3, "steps": 10, "seed": 0}, {"square": 9}, {"device": "cpu", "device_name": "test"}, 600.0)
+
+    def scale(config):
+        return json.dumps({k: v for k, v in config.items() if k not in ("steps", "seed")}), config["steps"]
+
+    run_sweep([{"x": 3, "steps": 20, "seed": 0}, {"x": 4, "steps": 20, "seed": 0}], compute, store, scale=scale)
+    plan, first = said(terminal)[:2]
+    assert "estimate 20 min from like records' wall times (cpu), 1 unit(s) scaled from records that did another" in plan
+    assert "plus 1 unit(s) no record is like" in plan
+    assert "x=3 steps=20" in first and "scaled to its amount of work, take 20 min (cpu)" in first
+
+
+def test_the_studies_scale_their_model_stages_by_steps_and_samples():
+    """Chapter 1's longer collapse control is kin to the collapse profile with
+    4x the work; chapter 3's fine-tuning with 6,000 steps is kin to 600's."""
+    from gobig.studies import alphacode, mnist
+    from gobig.studies.alphacode.compute import work_scale as alphacode_scale
+    from gobig.studies.mnist.compute import work_scale as mnist_scale
+
+    def configs(study, profile, **overrides):
+        return study.expand_configs(study.validate_parameters({**study.load_profile(profile), **overrides}))
+
+    short = {(c["size"], c["seed"]): mnist_scale(c) for c in configs(mnist, "collapse")}
+    for config in configs(mnist, "collapse_longer"):
+        kin, work = mnist_scale(config)
+        assert kin == short[(config["size"], config["seed"])][0]
+        assert work == pytest.approx(4 * short[(config["size"], config["seed"])][1])
+    steps = {c["split"]: alphacode_scale(c) for c in configs(alphacode, "cpu") if c["stage"] == "finetune"}
+    (longer,) = [c for c in configs(alphacode, "cpu", FINETUNE_STEPS=6000) if c["stage"] == "finetune"]
+    assert alphacode_scale(longer) == (steps["random"][0], 6000.0)
+    assert all(alphacode_scale(c) is None for c in configs(alphacode, "cpu") if c["stage"] == "baseline")

@@ -144,6 +144,7 @@ def run_sweep(
     workers: int = 1,
     cost: Callable[[dict], float] | None = None,
     like: Callable[[dict], Hashable] | None = None,
+    scale: progress_lines.Scale | None = None,
 ) -> list[dict]:
     """Load or compute every config; return their records in order.
 
@@ -155,7 +156,8 @@ def run_sweep(
     ``compute`` and ``compute_together`` must pickle for ``workers > 1``.
     With ``progress``, the plan (units to compute, and an estimate from the
     wall times of records whose configs are ``like`` them: by default equal
-    but for their seeds) and a line per unit go to the terminal
+    but for their seeds; else, with ``scale``, scaled from records that
+    differ only in their amount of work) and a line per unit go to the terminal
     (``gobig.core.progress``). Everything after ``store`` is keyword-only: twelve positional arguments
     cannot be read at the call.
     """
@@ -182,7 +184,7 @@ def run_sweep(
     if cost is not None:
         units.sort(key=lambda unit: -sum(cost(config) for config in unit))  # stable: ties keep config order
     compute_unit = compute_together or functools.partial(_compute_one, compute)
-    log = progress_lines.SweepLog(store, units, len(configs), like) if progress and units else None
+    log = progress_lines.SweepLog(store, units, len(configs), like, scale) if progress and units else None
     if log is not None:
         log.plan()
     if executor == "ray" and units:

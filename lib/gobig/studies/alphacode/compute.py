@@ -450,6 +450,26 @@ def _test_counts(problem) -> list[int]:
 
 # ---- running ------------------------------------------------------------------
 
+#: Per model stage, the fields that set how much work it does: fine-tuning steps, and samples per problem.
+#: A split's kind and seed change its problems, not its cost (every split validates the same share).
+WORK_FIELDS = {"finetune": ("finetune", "finetune_steps"), "sample": ("sampling", "samples_per_problem")}
+
+
+def work_scale(config: dict) -> tuple[str, float] | None:
+    """A model stage's kin (its config without its split, seeds and amount of
+    work; a sample stage's also without the fine-tuning steps, which change
+    the weights it samples from, not the work) and its work, so that a
+    rerun with other steps or samples is estimated from the records there
+    (``gobig.core.progress``). None for the other stages."""
+    if config["stage"] not in WORK_FIELDS:
+        return None
+    section, field = WORK_FIELDS[config["stage"]]
+    kin = {k: v for k, v in config.items() if k not in ("seed", "split")}
+    kin[section] = {k: v for k, v in config[section].items() if k != field}
+    if config["stage"] == "sample":
+        kin["finetune"] = {k: v for k, v in config["finetune"].items() if k != "finetune_steps"}
+    return json.dumps(kin, sort_keys=True), float(config[section][field])
+
 
 def run(values: dict, progress: bool = True) -> list[dict]:
     """Validate, then load or compute every split's record."""
@@ -459,4 +479,6 @@ def run(values: dict, progress: bool = True) -> list[dict]:
     # Progress bars of several worker processes would interleave; the sweep shows one bar of units instead.
     computer = Computer(Machine.from_params(params, progress=progress and params["WORKERS"] == 1), store)
     gpus_per_task = 1 if computer.device.type == "cuda" else 0
-    return run_from_params(configs, computer, store, params, progress=progress, gpus_per_task=gpus_per_task)
+    return run_from_params(
+        configs, computer, store, params, progress=progress, gpus_per_task=gpus_per_task, scale=work_scale
+    )

@@ -367,6 +367,7 @@ def run(values: dict, progress: bool = True) -> list[dict]:
         # Longest units first only where several run at once; one at a time, the
         # configs' order (smallest models first) finishes the most records soonest.
         cost=training_cost if params["WORKERS"] > 1 or params["EXECUTOR"] == "ray" else None,
+        scale=work_scale,
         **stacking,
     )
 
@@ -385,6 +386,21 @@ def training_cost(config: dict) -> float:
     steps = training["epochs"] * math.ceil((training["train_subset"] or 60_000) / training["batch_size"])
     passes = {"natural": 1, "pgd": 1 + training.get("pgd_steps", 0), "fgsm": 2}[config["mode"]]
     return steps * passes * (1 + _parameter_count(config["family"], config["size"]) / 1e7)
+
+
+#: The training fields that change how much work a config does, not what it is (``work_scale``).
+WORK_FIELDS = ("epochs", "train_subset", "pgd_steps", "monitor_images")
+
+
+def work_scale(config: dict) -> tuple[str, float]:
+    """A config's kin (everything but its seeds, extras and WORK_FIELDS) and
+    its training work (``training_cost``), so that a run with more epochs
+    (e.g. the collapse profile's longer control) is estimated from the
+    records of fewer. Evaluation time does not scale, so this over-estimates
+    a little where evaluation is a large share."""
+    training = {k: v for k, v in config["training"].items() if k not in WORK_FIELDS}
+    kin = {k: v for k, v in config.items() if k not in ("seed", EXTRAS, "training")}
+    return json.dumps({**kin, "training": training}, sort_keys=True), training_cost(config)
 
 
 @functools.cache
