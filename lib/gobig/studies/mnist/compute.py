@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import hashlib
 import json
 import math
 import time
@@ -146,6 +147,7 @@ class Computer:
             data.test_labels,
             self.progress,
             self.machine.compile,
+            snapshot=training_snapshot_path(configs, self.machine.results_dir),
         )
         for config, model, history, path in zip(configs, models, histories, pending):
             if CHECKPOINT in extras_of(config):
@@ -306,6 +308,15 @@ def pending_path(config: dict, results_dir=None):
     training. It lives beside the records it is for (``.pending``, ignored
     by git), so runs into other results folders never see it."""
     return Path(results_dir or paths.results_dir()) / STUDY / ".pending" / f"{training_key(config)}.pt"
+
+
+def training_snapshot_path(configs: list[dict], results_dir=None) -> Path:
+    """Where a unit's training state waits between epochs (``train_models``'
+    snapshot), keyed by its configs' training keys, beside ``pending_path``:
+    a run stopped mid-training goes on from its last whole epoch."""
+    keys = "-".join(training_key(config) for config in configs)
+    name = hashlib.sha256(keys.encode()).hexdigest()[:16] if len(configs) > 1 else keys
+    return Path(results_dir or paths.results_dir()) / STUDY / ".pending" / f"{name}.training.pt"
 
 
 def checkpoint_folder(results_dir=None):
