@@ -372,3 +372,43 @@ def test_a_sampler_with_no_examples_is_an_error_not_an_endless_loop():
 
     with pytest.raises(ValueError, match="no examples"):
         codemodel.example_sampler([], 4, torch.Generator().manual_seed(0))
+
+
+def test_a_stopped_fine_tuning_goes_on_from_its_snapshot_to_the_uninterrupted_end(tokenizer, tmp_path, monkeypatch):
+    """``train_lm`` with a snapshot: stopped after a history row (here step
+    20 of 40), a rerun goes on from there, draws the batches already
+    trained without training on them, and ends with the uninterrupted run's
+    weights, history and batch generator; the snapshot is then removed."""
+    examples, _ = cm.encode_examples(tokenizer, PAIRS, max_len=64)
+    cpu = torch.device("cpu")
+
+    def run(snapshot=None):
+        model = tiny_model(tokenizer.get_vocab_size(), seed=0, max_seq_len=64).train()
+        generator = torch.Generator().manual_seed(0)
+        sampler = cm.example_sampler(examples, batch_size=4, generator=generator, group_by_length=True)
+        result = cm.train_lm(
+            model, sampler, steps=40, lr=3e-3, warmup=4, weight_decay=0.1, device=cpu, log_every=10,
+            snapshot=snapshot, snapshot_every_s=0.0,
+        )  # fmt: skip
+        return model, result, generator
+
+    straight, straight_result, straight_generator = run()
+    snapshot = tmp_path / "finetune.snapshot.pt"
+    real_save = cm.training._save_lm_snapshot
+
+    def save_then_stop(*args, **kwargs):
+        real_save(*args, **kwargs)
+        if args[-1] == 20:  # the step just saved
+            raise KeyboardInterrupt("stopped at step 20")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(cm.training, "_save_lm_snapshot", save_then_stop)
+        with pytest.raises(KeyboardInterrupt):
+            run(snapshot)
+    assert snapshot.is_file()
+    resumed, resumed_result, resumed_generator = run(snapshot)
+    assert resumed_result["resumed_at"] == 20 and resumed_result["timed_steps"] == 19
+    assert resumed_result["history"] == straight_result["history"]
+    assert all(torch.equal(a, b) for a, b in zip(resumed.state_dict().values(), straight.state_dict().values()))
+    assert torch.equal(resumed_generator.get_state(), straight_generator.get_state())  # sampling goes on alike
+    assert not snapshot.exists()

@@ -239,8 +239,12 @@ class Computer:
             generator,
             self.device,
             progress=self.progress,
+            # Beside the weights' cache file, under its lock: a stopped fine-tuning goes on from here.
+            snapshot=self.weights_path(config).with_suffix(".snapshot.pt"),
         )
         result["timings"] = {"finetune_s": result.pop("finetune_s")}
+        if "resumed_at_step" in result:  # its finetune_s counts only the steps after it
+            result["timings"]["resumed_at_step"] = result.pop("resumed_at_step")
         result["token_lengths"] = stage.pool_token_lengths(tokenizer, self.context(config)["list"])
         return {
             "inputs": self.weights_inputs(config),

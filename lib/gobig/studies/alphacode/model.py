@@ -17,6 +17,7 @@ with its end token, the length a sample may reach.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import torch
 
@@ -68,13 +69,15 @@ def finetune(
     generator: torch.Generator,
     device: torch.device,
     progress: bool = False,
+    snapshot: Path | None = None,
 ) -> tuple[codemodel.GPT, dict]:
     """Fine-tune the pre-trained model on the training problems' first
     solutions (those that fit); per-problem validation loss (nats per token
     of the reference solution given its statement), the token-weighted
     validation and training losses on the same footing (eval mode), and
     which training problems were left out because their solution is longer
-    than a sample may be."""
+    than a sample may be. ``snapshot``: where the fine-tuning's state waits
+    every few minutes, so a stopped run goes on from there (``train_lm``)."""
     start = time.perf_counter()
     model = codemodel.GPT(gpt_config(spec, tokenizer)).to(device)
     model.load_state_dict(pretrained_state)
@@ -120,6 +123,7 @@ def finetune(
         on_log=(lambda row: print(f"fine-tuning: step {row['step']}, loss {row['loss']:.3f}", flush=True))
         if progress
         else None,
+        snapshot=snapshot,
     )
     finetune_s = time.perf_counter() - start
     per_problem = {
@@ -146,6 +150,7 @@ def finetune(
         "train_tokens_per_s": training["tokens_per_s"],
         "mfu": training["mfu"],
         "epochs": spec.finetune_steps * spec.batch_size / max(1, len(train_examples)),
+        **({"resumed_at_step": training["resumed_at"]} if "resumed_at" in training else {}),
     }
     return model, {**result, "finetune_s": finetune_s}
 

@@ -6,8 +6,10 @@ KV cache)."""
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 
 import torch
 
@@ -200,6 +202,8 @@ def train_lm(
     compile: bool = False,
     bf16_on_cpu: bool = False,
     on_log: Callable[[dict], None] | None = None,
+    snapshot: Path | None = None,
+    snapshot_every_s: float = 300.0,
 ) -> dict:
     """Train in place for ``steps`` batches (from an iterable, or a function
     of the step). Weight decay applies to matrices only, not to biases and
@@ -207,7 +211,16 @@ def train_lm(
     throughput; the clock starts after the first step, which pays for
     allocation and compilation; tokens count padding, which the hardware
     computes all the same. MFU needs CUDA and ``peak_flops`` (989e12
-    for an H100's dense bf16)."""
+    for an H100's dense bf16).
+
+    With ``snapshot`` (a file path), the training state (weights, AdamW,
+    schedule, history, torch's random state) is written there at a history
+    row at most every ``snapshot_every_s`` seconds, and a run that finds one
+    for the same training goes on from it: the batches already trained are
+    drawn again without training (so the batch source's generator ends where
+    an uninterrupted run's does) and the end state is the uninterrupted
+    run's. Throughput counts only this run's steps (``resumed_at``). The
+    file is removed when training ends."""
     model.to(device).train()
     decay = [p for p in model.parameters() if p.dim() >= 2]
     no_decay = [p for p in model.parameters() if p.dim() < 2]
@@ -219,9 +232,31 @@ def train_lm(
     forward = torch.compile(model) if compile else model
     source = None if callable(batches) else iter(batches)
     history, tokens, seq_len = [], 0, 0
+    identity = {
+        "steps": steps,
+        "lr": lr,
+        "warmup": warmup,
+        "weight_decay": weight_decay,
+        "grad_clip": grad_clip,
+        "min_lr_ratio": min_lr_ratio,
+        "log_every": log_every,
+        "shapes": [list(p.shape) for p in model.parameters()],
+    }
+    first_step = 0
+    if snapshot is not None and snapshot.is_file():
+        saved = torch.load(snapshot, map_location="cpu", weights_only=False)
+        if saved.get("identity") == identity:
+            model.load_state_dict(saved["model"])
+            optimizer.load_state_dict(saved["optimizer"])
+            schedule.load_state_dict(saved["schedule"])
+            torch.set_rng_state(saved["rng"])
+            history, first_step = saved["history"], saved["step"]
+            for step in range(first_step):  # the batches already trained on, drawn again
+                batches(step) if source is None else next(source)
+    last_snapshot = time.monotonic()
     running, since = torch.zeros((), device=device), 0
     start = time.perf_counter()
-    for step in range(steps):
+    for step in range(first_step, steps):
         ids, targets, mask = batches(step) if source is None else next(source)
         ids, targets, mask = (t.to(device, non_blocking=True) for t in (ids, targets, mask))
         with autocast(device, cpu=bf16_on_cpu):
@@ -234,7 +269,7 @@ def train_lm(
         schedule.step()
         running += loss.detach()
         since += 1
-        if step == 0:
+        if step == first_step:
             if device.type == "cuda":
                 torch.cuda.synchronize(device)
             start = time.perf_counter()
@@ -247,6 +282,9 @@ def train_lm(
                 on_log(history[-1])
             running.zero_()
             since = 0
+            if snapshot is not None and step + 1 < steps and time.monotonic() - last_snapshot >= snapshot_every_s:
+                _save_lm_snapshot(snapshot, identity, model, optimizer, schedule, history, step + 1)
+                last_snapshot = time.monotonic()
     if device.type == "cuda":
         torch.cuda.synchronize(device)
     seconds = time.perf_counter() - start
@@ -254,13 +292,33 @@ def train_lm(
     mfu = None
     if device.type == "cuda" and peak_flops and tokens_per_s:
         mfu = model.flops_per_token(seq_len) * tokens_per_s / peak_flops
+    if snapshot is not None:
+        snapshot.unlink(missing_ok=True)
     return {
         "history": history,
         "tokens_per_s": tokens_per_s,
         "mfu": mfu,
-        "timed_steps": steps - 1,
+        "timed_steps": steps - first_step - 1,
         "timed_seconds": seconds,
+        **({"resumed_at": first_step} if first_step else {}),
     }
+
+
+def _save_lm_snapshot(path: Path, identity: dict, model, optimizer, schedule, history: list, step: int) -> None:
+    """``train_lm``'s state after ``step`` steps, written atomically (a crash leaves the last whole snapshot)."""
+    payload = {
+        "identity": identity,
+        "step": step,
+        "history": history,
+        "model": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
+        "optimizer": optimizer.state_dict(),
+        "schedule": schedule.state_dict(),
+        "rng": torch.get_rng_state(),
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(f".{os.getpid()}.partial")
+    torch.save(payload, partial)
+    partial.replace(path)
 
 
 @torch.no_grad()
