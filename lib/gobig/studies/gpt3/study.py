@@ -305,6 +305,9 @@ def _compute_optimal() -> dict:
 
 
 def _compute(config: dict) -> tuple[dict, dict]:
+    """The record's result: every series' fits and back-tests, the back-test's
+    overshoot and the crossings it shifts, the aggregate, the law's
+    requirements and the blog's chart, one helper each."""
     import torch
 
     from gobig.core.runtime import provenance
@@ -312,9 +315,40 @@ def _compute(config: dict) -> tuple[dict, dict]:
 
     data = load_accuracies()
     sizes = config["model_sizes"]
-    level = config["confidence_level"]
-    fits, backtests = [], []
     complete = series_with_data(config["benchmarks"], config["settings"], sizes)
+    fits, backtests = _series_fits(config, data, complete)
+    overshoot = backtest_overshoot(backtests)
+    overshoot["reach_params"] = float(max(sizes)) ** 2 / config["backtest_largest"]
+    _add_crossings(fits, overshoot, config)
+    result = {
+        "gpt3_params": GPT3_PARAMS,
+        "gpt3_training_tokens": GPT3_TRAINING_TOKENS,
+        "token_mix_billions": float(load_token_mix()["tokens_billions"].sum()),
+        "target_accuracy": config["target_accuracy"],
+        "confidence_level": config["confidence_level"],
+        "fits": fits,
+        "skipped": [
+            {"benchmark": benchmark, "setting": setting, "reason": _skip_reason(data, benchmark, setting, sizes)}
+            for benchmark in config["benchmarks"]
+            for setting in config["settings"]
+            if (benchmark, setting) not in set(complete)
+        ],
+        "backtests": backtests,
+        "aggregate": _aggregate(config, data, complete) if complete else None,
+        "blog_chart": _blog_chart(data),
+        "overshoot": overshoot,
+        "compute_optimal": _compute_optimal(),
+        "token_bend": chinchilla.loss_gain(config["backtest_largest"], max(sizes), GPT3_TRAINING_TOKENS),
+        "requirements": _requirements(config),
+    }
+    return result, provenance(torch.device("cpu"))
+
+
+def _series_fits(config: dict, data: pd.DataFrame, complete: list) -> tuple[list[dict], list[dict]]:
+    """Each complete series' fits (every kind, with its class and quality)
+    and back-tests; the crossings are added later (``_add_crossings``)."""
+    sizes, level = config["model_sizes"], config["confidence_level"]
+    fits, backtests = [], []
     for benchmark, setting in complete:
         rows = data[(data.benchmark == benchmark) & (data.setting == setting) & data.params.isin(sizes)].sort_values(
             "params"
@@ -345,18 +379,22 @@ def _compute(config: dict) -> tuple[dict, dict]:
                     **backtest_series(rows.params, rows.accuracy, chance, config["backtest_largest"], kind, level),
                 }
             )
-    # The back-test's margin, then the crossings: only an adequate fit of a
-    # series that is not flat is extrapolated (classify_series); its crossing
-    # for the target plus the margin is where it gets there even after an
-    # overshoot as large as 9 in 10 back-tested fits made.
-    overshoot = backtest_overshoot(backtests)
-    overshoot["reach_params"] = float(max(sizes)) ** 2 / config["backtest_largest"]
+    return fits, backtests
+
+
+def _add_crossings(fits: list[dict], overshoot: dict, config: dict) -> None:
+    """Where each fit crosses the target. Only an adequate fit of a series
+    that is not flat is extrapolated (classify_series); its crossing for the
+    target plus the back-test's margin is where it gets there even after an
+    overshoot as large as 9 in 10 back-tested fits made."""
     target = config["target_accuracy"]
     for entry in fits:
         if entry["class"]["class"] == "flat" or not entry["quality"]["adequate"]:
             continue
         fitted = Fit.from_dict(entry["fit"])
-        needed = params_for_accuracy(fitted, target, config["uncertainty_samples"], config["seed"], level)
+        needed = params_for_accuracy(
+            fitted, target, config["uncertainty_samples"], config["seed"], config["confidence_level"]
+        )
         entry["params_for_target"] = {key: json_number(value) for key, value in needed.items()}
         shifted = target + overshoot["selected"]
         if np.isfinite(shifted):
@@ -365,38 +403,39 @@ def _compute(config: dict) -> tuple[dict, dict]:
             else:
                 point = math.inf
             entry["params_for_shifted_target"] = json_number(point)
-    # The aggregate: the mean over the fitted series at each size, as Owen
-    # 2024's aggregate is a mean over tasks; its floor the mean chance.
-    aggregate = None
-    if complete:
-        table = (
-            data[data.params.isin(sizes) & data.verified]
-            .set_index(["benchmark", "setting"])
-            .loc[complete]
-            .reset_index()
-        )
-        mean = table.groupby("params")["accuracy"].mean().sort_index()
-        chance = float(np.mean([CHANCE[b] for b, _ in complete]))
-        aggregate = {
-            "params": [int(p) for p in mean.index],
-            "accuracy": [float(a) for a in mean],
-            "chance": chance,
-            "backtests": [
-                backtest_series(mean.index, mean.values, chance, config["backtest_largest"], kind, level)
-                for kind in FIT_KINDS
-            ],
-        }
-    skipped = [
-        {"benchmark": benchmark, "setting": setting, "reason": _skip_reason(data, benchmark, setting, sizes)}
-        for benchmark in config["benchmarks"]
-        for setting in config["settings"]
-        if (benchmark, setting) not in set(complete)
-    ]
-    requirements = []
+
+
+def _aggregate(config: dict, data: pd.DataFrame, complete: list) -> dict:
+    """The mean over the fitted series at each size, as Owen 2024's aggregate
+    is a mean over tasks; its floor the mean chance; its back-tests."""
+    table = (
+        data[data.params.isin(config["model_sizes"]) & data.verified]
+        .set_index(["benchmark", "setting"])
+        .loc[complete]
+        .reset_index()
+    )
+    mean = table.groupby("params")["accuracy"].mean().sort_index()
+    chance = float(np.mean([CHANCE[b] for b, _ in complete]))
+    return {
+        "params": [int(p) for p in mean.index],
+        "accuracy": [float(a) for a in mean],
+        "chance": chance,
+        "backtests": [
+            backtest_series(
+                mean.index, mean.values, chance, config["backtest_largest"], kind, config["confidence_level"]
+            )
+            for kind in FIT_KINDS
+        ],
+    }
+
+
+def _requirements(config: dict) -> list[dict]:
+    """The law's parameter count for Lipschitz 1, per token count and effective dimension."""
+    rows = []
     for tokens in config["token_counts"]:
         for dimension in config["effective_dimensions"]:
             required = law.params_for_lipschitz(1.0, n=tokens, d=dimension)
-            requirements.append(
+            rows.append(
                 {
                     "tokens": tokens,
                     "effective_dimension": dimension,
@@ -404,33 +443,22 @@ def _compute(config: dict) -> tuple[dict, dict]:
                     "ratio_to_gpt3": required / GPT3_PARAMS,
                 }
             )
+    return rows
+
+
+def _blog_chart(data: pd.DataFrame) -> list[dict]:
+    """The blog chart's series (the sizes it shows), as Table H.1 holds them."""
     chart = data[(data.benchmark == BLOG_CHART["benchmark"]) & data.params.isin(BLOG_CHART["sizes"])]
-    result = {
-        "gpt3_params": GPT3_PARAMS,
-        "gpt3_training_tokens": GPT3_TRAINING_TOKENS,
-        "token_mix_billions": float(load_token_mix()["tokens_billions"].sum()),
-        "target_accuracy": config["target_accuracy"],
-        "confidence_level": level,
-        "fits": fits,
-        "skipped": skipped,
-        "backtests": backtests,
-        "aggregate": aggregate,
-        "blog_chart": [
-            {
-                "setting": row.setting,
-                "params": int(row.params),
-                "accuracy": json_number(row.accuracy),
-                "verified": bool(row.verified),
-                "reading_a": json_number(row.reading_a),
-            }
-            for row in chart.sort_values(["setting", "params"]).itertuples()
-        ],
-        "overshoot": overshoot,
-        "compute_optimal": _compute_optimal(),
-        "token_bend": chinchilla.loss_gain(config["backtest_largest"], max(sizes), GPT3_TRAINING_TOKENS),
-        "requirements": requirements,
-    }
-    return result, provenance(torch.device("cpu"))
+    return [
+        {
+            "setting": row.setting,
+            "params": int(row.params),
+            "accuracy": json_number(row.accuracy),
+            "verified": bool(row.verified),
+            "reading_a": json_number(row.reading_a),
+        }
+        for row in chart.sort_values(["setting", "params"]).itertuples()
+    ]
 
 
 def run(values: dict) -> list[dict]:

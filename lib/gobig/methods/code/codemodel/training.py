@@ -244,15 +244,9 @@ def train_lm(
     }
     first_step = 0
     if snapshot is not None and snapshot.is_file():
-        saved = torch.load(snapshot, map_location="cpu", weights_only=False)
-        if saved.get("identity") == identity:
-            model.load_state_dict(saved["model"])
-            optimizer.load_state_dict(saved["optimizer"])
-            schedule.load_state_dict(saved["schedule"])
-            torch.set_rng_state(saved["rng"])
-            history, first_step = saved["history"], saved["step"]
-            for step in range(first_step):  # the batches already trained on, drawn again
-                batches(step) if source is None else next(source)
+        history, first_step = _resume_lm(snapshot, identity, model, optimizer, schedule)
+        for step in range(first_step):  # the batches already trained on, drawn again
+            batches(step) if source is None else next(source)
     last_snapshot = time.monotonic()
     running, since = torch.zeros((), device=device), 0
     start = time.perf_counter()
@@ -302,6 +296,20 @@ def train_lm(
         "timed_seconds": seconds,
         **({"resumed_at": first_step} if first_step else {}),
     }
+
+
+def _resume_lm(path: Path, identity: dict, model, optimizer, schedule) -> tuple[list, int]:
+    """Load a snapshot of this training into the model, optimizer, schedule
+    and torch's random state; its history and step, or ([], 0) when it is of
+    another training (then it is ignored and overwritten)."""
+    saved = torch.load(path, map_location="cpu", weights_only=False)
+    if saved.get("identity") != identity:
+        return [], 0
+    model.load_state_dict(saved["model"])
+    optimizer.load_state_dict(saved["optimizer"])
+    schedule.load_state_dict(saved["schedule"])
+    torch.set_rng_state(saved["rng"])
+    return saved["history"], saved["step"]
 
 
 def _save_lm_snapshot(path: Path, identity: dict, model, optimizer, schedule, history: list, step: int) -> None:
