@@ -32,7 +32,7 @@ SUITE = {
     "tests/test_reliability.py": "faults: a sweep killed with SIGKILL, two concurrent sweeps, damaged MNIST files, a sweep on a local Ray instance, sweeps of worker processes (chapters 1 and 3), one stopped with Ctrl-C",
     "tests/test_ray_cluster.py": "a two-node Ray cluster on this machine (one CPU each, token authentication): chapter 1's smoke sweep gives the in-process records; a task no node can run and a driver without the token stop with one line; the nodes' processes all end",
     "tests/test_params.py": "bad parameters: wrong types, out-of-range values, unknown names, empty lists, per chapter",
-    "tests/test_resume_training.py": "a chapter 1 run stopped during its evaluation: resumed from the trained weights it kept, not retrained, to the uninterrupted record",
+    "tests/test_resume_training.py": "a chapter 1 run stopped during its evaluation: resumed from the trained weights it kept, not retrained, to the uninterrupted record; one stopped mid-training: resumed from its last epoch's snapshot, to the same record",
     "tests/test_store.py": "results store: crash mid-sweep, failed writes, truncated and mismatched records, a unit another sweep is computing (waited for, not computed twice)",
     "tests/test_codecontests.py": "damaged chapter 3 inputs: malformed CodeContests records, truncated and altered files, a bad corpus record",
     "tests/test_sandbox.py": "hostile programs in the sandbox: infinite loop, fork bomb, memory bomb, huge output, writes and deletes outside its directory, reads of the problems file, the checkout, the home and cache folders, network, environment, escaping children, stdin closed early",
