@@ -81,20 +81,8 @@ def finetune(
     start = time.perf_counter()
     model = codemodel.GPT(gpt_config(spec, tokenizer)).to(device)
     model.load_state_dict(pretrained_state)
-    encoded = {p.key: _encode(spec, tokenizer, p) for p in train if p.solutions}
-    train_keys = [k for k, e in encoded.items() if e is not None]
-    train_examples = [encoded[k] for k in train_keys]
-    valid_encoded = {p.key: _encode(spec, tokenizer, p) for p in valid if p.solutions}
-    valid_keys = [k for k, e in valid_encoded.items() if e is not None]
-    valid_examples = [valid_encoded[k] for k in valid_keys]
-
-    def counts(examples, total):
-        return {
-            "kept": len(examples),
-            "truncated": sum(e.truncated for e in examples),
-            "dropped": total - len(examples),
-        }
-
+    train_keys, train_examples, train_counts, train_dropped = _encoded(spec, tokenizer, train)
+    valid_keys, valid_examples, valid_counts, _ = _encoded(spec, tokenizer, valid)
     if not train_examples:
         raise ParameterError(
             f"MAX_NEW_TOKENS: no training solution of this split fits in {spec.max_new_tokens} tokens, so there is "
@@ -126,22 +114,13 @@ def finetune(
         snapshot=snapshot,
     )
     finetune_s = time.perf_counter() - start
-    per_problem = {
-        key: codemodel.evaluate_loss(model, [example], 1, device, bf16)
-        for key, example in zip(valid_keys, valid_examples)
-    }
-    # The split's loss is token-weighted, as evaluate_loss weighs it: no second pass.
-    targets = {key: sum(example.mask) for key, example in zip(valid_keys, valid_examples)}
-    valid_loss = sum(per_problem[k] * targets[k] for k in valid_keys) / max(1, sum(targets.values()))
+    per_problem, valid_loss = _validation_losses(model, valid_keys, valid_examples, device, bf16)
     train_loss = codemodel.evaluate_loss(model, train_examples, spec.batch_size, device, bf16)
     result = {
         "parameters": model.num_parameters(),
         "pretrain": pretrain_stats,
-        "examples": {
-            "train": counts(train_examples, len(encoded)),
-            "valid": counts(valid_examples, len(valid_encoded)),
-        },
-        "train_dropped": sorted(set(encoded) - set(train_keys)),
+        "examples": {"train": train_counts, "valid": valid_counts},
+        "train_dropped": train_dropped,
         "valid_loss_before": loss_before,
         "valid_loss": valid_loss,
         "train_loss": train_loss,
@@ -153,6 +132,31 @@ def finetune(
         **({"resumed_at_step": training["resumed_at"]} if "resumed_at" in training else {}),
     }
     return model, {**result, "finetune_s": finetune_s}
+
+
+def _encoded(spec: FinetuneSpec, tokenizer, problems: list[Problem]) -> tuple[list[str], list, dict, list[str]]:
+    """The problems' first solutions encoded as fine-tuning examples: the
+    keys and examples of those that fit, their counts (kept, with the
+    statement cut, dropped), and the keys dropped for a solution too long."""
+    encoded = {p.key: _encode(spec, tokenizer, p) for p in problems if p.solutions}
+    keys = [k for k, e in encoded.items() if e is not None]
+    examples = [encoded[k] for k in keys]
+    counts = {
+        "kept": len(examples),
+        "truncated": sum(e.truncated for e in examples),
+        "dropped": len(encoded) - len(examples),
+    }
+    return keys, examples, counts, sorted(set(encoded) - set(keys))
+
+
+def _validation_losses(model, keys: list[str], examples: list, device: torch.device, bf16: bool) -> tuple[dict, float]:
+    """Each validation problem's loss (nats per token of its solution) and
+    the split's, token-weighted as ``evaluate_loss`` weighs it (no second pass)."""
+    per_problem = {
+        key: codemodel.evaluate_loss(model, [example], 1, device, bf16) for key, example in zip(keys, examples)
+    }
+    targets = {key: sum(example.mask) for key, example in zip(keys, examples)}
+    return per_problem, sum(per_problem[k] * targets[k] for k in keys) / max(1, sum(targets.values()))
 
 
 def tokenizer_from_str(saved: str):
