@@ -143,8 +143,9 @@ def test_every_claim_gets_a_verdict_from_full_shaped_records(full_shaped_records
         "10^5 parameters reach 90% accuracy (plain reading: clean, natural training)": "not supported",
         "10^6 parameters reach 95% accuracy (plain reading: clean, natural training)": "not supported",
         "natural training gives ~0% PGD accuracy at eps 0.3": "supported",
-        # The committed collapse profile ends in one class, but its controls are not all committed.
-        mnist.COLLAPSE_CLAIM: "inconclusive",
+        # The committed collapse profile and its controls: scale 1 stays one class with 4x the steps and
+        # scale 8 learns on the budget, but scale 2 learns with 4x the steps (it was not trained yet).
+        mnist.COLLAPSE_CLAIM: "partly",
         # Scale 1 stays at 10% in these records: below halfway up the jump, as a capacity threshold has it.
         mnist.RECIPE_CLAIM: "supported",
         "s=16 PGD-trained: 98.8% clean, 93.2% PGD-40": "supported",
@@ -664,7 +665,11 @@ def collapse_profiles(smallest: tuple, larger: dict | None, longer: dict | None)
     collapse = [collapse_record(1, seed, outcome) for seed, outcome in enumerate(smallest)]
     collapse += [collapse_record(2, seed, NEVER_LEFT) for seed in range(3)]
     larger_records = [collapse_record(size, 0, larger) for size in (4, 8)] if larger else None
-    longer_records = [collapse_record(size, 0, longer, epochs=8) for size in (1, 2)] if longer else None
+    # ``longer``: one outcome for both scales, or a pair (scale 1's, scale 2's).
+    per_scale = longer if isinstance(longer, tuple) else (longer, longer)
+    longer_records = (
+        [collapse_record(size, 0, outcome, epochs=8) for size, outcome in zip((1, 2), per_scale)] if longer else None
+    )
     return collapse, larger_records, longer_records
 
 
@@ -674,6 +679,8 @@ def collapse_profiles(smallest: tuple, larger: dict | None, longer: dict | None)
         ((NEVER_LEFT,) * 3, LEARNS, NEVER_LEFT, "supported", "scale 1 stays one class at 9,600 steps; scale 8 learns"),
         ((LEFT_THEN_ONE_CLASS,) * 3, LEARNS, LEFT_THEN_ONE_CLASS, "supported", "scale 8 learns in 2,400"),
         ((NEVER_LEFT,) * 3, LEARNS, LEARNS, "not supported", "training not yet begun"),
+        # What this CPU measured: scale 2, one class at 2,400 steps, learns at 9,600; scale 1 does not.
+        ((NEVER_LEFT,) * 3, LEARNS, (NEVER_LEFT, LEARNS), "partly", "but scale 2 learns with them"),
         ((NEVER_LEFT,) * 3, NEVER_LEFT, NEVER_LEFT, "inconclusive", "fails at every size"),
         ((NEVER_LEFT,) * 3, None, NEVER_LEFT, "inconclusive", "not all committed"),
         ((NEVER_LEFT,) * 3, LEARNS, None, "inconclusive", "not all committed"),

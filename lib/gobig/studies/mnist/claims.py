@@ -306,7 +306,11 @@ def _collapse_verdict(records: list, larger: list | None = None, longer: list | 
     - supported: every seed of the smallest scale ends in one class, it
       still does with four times the steps, and the largest scale of the
       larger control learns on the original budget (the budget suffices for
-      a network with more capacity);
+      a network with more capacity), and no other small scale that ended in
+      one class learns with four times the steps;
+    - partly: as supported, but another small scale that ended in one class
+      learns with four times the steps: there the one class was training
+      not yet begun, so the claim holds at the smallest scale only;
     - inconclusive: the seeds disagree, a control is missing, or the larger
       scales do not learn either (then the recipe fails at every size)."""
     outcomes = _outcomes_by_scale(records)
@@ -343,16 +347,32 @@ def _collapse_verdict(records: list, larger: list | None = None, longer: list | 
         )
     larger_outcomes = _outcomes_by_scale(larger)
     largest_size = max(larger_outcomes)
-    if all(outcome == LEARNS for _, outcome, _ in larger_outcomes[largest_size]):
+    if not all(outcome == LEARNS for _, outcome, _ in larger_outcomes[largest_size]):
         return (
             measured,
-            "supported",
-            f"scale {smallest_size} stays one class at {_steps(longer):,} steps; scale {largest_size} learns in {_steps(larger):,} (Madry et al.: 100,000)",
+            "inconclusive",
+            f"scale {largest_size} does not learn on this budget either: the recipe fails at every size here, not only at small ones",
+        )
+    # A small scale that ended in one class on the budget and learns with more steps was only not trained yet.
+    not_yet = [
+        size
+        for size, seeds in sorted(longer_outcomes.items())
+        if size != smallest_size
+        and any(outcome == LEARNS for _, outcome, _ in seeds)
+        and any(outcome in ONE_CLASS for _, outcome, _ in outcomes.get(size, []))
+    ]
+    if not_yet:
+        scales = " and ".join(str(size) for size in not_yet)
+        return (
+            measured,
+            "partly",
+            f"scale {smallest_size} stays one class at {_steps(longer):,} steps, but scale {scales} learns with them: "
+            f"its one class at {_steps(records):,} was training not yet begun",
         )
     return (
         measured,
-        "inconclusive",
-        f"scale {largest_size} does not learn on this budget either: the recipe fails at every size here, not only at small ones",
+        "supported",
+        f"scale {smallest_size} stays one class at {_steps(longer):,} steps; scale {largest_size} learns in {_steps(larger):,} (Madry et al.: 100,000)",
     )
 
 
