@@ -18,7 +18,7 @@ def test_the_computer_never_reads_the_parameters():
     names = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
     attributes = {node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)}
     assert "params" not in names and "params" not in attributes
-    assert list(inspect.signature(compute.Computer).parameters) == ["machine"]
+    assert list(inspect.signature(compute.Computer).parameters) == ["machine", "store"]  # the sweep's record store
 
 
 @pytest.mark.parametrize(
